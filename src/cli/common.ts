@@ -1,0 +1,56 @@
+// Options shared by every command and the one place that turns them into a Config.
+
+import type { Argv } from 'yargs';
+import { loadConfig, ConfigError } from '../core/config/load.ts';
+import type { Config } from '../core/config/schema.ts';
+
+export interface GlobalArgs {
+  config?: string;
+  listen?: string;
+  database?: string;
+  auth?: 'noauth2' | 'keystone';
+  'log-level'?: string;
+}
+
+export function globalOptions<T>(y: Argv<T>) {
+  return y
+    .option('config', { type: 'string', describe: 'YAML configuration file (or MASAKARI_CONFIG)' })
+    .option('listen', { type: 'string', describe: 'API address HOST:PORT (api.listen)' })
+    .option('database', { type: 'string', describe: 'database URL (database.url)' })
+    .option('auth', { choices: ['noauth2', 'keystone'] as const, describe: 'API auth strategy (api.auth_strategy)' })
+    .option('log-level', { type: 'string', describe: 'log level (log.level)' });
+}
+
+/** Exit codes: 2 = bad configuration (also used by yargs for bad usage). */
+export const EXIT_BAD_CONFIG = 2;
+
+export function configFromArgs(args: GlobalArgs, extra: Record<string, unknown> = {}): Config {
+  const overrides: Record<string, Record<string, unknown>> = {};
+  const set = (section: string, key: string, v: unknown) => {
+    if (v === undefined) return;
+    (overrides[section] ??= {})[key] = v;
+  };
+  set('api', 'listen', args.listen);
+  set('api', 'auth_strategy', args.auth);
+  set('database', 'url', args.database);
+  set('log', 'level', args['log-level']);
+  for (const [section, values] of Object.entries(extra)) {
+    overrides[section] = { ...(overrides[section] ?? {}), ...(values as Record<string, unknown>) };
+  }
+  return loadConfig({ file: args.config ?? process.env.MASAKARI_CONFIG, env: process.env, overrides });
+}
+
+/** Runs a command body; a ConfigError becomes a clear message on stderr and exit code 2. */
+export async function runCommand(body: () => Promise<number | void>): Promise<never> {
+  try {
+    const code = await body();
+    process.exit(code ?? 0);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`masakari: ${e.message}\n`);
+      process.exit(EXIT_BAD_CONFIG);
+    }
+    process.stderr.write(`masakari: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,37 @@
+// The one configuration schema. Each section lives in ./sections/ next to the code that reads it.
+// Unknown keys are errors everywhere (strictObject), so a typo stops startup instead of being ignored.
+
+import { z } from 'zod';
+import { apiSection } from './sections/api.ts';
+import { databaseSection } from './sections/database.ts';
+import {
+  engineSection,
+  hostFailureSection,
+  instanceFailureSection,
+  processFailureSection,
+  recoveryFlowsSection,
+} from './sections/engine.ts';
+import { computeSection } from './sections/compute.ts';
+
+export const configSchema = z.strictObject({
+  /** Where SQLite files (store, outbox) live when their paths are relative. */
+  data_dir: z.string().min(1).default('/var/lib/masakari'),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+      /** json for log collectors; pretty for humans at a terminal. */
+      format: z.enum(['json', 'pretty']).default('json'),
+    })
+    .prefault({}),
+  api: apiSection.prefault({}),
+  database: databaseSection.prefault({}),
+  engine: engineSection.prefault({}),
+  host_failure: hostFailureSection.prefault({}),
+  instance_failure: instanceFailureSection.prefault({}),
+  process_failure: processFailureSection.prefault({}),
+  taskflow_driver_recovery_flows: recoveryFlowsSection.prefault({}),
+  compute: computeSection.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

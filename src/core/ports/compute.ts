@@ -1,0 +1,82 @@
+// What the recovery engine needs from a cloud or hypervisor backend. core owns this interface;
+// src/drivers/compute/{sim,nova,libvirt} implement it, and all of them pass one contract suite
+// (test/drivers/compute-contract.ts).
+
+/** Nova-style vm_state values; the libvirt driver maps domain states onto them. */
+export type VmState =
+  | 'active'
+  | 'building'
+  | 'paused'
+  | 'suspended'
+  | 'stopped'
+  | 'rescued'
+  | 'resized'
+  | 'soft-delete'
+  | 'deleted'
+  | 'error'
+  | 'shelved'
+  | 'shelved_offloaded';
+
+export interface ServerInfo {
+  id: string;
+  name: string;
+  /** Compute host the server is on (Nova's OS-EXT-SRV-ATTR:host); null when unknown. */
+  host: string | null;
+  vmState: VmState;
+  /** Nova's OS-EXT-STS:task_state; null when idle. */
+  taskState: string | null;
+  /** Nova's power_state: 0 NOSTATE, 1 RUNNING, 3 PAUSED, 4 SHUTDOWN, 6 CRASHED, 7 SUSPENDED. */
+  powerState: number;
+  metadata: Record<string, string>;
+  locked: boolean;
+}
+
+export interface ComputeService {
+  id: string;
+  host: string;
+  binary: string;
+  status: 'enabled' | 'disabled';
+  state: 'up' | 'down';
+  forcedDown: boolean;
+  disabledReason: string | null;
+}
+
+export interface Aggregate {
+  id: string;
+  name: string;
+  hosts: string[];
+}
+
+/** Thrown by drivers; `code` is stable so the engine can branch on it. */
+export class ComputeDriverError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'conflict' | 'unavailable' | 'timeout' | 'bad_request' | 'unsupported' | 'unknown',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ComputeDriverError';
+  }
+}
+
+export interface ComputeDriver {
+  readonly name: string;
+  /** For API host validation: is `hostname` a compute host this backend knows? */
+  hostExists(hostname: string): Promise<boolean>;
+  listServersOnHost(host: string): Promise<ServerInfo[]>;
+  /** Throws ComputeDriverError('not_found') when the server does not exist. */
+  getServer(id: string): Promise<ServerInfo>;
+  stopServer(id: string): Promise<void>;
+  startServer(id: string): Promise<void>;
+  resetServerState(id: string, state: 'active' | 'error'): Promise<void>;
+  lockServer(id: string): Promise<void>;
+  unlockServer(id: string): Promise<void>;
+  /** Rebuilds the server on `targetHost`, or on a host the backend's scheduler picks when undefined. */
+  evacuateServer(id: string, targetHost?: string): Promise<void>;
+  getComputeService(host: string, binary?: string): Promise<ComputeService>;
+  disableComputeService(host: string, reason: string, binary?: string): Promise<void>;
+  enableComputeService(host: string, binary?: string): Promise<void>;
+  /** Marks the service forced-down (Nova 2.11+), so evacuation is allowed without waiting for its heartbeat to expire. */
+  setComputeServiceForcedDown(host: string, forcedDown: boolean, binary?: string): Promise<void>;
+  listAggregates(): Promise<Aggregate[]>;
+  addHostToAggregate(aggregateId: string, host: string): Promise<void>;
+}

@@ -1,0 +1,175 @@
+// The store's contract. Every implementation (SQLite now, MySQL/MariaDB later) passes the same
+// contract suite (test/store/contract.ts). Methods are async so that network databases fit.
+// Implementations never interpret HTTP; they throw domain errors from ../domain/errors.ts.
+
+import type {
+  Host,
+  Notification,
+  NotificationStatus,
+  NotificationType,
+  ProgressDetail,
+  RecoveryMethod,
+  Segment,
+  TaskState,
+  VMove,
+  VMoveStatus,
+  VMoveType,
+  WorkflowTaskRecord,
+} from '../domain/model.ts';
+
+export type SortDir = 'asc' | 'desc';
+
+export interface ListQuery<F> {
+  filters: F;
+  /** Applied in order; the store appends `id` in the last direction as a tie-breaker. Default: created_at desc. */
+  sort: { key: string; dir: SortDir }[];
+  /** Already capped by the caller at osapi_max_limit. */
+  limit: number;
+  /** Integer id of the last row of the previous page. */
+  marker?: number;
+}
+
+export interface SegmentFilters {
+  recoveryMethod?: string;
+  serviceType?: string;
+  enabled?: boolean;
+}
+export interface HostFilters {
+  segmentUuid: string;
+  type?: string;
+  onMaintenance?: boolean;
+  reserved?: boolean;
+}
+export interface NotificationFilters {
+  status?: NotificationStatus;
+  type?: string;
+  sourceHostUuid?: string;
+  generatedSince?: Date;
+}
+export interface VMoveFilters {
+  notificationUuid: string;
+  status?: string;
+  type?: string;
+}
+
+export interface NewSegment {
+  name: string;
+  description: string | null;
+  recoveryMethod: RecoveryMethod;
+  serviceType: string;
+  enabled: boolean;
+}
+export type SegmentPatch = Partial<NewSegment>;
+
+export interface NewHost {
+  name: string;
+  type: string;
+  controlAttributes: string;
+  reserved: boolean;
+  onMaintenance: boolean;
+}
+export type HostPatch = Partial<NewHost>;
+
+export interface NewNotification {
+  uuid: string;
+  type: NotificationType;
+  generatedTime: Date;
+  sourceHostUuid: string;
+  payload: Record<string, unknown>;
+}
+
+export interface NewVMove {
+  notificationUuid: string;
+  instanceUuid: string;
+  instanceName: string | null;
+  sourceHost: string;
+  destHost: string | null;
+  type: VMoveType;
+  status: VMoveStatus;
+}
+export type VMovePatch = Partial<Pick<VMove, 'destHost' | 'startTime' | 'endTime' | 'status' | 'message'>>;
+
+export type CreateNotificationResult =
+  | { created: true; notification: Notification }
+  | { created: false; reason: 'duplicate'; existing: Notification };
+
+export interface Store {
+  /** Dialect name for diagnostics: 'sqlite' | 'mysql'. */
+  readonly dialect: string;
+
+  // segments (soft delete; deleted rows are invisible everywhere)
+  listSegments(q: ListQuery<SegmentFilters>): Promise<Segment[]>;
+  getSegment(uuid: string): Promise<Segment | undefined>;
+  /** Throws conflict "Failover segment with name X already exists." */
+  createSegment(input: NewSegment, now: Date): Promise<Segment>;
+  updateSegment(uuid: string, patch: SegmentPatch, now: Date): Promise<Segment>;
+  /** Soft-deletes the segment and its hosts in one transaction. */
+  deleteSegment(uuid: string, now: Date): Promise<void>;
+  /** True when any host of the segment has a notification in new, running or error. */
+  segmentInUse(uuid: string): Promise<boolean>;
+
+  // hosts (names unique across all live hosts of all segments)
+  listHosts(q: ListQuery<HostFilters>): Promise<Host[]>;
+  getHost(uuid: string): Promise<Host | undefined>;
+  getHostByName(name: string): Promise<Host | undefined>;
+  listHostsOfSegment(segmentUuid: string): Promise<Host[]>;
+  /** Throws conflict "Host with name X already exists." */
+  createHost(segmentUuid: string, input: NewHost, now: Date): Promise<Host>;
+  updateHost(uuid: string, patch: HostPatch, now: Date): Promise<Host>;
+  deleteHost(uuid: string, now: Date): Promise<void>;
+  hostInUse(uuid: string): Promise<boolean>;
+
+  // notifications
+  listNotifications(q: ListQuery<NotificationFilters>): Promise<Notification[]>;
+  getNotification(uuid: string): Promise<Notification | undefined>;
+  /**
+   * Inserts atomically unless a notification of the same type, source host and identical payload
+   * has a generated_time within `duplicateWindowMs` of this one. Durable (committed, fsynced per the
+   * store's durability setting) when the promise resolves.
+   */
+  createNotification(input: NewNotification, duplicateWindowMs: number, now: Date): Promise<CreateNotificationResult>;
+  /** Unconditional status write (used by the engine when it holds the claim). */
+  setNotificationStatus(uuid: string, status: NotificationStatus, now: Date, lastError?: string | null): Promise<Notification>;
+
+  // engine leases: a notification and a failed host are each worked on by one controller at a time
+  /**
+   * Claims the notification for `owner` until now+leaseMs when it is unclaimed or its lease expired.
+   * Returns the claimed row (attempts incremented when `countAttempt`), or undefined when someone else holds it.
+   */
+  claimNotification(uuid: string, owner: string, leaseMs: number, now: Date, countAttempt: boolean): Promise<Notification | undefined>;
+  /** Extends a lease; false when the owner lost it. */
+  renewNotificationClaim(uuid: string, owner: string, leaseMs: number, now: Date): Promise<boolean>;
+  releaseNotificationClaim(uuid: string, owner: string): Promise<void>;
+  /** Notifications in the given statuses, oldest first, at most `limit`. */
+  findNotificationsByStatus(statuses: NotificationStatus[], limit: number): Promise<Notification[]>;
+  /** Claims the right to run recovery for a host (one workflow per failed host). */
+  claimHostRecovery(hostName: string, notificationUuid: string, owner: string, leaseMs: number, now: Date): Promise<boolean>;
+  releaseHostRecovery(hostName: string, notificationUuid: string): Promise<void>;
+
+  // workflow progress (API 1.1 recovery_workflow_details)
+  /** Adds a task record at the end of the notification's task list and returns its seq. */
+  appendTask(notificationUuid: string, name: string, state: TaskState, now: Date): Promise<number>;
+  updateTask(
+    notificationUuid: string,
+    seq: number,
+    patch: { state?: TaskState; progress?: number; addDetail?: ProgressDetail; result?: unknown },
+    now: Date,
+  ): Promise<void>;
+  listTasks(notificationUuid: string): Promise<WorkflowTaskRecord[]>;
+
+  // vmoves (API 1.3)
+  createVMove(input: NewVMove, now: Date): Promise<VMove>;
+  updateVMove(uuid: string, patch: VMovePatch, now: Date): Promise<VMove>;
+  getVMove(notificationUuid: string, uuid: string): Promise<VMove | undefined>;
+  listVMoves(q: ListQuery<VMoveFilters>): Promise<VMove[]>;
+
+  // maintenance
+  /** Hard-deletes soft-deleted rows and finished notifications older than the cutoff; returns rows removed per table. */
+  purge(olderThan: Date, maxRows: number): Promise<Record<string, number>>;
+  /** Schema version applied (migration count) and the latest the code knows. */
+  schemaVersion(): Promise<{ current: number; latest: number }>;
+  migrate(): Promise<{ applied: string[] }>;
+  close(): Promise<void>;
+}
+
+export type { NotificationType };

@@ -1,0 +1,2 @@
+import type { CommandModule } from 'yargs';
+export const statusCommand: CommandModule = { command: 'status', describe: '(coming)', handler: () => {} };

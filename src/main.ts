@@ -12,6 +12,7 @@ import { statusCommand } from './cli/status.ts';
 import { configCommand } from './cli/config.ts';
 import { simCommand } from './cli/sim.ts';
 import { monitorsCommand } from './cli/monitors.ts';
+import { selftestCommand } from './cli/selftest.ts';
 
 await globalOptions(yargs(hideBin(process.argv)))
   .scriptName('masakari')
@@ -22,6 +23,7 @@ await globalOptions(yargs(hideBin(process.argv)))
   .command(configCommand)
   .command(simCommand)
   .command(monitorsCommand)
+  .command(selftestCommand)
   .version(VERSION)
   .alias('h', 'help')
   .strict()

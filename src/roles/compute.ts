@@ -1,9 +1,161 @@
 // Wiring only: builds the compute role from core and drivers. No logic lives here.
+// Outbox (durable) + transport (HTTP to the controller, or in-process for --role=all) + the monitors the
+// configuration enables. Stop order: monitors first (no new drafts), then delivery (flush what is in flight).
+
+import { hostname as osHostname } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { Config } from '../core/config/schema.ts';
 import type { Logger } from '../core/log.ts';
+import { realEnv, type Env } from '../core/env.ts';
+import { FixedToken, KeystonePasswordAuth, type TokenProvider } from '../core/delivery/auth.ts';
+import { HttpTransport } from '../core/delivery/http-transport.ts';
+import { Outbox } from '../core/delivery/outbox.ts';
+import type { Transport } from '../core/delivery/transport.ts';
+import type { NotificationSink } from '../core/ports/notify.ts';
+import type { Monitor } from '../core/monitors/types.ts';
+import { ProcessMonitor } from '../core/monitors/process/process-monitor.ts';
+import { HostMonitor } from '../core/monitors/host/host-monitor.ts';
+import { PacemakerDriver } from '../drivers/cluster/pacemaker/pacemaker-driver.ts';
+import { VERSION } from '../version.ts';
 import type { Running } from './types.ts';
 
-export async function start(_config: Config, log: Logger): Promise<Running> {
-  log.error('the compute role is not implemented yet');
-  throw new Error('the compute role is not implemented yet');
+export interface ComputeRoleOptions {
+  /** --role=all passes a LocalTransport to the controller in the same process. */
+  transport?: Transport;
+  env?: Env;
+  /** Monitors built elsewhere (e.g. instance, introspective) that share this role's outbox. */
+  extraMonitors?: (sink: NotificationSink) => Monitor[];
+}
+
+export interface RunningCompute extends Running {
+  outbox: Outbox;
+  monitors: Monitor[];
+}
+
+export const outboxPath = (config: Config): string =>
+  isAbsolute(config.compute.delivery.outbox_path)
+    ? config.compute.delivery.outbox_path
+    : join(config.data_dir, config.compute.delivery.outbox_path);
+
+export function tokenProvider(config: Config): TokenProvider {
+  const a = config.compute.controller.auth;
+  if (a.type === 'none') return new FixedToken(a.token);
+  return new KeystonePasswordAuth({
+    authUrl: a.auth_url,
+    username: a.username,
+    password: a.password,
+    projectName: a.project_name,
+    userDomainName: a.user_domain_name,
+    projectDomainName: a.project_domain_name,
+    regionName: a.region_name,
+    interface: a.interface,
+    timeoutMs: config.compute.controller.timeout_seconds * 1000,
+  });
+}
+
+export function httpTransport(config: Config): HttpTransport {
+  return new HttpTransport({
+    endpoint: config.compute.controller.endpoint,
+    auth: tokenProvider(config),
+    timeoutMs: config.compute.controller.timeout_seconds * 1000,
+    userAgent: `masakari-compute/${VERSION}`,
+  });
+}
+
+function buildMonitors(config: Config, sink: NotificationSink, env: Env, log: Logger): Monitor[] {
+  const c = config.compute;
+  const hostname = c.hostname ?? osHostname();
+  const monitors: Monitor[] = [];
+  if (c.process_monitor.enabled) {
+    const p = c.process_monitor;
+    monitors.push(
+      new ProcessMonitor({
+        processListPath: p.process_list_path,
+        checkIntervalMs: p.check_interval * 1000,
+        restartRetries: p.restart_retries,
+        restartIntervalMs: p.restart_interval * 1000,
+        commandTimeoutMs: p.command_timeout * 1000,
+        hostname,
+        sink,
+        env,
+        log,
+      }),
+    );
+  }
+  if (c.host_monitor.enabled) {
+    const h = c.host_monitor;
+    monitors.push(
+      new HostMonitor({
+        driver: new PacemakerDriver({ command: h.pacemaker.crm_mon_command, timeoutMs: h.pacemaker.timeout_seconds * 1000 }),
+        intervalMs: h.monitoring_interval * 1000,
+        samples: h.monitoring_samples,
+        restrictToRemotes: h.restrict_to_remotes,
+        offlineWithoutFencing: h.offline_without_fencing,
+        localNode: h.local_node_name ?? hostname,
+        sink,
+        env,
+        log,
+      }),
+    );
+  }
+  return monitors;
+}
+
+export async function startCompute(config: Config, log: Logger, opts: ComputeRoleOptions = {}): Promise<RunningCompute> {
+  const env = opts.env ?? realEnv;
+  const path = outboxPath(config);
+  mkdirSync(dirname(path), { recursive: true });
+  const transport = opts.transport ?? httpTransport(config);
+  const outbox = new Outbox({
+    path,
+    transport,
+    env,
+    log,
+    backoff: {
+      initialMs: config.compute.delivery.retry_initial_seconds * 1000,
+      maxMs: config.compute.delivery.retry_max_seconds * 1000,
+    },
+    keepSent: config.compute.delivery.keep_sent,
+  });
+  outbox.start();
+  const monitors = [...buildMonitors(config, outbox, env, log), ...(opts.extraMonitors?.(outbox) ?? [])];
+  const started: Monitor[] = [];
+  try {
+    for (const m of monitors) {
+      await m.start();
+      started.push(m);
+    }
+  } catch (e) {
+    for (const m of started.reverse()) await m.stop().catch(() => undefined);
+    await outbox.stop();
+    throw e;
+  }
+  log.info(
+    { outbox: path, transport: transport.name, endpoint: opts.transport ? undefined : config.compute.controller.endpoint, monitors: monitors.map((m) => m.name) },
+    'compute role running',
+  );
+  if (monitors.length === 0) log.warn('no monitor is enabled (compute.process_monitor.enabled, compute.host_monitor.enabled, ...)');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    outbox,
+    monitors,
+    stop: () =>
+      (stopping ??= (async () => {
+        for (const m of [...monitors].reverse()) {
+          try {
+            await m.stop();
+          } catch (e) {
+            log.error({ err: e, monitor: m.name }, 'monitor did not stop cleanly');
+          }
+        }
+        await outbox.stop();
+        log.info('compute role stopped');
+      })()),
+  };
+}
+
+export async function start(config: Config, log: Logger): Promise<Running> {
+  return startCompute(config, log);
 }

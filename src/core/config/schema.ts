@@ -12,6 +12,9 @@ import {
   recoveryFlowsSection,
 } from './sections/engine.ts';
 import { computeSection } from './sections/compute.ts';
+import { libvirtSection } from './sections/libvirt-monitors.ts';
+import { fencingSection } from './sections/fencing.ts';
+import { openstackSection } from './sections/openstack.ts';
 
 export const configSchema = z.strictObject({
   /** Where SQLite files (store, outbox) live when their paths are relative. */
@@ -31,6 +34,9 @@ export const configSchema = z.strictObject({
   process_failure: processFailureSection.prefault({}),
   taskflow_driver_recovery_flows: recoveryFlowsSection.prefault({}),
   compute: computeSection.prefault({}),
+  libvirt: libvirtSection.prefault({}),
+  fencing: fencingSection.prefault({}),
+  openstack: openstackSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

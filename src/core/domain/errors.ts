@@ -10,6 +10,8 @@ export type FaultKey =
   | 'requestEntityTooLarge'
   | 'unauthorized'
   | 'forbidden'
+  | 'overLimit'
+  | 'serviceUnavailable'
   | 'masakariFault';
 
 export class MasakariError extends Error {

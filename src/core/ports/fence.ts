@@ -16,3 +16,16 @@ export interface Fencer {
   powerOff(host: string): Promise<FenceResult>;
   powerOn(host: string): Promise<FenceResult>;
 }
+
+/**
+ * What the host-failure workflow asks before it evacuates anything: proof that the failed host is fenced.
+ * Implementations: a Fencer (power off, then a status query confirms off; see src/core/engine/fence-gate.ts) or a
+ * cluster's fence history (Pacemaker's `stonith_admin --history`). `fenced: false` stops the workflow with `reason`.
+ */
+export type FenceEvidence =
+  | { fenced: true; source: string; evidence: string }
+  | { fenced: false; source: string; reason: string };
+
+export interface FenceGate {
+  confirmFenced(host: string, signal?: AbortSignal): Promise<FenceEvidence>;
+}

@@ -42,6 +42,8 @@ export interface HostFilters {
 }
 export interface NotificationFilters {
   status?: NotificationStatus;
+  /** Any of these statuses (the API's `status=a,b`); combined with `status` by AND when both are given. */
+  statuses?: string[];
   type?: string;
   sourceHostUuid?: string;
   generatedSince?: Date;

@@ -17,6 +17,8 @@ export const keystoneSection = z.strictObject({
   /** Upper bound on cached validations (memory). */
   token_cache_size: z.number().int().min(0).default(10000),
   timeout_seconds: z.number().positive().default(10),
+  /** Public Keystone URL clients are sent to in 401 answers (WWW-Authenticate); default: auth_url without /v3. */
+  www_authenticate_uri: z.string().url().nullable().default(null),
 });
 
 export const apiSection = z.strictObject({

@@ -23,6 +23,13 @@ export const engineSection = z.strictObject({
   notifications_expired_interval: seconds(86400),
   /** Evacuations running at once for one failed host (Masakari: 3). */
   host_failure_recovery_threads: z.number().int().min(1).max(1024).default(32),
+  /**
+   * Lease on a notification and on a failed host's recovery (seconds). A controller renews it while it works; when
+   * it dies, another controller (or itself after restart) resumes the workflow once the lease has run out.
+   */
+  claim_lease_seconds: z.number().min(1).default(30),
+  /** How often to look for notifications whose lease ran out (a dead controller's work). Default: lease / 2. */
+  orphan_scan_interval: z.number().min(0.1).nullable().default(null),
 });
 
 export const hostFailureSection = z.strictObject({
@@ -31,6 +38,24 @@ export const hostFailureSection = z.strictObject({
   ignore_instances_in_error_state: z.boolean().default(false),
   add_reserved_host_to_aggregate: z.boolean().default(false),
   service_disable_reason: z.string().default('Masakari detected host failed.'),
+  /**
+   * No evacuation without evidence that the failed host is fenced (powered off and confirmed, or fenced by the
+   * cluster). false is an explicit opt-out: logged as a warning at startup and in every host recovery's progress.
+   */
+  fencing_required: z.boolean().default(true),
+  /** Mark the failed host's nova-compute forced-down, so Nova accepts evacuations at once (Masakari never does). */
+  force_down_compute_service: z.boolean().default(true),
+  /**
+   * poll: wait until the service reports disabled (and down), at most wait_period_after_service_update.
+   * fixed_sleep: Masakari's behaviour, sleep wait_period_after_service_update after disabling (benchmarks only).
+   */
+  service_update_wait: z.enum(['poll', 'fixed_sleep']).default('poll'),
+  /** Extra evacuation attempts per instance after a failed one (the state is re-read before each). */
+  evacuation_retries: z.number().int().min(0).max(10).default(1),
+  /** Evacuations in flight towards one known target host (reserved host); 0 = no cap. */
+  max_evacuations_per_target_host: z.number().int().min(0).default(16),
+  /** Optional server metadata key with a number: higher evacuates earlier (after HA-enabled ordering). */
+  priority_metadata_key: z.string().min(1).nullable().default(null),
 });
 
 export const instanceFailureSection = z.strictObject({

@@ -1,0 +1,105 @@
+// The Masakari v1 REST API as a hono app. Middleware order follows Masakari's paste pipeline:
+//   request id -> faults -> body size limit -> auth -> (router) -> microversion -> resource
+// GET / answers without authentication; everything under /v1 (and /v1/{project_id}) goes through auth.
+
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { Config } from '../config/schema.ts';
+import { splitHostPort } from '../config/types.ts';
+import type { Notification } from '../domain/model.ts';
+import { realEnv, type Env } from '../env.ts';
+import type { Logger } from '../log.ts';
+import type { HostCatalog } from '../ports/host-catalog.ts';
+import type { TokenValidator } from '../ports/identity.ts';
+import type { Store } from '../store/types.ts';
+import type { ApiEnv } from './context.ts';
+import { authenticate } from './middleware/auth.ts';
+import { bodyLimit } from './middleware/body.ts';
+import { notFound, onError } from './middleware/faults.ts';
+import { microversion } from './middleware/microversion.ts';
+import { PolicyEnforcer } from './middleware/policy.ts';
+import { requestId } from './middleware/request-id.ts';
+import type { ResourceDeps } from './resources/common.ts';
+import { hostRoutes } from './resources/hosts.ts';
+import { notificationRoutes } from './resources/notifications.ts';
+import { segmentRoutes } from './resources/segments.ts';
+import { multipleChoices, versionsRoot, versionV1 } from './resources/versions.ts';
+import { vmoveRoutes } from './resources/vmoves.ts';
+
+export interface ApiDeps {
+  store: Store;
+  config: Config;
+  log: Logger;
+  hostCatalog: HostCatalog;
+  env?: Env;
+  /** Called after a notification was stored (202): the engine's intake. */
+  onNotificationAccepted?: (n: Notification) => void;
+  /** Required when config.api.auth_strategy is keystone (src/drivers/identity/keystone.ts). */
+  tokenValidator?: TokenValidator;
+}
+
+export type ApiApp = Hono<ApiEnv>;
+
+export function createApiApp(deps: ApiDeps): ApiApp {
+  const api = deps.config.api;
+  const log = deps.log.child({ component: 'api' });
+  const env = deps.env ?? realEnv;
+  const policy = new PolicyEnforcer(api.policy);
+  const d: ResourceDeps = {
+    store: deps.store,
+    hostCatalog: deps.hostCatalog,
+    env,
+    log,
+    policy,
+    maxLimit: api.osapi_max_limit,
+    duplicateWindowMs: deps.config.engine.duplicate_notification_detection_interval * 1000,
+    ...(deps.onNotificationAccepted ? { onNotificationAccepted: deps.onNotificationAccepted } : {}),
+  };
+
+  // Resource routes, mounted both at /v1 and at /v1/{project_id} (the catalog may hold either form).
+  const v1 = new Hono<ApiEnv>({ strict: false });
+  v1.use('*', microversion);
+  v1.get('/', versionV1);
+  segmentRoutes(v1, d);
+  hostRoutes(v1, d);
+  notificationRoutes(v1, d);
+  vmoveRoutes(v1, d);
+  v1.notFound(notFound);
+
+  const app = new Hono<ApiEnv>({ strict: false });
+  app.use('*', requestId(env));
+  app.onError(onError(log));
+  app.notFound(notFound);
+  app.get('/', versionsRoot);
+  const auth = authenticate(api.auth_strategy, { ...(deps.tokenValidator ? { validator: deps.tokenValidator } : {}), policy, log });
+  app.use('/v1', bodyLimit(api.max_request_body_size), auth);
+  app.use('/v1/*', bodyLimit(api.max_request_body_size), auth);
+  app.route('/v1', v1);
+  app.route('/v1/:project_id{[0-9a-f\\-]+}', v1);
+  app.get('*', multipleChoices);
+  return app;
+}
+
+export interface RunningApi {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Serves the app on "HOST:PORT" (port 0 picks a free one). Resolves once listening. */
+export function startApiServer(app: ApiApp, listen: string): Promise<RunningApi> {
+  const { host, port } = splitHostPort(listen);
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
+      resolve({
+        port: info.port,
+        close: () =>
+          new Promise<void>((res) => {
+            server.close(() => res());
+            // Idle keep-alive connections would hold close() open.
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
+      });
+    });
+    server.once('error', reject);
+  });
+}

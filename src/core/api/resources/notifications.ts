@@ -1,0 +1,110 @@
+// /v1/notifications[/{notification_id}]: failure reports from monitors. Accepting one means: validated, the host is
+// known and not on maintenance, not a duplicate, stored durably (then 202), and handed to the engine.
+
+import type { Hono } from 'hono';
+import { badRequest, conflict, notFound } from '../../domain/errors.ts';
+import type { NotificationStatus, NotificationType } from '../../domain/model.ts';
+import type { NotificationFilters } from '../../store/types.ts';
+import { atLeast, type ApiEnv } from '../context.ts';
+import { notificationView } from '../format.ts';
+import { methodNotAllowed } from '../middleware/faults.ts';
+import { isUuidLike, parseIsoTime } from '../validation/formats.ts';
+import { lastParam, listParams, listQuery } from '../validation/params.ts';
+import { validate, validators } from '../validation/schemas.ts';
+import { authorize, bodyOf, param, queryOf, reply, type ResourceDeps } from './common.ts';
+
+const RULE = (action: string) => `os_masakari_api:notifications:${action}`;
+const SORT_KEYS = new Set(['created_at', 'type', 'generated_time', 'updated_at', 'uuid', 'payload', 'status', 'source_host_uuid']);
+
+interface NotificationBody {
+  notification: { type: NotificationType; hostname: string; generated_time: string; payload: Record<string, string> };
+}
+
+const PAYLOAD_VALIDATORS = {
+  COMPUTE_HOST: validators.computeHostPayload,
+  VM: validators.vmPayload,
+  PROCESS: validators.processPayload,
+} as const;
+
+export const notificationNotFound = (id: string) => notFound(`No notification with id ${id}.`);
+
+function filtersOf(q: Record<string, string[]>): NotificationFilters {
+  const f: NotificationFilters = {};
+  const status = lastParam(q, 'status');
+  if (status !== undefined) {
+    // Masakari compares the raw text, so "new,error" matches nothing there; we read it as a list.
+    const list = status.split(',').map((s) => s.trim()).filter(Boolean);
+    if (list.length === 1) f.status = list[0] as NotificationStatus;
+    else f.statuses = list;
+  }
+  const type = lastParam(q, 'type');
+  if (type !== undefined) f.type = type;
+  const host = lastParam(q, 'source_host_uuid');
+  if (host !== undefined) f.sourceHostUuid = host;
+  // The code reads generated-since; the api-ref documents generated_since: accept both.
+  const since = lastParam(q, 'generated-since') ?? lastParam(q, 'generated_since');
+  if (since !== undefined) {
+    const t = parseIsoTime(since);
+    if (!t) throw badRequest('Invalid generated-since value');
+    f.generatedSince = t;
+  }
+  return f;
+}
+
+export function notificationRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
+  app.get('/notifications', async (c) => {
+    authorize(c, d, RULE('index'));
+    const q = queryOf(c);
+    const p = listParams(q, SORT_KEYS, d.maxLimit);
+    const list = await d.store.listNotifications(listQuery(p, filtersOf(q)));
+    return reply(c, 200, { notifications: list.map((n) => notificationView(n)) });
+  });
+
+  app.get('/notifications/:notification_id', async (c) => {
+    authorize(c, d, RULE('detail'));
+    const id = param(c, 'notification_id');
+    if (!isUuidLike(id)) throw notificationNotFound(id);
+    const n = await d.store.getNotification(id);
+    if (!n) throw notificationNotFound(id);
+    // 1.1 adds the recovery workflow's progress, which the engine persists task by task.
+    const tasks = atLeast(c.get('version')!, 1, 1) ? await d.store.listTasks(n.uuid) : undefined;
+    return reply(c, 200, { notification: notificationView(n, tasks) });
+  });
+
+  app.post('/notifications', async (c) => {
+    const { notification: b } = validate<NotificationBody>(validators.notificationCreate, bodyOf(c));
+    d.policy.enforce(RULE('create'), c.get('caller'));
+    validate(PAYLOAD_VALIDATORS[b.type], b.payload);
+
+    const host = await d.store.getHostByName(b.hostname);
+    if (!host) throw badRequest(`Host with name ${b.hostname} could not be found.`);
+    // Checked before the duplicate test, as Masakari does (a resent host-down usually meets this one).
+    if (host.onMaintenance) {
+      throw conflict(`Notification received from host ${b.hostname} of type '${b.type}' is ignored as the host is already under maintenance.`);
+    }
+    const result = await d.store.createNotification(
+      {
+        uuid: d.env.uuid(),
+        type: b.type,
+        generatedTime: parseIsoTime(b.generated_time)!,
+        sourceHostUuid: host.uuid,
+        payload: b.payload,
+      },
+      d.duplicateWindowMs,
+      d.env.now(),
+    );
+    if (!result.created) throw conflict(`Notification received from host ${b.hostname} of type ${b.type} is duplicate.`);
+    const n = result.notification;
+    try {
+      d.onNotificationAccepted?.(n);
+    } catch (e) {
+      // The notification is stored; the engine's periodic scan picks it up even if the hand-over failed.
+      d.log.error({ err: e, notification: n.uuid }, 'handing the accepted notification to the engine failed');
+    }
+    return reply(c, 202, { notification: notificationView(n) });
+  });
+
+  app.put('/notifications/:notification_id', methodNotAllowed('update'));
+  app.delete('/notifications/:notification_id', methodNotAllowed('delete'));
+  app.post('/notifications/:notification_id/action', methodNotAllowed('action'));
+}

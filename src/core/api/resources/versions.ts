@@ -1,0 +1,49 @@
+// Version documents: GET / (no authentication) lists the API versions, GET /v1 describes v1 (it goes through
+// authentication; openstacksdk's discovery reads it), anything else outside /v1 answers 300 Multiple Choices.
+
+import type { Context } from 'hono';
+import { versionString, type ApiEnv } from '../context.ts';
+import { MAX_VERSION, MIN_VERSION } from '../middleware/microversion.ts';
+import { notFound } from '../middleware/faults.ts';
+import { reply } from './common.ts';
+
+const UPDATED = '2016-07-01T11:33:21Z';
+const MEDIA_TYPES = [{ base: 'application/json', type: 'application/vnd.openstack.masakari+json;version=1' }];
+
+/** The server's base URL as the client reached it (honours X-Forwarded-Proto/Host from a TLS proxy). */
+function baseUrl(c: Context<ApiEnv>): string {
+  const url = new URL(c.req.url);
+  const proto = c.req.header('X-Forwarded-Proto')?.split(',')[0]?.trim() || url.protocol.replace(':', '');
+  const host = c.req.header('X-Forwarded-Host')?.split(',')[0]?.trim() || url.host;
+  return `${proto}://${host}`;
+}
+
+const summary = (c: Context<ApiEnv>) => ({
+  id: 'v1.0',
+  status: 'CURRENT',
+  version: versionString(MAX_VERSION),
+  min_version: versionString(MIN_VERSION),
+  updated: UPDATED,
+});
+
+export const versionsRoot = (c: Context<ApiEnv>) =>
+  reply(c, 200, { versions: [{ ...summary(c), links: [{ rel: 'self', href: `${baseUrl(c)}/v1/` }] }] });
+
+export const versionV1 = (c: Context<ApiEnv>) =>
+  reply(c, 200, {
+    version: {
+      ...summary(c),
+      links: [
+        { rel: 'self', href: `${baseUrl(c)}/v1/` },
+        { rel: 'describedby', type: 'text/html', href: 'https://docs.openstack.org/' },
+      ],
+      'media-types': MEDIA_TYPES,
+    },
+  });
+
+export const multipleChoices = (c: Context<ApiEnv>) =>
+  /^\/v1(\/|$)/.test(c.req.path)
+    ? notFound(c)
+    : reply(c, 300, {
+    choices: [{ id: 'v1.0', status: 'CURRENT', links: [{ rel: 'self', href: `${baseUrl(c)}/v1/` }], 'media-types': MEDIA_TYPES }],
+  });

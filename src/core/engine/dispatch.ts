@@ -1,0 +1,94 @@
+// Dispatch by notification type and event (Masakari's engine manager), and the mapping of a workflow's end onto a
+// final status. Runs inside a claimed notification already marked running.
+
+import type { Host, Notification, NotificationStatus, Segment } from '../domain/model.ts';
+import type { Env } from '../env.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/types.ts';
+import { IgnoreRecovery, RecoveryFailure, SkipRecovery, isAbort } from './errors.ts';
+import type { ResolvedFlows } from './registry.ts';
+import type { FlowRunner } from './runner.ts';
+import { runHostFlow } from './workflows/host.ts';
+import { isRecoverableVmEvent, runInstanceFlow } from './workflows/instance.ts';
+import { runProcessFlow } from './workflows/process.ts';
+
+export interface Outcome {
+  status: Extract<NotificationStatus, 'finished' | 'ignored' | 'error'>;
+  reason: string | null;
+}
+
+export interface DispatchDeps {
+  store: Store;
+  env: Env;
+  log: Logger;
+  flows: ResolvedFlows;
+}
+
+const upper = (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : undefined);
+
+async function setMaintenance(d: DispatchDeps, host: Host, clearReserved: boolean): Promise<void> {
+  const patch: { onMaintenance?: boolean; reserved?: boolean } = {};
+  if (!host.onMaintenance) patch.onMaintenance = true;
+  if (clearReserved && host.reserved) patch.reserved = false;
+  if (Object.keys(patch).length === 0) return;
+  d.log.info({ host: host.name }, `Set host ${host.name} on maintenance.`);
+  await d.store.updateHost(host.uuid, patch, d.env.now());
+}
+
+/** Runs a flow and turns how it ended into a status (Masakari's exception handling in the manager). */
+async function outcomeOf(kind: string, n: Notification, flow: () => Promise<void>): Promise<Outcome> {
+  try {
+    await flow();
+    return { status: 'finished', reason: null };
+  } catch (e) {
+    if (isAbort(e)) throw e;
+    if (e instanceof SkipRecovery) return { status: 'finished', reason: e.message };
+    if (e instanceof IgnoreRecovery) return { status: 'ignored', reason: e.message };
+    if (e instanceof RecoveryFailure) return { status: 'error', reason: e.message };
+    const cause = e instanceof Error ? e.message : String(e);
+    return { status: 'error', reason: `Failed to execute ${kind} failure flow for notification '${n.uuid}'. ${cause}` };
+  }
+}
+
+export async function dispatch(d: DispatchDeps, n: Notification, host: Host, segment: Segment, runner: FlowRunner): Promise<Outcome> {
+  const p = n.payload;
+  const event = upper(p.event);
+  const base = { notification_uuid: n.uuid };
+
+  if (n.type === 'PROCESS') {
+    if (event === 'STARTED') {
+      d.log.info({ notification: n.uuid }, `Notification type '${n.type}' received for host '${n.sourceHostUuid}': '${String(p.process_name)}' has been ${String(p.event)}.`);
+      return { status: 'finished', reason: null };
+    }
+    if (event !== 'STOPPED') return { status: 'ignored', reason: `Invalid event: ${String(p.event)} received for notification type: ${n.type}` };
+    await setMaintenance(d, host, false);
+    return outcomeOf('process', n, () => runProcessFlow(runner, d.flows, { ...base, host_name: host.name, process_name: p.process_name }));
+  }
+
+  if (n.type === 'VM') {
+    if (!isRecoverableVmEvent(p)) return { status: 'ignored', reason: `Notification '${n.uuid}' received with payload ${JSON.stringify(p)} is ignored.` };
+    return outcomeOf('instance', n, () => runInstanceFlow(runner, d.flows, { ...base, instance_uuid: p.instance_uuid, host_name: host.name }));
+  }
+
+  // COMPUTE_HOST
+  const hostStatus = upper(p.host_status);
+  if (hostStatus === undefined) return { status: 'ignored', reason: `Notification '${n.uuid}' ignored as host_status is not provided.` };
+  if (hostStatus !== 'NORMAL') return { status: 'ignored', reason: `Notification '${n.uuid}' ignored as host_status is '${hostStatus}'` };
+  if (event === 'STARTED') return { status: 'finished', reason: null };
+  if (event !== 'STOPPED') return { status: 'ignored', reason: `Invalid event: ${String(p.event)} received for notification type: ${n.type}` };
+  await setMaintenance(d, host, true);
+
+  // The reserved host list is fixed when the run starts: a resumed run must see the same list, although it may
+  // already have un-reserved the host it enabled.
+  let reservedHosts = runner.meta.reservedHosts as string[] | undefined;
+  if (!reservedHosts) {
+    reservedHosts =
+      segment.recoveryMethod === 'auto'
+        ? []
+        : (await d.store.listHostsOfSegment(segment.uuid)).filter((h) => h.reserved && !h.onMaintenance && h.name !== host.name).map((h) => h.name);
+    runner.meta = { ...runner.meta, reservedHosts };
+  }
+  return outcomeOf('host', n, () =>
+    runHostFlow(runner, d.flows, { hostName: host.name, method: segment.recoveryMethod, reservedHosts: reservedHosts! }, d.log, { ...base, host_name: host.name }),
+  );
+}

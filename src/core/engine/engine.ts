@@ -1,0 +1,234 @@
+// The recovery engine: takes accepted notifications, claims them (and the failed host) in the store with a lease,
+// dispatches them to a workflow and writes the final status. Periodic jobs (periodic.ts) re-drive what nobody
+// finished. One engine per controller process; several controllers can share one store.
+
+import type { Config } from '../config/schema.ts';
+import type { Notification, NotificationStatus, TaskState } from '../domain/model.ts';
+import type { Env, Timer } from '../env.ts';
+import type { Logger } from '../log.ts';
+import type { ComputeDriver } from '../ports/compute.ts';
+import type { FenceGate } from '../ports/fence.ts';
+import type { Store } from '../store/types.ts';
+import { dispatch } from './dispatch.ts';
+import { WorkflowAborted, isAbort } from './errors.ts';
+import { startPeriodicJobs, type PeriodicJobs } from './periodic.ts';
+import { resolveFlows, type ResolvedFlows } from './registry.ts';
+import { FlowRunner } from './runner.ts';
+import { StatusMachine } from './status.ts';
+import { withTimeout } from './fence-gate.ts';
+
+export interface EngineObserver {
+  status?(uuid: string, status: NotificationStatus, reason: string | null): void;
+  task?(uuid: string, taskName: string, state: TaskState): void;
+}
+
+export interface EngineDeps {
+  store: Store;
+  compute: ComputeDriver;
+  /** Evidence that a failed host is fenced; without one, host recovery needs host_failure.fencing_required=false. */
+  fence?: FenceGate;
+  config: Config;
+  env: Env;
+  log: Logger;
+  /** Names this controller in claims; keep it stable across restarts (e.g. the hostname) to resume at once. */
+  ownerId: string;
+  /** Where custom task module paths are relative to (the config file's directory). */
+  configDir?: string;
+  observer?: EngineObserver;
+  /** Skip the periodic timers (tests drive runPeriodic() themselves). */
+  periodic?: boolean;
+}
+
+/** How one processing attempt ended, for callers and tests. */
+export type ProcessResult = 'done' | 'skipped' | 'claimed-elsewhere' | 'waiting-for-host' | 'aborted' | 'busy';
+
+/** new: first processing; retry: the one retry of an `error`; resume: a `running` one whose controller died. */
+export type ProcessMode = 'new' | 'retry' | 'resume';
+
+export interface Engine {
+  start(): Promise<void>;
+  /** Stops timers and aborts running workflows (their claims are released; another controller resumes them). */
+  stop(): Promise<void>;
+  /** The API calls this after a notification was stored with status new. Never throws; work runs in background. */
+  notificationAccepted(n: Notification | string): void;
+  /** Processes one notification to its end (the background path uses this too). */
+  process(uuid: string, mode?: ProcessMode): Promise<ProcessResult>;
+  /** Runs every periodic job once now (tests, simulator). */
+  runPeriodic(): Promise<void>;
+  /** Resolves when no workflow of this engine is running. */
+  idle(): Promise<void>;
+  readonly ownerId: string;
+}
+
+interface Active {
+  abort: AbortController;
+  done: Promise<ProcessResult>;
+}
+
+export function createEngine(deps: EngineDeps): Engine {
+  const { store, compute, config, env, log: parentLog, ownerId } = deps;
+  const log = parentLog.child({ component: 'engine' });
+  const leaseMs = config.engine.claim_lease_seconds * 1000;
+  const status = new StatusMachine(store, env, log, (u, s, r) => deps.observer?.status?.(u, s, r));
+  const active = new Map<string, Active>();
+  /** Notifications waiting for a host claim held by another of our workflows: host key -> (uuid -> mode). */
+  const waiting = new Map<string, Map<string, ProcessMode>>();
+  const fence = deps.fence ? withTimeout(deps.fence, env, config.engine.wait_period_after_power_off * 1000) : undefined;
+  let flows: ResolvedFlows | undefined;
+  let jobs: PeriodicJobs | undefined;
+  let stopping = false;
+
+  const hostKey = (n: Notification, hostName: string) =>
+    n.type === 'VM' ? `instance:${String(n.payload.instance_uuid)}` : hostName;
+
+  async function run(uuid: string, mode: ProcessMode, ac: AbortController): Promise<ProcessResult> {
+    let n = await store.claimNotification(uuid, ownerId, leaseMs, env.now(), mode !== 'resume');
+    if (!n) return 'claimed-elsewhere';
+    let key: string | undefined;
+    let leaseLost = false;
+    let renewal: Timer | undefined;
+    try {
+      const expected: NotificationStatus = mode === 'new' ? 'new' : mode === 'retry' ? 'error' : 'running';
+      if (n.status !== expected) {
+        if (mode === 'new') {
+          log.warn({ notification: uuid, status: n.status }, 'Processing of notification is skipped to avoid recovering from failure twice.');
+        }
+        return 'skipped';
+      }
+      const host = await store.getHost(n.sourceHostUuid);
+      const segment = host ? await store.getSegment(host.segmentUuid) : undefined;
+      if (!host || !segment) {
+        if (n.status !== 'running') n = await status.start(n);
+        await status.fail(n, `Host ${n.sourceHostUuid} of notification '${uuid}' could not be found.`);
+        return 'done';
+      }
+      if (mode === 'new' && !segment.enabled) {
+        await status.ignoreDisabledSegment(n);
+        return 'done';
+      }
+      key = hostKey(n, host.name);
+      if (!(await store.claimHostRecovery(key, uuid, ownerId, leaseMs, env.now()))) {
+        // One workflow per failed host: wait for the one that runs (here or on another controller).
+        const w = waiting.get(key) ?? waiting.set(key, new Map()).get(key)!;
+        w.set(uuid, mode);
+        key = undefined;
+        return 'waiting-for-host';
+      }
+      const heldKey = key;
+      const renew = async () => {
+        try {
+          const ok =
+            (await store.renewNotificationClaim(uuid, ownerId, leaseMs, env.now())) &&
+            (await store.claimHostRecovery(heldKey, uuid, ownerId, leaseMs, env.now()));
+          if (!ok) {
+            leaseLost = true;
+            log.error({ notification: uuid }, 'lost the claim on the notification; stopping its workflow');
+            ac.abort();
+          }
+        } catch (e) {
+          log.warn({ notification: uuid, err: (e as Error).message }, 'lease renewal failed; retrying');
+        }
+      };
+      const scheduleRenewal = () => {
+        renewal = env.setTimer(() => {
+          if (ac.signal.aborted) return;
+          void renew().then(() => !ac.signal.aborted && scheduleRenewal());
+        }, leaseMs / 3);
+      };
+      scheduleRenewal();
+
+      if (n.status !== 'running') n = await status.start(n);
+      const runner = await FlowRunner.open(
+        { notification: n, compute, store, env, config, log, signal: ac.signal, fenceGate: fence },
+        n.attempts,
+        (u, name, state) => deps.observer?.task?.(u, name, state),
+      );
+      const outcome = await dispatch({ store, env, log, flows: flows! }, n, host, segment, runner);
+      if (ac.signal.aborted) throw new WorkflowAborted('aborted');
+      // The expiry job may have failed it meanwhile: never overwrite a final status.
+      const current = await store.getNotification(uuid);
+      if (current && current.status !== 'running') return 'done';
+      if (outcome.status === 'finished') await status.finish(n, outcome.reason);
+      else if (outcome.status === 'ignored') await status.ignore(n, outcome.reason ?? 'ignored');
+      else await status.fail(n, outcome.reason ?? 'unknown error');
+      return 'done';
+    } catch (e) {
+      if (isAbort(e) || ac.signal.aborted) return 'aborted';
+      // A bug or a store failure outside any task: the notification must not stay running forever.
+      log.error({ notification: uuid, err: e }, 'unexpected error while processing notification');
+      try {
+        if (n.status === 'running' || n.status === 'new' || n.status === 'error') await status.fail(n, (e as Error).message ?? String(e));
+      } catch (e2) {
+        log.error({ notification: uuid, err: e2 }, 'could not record the failure');
+      }
+      return 'done';
+    } finally {
+      renewal?.cancel();
+      if (!leaseLost) {
+        if (key) await store.releaseHostRecovery(key, uuid).catch(() => {});
+        await store.releaseNotificationClaim(uuid, ownerId).catch(() => {});
+      }
+      if (key) wakeWaiters(key);
+    }
+  }
+
+  function wakeWaiters(key: string) {
+    const w = waiting.get(key);
+    if (!w || stopping) return;
+    waiting.delete(key);
+    for (const [uuid, mode] of w) launch(uuid, mode);
+  }
+
+  function launch(uuid: string, mode: ProcessMode): Promise<ProcessResult> {
+    const existing = active.get(uuid);
+    if (existing) return Promise.resolve('busy');
+    if (stopping) return Promise.resolve('aborted');
+    const ac = new AbortController();
+    const done = run(uuid, mode, ac)
+      .catch((e: unknown) => {
+        log.error({ notification: uuid, err: e }, 'notification processing failed');
+        return 'aborted' as const;
+      })
+      .finally(() => active.delete(uuid));
+    active.set(uuid, { abort: ac, done });
+    return done;
+  }
+
+  const engine: Engine = {
+    ownerId,
+    async start() {
+      flows = await resolveFlows(config, deps.configDir);
+      if (!config.host_failure.fencing_required) {
+        log.warn(
+          'host_failure.fencing_required is false: instances of failed hosts will be evacuated WITHOUT evidence that the host is powered off. ' +
+            'A host that is only cut off from the network keeps running its VMs, and their disks may be written from two hosts.',
+        );
+      } else if (!deps.fence) {
+        log.warn('no fencer is configured: host failures will end in error (set up fencing, or host_failure.fencing_required=false)');
+      }
+      stopping = false;
+      jobs = startPeriodicJobs({ store, env, log, config, ownerId, status, process: (u, m) => launch(u, m), isActive: (u) => active.has(u), timers: deps.periodic !== false });
+      await jobs.kick();
+    },
+    async stop() {
+      stopping = true;
+      jobs?.stop();
+      for (const a of active.values()) a.abort.abort();
+      await Promise.all([...active.values()].map((a) => a.done));
+    },
+    notificationAccepted(n) {
+      const uuid = typeof n === 'string' ? n : n.uuid;
+      void launch(uuid, 'new');
+    },
+    process(uuid, mode = 'new') {
+      return launch(uuid, mode);
+    },
+    async runPeriodic() {
+      await jobs?.runAll();
+    },
+    async idle() {
+      while (active.size) await Promise.all([...active.values()].map((a) => a.done));
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,148 @@
+// The task runner: runs a workflow's tasks one after another and persists each one's start, progress, checkpoint
+// and completion in the store before the next starts. A record is tagged with the run (the notification's attempt)
+// and a step key; when a crashed run is resumed, completed steps are skipped and their saved outputs restored, and
+// an interrupted step runs again with its checkpoint. A retry after `error` is a new run: Masakari appends the
+// retried tasks to the same list, and so do we.
+
+import type { TaskState, WorkflowTaskRecord } from '../domain/model.ts';
+import type { FlowValues, RecoveryTask, TaskContext } from './task.ts';
+import { WorkflowAborted } from './errors.ts';
+
+interface StoredResult {
+  run: number;
+  key: string;
+  /** Facts fixed at the start of the run (e.g. the reserved host list), shared by all its records. */
+  meta?: Record<string, unknown>;
+  output?: FlowValues;
+  checkpoint?: unknown;
+}
+
+const asResult = (r: unknown): StoredResult | undefined =>
+  typeof r === 'object' && r !== null && typeof (r as StoredResult).key === 'string' ? (r as StoredResult) : undefined;
+
+export type TaskObserver = (notificationUuid: string, taskName: string, state: TaskState) => void;
+
+export type ContextBase = Omit<TaskContext, 'values' | 'update' | 'checkpoint' | 'saveCheckpoint'>;
+
+export class FlowRunner {
+  private records: WorkflowTaskRecord[] = [];
+  /** Records of each open (nested) flow, for Masakari's REVERTED marking. */
+  private frames: number[][] = [[]];
+  private get touched(): number[] {
+    return this.frames[this.frames.length - 1]!;
+  }
+  meta: Record<string, unknown> = {};
+
+  private constructor(
+    private readonly base: ContextBase,
+    readonly run: number,
+    private readonly observer: TaskObserver,
+  ) {}
+
+  static async open(base: ContextBase, run: number, observer: TaskObserver): Promise<FlowRunner> {
+    const r = new FlowRunner(base, run, observer);
+    const all = await base.store.listTasks(base.notification.uuid);
+    r.records = all.filter((t) => asResult(t.result)?.run === run);
+    for (const t of r.records) {
+      const m = asResult(t.result)?.meta;
+      if (m) r.meta = { ...m };
+    }
+    return r;
+  }
+
+  /** True when this run already persisted something (we are resuming after a crash). */
+  get resuming(): boolean {
+    return this.records.length > 0;
+  }
+
+  get aborted(): boolean {
+    return this.base.signal.aborted;
+  }
+
+  beginFlow(): void {
+    this.frames.push([]);
+  }
+
+  /** The flow succeeded: its tasks belong to the enclosing flow now (reverted if that one fails). */
+  endFlow(): void {
+    const done = this.frames.length > 1 ? this.frames.pop()! : [];
+    this.touched.push(...done);
+  }
+
+  private get uuid(): string {
+    return this.base.notification.uuid;
+  }
+
+  private now(): Date {
+    return this.base.env.now();
+  }
+
+  /** Runs one task (or restores its result when this run already completed it); returns the merged values. */
+  async step(key: string, task: RecoveryTask, values: FlowValues, opts: { revertible?: boolean } = {}): Promise<FlowValues> {
+    if (this.base.signal.aborted) throw new WorkflowAborted('aborted');
+    const revertible = opts.revertible ?? true;
+    let prior: WorkflowTaskRecord | undefined;
+    for (const t of this.records) if (asResult(t.result)?.key === key) prior = t;
+    if (prior && prior.state === 'SUCCESS') {
+      if (revertible) this.touched.push(prior.seq);
+      return { ...values, ...(asResult(prior.result)?.output ?? {}) };
+    }
+    let seq: number;
+    let stored: StoredResult;
+    if (prior && prior.state === 'RUNNING') {
+      // Interrupted by a crash: run it again from its checkpoint, in the same record.
+      seq = prior.seq;
+      stored = asResult(prior.result)!;
+    } else {
+      seq = await this.base.store.appendTask(this.uuid, task.displayName, 'RUNNING', this.now());
+      stored = { run: this.run, key, meta: this.meta };
+      await this.base.store.updateTask(this.uuid, seq, { result: stored }, this.now());
+      this.records.push({ notificationUuid: this.uuid, seq, name: task.displayName, state: 'RUNNING', progress: 0, details: [], result: stored, updatedAt: this.now() });
+    }
+    if (revertible) this.touched.push(seq);
+    this.observer(this.uuid, task.displayName, 'RUNNING');
+    let lastProgress = 0;
+    const ctx: TaskContext = {
+      ...this.base,
+      values,
+      checkpoint: stored.checkpoint,
+      update: async (message, progress = 0.0) => {
+        lastProgress = progress;
+        await this.base.store.updateTask(this.uuid, seq, { progress, addDetail: { timestamp: this.now(), message, progress } }, this.now());
+      },
+      saveCheckpoint: async (data) => {
+        stored = { ...stored, checkpoint: data };
+        await this.base.store.updateTask(this.uuid, seq, { result: stored }, this.now());
+      },
+    };
+    let output: FlowValues | void;
+    try {
+      output = await task.execute(ctx);
+    } catch (e) {
+      if (this.base.signal.aborted) throw new WorkflowAborted('aborted');
+      await this.setState(seq, 'FAILURE', Math.max(lastProgress, 1.0));
+      if (!revertible) this.touched.push(seq);
+      this.observer(this.uuid, task.displayName, 'FAILURE');
+      throw e;
+    }
+    stored = { ...stored, output: output ?? {} };
+    await this.base.store.updateTask(this.uuid, seq, { state: 'SUCCESS', progress: 1.0, result: stored }, this.now());
+    const rec = this.records.find((t) => t.seq === seq)!;
+    rec.state = 'SUCCESS';
+    rec.result = stored;
+    this.observer(this.uuid, task.displayName, 'SUCCESS');
+    return { ...values, ...(output ?? {}) };
+  }
+
+  /** Masakari reverts a failed flow: every task it ran shows REVERTED afterwards. */
+  async revert(): Promise<void> {
+    const frame = this.frames.length > 1 ? this.frames.pop()! : this.frames.splice(0, 1, [])[0]!;
+    for (const seq of frame) await this.setState(seq, 'REVERTED', 1.0);
+  }
+
+  private async setState(seq: number, state: TaskState, progress: number): Promise<void> {
+    await this.base.store.updateTask(this.uuid, seq, { state, progress }, this.now());
+    const rec = this.records.find((t) => t.seq === seq);
+    if (rec) rec.state = state;
+  }
+}

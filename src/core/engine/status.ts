@@ -1,0 +1,67 @@
+// The notification status machine, one function per transition:
+//   new -> running -> finished | ignored | error;   new -> ignored (disabled segment);
+//   error -> running (the one retry) -> ... ;        error -> failed (retry failed too);
+//   new | running | error -> failed (expired).
+// Every transition goes through here, so the log and the observer see all of them.
+
+import type { Notification, NotificationStatus } from '../domain/model.ts';
+import type { Env } from '../env.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/types.ts';
+
+export type StatusObserver = (uuid: string, status: NotificationStatus, reason: string | null) => void;
+
+export class StatusMachine {
+  constructor(
+    private readonly store: Store,
+    private readonly env: Env,
+    private readonly log: Logger,
+    private readonly observe: StatusObserver,
+  ) {}
+
+  private async set(n: Notification, to: NotificationStatus, reason: string | null): Promise<Notification> {
+    const updated = await this.store.setNotificationStatus(n.uuid, to, this.env.now(), reason);
+    this.observe(n.uuid, to, reason);
+    return updated;
+  }
+
+  /** The segment of the host is disabled: no flow runs. */
+  ignoreDisabledSegment(n: Notification): Promise<Notification> {
+    this.log.info({ notification: n.uuid, type: n.type }, `Notification ${n.uuid} of type: ${n.type} is ignored, because the failover segment is disabled.`);
+    return this.set(n, 'ignored', 'Recovery aboart: the segment HA is disabled.');
+  }
+
+  start(n: Notification): Promise<Notification> {
+    this.log.info({ notification: n.uuid }, `Processing notification ${n.uuid} of type: ${n.type}`);
+    return this.set(n, 'running', null);
+  }
+
+  finish(n: Notification, note: string | null = null): Promise<Notification> {
+    return this.exit(n, 'finished', note);
+  }
+
+  ignore(n: Notification, reason: string): Promise<Notification> {
+    return this.exit(n, 'ignored', reason);
+  }
+
+  fail(n: Notification, reason: string): Promise<Notification> {
+    this.log.error({ notification: n.uuid }, `Failed to process notification '${n.uuid}'. Reason: ${reason}`);
+    return this.exit(n, 'error', reason);
+  }
+
+  /** The one retry of an `error` notification ended in error again. */
+  giveUp(n: Notification, reason: string | null): Promise<Notification> {
+    this.log.error({ notification: n.uuid }, `Periodic task 'process_unfinished_notifications': Notification ${n.uuid} exits with status: failed.`);
+    return this.set(n, 'failed', reason ?? n.lastError);
+  }
+
+  expire(n: Notification): Promise<Notification> {
+    this.log.error({ notification: n.uuid }, `Periodic task 'check_expired_notifications': Notification ${n.uuid} is expired.`);
+    return this.set(n, 'failed', `expired: not finished within notifications_expired_interval (status was ${n.status})`);
+  }
+
+  private exit(n: Notification, to: NotificationStatus, reason: string | null): Promise<Notification> {
+    this.log.info({ notification: n.uuid, status: to }, `Notification ${n.uuid} exits with status: ${to}.`);
+    return this.set(n, to, reason);
+  }
+}

@@ -1,0 +1,47 @@
+// The task interface: what a built-in or custom recovery task implements (documented in docs/workflows.md).
+// A task is one named step of a workflow. It reads the flow's values, talks to the backend through the ports,
+// reports progress (shown by API 1.1 as recovery_workflow_details) and returns values for the tasks after it.
+// The runner persists its start, every progress line, its checkpoint and its completion, so a task must be
+// idempotent: after a crash it is run again from the start with its last checkpoint, and must look at the current
+// state of the cloud before acting.
+
+import type { Config } from '../config/schema.ts';
+import type { Notification } from '../domain/model.ts';
+import type { Env } from '../env.ts';
+import type { Logger } from '../log.ts';
+import type { ComputeDriver } from '../ports/compute.ts';
+import type { FenceGate } from '../ports/fence.ts';
+import type { Store } from '../store/types.ts';
+
+/** Values flowing between tasks (taskflow's "store"): host_name, notification_uuid, instance_list, reserved_host... */
+export type FlowValues = Record<string, unknown>;
+
+export interface TaskContext {
+  readonly notification: Notification;
+  /** Inputs from the dispatcher and outputs of earlier tasks. */
+  readonly values: Readonly<FlowValues>;
+  readonly compute: ComputeDriver;
+  readonly store: Store;
+  readonly env: Env;
+  readonly config: Config;
+  readonly log: Logger;
+  /** Aborted when the controller stops or loses its lease: pass it to every wait. */
+  readonly signal: AbortSignal;
+  readonly fenceGate: FenceGate | undefined;
+  /** Adds a progress detail (Masakari's update_details); persisted before it resolves. */
+  update(message: string, progress?: number): Promise<void>;
+  /** The checkpoint saved by an earlier, interrupted execution of this same task (undefined on a first run). */
+  readonly checkpoint: unknown;
+  /** Persists scratch state that a resumed execution will get back as `checkpoint`. */
+  saveCheckpoint(data: unknown): Promise<void>;
+}
+
+export interface RecoveryTask {
+  /** The name API 1.1 shows (Masakari's class name, e.g. "DisableComputeServiceTask"). */
+  readonly displayName: string;
+  /**
+   * Does the work. Throw SkipRecovery / IgnoreRecovery / RecoveryFailure (src/core/engine/errors.ts) to end the
+   * workflow; any other error ends it in `error`. Returned values are merged into the flow values.
+   */
+  execute(ctx: TaskContext): Promise<FlowValues | void>;
+}

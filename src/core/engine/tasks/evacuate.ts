@@ -1,0 +1,216 @@
+// EvacuateInstancesTask: moves every chosen instance off the failed host, a bounded number at a time, and confirms
+// each one. Idempotent by construction: before acting on an instance it looks at where the instance is now and at
+// its vmove (succeeded -> nothing to do; already on another host -> confirm instead of evacuating again), and the
+// instance's original state is checkpointed before the first change so a resumed run restores it correctly.
+
+import type { VMove } from '../../domain/model.ts';
+import { ComputeDriverError, type ServerInfo } from '../../ports/compute.ts';
+import { RecoveryFailure, isAbort } from '../errors.ts';
+import type { RecoveryTask, TaskContext } from '../task.ts';
+import { listAllVMoves } from './host.ts';
+import { errMessage, str, waitFor } from './util.ts';
+
+const SHUTDOWN = 4;
+
+/** What we knew about an instance before touching it; persisted in the task checkpoint. */
+interface Original {
+  vmState: string;
+  /** We locked it (so we unlock it); false when the user had locked it already. */
+  lockedByUs: boolean;
+  /** Stop it after evacuation (Masakari's rules for non-active instances). */
+  stopAfter: boolean;
+  /** vm_state the confirmation compares against (after a reset to error, that is 'error'). */
+  expectState: string;
+}
+
+type Checkpoint = Record<string, Original>;
+
+class EvacuationFailed extends Error {}
+
+/** A counting semaphore per key (target host). */
+class Slots {
+  private used = new Map<string, number>();
+  private waiters = new Map<string, (() => void)[]>();
+  constructor(private readonly limit: number) {}
+  async take(key: string): Promise<void> {
+    if (this.limit <= 0) return;
+    while ((this.used.get(key) ?? 0) >= this.limit) {
+      await new Promise<void>((r) => (this.waiters.get(key) ?? this.waiters.set(key, []).get(key)!).push(r));
+    }
+    this.used.set(key, (this.used.get(key) ?? 0) + 1);
+  }
+  give(key: string): void {
+    if (this.limit <= 0) return;
+    this.used.set(key, (this.used.get(key) ?? 1) - 1);
+    this.waiters.get(key)?.shift()?.();
+  }
+}
+
+async function enableReservedHost(ctx: TaskContext, failedHost: string, reserved: string): Promise<void> {
+  await ctx.update(`Enabling reserved host: '${reserved}'`, 0.1);
+  if (ctx.config.host_failure.add_reserved_host_to_aggregate) {
+    for (const agg of await ctx.compute.listAggregates()) {
+      if (!agg.hosts.includes(failedHost)) continue;
+      if (agg.hosts.includes(reserved)) {
+        await ctx.update(`Host '${reserved}' already has been added to aggregate '${agg.name}'.`, 1.0);
+        continue;
+      }
+      try {
+        await ctx.update(`Add host ${reserved} to aggregate ${agg.name}`, 0.2);
+        await ctx.compute.addHostToAggregate(agg.id, reserved);
+        await ctx.update(`Added host ${reserved} to aggregate ${agg.name}`, 0.3);
+      } catch (e) {
+        if (!(e instanceof ComputeDriverError && e.code === 'conflict')) throw e;
+        await ctx.update(`Host '${reserved}' already has been added to aggregate '${agg.name}'.`, 1.0);
+      }
+    }
+  }
+  const svc = await ctx.compute.getComputeService(reserved);
+  if (svc.status !== 'enabled') await ctx.compute.enableComputeService(reserved);
+  const h = await ctx.store.getHostByName(reserved);
+  if (h?.reserved) await ctx.store.updateHost(h.uuid, { reserved: false }, ctx.env.now());
+}
+
+/** Masakari's preparation of an instance's state so that Nova accepts the evacuation. */
+async function prepareState(ctx: TaskContext, s: ServerInfo, lockedByUs: boolean): Promise<Original> {
+  let stopAfter = true;
+  let expectState = s.vmState as string;
+  if (!['active', 'error', 'stopped'].includes(s.vmState)) {
+    await ctx.compute.resetServerState(s.id, 'error');
+    const now = await ctx.compute.getServer(s.id);
+    expectState = now.vmState;
+    if (s.vmState === 'resized' && now.powerState !== SHUTDOWN) stopAfter = false;
+  } else if (s.vmState === 'stopped' && s.taskState === null) {
+    stopAfter = false;
+  } else if (s.taskState !== null) {
+    await ctx.compute.resetServerState(s.id, 'error');
+    expectState = (await ctx.compute.getServer(s.id)).vmState;
+    if (s.vmState === 'active') stopAfter = false;
+  }
+  return { vmState: s.vmState, lockedByUs, stopAfter, expectState };
+}
+
+/** Evacuated = on another host, idle, and in the state it had (or active, when it had been in error). */
+async function confirmEvacuated(ctx: TaskContext, id: string, source: string, orig: Original): Promise<void> {
+  const ok = await waitFor(ctx, ctx.config.engine.wait_period_after_evacuation, async () => {
+    const s = await ctx.compute.getServer(id);
+    if (s.vmState === 'error' && s.vmState !== orig.expectState) {
+      throw new EvacuationFailed(`Failed to evacuate instance ${id}`);
+    }
+    return s.host !== source && s.taskState === null && (s.vmState === orig.expectState || (orig.expectState === 'error' && s.vmState === 'active'));
+  });
+  if (!ok) throw new EvacuationFailed('Failed reason: timeout.');
+}
+
+async function stopAfterEvacuation(ctx: TaskContext, id: string, orig: Original): Promise<void> {
+  if (orig.vmState === 'active' || !orig.stopAfter) return;
+  const now = await ctx.compute.getServer(id);
+  if (now.vmState !== 'stopped') {
+    await ctx.compute.stopServer(id);
+    const stopped = await waitFor(ctx, ctx.config.engine.wait_period_after_power_off, async () => (await ctx.compute.getServer(id)).vmState === 'stopped');
+    if (!stopped) throw new EvacuationFailed('Failed reason: timeout.');
+  }
+  // An instance in error before the failure goes back to error after recovery (Masakari).
+  if (orig.vmState === 'error') await ctx.compute.resetServerState(id, 'error');
+}
+
+export const evacuateInstancesTask: RecoveryTask = {
+  displayName: 'EvacuateInstancesTask',
+  async execute(ctx) {
+    const failedHost = str(ctx.values.host_name);
+    const reserved = typeof ctx.values.reserved_host === 'string' ? ctx.values.reserved_host : undefined;
+    const cfg = ctx.config.host_failure;
+    const wanted = Array.isArray(ctx.values.instance_list) ? (ctx.values.instance_list as string[]) : [];
+    await ctx.update(`Start evacuation of instances from failed host '${failedHost}', instance uuids are: '${wanted.join(',')}'`);
+    if (reserved) await enableReservedHost(ctx, failedHost, reserved);
+
+    const checkpoint: Checkpoint = { ...((ctx.checkpoint as Checkpoint | undefined) ?? {}) };
+    const latest = new Map<string, VMove>();
+    for (const v of await listAllVMoves(ctx)) latest.set(v.instanceUuid, v);
+    const perTarget = new Slots(cfg.max_evacuations_per_target_host);
+    const now = () => ctx.env.now();
+
+    const evacuateOne = async (id: string): Promise<void> => {
+      let vmove = latest.get(id);
+      if (vmove?.status === 'succeeded') return; // done before a crash: never again
+      if (!vmove || vmove.status === 'failed' || vmove.status === 'ignored') {
+        vmove = await ctx.store.createVMove(
+          { notificationUuid: ctx.notification.uuid, instanceUuid: id, instanceName: null, sourceHost: failedHost, destHost: null, type: 'evacuation', status: 'pending' },
+          now(),
+        );
+        latest.set(id, vmove);
+      }
+      await ctx.update(`Evacuation of instance started: '${id}'`, 0.5);
+      let orig = checkpoint[id];
+      let failure = '';
+      const slotKey = reserved ?? '';
+      await perTarget.take(slotKey);
+      try {
+        for (let attempt = 0; attempt <= cfg.evacuation_retries; attempt++) {
+          try {
+            let s = await ctx.compute.getServer(id);
+            if (!orig) {
+              const lockedByUs = !s.locked;
+              if (lockedByUs) await ctx.compute.lockServer(id);
+              orig = await prepareState(ctx, s, lockedByUs);
+              checkpoint[id] = orig;
+              await ctx.saveCheckpoint(checkpoint);
+              s = await ctx.compute.getServer(id);
+            }
+            if (s.host === failedHost) {
+              if (vmove.status !== 'ongoing' || !vmove.startTime) {
+                vmove = await ctx.store.updateVMove(vmove.uuid, { status: 'ongoing', startTime: now() }, now());
+              }
+              if (s.vmState === 'error' && orig.expectState !== 'error') {
+                // A failed earlier attempt left it in error: Nova evacuates error instances, expect active.
+                orig = { ...orig, expectState: 'error' };
+              }
+              await ctx.compute.evacuateServer(id, reserved);
+            }
+            // Otherwise it is already elsewhere (an evacuation issued before a crash): confirm, don't repeat.
+            await confirmEvacuated(ctx, id, failedHost, orig);
+            await stopAfterEvacuation(ctx, id, orig);
+            const dest = (await ctx.compute.getServer(id)).host;
+            vmove = await ctx.store.updateVMove(vmove.uuid, { status: 'succeeded', destHost: dest, endTime: now() }, now());
+            latest.set(id, vmove);
+            return;
+          } catch (e) {
+            if (isAbort(e) || ctx.signal.aborted) throw e;
+            failure = errMessage(e);
+            ctx.log.warn({ instance: id, attempt, err: failure }, 'evacuation attempt failed');
+          }
+        }
+        vmove = await ctx.store.updateVMove(vmove.uuid, { status: 'failed', message: failure, endTime: now() }, now());
+        latest.set(id, vmove);
+      } finally {
+        perTarget.give(slotKey);
+        if (orig?.lockedByUs && !ctx.signal.aborted) {
+          await ctx.compute.unlockServer(id).catch((e: unknown) => ctx.log.warn({ instance: id, err: errMessage(e) }, 'unlock failed'));
+        }
+      }
+    };
+
+    // A fixed pool of workers pulling from the ordered list keeps HA-enabled and high-priority instances first.
+    let next = 0;
+    const workers = Math.max(1, Math.min(ctx.config.engine.host_failure_recovery_threads, wanted.length));
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        while (next < wanted.length) await evacuateOne(wanted[next++]!);
+      }),
+    );
+
+    const outcome = wanted.map((id) => latest.get(id)!);
+    const succeeded = outcome.filter((v) => v.status === 'succeeded').map((v) => v.instanceUuid).sort();
+    const failed = outcome.filter((v) => v.status === 'failed').map((v) => v.instanceUuid);
+    if (succeeded.length) {
+      await ctx.update(`Successfully evacuate instances '${succeeded.join(',')}' from host '${failedHost}'`, 0.7);
+    }
+    if (failed.length) {
+      const msg = `Failed to evacuate instances '${failed.join(',')}' from host '${failedHost}'`;
+      await ctx.update(msg, 0.7);
+      throw new RecoveryFailure(msg);
+    }
+    await ctx.update('Evacuation process completed!', 1.0);
+  },
+};
+

@@ -1,0 +1,141 @@
+// Host-failure tasks before evacuation: the fencing gate, disabling the failed host's compute service, and choosing
+// the instances to evacuate. Messages match Masakari's where Masakari has the step (API 1.1 clients show them).
+
+import type { ServerInfo } from '../../ports/compute.ts';
+import { FencingFailed, RecoveryFailure, SkipRecovery } from '../errors.ts';
+import type { RecoveryTask, TaskContext } from '../task.ts';
+import { boolFromString, seconds, str, waitFor } from './util.ts';
+
+/** The safety gate: no evacuation without evidence that the failed host is fenced (or an explicit opt-out). */
+export const fenceHostTask: RecoveryTask = {
+  displayName: 'FenceHostTask',
+  async execute(ctx) {
+    const host = str(ctx.values.host_name);
+    if (!ctx.config.host_failure.fencing_required) {
+      const msg =
+        `WARNING: fencing is disabled by configuration (host_failure.fencing_required=false): ` +
+        `instances of host '${host}' are evacuated without evidence that it is powered off`;
+      ctx.log.warn({ host, notification: ctx.notification.uuid }, msg);
+      await ctx.update(msg, 1.0);
+      return { fenced: false, fencing_opt_out: true };
+    }
+    if (!ctx.fenceGate) {
+      const msg = `No fence evidence for host '${host}': no fencer is configured (host_failure.fencing_required is true)`;
+      await ctx.update(msg, 1.0);
+      throw new FencingFailed(msg);
+    }
+    await ctx.update(`Fencing host: '${host}'`);
+    const ev = await ctx.fenceGate.confirmFenced(host, ctx.signal);
+    if (!ev.fenced) {
+      const msg = `No fence evidence for host '${host}': ${ev.reason}`;
+      await ctx.update(msg, 1.0);
+      throw new FencingFailed(msg);
+    }
+    await ctx.update(`Host '${host}' is fenced: ${ev.evidence}`, 1.0);
+    return { fenced: true };
+  },
+};
+
+async function serviceDisabledAndDown(ctx: TaskContext, host: string): Promise<boolean> {
+  const svc = await ctx.compute.getComputeService(host);
+  return svc.status === 'disabled' && svc.state === 'down';
+}
+
+export const disableComputeServiceTask: RecoveryTask = {
+  displayName: 'DisableComputeServiceTask',
+  async execute(ctx) {
+    const host = str(ctx.values.host_name);
+    const cfg = ctx.config.host_failure;
+    await ctx.update(`Disabling compute service on host: '${host}'`);
+    const svc = await ctx.compute.getComputeService(host);
+    if (svc.status !== 'disabled') await ctx.compute.disableComputeService(host, cfg.service_disable_reason);
+    // Forcing the service down is only safe once the host is known dead (fenced) or the operator opted out.
+    const mayForceDown = cfg.force_down_compute_service && (ctx.values.fenced === true || !cfg.fencing_required);
+    if (mayForceDown && !svc.forcedDown) await ctx.compute.setComputeServiceForcedDown(host, true);
+    const waitS = ctx.config.engine.wait_period_after_service_update;
+    if (cfg.service_update_wait === 'fixed_sleep') {
+      // Masakari's behaviour, kept for comparison runs (bench/): a fixed sleep whatever the state.
+      ctx.log.info({ host }, `sleeping ${waitS} s before starting recovery`);
+      await ctx.env.sleep(seconds(waitS), ctx.signal);
+    } else if (!(await waitFor(ctx, waitS, () => serviceDisabledAndDown(ctx, host)))) {
+      throw new RecoveryFailure(`Compute service on host '${host}' is not disabled and down after ${waitS} s`);
+    }
+    await ctx.update(`Disabled compute service on host: '${host}'`, 1.0);
+  },
+};
+
+function priorityOf(s: ServerInfo, key: string | null): number {
+  if (!key) return 0;
+  const n = Number(s.metadata[key]);
+  return Number.isFinite(n) ? n : 0;
+}
+
+export const prepareHAEnabledInstancesTask: RecoveryTask = {
+  displayName: 'PrepareHAEnabledInstancesTask',
+  async execute(ctx) {
+    const host = str(ctx.values.host_name);
+    const cfg = ctx.config.host_failure;
+    await ctx.update('Preparing instances for evacuation');
+    const servers = await ctx.compute.listServersOnHost(host);
+    await ctx.update(`Total instances running on failed host '${host}' is ${servers.length}`, 0.3);
+
+    const ha: ServerInfo[] = [];
+    const nonHa: ServerInfo[] = [];
+    for (const s of servers) {
+      const isHa = boolFromString(s.metadata[cfg.ha_enabled_instance_metadata_key]);
+      if (cfg.ignore_instances_in_error_state && s.vmState === 'error') {
+        if (isHa) await ctx.update(`Ignoring recovery of HA_Enabled instance '${s.id}' as it is in 'error' state.`, 0.4);
+        continue;
+      }
+      (isHa ? ha : nonHa).push(s);
+    }
+    await ctx.update(`Total HA Enabled instances count: '${ha.length}'`, 0.6);
+    // HA-enabled first (Masakari), then by the optional priority key; sort is stable, so Nova's order breaks ties.
+    const byPriority = (a: ServerInfo, b: ServerInfo) =>
+      priorityOf(b, cfg.priority_metadata_key) - priorityOf(a, cfg.priority_metadata_key);
+    let chosen = [...ha].sort(byPriority);
+    if (cfg.evacuate_all_instances) {
+      await ctx.update(`Total Non-HA Enabled instances count: '${nonHa.length}'`, 0.7);
+      chosen = chosen.concat([...nonHa].sort(byPriority));
+      await ctx.update(
+        `All instances (HA Enabled/Non-HA Enabled) should be considered for evacuation. Total count is: '${chosen.length}'`,
+        0.8,
+      );
+    }
+    if (chosen.length === 0) {
+      const msg = `Skipped host '${host}' recovery as no instances needs to be evacuated`;
+      await ctx.update(msg, 1.0);
+      throw new SkipRecovery(msg);
+    }
+    // One pending vmove per instance that has none still open (a resumed or repeated run reuses them).
+    const existing = await listAllVMoves(ctx);
+    for (const s of chosen) {
+      const open = existing.find((v) => v.instanceUuid === s.id && (v.status === 'pending' || v.status === 'ongoing'));
+      if (open) continue;
+      await ctx.store.createVMove(
+        { notificationUuid: ctx.notification.uuid, instanceUuid: s.id, instanceName: s.name, sourceHost: host, destHost: null, type: 'evacuation', status: 'pending' },
+        ctx.env.now(),
+      );
+    }
+    const ids = chosen.map((s) => s.id);
+    await ctx.update(`Instances to be evacuated are: '${ids.join(',')}'`, 1.0);
+    return { instance_list: ids };
+  },
+};
+
+/** Every vmove of the notification, oldest first. */
+export async function listAllVMoves(ctx: TaskContext) {
+  const out = [];
+  let marker: number | undefined;
+  for (;;) {
+    const page = await ctx.store.listVMoves({
+      filters: { notificationUuid: ctx.notification.uuid },
+      sort: [{ key: 'created_at', dir: 'asc' }],
+      limit: 1000,
+      ...(marker !== undefined ? { marker } : {}),
+    });
+    out.push(...page);
+    if (page.length < 1000) return out;
+    marker = page[page.length - 1]!.id;
+  }
+}

@@ -1,0 +1,76 @@
+// The host-failure workflow (COMPUTE_HOST STOPPED): fencing gate, then Masakari's auto or reserved-host flow by the
+// segment's recovery method, with the *_priority fallbacks.
+
+import type { RecoveryMethod } from '../../domain/model.ts';
+import { FencingFailed, ReservedHostsUnavailable, SkipRecovery, isAbort } from '../errors.ts';
+import type { ResolvedFlows } from '../registry.ts';
+import type { FlowRunner } from '../runner.ts';
+import type { FlowValues } from '../task.ts';
+import { fenceHostTask } from '../tasks/host.ts';
+import { asFlow, runPhases } from './run.ts';
+import type { Logger } from '../../log.ts';
+
+export interface HostFlowInput {
+  hostName: string;
+  method: RecoveryMethod;
+  /** Reserved, not-on-maintenance hosts of the segment, fixed when the run started. */
+  reservedHosts: string[];
+}
+
+/** Errors after which the other flow of a *_priority method must not run. */
+const final = (e: unknown) => e instanceof SkipRecovery || e instanceof FencingFailed || isAbort(e);
+
+export async function runHostFlow(runner: FlowRunner, flows: ResolvedFlows, input: HostFlowInput, log: Logger, values: FlowValues): Promise<void> {
+  // The gate runs once per run, outside the revertible flows: a fallback flow reuses its evidence.
+  const gate = () => runner.step('host.fence', fenceHostTask, values, { revertible: false });
+
+  const auto = () =>
+    asFlow(runner, async () => {
+      const v = await gate();
+      await runPhases(runner, 'auto', flows.hostAuto, v);
+    });
+
+  const rh = async () => {
+    if (input.reservedHosts.length === 0) throw new ReservedHostsUnavailable('No reserved_hosts available for evacuation.');
+    await asFlow(runner, async () => {
+      let v = await gate();
+      v = await runPhases(runner, 'rh', flows.hostRh, v, ['pre']);
+      // Masakari's ParameterizedForEach over reserved_host_list: the main tasks are tried with each reserved host.
+      let lastError: unknown;
+      let done = false;
+      for (let j = 0; j < input.reservedHosts.length && !done; j++) {
+        try {
+          await asFlow(runner, () => runPhases(runner, `rh.${j}`, flows.hostRh, { ...v, reserved_host: input.reservedHosts[j] }, ['main']));
+          done = true;
+        } catch (e) {
+          if (final(e)) throw e;
+          lastError = e;
+          log.warn({ host: input.hostName, reserved_host: input.reservedHosts[j], err: (e as Error).message }, 'evacuation to reserved host failed, trying the next one');
+        }
+      }
+      if (!done) throw lastError;
+      await runPhases(runner, 'rh', flows.hostRh, v, ['post']);
+    });
+  };
+
+  const withFallback = async (first: () => Promise<void>, second: () => Promise<void>, what: string) => {
+    try {
+      await first();
+    } catch (e) {
+      if (final(e)) throw e;
+      log.warn({ host: input.hostName, err: (e as Error).message }, `Failed to evacuate all instances from failed_host '${input.hostName}' using ${what}`);
+      await second();
+    }
+  };
+
+  switch (input.method) {
+    case 'auto':
+      return auto();
+    case 'reserved_host':
+      return rh();
+    case 'auto_priority':
+      return withFallback(auto, rh, "'auto' workflow, retrying using 'reserved_host' workflow.");
+    case 'rh_priority':
+      return withFallback(rh, auto, "'reserved_host' workflow, retrying using 'auto' workflow");
+  }
+}

@@ -1,0 +1,108 @@
+// Polls the cluster membership driver and sends COMPUTE_HOST notifications for peers whose stable status changes.
+// All judgement lives in decide.ts; this file only loops, logs and hands drafts to the outbox.
+
+import { hostname as osHostname } from 'node:os';
+import { AbortError, type Env } from '../../env.ts';
+import type { Logger } from '../../log.ts';
+import type { ClusterDriver } from '../../ports/cluster.ts';
+import { monitorTimestamp, type NotificationSink } from '../../ports/notify.ts';
+import type { Monitor } from '../types.ts';
+import { decide, initialHostMonitorState, type DecideOptions, type DecideResult, type HostMonitorState } from './decide.ts';
+
+export interface HostMonitorOptions extends Omit<DecideOptions, 'localNode'> {
+  driver: ClusterDriver;
+  intervalMs: number;
+  /** This node's cluster name; default the OS hostname. */
+  localNode?: string | null;
+  sink: NotificationSink;
+  env: Env;
+  log: Logger;
+}
+
+export class HostMonitor implements Monitor {
+  readonly name = 'host';
+  private state: HostMonitorState = initialHostMonitorState();
+  private readonly stopCtl = new AbortController();
+  private loop: Promise<void> | null = null;
+  private readonly log: Logger;
+  private lastSkip: string | null = null;
+
+  constructor(private readonly opts: HostMonitorOptions) {
+    this.log = opts.log.child({ component: 'host-monitor', driver: opts.driver.name });
+  }
+
+  async start(): Promise<void> {
+    if (this.loop) return;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopCtl.abort();
+    await this.loop;
+  }
+
+  private decideOptions(): DecideOptions {
+    return {
+      localNode: this.opts.localNode || osHostname(),
+      samples: this.opts.samples,
+      restrictToRemotes: this.opts.restrictToRemotes,
+      offlineWithoutFencing: this.opts.offlineWithoutFencing,
+    };
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopCtl.signal;
+    while (!signal.aborted) {
+      try {
+        await this.poll(signal);
+      } catch (e) {
+        if (signal.aborted) break;
+        // Never let one bad answer end the loop (masakari-hostmonitor's loop could die with the process alive).
+        this.log.warn({ reason: (e as Error).message }, 'cannot read the cluster state; trying again next interval');
+      }
+      try {
+        await this.opts.env.sleep(this.opts.intervalMs, signal);
+      } catch (e) {
+        if (e instanceof AbortError || signal.aborted) break;
+        throw e;
+      }
+    }
+  }
+
+  /** One look at the cluster; returns what was decided (also used by tests). */
+  async poll(signal?: AbortSignal): Promise<DecideResult> {
+    const snap = await this.opts.driver.snapshot(signal);
+    const result = decide(this.state, snap, this.decideOptions());
+    if (result.skipped) {
+      if (this.lastSkip !== result.skipped) this.log.warn({ reason: result.skipped }, 'not acting on the cluster state');
+      this.lastSkip = result.skipped;
+      return result;
+    }
+    if (this.lastSkip) this.log.info('acting on the cluster state again');
+    this.lastSkip = null;
+    for (const r of result.reports) {
+      this.log.debug({ node: r.name, condition: r.condition, stable: r.stable, fencing: r.fencing, reported: r.reported }, r.reason);
+    }
+    // The new state is kept only for nodes whose notification is safely queued: a failed submit is retried next poll.
+    const next: HostMonitorState = { peers: { ...result.state.peers } };
+    for (const n of result.notifications) {
+      try {
+        await this.opts.sink.submit({
+          type: 'COMPUTE_HOST',
+          hostname: n.hostname,
+          generated_time: monitorTimestamp(this.opts.env.now()),
+          payload: n.payload,
+        });
+        const report = result.reports.find((r) => r.name === n.hostname);
+        this.log.info({ node: n.hostname, payload: n.payload }, report?.reason ?? 'host status changed');
+      } catch (e) {
+        this.log.error({ err: e, node: n.hostname }, 'cannot queue the host notification; will decide again next poll');
+        const before = this.state.peers[n.hostname];
+        if (before) next.peers[n.hostname] = before;
+        else delete next.peers[n.hostname];
+      }
+    }
+    this.state = next;
+    return result;
+  }
+}

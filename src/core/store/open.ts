@@ -1,0 +1,87 @@
+// Opens the store the configuration names (database.url):
+//   sqlite:PATH      a file; a relative PATH is under data_dir (created when missing)
+//   sqlite::memory:  an in-memory database (tests, the simulator; gone when the process ends)
+//   mysql://…        MySQL/MariaDB: not built yet
+
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import type { Store } from './types.ts';
+import { openSqliteStore, SchemaError } from './sqlite/index.ts';
+
+export { SchemaError };
+
+export class DatabaseUrlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseUrlError';
+  }
+}
+
+export interface OpenStoreOptions {
+  /** Apply pending migrations (default: database.auto_migrate). */
+  migrate?: boolean;
+  /** Refuse a database whose schema is behind this code (default true; `masakari db` turns it off). */
+  requireCurrentSchema?: boolean;
+  uuid?: () => string;
+}
+
+export type DatabaseTarget = { dialect: 'sqlite'; path: string } | { dialect: 'mysql'; url: string };
+
+/** Parses database.url; relative SQLite paths are resolved under dataDir. */
+export function parseDatabaseUrl(url: string, dataDir: string): DatabaseTarget {
+  if (url === 'sqlite::memory:' || url === 'sqlite://:memory:') return { dialect: 'sqlite', path: ':memory:' };
+  if (url.startsWith('sqlite:')) {
+    // Accept sqlite:PATH, sqlite://PATH (relative) and sqlite:///abs/path (SQLAlchemy style).
+    let p = url.slice('sqlite:'.length);
+    if (p.startsWith('///')) p = p.slice(2);
+    else if (p.startsWith('//')) p = p.slice(2);
+    if (p === '') throw new DatabaseUrlError(`database.url "${url}" has no file path (e.g. sqlite:masakari.sqlite)`);
+    return { dialect: 'sqlite', path: isAbsolute(p) ? p : resolve(dataDir, p) };
+  }
+  if (url.startsWith('mysql://') || url.startsWith('mysql+pymysql://') || url.startsWith('mariadb://')) {
+    return { dialect: 'mysql', url };
+  }
+  throw new DatabaseUrlError(`database.url "${url}" is not supported: use sqlite:PATH, sqlite::memory: or mysql://user:pass@host/db`);
+}
+
+export async function openStore(config: Config, opts: OpenStoreOptions = {}): Promise<Store> {
+  const target = parseDatabaseUrl(config.database.url, config.data_dir);
+  if (target.dialect === 'mysql') {
+    throw new DatabaseUrlError('MySQL/MariaDB support is not built yet: use database.url sqlite:PATH');
+  }
+  if (target.path !== ':memory:') {
+    try {
+      mkdirSync(dirname(target.path), { recursive: true });
+    } catch (e) {
+      throw new DatabaseUrlError(`cannot create the directory for ${target.path}: ${(e as Error).message}`);
+    }
+  }
+  // An in-memory database starts empty: nothing but migrating makes sense.
+  const migrate = target.path === ':memory:' ? true : (opts.migrate ?? config.database.auto_migrate);
+  let store: Store;
+  try {
+    store = openSqliteStore({
+      path: target.path,
+      busyTimeoutMs: config.database.busy_timeout_ms,
+      migrate,
+      ...(opts.uuid ? { uuid: opts.uuid } : {}),
+    });
+  } catch (e) {
+    if (e instanceof SchemaError) throw e;
+    throw new DatabaseUrlError(`cannot open the SQLite database ${target.path}: ${(e as Error).message}`);
+  }
+  if (opts.requireCurrentSchema ?? true) {
+    const v = await store.schemaVersion().catch(async (e) => {
+      await store.close();
+      throw e;
+    });
+    if (v.current < v.latest) {
+      await store.close();
+      throw new SchemaError(
+        `the database ${target.path} is at schema version ${v.current}, this masakari needs ${v.latest}: run \`masakari db sync\` (or set database.auto_migrate: true)`,
+      );
+    }
+  }
+  return store;
+}

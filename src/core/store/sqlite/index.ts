@@ -1,0 +1,93 @@
+// The SQLite store: better-sqlite3 (synchronous, in-process) behind the async Store interface. Each concern lives in
+// its own module; this file wires them to one connection.
+
+import { randomUUID } from 'node:crypto';
+import { microsOf } from '../../domain/time.ts';
+import type { Store } from '../types.ts';
+import { openConnection } from './connection.ts';
+import { engineRepo } from './engine.ts';
+import { hostRepo } from './hosts.ts';
+import { migrate, schemaVersion } from './migrate.ts';
+import { notificationRepo } from './notifications.ts';
+import { purgeRepo } from './purge.ts';
+import { segmentRepo } from './segments.ts';
+import { vmoveRepo } from './vmoves.ts';
+
+export { SchemaError } from './migrate.ts';
+
+export interface SqliteStoreOptions {
+  /** File path or ':memory:'. */
+  path: string;
+  /** Wait this long for another connection's write lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** Apply pending migrations while opening (default true). */
+  migrate?: boolean;
+  /** uuids for new segments, hosts and vmoves (default crypto.randomUUID; the simulator passes a seeded one). */
+  uuid?: () => string;
+  /** Clock for schema_migrations.applied_at (default the wall clock). */
+  now?: () => Date;
+}
+
+export function openSqliteStore(opts: SqliteStoreOptions): Store {
+  const conn = openConnection(opts.path, opts.busyTimeoutMs ?? 5000);
+  const now = opts.now ?? (() => new Date());
+  const uuid = opts.uuid ?? randomUUID;
+  try {
+    if (opts.migrate ?? true) migrate(conn.db, microsOf(now()));
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+
+  const segments = segmentRepo(conn, uuid);
+  const hosts = hostRepo(conn, uuid);
+  const notifications = notificationRepo(conn);
+  const engine = engineRepo(conn);
+  const vmoves = vmoveRepo(conn, uuid);
+  const maintenance = purgeRepo(conn);
+
+  // better-sqlite3 is synchronous; `async` turns its throws into rejections, as the interface promises.
+  return {
+    dialect: 'sqlite',
+    listSegments: async (q) => segments.listSegments(q),
+    getSegment: async (id) => segments.getSegment(id),
+    createSegment: async (input, t) => segments.createSegment(input, t),
+    updateSegment: async (id, patch, t) => segments.updateSegment(id, patch, t),
+    deleteSegment: async (id, t) => segments.deleteSegment(id, t),
+    segmentInUse: async (id) => segments.segmentInUse(id),
+
+    listHosts: async (q) => hosts.listHosts(q),
+    getHost: async (id) => hosts.getHost(id),
+    getHostByName: async (name) => hosts.getHostByName(name),
+    listHostsOfSegment: async (id) => hosts.listHostsOfSegment(id),
+    createHost: async (seg, input, t) => hosts.createHost(seg, input, t),
+    updateHost: async (id, patch, t) => hosts.updateHost(id, patch, t),
+    deleteHost: async (id, t) => hosts.deleteHost(id, t),
+    hostInUse: async (id) => hosts.hostInUse(id),
+
+    listNotifications: async (q) => notifications.listNotifications(q),
+    getNotification: async (id) => notifications.getNotification(id),
+    createNotification: async (input, windowMs, t) => notifications.createNotification(input, windowMs, t),
+    setNotificationStatus: async (id, status, t, lastError) => notifications.setNotificationStatus(id, status, t, lastError),
+    claimNotification: async (id, owner, leaseMs, t, count) => notifications.claimNotification(id, owner, leaseMs, t, count),
+    renewNotificationClaim: async (id, owner, leaseMs, t) => notifications.renewNotificationClaim(id, owner, leaseMs, t),
+    releaseNotificationClaim: async (id, owner) => notifications.releaseNotificationClaim(id, owner),
+    findNotificationsByStatus: async (statuses, limit) => notifications.findNotificationsByStatus(statuses, limit),
+
+    claimHostRecovery: async (host, n, owner, leaseMs, t) => engine.claimHostRecovery(host, n, owner, leaseMs, t),
+    releaseHostRecovery: async (host, n) => engine.releaseHostRecovery(host, n),
+    appendTask: async (n, name, state, t) => engine.appendTask(n, name, state, t),
+    updateTask: async (n, seq, patch, t) => engine.updateTask(n, seq, patch, t),
+    listTasks: async (n) => engine.listTasks(n),
+
+    createVMove: async (input, t) => vmoves.createVMove(input, t),
+    updateVMove: async (id, patch, t) => vmoves.updateVMove(id, patch, t),
+    getVMove: async (n, id) => vmoves.getVMove(n, id),
+    listVMoves: async (q) => vmoves.listVMoves(q),
+
+    purge: async (olderThan, maxRows) => maintenance.purge(olderThan, maxRows),
+    schemaVersion: async () => schemaVersion(conn.db),
+    migrate: async () => migrate(conn.db, microsOf(now())),
+    close: async () => conn.close(),
+  };
+}

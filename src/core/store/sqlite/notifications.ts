@@ -1,0 +1,141 @@
+// Notifications: durable intake with duplicate detection, status writes, and the engine's claim leases.
+
+import { conflict, notFound } from '../../domain/errors.ts';
+import type { Notification, NotificationStatus } from '../../domain/model.ts';
+import type { CreateNotificationResult, ListQuery, NewNotification, NotificationFilters } from '../types.ts';
+import { isUniqueViolation, type Connection } from './connection.ts';
+import { listRows, type ListSpec } from './listing.ts';
+import { canonicalJson, toNotification, us, type Raw } from './rows.ts';
+
+const notificationList: ListSpec<NotificationFilters> = {
+  table: 'notifications',
+  sortKeys: {
+    created_at: { column: 'created_at', nullable: false },
+    type: { column: 'type', nullable: false },
+    generated_time: { column: 'generated_time', nullable: false },
+    updated_at: { column: 'updated_at', nullable: true },
+    uuid: { column: 'uuid', nullable: false },
+    payload: { column: 'payload', nullable: false },
+    status: { column: 'status', nullable: false },
+    source_host_uuid: { column: 'source_host_uuid', nullable: false },
+  },
+  filters: (f) => {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    if (f.status !== undefined) (clauses.push('status = ?'), params.push(f.status));
+    if (f.type !== undefined) (clauses.push('type = ?'), params.push(f.type));
+    if (f.sourceHostUuid !== undefined) (clauses.push('source_host_uuid = ?'), params.push(f.sourceHostUuid));
+    if (f.generatedSince !== undefined) (clauses.push('generated_time >= ?'), params.push(us(f.generatedSince)));
+    return { clauses, params };
+  },
+};
+
+/**
+ * Statuses a notification must still have to make a new identical one a duplicate. Like Masakari: once the first
+ * one finished (or failed), the same event again is a new failure that must be handled, not dropped.
+ */
+const DUPLICATE_OF_STATUSES = "('new', 'running')";
+
+export const notificationNotFound = (uuid: string) => notFound(`No notification with id ${uuid}.`);
+
+export function notificationRepo(conn: Connection) {
+  const getRaw = (uuid: string) => conn.stmt('SELECT * FROM notifications WHERE uuid = ? AND deleted = 0').get(uuid) as Raw | undefined;
+
+  const findDuplicate = (input: NewNotification, windowUs: number): Raw | undefined => {
+    const t = us(input.generatedTime);
+    const candidates = conn
+      .stmt(
+        `SELECT * FROM notifications
+         WHERE deleted = 0 AND source_host_uuid = ? AND type = ? AND generated_time BETWEEN ? AND ?
+           AND status IN ${DUPLICATE_OF_STATUSES}
+         ORDER BY id`,
+      )
+      .all(input.sourceHostUuid, input.type, t - windowUs, t + windowUs) as Raw[];
+    const wanted = canonicalJson(input.payload);
+    return candidates.find((c) => canonicalJson(JSON.parse(c.payload as string)) === wanted);
+  };
+
+  return {
+    listNotifications: (q: ListQuery<NotificationFilters>) => listRows(conn, notificationList, q).map(toNotification),
+
+    getNotification: (uuid: string) => {
+      const r = getRaw(uuid);
+      return r ? toNotification(r) : undefined;
+    },
+
+    createNotification(input: NewNotification, duplicateWindowMs: number, now: Date): CreateNotificationResult {
+      const windowUs = Math.max(0, Math.round(duplicateWindowMs * 1000));
+      // IMMEDIATE: take the write lock before looking, so two identical notifications racing cannot both insert.
+      return conn.db
+        .transaction((): CreateNotificationResult => {
+          const dup = findDuplicate(input, windowUs);
+          if (dup) return { created: false, reason: 'duplicate', existing: toNotification(dup) };
+          try {
+            const r = conn
+              .stmt(
+                `INSERT INTO notifications (uuid, created_at, type, generated_time, source_host_uuid, payload, status)
+                 VALUES (?, ?, ?, ?, ?, ?, 'new') RETURNING *`,
+              )
+              .get(input.uuid, us(now), input.type, us(input.generatedTime), input.sourceHostUuid, JSON.stringify(input.payload)) as Raw;
+            return { created: true, notification: toNotification(r) };
+          } catch (e) {
+            if (isUniqueViolation(e, 'notifications.uuid')) throw conflict(`Notification ${input.uuid} already exists.`);
+            throw e;
+          }
+        })
+        .immediate();
+    },
+
+    setNotificationStatus(uuid: string, status: NotificationStatus, now: Date, lastError?: string | null): Notification {
+      const r = (
+        lastError === undefined
+          ? conn.stmt('UPDATE notifications SET status = ?, updated_at = ? WHERE uuid = ? AND deleted = 0 RETURNING *').get(status, us(now), uuid)
+          : conn
+              .stmt('UPDATE notifications SET status = ?, updated_at = ?, last_error = ? WHERE uuid = ? AND deleted = 0 RETURNING *')
+              .get(status, us(now), lastError, uuid)
+      ) as Raw | undefined;
+      if (!r) throw notificationNotFound(uuid);
+      return toNotification(r);
+    },
+
+    claimNotification(uuid: string, owner: string, leaseMs: number, now: Date, countAttempt: boolean): Notification | undefined {
+      const t = us(now);
+      // One statement decides: free, expired, or already ours. Two controllers racing: SQLite serialises the
+      // writes, and the second one's WHERE no longer matches.
+      const r = conn
+        .stmt(
+          `UPDATE notifications SET claimed_by = ?, claim_expires_at = ?, attempts = attempts + ?
+           WHERE uuid = ? AND deleted = 0 AND (claimed_by IS NULL OR claim_expires_at < ? OR claimed_by = ?)
+           RETURNING *`,
+        )
+        .get(owner, t + Math.round(leaseMs * 1000), countAttempt ? 1 : 0, uuid, t, owner) as Raw | undefined;
+      return r ? toNotification(r) : undefined;
+    },
+
+    renewNotificationClaim(uuid: string, owner: string, leaseMs: number, now: Date): boolean {
+      return (
+        conn
+          .stmt('UPDATE notifications SET claim_expires_at = ? WHERE uuid = ? AND deleted = 0 AND claimed_by = ?')
+          .run(us(now) + Math.round(leaseMs * 1000), uuid, owner).changes === 1
+      );
+    },
+
+    releaseNotificationClaim(uuid: string, owner: string): void {
+      conn.stmt('UPDATE notifications SET claimed_by = NULL, claim_expires_at = NULL WHERE uuid = ? AND claimed_by = ?').run(uuid, owner);
+    },
+
+    findNotificationsByStatus(statuses: NotificationStatus[], limit: number): Notification[] {
+      if (!statuses.length || !(limit > 0)) return [];
+      // json_each keeps one prepared statement for any number of statuses.
+      return (
+        conn
+          .stmt(
+            `SELECT * FROM notifications
+             WHERE deleted = 0 AND status IN (SELECT value FROM json_each(?))
+             ORDER BY created_at ASC, id ASC LIMIT ?`,
+          )
+          .all(JSON.stringify(statuses), Math.floor(limit)) as Raw[]
+      ).map(toNotification);
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// ComputeDriver for OpenStack Nova (compute API v2.1 with microversions >= 2.53). It makes the calls Masakari's
+// recovery flows make (masakari/compute/nova.py), through the OpenStack client (Keystone auth, retry, timeout,
+// microversion, request-id logging). It never polls or waits: waiting for states is the engine's business.
+
+import {
+  ComputeDriverError,
+  type Aggregate,
+  type ComputeDriver,
+  type ComputeService,
+  type ServerInfo,
+} from '../../../core/ports/compute.ts';
+import type { Handler, HttpMethod, OsRequest, OsResponse } from '../../openstack/http.ts';
+import { errorFromClient, errorFromResponse, toAggregate, toComputeService, toServerInfo } from './mapping.ts';
+
+export interface NovaDriverOptions {
+  /** The OpenStack client's handler (createOpenStackClient(...).request). */
+  request: Handler;
+  /** Timeout for PUT /os-services (see openstack.service_update_timeout). */
+  serviceUpdateTimeoutMs: number;
+  /** Servers per page when listing a host. */
+  pageSize: number;
+}
+
+const COMPUTE = 'nova-compute';
+
+export class NovaComputeDriver implements ComputeDriver {
+  readonly name = 'nova';
+
+  constructor(private readonly o: NovaDriverOptions) {}
+
+  /** One call to Nova: 2xx -> response; anything else -> ComputeDriverError carrying Nova's message and request id. */
+  private async call(op: string, method: HttpMethod, url: string, extra: Partial<OsRequest> = {}): Promise<OsResponse> {
+    let res: OsResponse;
+    try {
+      res = await this.o.request({ method, url, service: 'compute', ...extra });
+    } catch (e) {
+      throw errorFromClient(op, e);
+    }
+    if (res.status < 200 || res.status >= 300) throw errorFromResponse(op, res);
+    return res;
+  }
+
+  private action(op: string, id: string, body: unknown): Promise<OsResponse> {
+    return this.call(`${op} ${id}`, 'POST', `/servers/${encodeURIComponent(id)}/action`, { body });
+  }
+
+  private async services(host: string, binary: string): Promise<ComputeService[]> {
+    const res = await this.call(`list services of ${host}`, 'GET', '/os-services', { query: { host, binary } });
+    const list = (res.body as { services?: unknown } | null)?.services;
+    if (!Array.isArray(list)) throw new ComputeDriverError('unknown', 'Nova answered GET /os-services without a services list');
+    // The host filter is exact in Nova; filtering again guards against a proxy or an older API that ignores it.
+    return list.map(toComputeService).filter((s) => s.host === host && s.binary === binary);
+  }
+
+  private async updateService(op: string, host: string, binary: string, body: Record<string, unknown>): Promise<void> {
+    const svc = await this.getComputeService(host, binary);
+    await this.call(`${op} ${host}`, 'PUT', `/os-services/${encodeURIComponent(svc.id)}`, { body, timeoutMs: this.o.serviceUpdateTimeoutMs });
+  }
+
+  async hostExists(hostname: string): Promise<boolean> {
+    if (hostname === '') return false;
+    return (await this.services(hostname, COMPUTE)).length > 0;
+  }
+
+  async listServersOnHost(host: string): Promise<ServerInfo[]> {
+    const found = new Map<string, ServerInfo>();
+    let marker: string | undefined;
+    for (;;) {
+      const query = { all_tenants: 'True', host, limit: this.o.pageSize, marker };
+      const res = await this.call(`list servers on ${host}`, 'GET', '/servers/detail', { query });
+      const body = res.body as { servers?: unknown; servers_links?: { rel?: string }[] } | null;
+      if (!Array.isArray(body?.servers)) throw new ComputeDriverError('unknown', 'Nova answered GET /servers/detail without a servers list');
+      const page = body.servers.map(toServerInfo);
+      // A server can move between pages while we page (it is being evacuated): keep the last view of each.
+      for (const s of page) found.set(s.id, s);
+      const hasNext = Array.isArray(body.servers_links) && body.servers_links.some((l) => l?.rel === 'next');
+      const last = page.at(-1)?.id;
+      if (!hasNext || last === undefined) break;
+      if (last === marker) throw new ComputeDriverError('unknown', `Nova returned the same page twice while listing servers on ${host}`);
+      marker = last;
+    }
+    return [...found.values()].filter((s) => s.host === host);
+  }
+
+  async getServer(id: string): Promise<ServerInfo> {
+    const res = await this.call(`get server ${id}`, 'GET', `/servers/${encodeURIComponent(id)}`);
+    return toServerInfo((res.body as { server?: unknown } | null)?.server);
+  }
+
+  async stopServer(id: string): Promise<void> {
+    await this.action('stop', id, { 'os-stop': null });
+  }
+
+  async startServer(id: string): Promise<void> {
+    await this.action('start', id, { 'os-start': null });
+  }
+
+  async resetServerState(id: string, state: 'active' | 'error'): Promise<void> {
+    if (state !== 'active' && state !== 'error') throw new ComputeDriverError('bad_request', `reset state: "${state}" is not active or error`);
+    await this.action('reset state', id, { 'os-resetState': { state } });
+  }
+
+  async lockServer(id: string): Promise<void> {
+    await this.action('lock', id, { lock: null });
+  }
+
+  async unlockServer(id: string): Promise<void> {
+    await this.action('unlock', id, { unlock: null });
+  }
+
+  async evacuateServer(id: string, targetHost?: string): Promise<void> {
+    // From 2.14 on Nova finds out about shared storage itself (no onSharedStorage), and it answers without an
+    // adminPass. Without "force" the scheduler still checks the target host (2.29+).
+    const body = targetHost === undefined ? { evacuate: {} } : { evacuate: { host: targetHost } };
+    await this.action(targetHost === undefined ? 'evacuate' : `evacuate to ${targetHost}`, id, body);
+  }
+
+  async getComputeService(host: string, binary = COMPUTE): Promise<ComputeService> {
+    const svc = (await this.services(host, binary))[0];
+    if (!svc) throw new ComputeDriverError('not_found', `Compute service with name ${host} could not be found (binary ${binary}).`);
+    return svc;
+  }
+
+  async disableComputeService(host: string, reason: string, binary = COMPUTE): Promise<void> {
+    await this.updateService('disable service', host, binary, { status: 'disabled', disabled_reason: reason });
+  }
+
+  async enableComputeService(host: string, binary = COMPUTE): Promise<void> {
+    await this.updateService('enable service', host, binary, { status: 'enabled' });
+  }
+
+  async setComputeServiceForcedDown(host: string, forcedDown: boolean, binary = COMPUTE): Promise<void> {
+    await this.updateService(forcedDown ? 'force down service' : 'unset forced down', host, binary, { forced_down: forcedDown });
+  }
+
+  async listAggregates(): Promise<Aggregate[]> {
+    const res = await this.call('list aggregates', 'GET', '/os-aggregates');
+    const list = (res.body as { aggregates?: unknown } | null)?.aggregates;
+    if (!Array.isArray(list)) throw new ComputeDriverError('unknown', 'Nova answered GET /os-aggregates without an aggregates list');
+    return list.map(toAggregate);
+  }
+
+  async addHostToAggregate(aggregateId: string, host: string): Promise<void> {
+    await this.call(`add ${host} to aggregate ${aggregateId}`, 'POST', `/os-aggregates/${encodeURIComponent(aggregateId)}/action`, {
+      body: { add_host: { host } },
+    });
+  }
+}

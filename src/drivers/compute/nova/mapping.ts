@@ -1,0 +1,106 @@
+// Nova's JSON -> the port's types, and OpenStack client errors -> ComputeDriverError codes. Pure functions: the
+// shapes are checked here once, so the driver never trusts a field it did not validate.
+
+import {
+  ComputeDriverError,
+  type Aggregate,
+  type ComputeService,
+  type ServerInfo,
+  type VmState,
+} from '../../../core/ports/compute.ts';
+import { faultMessage, OpenStackError } from '../../openstack/errors.ts';
+import type { OsResponse } from '../../openstack/http.ts';
+
+const VM_STATES: ReadonlySet<string> = new Set<VmState>([
+  'active', 'building', 'paused', 'suspended', 'stopped', 'rescued', 'resized',
+  'soft-delete', 'deleted', 'error', 'shelved', 'shelved_offloaded',
+]);
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function bad(what: string): never {
+  throw new ComputeDriverError('unknown', `Nova answered with an unexpected ${what}`);
+}
+
+export function toServerInfo(s: unknown): ServerInfo {
+  if (!isObj(s) || typeof s.id !== 'string') bad('server (no id)');
+  const vm = s['OS-EXT-STS:vm_state'];
+  if (typeof vm !== 'string' || !VM_STATES.has(vm)) {
+    // OS-EXT-STS is admin-only: missing means the service user lacks the admin role.
+    bad(`vm_state ${JSON.stringify(vm)} for server ${s.id} (does the service user have the admin role?)`);
+  }
+  const metadata: Record<string, string> = {};
+  if (isObj(s.metadata)) for (const [k, v] of Object.entries(s.metadata)) if (typeof v === 'string') metadata[k] = v;
+  const host = s['OS-EXT-SRV-ATTR:host'];
+  const task = s['OS-EXT-STS:task_state'];
+  const power = s['OS-EXT-STS:power_state'];
+  return {
+    id: s.id,
+    name: typeof s.name === 'string' ? s.name : '',
+    host: typeof host === 'string' && host !== '' ? host : null,
+    vmState: vm as VmState,
+    taskState: typeof task === 'string' ? task : null,
+    powerState: typeof power === 'number' ? power : 0,
+    metadata,
+    locked: s.locked === true,
+  };
+}
+
+export function toComputeService(s: unknown): ComputeService {
+  if (!isObj(s) || (typeof s.id !== 'string' && typeof s.id !== 'number') || typeof s.host !== 'string') bad('service');
+  return {
+    id: String(s.id),
+    host: s.host,
+    binary: typeof s.binary === 'string' ? s.binary : 'nova-compute',
+    status: s.status === 'disabled' ? 'disabled' : 'enabled',
+    state: s.state === 'up' ? 'up' : 'down',
+    forcedDown: s.forced_down === true,
+    disabledReason: typeof s.disabled_reason === 'string' ? s.disabled_reason : null,
+  };
+}
+
+export function toAggregate(a: unknown): Aggregate {
+  if (!isObj(a) || (typeof a.id !== 'number' && typeof a.id !== 'string')) bad('aggregate');
+  return {
+    id: String(a.id),
+    name: typeof a.name === 'string' ? a.name : '',
+    hosts: Array.isArray(a.hosts) ? a.hosts.filter((h): h is string => typeof h === 'string') : [],
+  };
+}
+
+// Nova answers 400 (not 409) for these, but they are state conflicts that clear by themselves: the source
+// compute is not down yet, or the target compute is disabled/down right now. The engine waits and retries them.
+const STATE_CONFLICT_400 = [/is still in use/i, /is unavailable at this time/i];
+
+/** A ComputeDriverError for a Nova answer that is not a success. */
+export function errorFromResponse(op: string, res: OsResponse): ComputeDriverError {
+  const msg = faultMessage(res.body) ?? `HTTP ${res.status}`;
+  const text = `${op}: ${msg} (HTTP ${res.status}${res.requestId ? `, request ${res.requestId}` : ''})`;
+  const s = res.status;
+  if (s === 404) return new ComputeDriverError('not_found', text);
+  if (s === 409) return new ComputeDriverError('conflict', text);
+  if (s === 400) return new ComputeDriverError(STATE_CONFLICT_400.some((r) => r.test(msg)) ? 'conflict' : 'bad_request', text);
+  if (s === 406 || s === 501) return new ComputeDriverError('unsupported', text);
+  if (s >= 500) return new ComputeDriverError('unavailable', text);
+  return new ComputeDriverError('unknown', text);
+}
+
+/** A ComputeDriverError for a failure of the client itself (network, timeout, Keystone, catalog, microversion). */
+export function errorFromClient(op: string, e: unknown): ComputeDriverError {
+  if (e instanceof ComputeDriverError) return e;
+  if (!(e instanceof OpenStackError)) return new ComputeDriverError('unknown', `${op}: ${(e as Error)?.message ?? String(e)}`);
+  const text = `${op}: ${e.message}`;
+  switch (e.code) {
+    case 'timeout':
+      return new ComputeDriverError('timeout', text);
+    case 'connection':
+      return new ComputeDriverError('unavailable', text);
+    case 'http':
+      return new ComputeDriverError(e.status !== null && e.status >= 500 ? 'unavailable' : 'unknown', text);
+    case 'microversion':
+      return new ComputeDriverError('unsupported', text);
+    default:
+      return new ComputeDriverError('unknown', text);
+  }
+}

@@ -1,0 +1,140 @@
+// A libvirt connection that stays up: it reconnects after libvirtd dies, restarts or freezes, and registers every
+// subscription again on the new connection (libvirt forgets them with the old one). Used by the monitors.
+//
+// Detection: the close callback fires within milliseconds when the daemon's socket closes (kill, restart), and
+// keepalive turns a frozen daemon into a close (reason KEEPALIVE) after interval × (count + 1) seconds.
+
+import type { Logger } from '../../core/log.ts';
+import { LibvirtConnection, type Subscription } from './connection.ts';
+import type { DomainEventKind, EventOf } from './events.ts';
+
+export interface ResilientOptions {
+  uri: string;
+  readOnly?: boolean;
+  /** null: no keepalive (local drivers such as test:///default have none). */
+  keepalive?: { intervalSec: number; count: number } | null;
+  reconnectDelayMs: number;
+  log: Logger;
+}
+
+interface Wanted {
+  kind: DomainEventKind;
+  handler: (ev: never) => void;
+  live: Subscription | null;
+}
+
+export class ResilientLibvirt {
+  private conn: LibvirtConnection | null = null;
+  private readonly wanted = new Set<Wanted>();
+  private stopped = true;
+  private timer: NodeJS.Timeout | null = null;
+  private attempts = 0;
+  private connectedWaiters: Array<() => void> = [];
+  /** How many times a connection was (re)established; tests and status read it. */
+  connects = 0;
+
+  constructor(private readonly o: ResilientOptions) {}
+
+  /** Makes the first connection attempt; on failure keeps retrying in the background. */
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const w of this.wanted) w.live = null;
+    this.conn?.close();
+    this.conn = null;
+  }
+
+  /** The current connection, or null while disconnected. Do not keep it: it is replaced after a reconnect. */
+  get connection(): LibvirtConnection | null {
+    return this.conn;
+  }
+
+  /** Resolves when connected (at once if connected now). */
+  whenConnected(): Promise<void> {
+    if (this.conn) return Promise.resolve();
+    return new Promise((r) => this.connectedWaiters.push(r));
+  }
+
+  /** Subscribes now (when connected) and again after every reconnection, until cancelled. */
+  subscribe<K extends DomainEventKind>(kind: K, handler: (ev: EventOf<K>) => void): Subscription {
+    const w: Wanted = { kind, handler: handler as (ev: never) => void, live: null };
+    this.wanted.add(w);
+    if (this.conn) this.register(this.conn, w);
+    return {
+      cancel: () => {
+        this.wanted.delete(w);
+        w.live?.cancel();
+        w.live = null;
+      },
+    };
+  }
+
+  private register(conn: LibvirtConnection, w: Wanted): void {
+    w.live = conn.onDomainEvent(w.kind, w.handler as (ev: EventOf<DomainEventKind>) => void);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    this.attempts++;
+    let conn: LibvirtConnection;
+    try {
+      conn = await LibvirtConnection.openAsync(this.o.uri, { readOnly: this.o.readOnly });
+    } catch (err) {
+      // First failure and then every 20th at warn level: a long outage should not flood the log.
+      const level = this.attempts === 1 || this.attempts % 20 === 0 ? 'warn' : 'debug';
+      this.o.log[level]({ uri: this.o.uri, attempt: this.attempts, err: (err as Error).message }, 'cannot connect to libvirt; retrying');
+      this.schedule();
+      return;
+    }
+    if (this.stopped) {
+      conn.close();
+      return;
+    }
+    try {
+      if (this.o.keepalive) conn.setKeepAlive(this.o.keepalive.intervalSec, this.o.keepalive.count);
+      for (const w of this.wanted) this.register(conn, w);
+    } catch (err) {
+      this.o.log.warn({ uri: this.o.uri, err: (err as Error).message }, 'libvirt connection unusable; reconnecting');
+      for (const w of this.wanted) w.live = null;
+      conn.close();
+      this.schedule();
+      return;
+    }
+    conn.onClose((reason) => this.lost(conn, reason));
+    this.conn = conn;
+    this.connects++;
+    this.o.log.info(
+      { uri: this.o.uri, attempts: this.attempts, subscriptions: this.wanted.size, reconnect: this.connects > 1 },
+      this.connects > 1 ? 'reconnected to libvirt; event subscriptions registered again' : 'connected to libvirt',
+    );
+    this.attempts = 0;
+    const waiters = this.connectedWaiters;
+    this.connectedWaiters = [];
+    for (const r of waiters) r();
+  }
+
+  private lost(conn: LibvirtConnection, reason: string): void {
+    if (this.conn !== conn) return;
+    this.o.log.warn({ uri: this.o.uri, reason }, 'libvirt connection lost; events are not seen until it is back');
+    this.conn = null;
+    for (const w of this.wanted) w.live = null;
+    // Closing inside libvirt's close callback is allowed, but doing it on the next turn keeps the callback short.
+    setImmediate(() => conn.close());
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.connect();
+    }, this.o.reconnectDelayMs);
+  }
+}

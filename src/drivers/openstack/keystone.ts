@@ -1,0 +1,143 @@
+// A Keystone v3 session for the service user: gets a project-scoped token with a password or an application
+// credential, renews it `refreshMarginMs` before it expires, and drops it when a service answers 401 (revoked,
+// or Keystone's keys rotated). Concurrent callers share one token request.
+
+import type { Env } from '../../core/env.ts';
+import type { Logger } from '../../core/log.ts';
+import { findEndpoint, type Catalog, type EndpointFilter } from './catalog.ts';
+import { OpenStackError } from './errors.ts';
+import { expectStatus, type Handler } from './http.ts';
+
+export type KeystoneAuth =
+  | {
+      type: 'password';
+      username?: string | null;
+      userId?: string | null;
+      password: string;
+      userDomainName?: string | null;
+      userDomainId?: string | null;
+      projectName?: string | null;
+      projectId?: string | null;
+      projectDomainName?: string | null;
+      projectDomainId?: string | null;
+    }
+  | {
+      type: 'v3applicationcredential';
+      id?: string | null;
+      name?: string | null;
+      secret: string;
+      username?: string | null;
+      userId?: string | null;
+      userDomainName?: string | null;
+      userDomainId?: string | null;
+    };
+
+export interface Token {
+  id: string;
+  expiresAtMs: number;
+  catalog: Catalog;
+  userId: string | null;
+  projectId: string | null;
+}
+
+export interface KeystoneSessionOptions {
+  /** Keystone v3 URL; "/v3" is appended when missing. */
+  authUrl: string;
+  auth: KeystoneAuth;
+  /** A handler without the auth interceptor (Keystone's own calls carry no token); retry/timeout/log are welcome. */
+  http: Handler;
+  env: Env;
+  refreshMarginMs: number;
+  logger?: Logger;
+}
+
+export function v3Url(authUrl: string): string {
+  const u = authUrl.replace(/\/+$/, '');
+  return /\/v3$/.test(u) ? u : `${u}/v3`;
+}
+
+const domain = (name?: string | null, id?: string | null) => (id ? { id } : { name: name ?? 'Default' });
+
+function userRef(a: { username?: string | null; userId?: string | null; userDomainName?: string | null; userDomainId?: string | null }) {
+  return a.userId ? { id: a.userId } : { name: a.username, domain: domain(a.userDomainName, a.userDomainId) };
+}
+
+/** The body of POST /v3/auth/tokens. Exported for tests: it is easy to get subtly wrong. */
+export function authRequestBody(a: KeystoneAuth): unknown {
+  if (a.type === 'password') {
+    const scope = a.projectId
+      ? { project: { id: a.projectId } }
+      : { project: { name: a.projectName, domain: domain(a.projectDomainName, a.projectDomainId) } };
+    return { auth: { identity: { methods: ['password'], password: { user: { ...userRef(a), password: a.password } } }, scope } };
+  }
+  // An application credential carries its own scope: a scope in the request is an error.
+  const cred = a.id ? { id: a.id, secret: a.secret } : { name: a.name, secret: a.secret, user: userRef(a) };
+  return { auth: { identity: { methods: ['application_credential'], application_credential: cred } } };
+}
+
+export class KeystoneSession {
+  readonly authUrl: string;
+  private token: Token | null = null;
+  private pending: Promise<Token> | null = null;
+
+  constructor(private readonly o: KeystoneSessionOptions) {
+    this.authUrl = v3Url(o.authUrl);
+  }
+
+  /** A token valid for at least refreshMarginMs more; fetches a new one when needed. */
+  async getToken(): Promise<Token> {
+    const t = this.token;
+    if (t && t.expiresAtMs - this.o.refreshMarginMs > this.o.env.nowMs()) return t;
+    this.pending ??= this.issue().finally(() => {
+      this.pending = null;
+    });
+    return this.pending;
+  }
+
+  /** Forget `tokenId` (a service refused it) so the next getToken() asks Keystone again. */
+  invalidate(tokenId: string): void {
+    if (this.token?.id === tokenId) this.token = null;
+  }
+
+  async endpoint(serviceType: string, filter: EndpointFilter): Promise<string> {
+    return findEndpoint((await this.getToken()).catalog, serviceType, filter);
+  }
+
+  private async issue(): Promise<Token> {
+    try {
+      return await this.requestToken();
+    } catch (e) {
+      // The Keystone handler has retried already: an outer retry layer must not multiply the attempts.
+      if (e instanceof OpenStackError) e.exhausted = true;
+      throw e;
+    }
+  }
+
+  private async requestToken(): Promise<Token> {
+    const req = { method: 'POST' as const, url: `${this.authUrl}/auth/tokens`, auth: false, body: authRequestBody(this.o.auth) };
+    const res = await this.o.http(req);
+    if (res.status === 401 || res.status === 403) {
+      throw new OpenStackError('auth', `Keystone refused the ${this.o.auth.type} credentials (HTTP ${res.status}) at ${req.url}`, {
+        status: res.status,
+        requestId: res.requestId,
+      });
+    }
+    expectStatus(res, req, 201, 200);
+    const id = res.headers.get('x-subject-token');
+    const body = res.body as { token?: { expires_at?: string; catalog?: Catalog; user?: { id?: string }; project?: { id?: string } } } | null;
+    const expires = Date.parse(body?.token?.expires_at ?? '');
+    if (!id || !body?.token || Number.isNaN(expires)) {
+      throw new OpenStackError('bad_response', `Keystone answered ${req.url} without X-Subject-Token or token.expires_at`, { requestId: res.requestId });
+    }
+    const token: Token = {
+      id,
+      expiresAtMs: expires,
+      catalog: Array.isArray(body.token.catalog) ? body.token.catalog : [],
+      userId: body.token.user?.id ?? null,
+      projectId: body.token.project?.id ?? null,
+    };
+    this.o.logger?.info({ user: token.userId, project: token.projectId, expiresAt: body.token.expires_at, requestId: res.requestId }, 'keystone token issued');
+    this.token = token;
+    return token;
+  }
+}

@@ -1,0 +1,359 @@
+// The Nova driver and the Keystone session against a real Keystone + Nova (test/labs/openstack): Nova 26 (Zed)
+// with three compute hosts on its fake virt driver, so servers really boot, stop, start and evacuate.
+// The lab starts once for this whole file (40-100 s) and is stopped in after(), whatever happened.
+
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { realEnv, type Env } from '../../../src/core/env.ts';
+import { ComputeDriverError, type ServerInfo } from '../../../src/core/ports/compute.ts';
+import { createNovaDriver } from '../../../src/drivers/compute/nova/index.ts';
+import type { NovaComputeDriver } from '../../../src/drivers/compute/nova/driver.ts';
+import { createOpenStackClient, type OpenStackClient } from '../../../src/drivers/openstack/client.ts';
+import { OpenStackError } from '../../../src/drivers/openstack/errors.ts';
+import { fetchHandler, type Handler } from '../../../src/drivers/openstack/http.ts';
+import { requireComponent } from '../../support/components.ts';
+import { labUnavailableReason, startLab, type OpenStackLab } from '../../labs/openstack/lab.ts';
+import { bootServer, call, createAggregate, waitFor } from './helpers.ts';
+
+const unavailable = labUnavailableReason();
+
+test('OpenStack lab components are installed', (t) => {
+  requireComponent(t, `OpenStack lab (${unavailable})`, unavailable === null);
+});
+
+async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<Error> {
+  let err: unknown;
+  await p.then(() => undefined, (e: unknown) => (err = e));
+  assert.ok(err instanceof Error, `expected a rejection with code ${code}`);
+  assert.equal((err as { code?: string }).code, code, (err as Error).message);
+  return err as Error;
+}
+
+describe('Nova driver against a real Keystone + Nova', { skip: unavailable ?? false, timeout: 20 * 60_000 }, () => {
+  let lab: OpenStackLab;
+  let admin: OpenStackClient;
+  let driver: NovaComputeDriver;
+  const servers: string[] = [];
+  let other = '';
+  const [h1, h2, h3] = ['fake-host-1', 'fake-host-2', 'fake-host-3'];
+
+  const server = (id: string) => driver.getServer(id);
+  const waitServer = (id: string, what: string, ok: (s: ServerInfo) => boolean) => waitFor(`${id} ${what}`, () => server(id), ok);
+
+  before(async () => {
+    lab = await startLab({ computes: 3 });
+    admin = createOpenStackClient(lab.config());
+    driver = createNovaDriver(lab.config({ nova: { page_size: 2 } })).driver;
+  });
+  after(() => lab?.stop());
+
+  describe('Keystone session', () => {
+    test('password auth: a project-scoped token whose catalog has the compute endpoint (region, interface)', async () => {
+      const token = await admin.session.getToken();
+      assert.match(token.id, /^\S{20,}$/);
+      assert.ok(token.expiresAtMs > Date.now());
+      assert.equal(await admin.session.endpoint('compute', { interface: 'public', region: 'RegionOne' }), lab.novaUrl);
+      assert.equal(await admin.session.endpoint('compute', { interface: 'internal', region: 'RegionOne' }), lab.novaUrl);
+    });
+
+    test('a wrong password is an auth error, a missing region a catalog error', async () => {
+      const bad = createOpenStackClient(lab.config({ password: 'not-the-password' }));
+      await rejectsWithCode(bad.session.getToken(), 'auth');
+      const { driver: d } = createNovaDriver(lab.config({ password: 'not-the-password' }));
+      await rejectsWithCode(d.hostExists(h1), 'unknown');
+      const elsewhere = createOpenStackClient(lab.config({ region_name: 'RegionTwo' }));
+      const e = await rejectsWithCode(elsewhere.session.endpoint('compute', { interface: 'public', region: 'RegionTwo' }), 'catalog');
+      assert.match(e.message, /RegionTwo/);
+    });
+
+    test('application credential auth, by id and by name', async () => {
+      const token = await admin.session.getToken();
+      const body = (await call(admin, {
+        method: 'POST', url: `${lab.authUrl}/users/${token.userId}/application_credentials`,
+        body: { application_credential: { name: 'masakari-test' } },
+      }, 201)) as { application_credential: { id: string; secret: string } };
+      const cred = body.application_credential;
+      const byId = createNovaDriver(lab.config({
+        auth_type: 'v3applicationcredential', password: null, project_name: null,
+        application_credential_id: cred.id, application_credential_secret: cred.secret,
+      }));
+      assert.equal(await byId.driver.hostExists(h1), true);
+      assert.equal((await byId.client.session.getToken()).projectId, token.projectId);
+      const byName = createNovaDriver(lab.config({
+        auth_type: 'v3applicationcredential', password: null, project_name: null,
+        application_credential_name: 'masakari-test', application_credential_secret: cred.secret,
+      }));
+      assert.equal(await byName.driver.hostExists(h2), true);
+      const wrong = createNovaDriver(lab.config({
+        auth_type: 'v3applicationcredential', password: null, project_name: null,
+        application_credential_id: cred.id, application_credential_secret: 'wrong',
+      }));
+      await rejectsWithCode(wrong.client.session.getToken(), 'auth');
+    });
+
+    test('a revoked token is replaced when Nova answers 401', async () => {
+      const { driver: d, client } = createNovaDriver(lab.config());
+      assert.equal(await d.hostExists(h1), true);
+      const old = (await client.session.getToken()).id;
+      const adminToken = (await admin.session.getToken()).id;
+      await call(admin, { method: 'DELETE', url: `${lab.authUrl}/auth/tokens`, auth: false, headers: { 'X-Auth-Token': adminToken, 'X-Subject-Token': old } }, 204);
+      // Nova must now refuse the old token (the lab's services keep no token cache).
+      const res = await fetchHandler({ method: 'GET', url: `${lab.novaUrl}/os-services`, headers: { 'X-Auth-Token': old } });
+      assert.equal(res.status, 401);
+      assert.equal(await d.hostExists(h2), true);
+      assert.notEqual((await client.session.getToken()).id, old);
+    });
+
+    test('the token is renewed before it expires', async () => {
+      let skewMs = 0;
+      const env: Env = { ...realEnv, nowMs: () => Date.now() + skewMs, now: () => new Date(Date.now() + skewMs) };
+      const { driver: d, client } = createNovaDriver(lab.config({ token_refresh_margin: 120 }), { env });
+      await d.hostExists(h1);
+      const first = await client.session.getToken();
+      assert.equal((await client.session.getToken()).id, first.id, 'a fresh token is reused');
+      // 60 s before expiry: inside the 120 s margin.
+      skewMs = first.expiresAtMs - 60_000 - Date.now();
+      assert.equal(await d.hostExists(h1), true);
+      assert.notEqual((await client.session.getToken()).id, first.id);
+    });
+  });
+
+  describe('microversions', () => {
+    test('negotiates min(configured maximum, what Nova offers) and sends it', async () => {
+      const { driver: d, client } = createNovaDriver(lab.config());
+      await d.hostExists(h1);
+      assert.equal(client.compute.version(), '2.93', 'Zed offers 2.93, the default maximum');
+      const older = createOpenStackClient(lab.config({ nova: { max_microversion: '2.60' } }));
+      const res = await older.request({ method: 'GET', service: 'compute', url: '/os-services' });
+      assert.equal(older.compute.version(), '2.60');
+      assert.equal(res.headers.get('openstack-api-version'), 'compute 2.60');
+    });
+  });
+
+  describe('driver operations', () => {
+    before(async () => {
+      for (let i = 0; i < 5; i++) servers.push(await bootServer(admin, lab, `vm-${i}`, h1, i % 2 === 0 ? { HA_Enabled: 'True' } : {}));
+      other = await bootServer(admin, lab, 'vm-other', h2);
+      for (const id of [...servers, other]) await waitServer(id, 'active', (s) => s.vmState === 'active' && s.taskState === null);
+    });
+
+    test('hostExists asks os-services for a nova-compute service', async () => {
+      for (const h of lab.hosts) assert.equal(await driver.hostExists(h), true, h);
+      assert.equal(await driver.hostExists('no-such-host'), false);
+      assert.equal(await driver.hostExists('fake-host'), false, 'no prefix match');
+      assert.equal(await driver.hostExists(''), false);
+    });
+
+    test('listServersOnHost pages through every server of the host (page size 2) and only that host', async () => {
+      const list = await driver.listServersOnHost(h1);
+      assert.deepEqual(list.map((s) => s.id).sort(), [...servers].sort());
+      assert.ok(list.every((s) => s.host === h1 && s.vmState === 'active'));
+      const onH2 = await driver.listServersOnHost(h2);
+      assert.deepEqual(onH2.map((s) => s.id), [other]);
+      assert.deepEqual(await driver.listServersOnHost(h3), []);
+    });
+
+    test('getServer: state, host, power state, metadata; an unknown id is not_found', async () => {
+      const s = await driver.getServer(servers[0]!);
+      assert.equal(s.name, 'vm-0');
+      assert.equal(s.host, h1);
+      assert.equal(s.vmState, 'active');
+      assert.equal(s.powerState, 1);
+      assert.equal(s.taskState, null);
+      assert.equal(s.locked, false);
+      assert.deepEqual(s.metadata, { HA_Enabled: 'True' });
+      assert.deepEqual((await driver.getServer(servers[1]!)).metadata, {});
+      await rejectsWithCode(driver.getServer('00000000-0000-4000-8000-000000000000'), 'not_found');
+    });
+
+    test('stop and start; stopping a stopped server is the conflict Nova reports', async () => {
+      const id = servers[1]!;
+      await driver.stopServer(id);
+      const stopped = await waitServer(id, 'stopped', (s) => s.vmState === 'stopped' && s.taskState === null);
+      assert.equal(stopped.powerState, 4);
+      const e = await rejectsWithCode(driver.stopServer(id), 'conflict');
+      assert.match(e.message, /HTTP 409/);
+      await driver.startServer(id);
+      await waitServer(id, 'active again', (s) => s.vmState === 'active' && s.taskState === null);
+      await rejectsWithCode(driver.startServer(id), 'conflict');
+    });
+
+    test('resetServerState to error and back to active', async () => {
+      const id = servers[2]!;
+      await driver.resetServerState(id, 'error');
+      assert.equal((await server(id)).vmState, 'error');
+      await driver.resetServerState(id, 'active');
+      assert.equal((await server(id)).vmState, 'active');
+      await rejectsWithCode(driver.resetServerState(id, 'stopped' as 'active'), 'bad_request');
+    });
+
+    test('lock and unlock', async () => {
+      const id = servers[3]!;
+      await driver.lockServer(id);
+      assert.equal((await server(id)).locked, true);
+      await driver.unlockServer(id);
+      assert.equal((await server(id)).locked, false);
+      await rejectsWithCode(driver.lockServer('00000000-0000-4000-8000-000000000000'), 'not_found');
+    });
+
+    test('compute service: disable with a reason, enable, force down and back', async () => {
+      const svc = await driver.getComputeService(h3);
+      assert.equal(svc.host, h3);
+      assert.equal(svc.binary, 'nova-compute');
+      assert.match(svc.id, /^[0-9a-f-]{36}$/, 'UUID ids (2.53+)');
+      await driver.disableComputeService(h3, 'Masakari test: disabled');
+      let now = await driver.getComputeService(h3);
+      assert.equal(now.status, 'disabled');
+      assert.equal(now.disabledReason, 'Masakari test: disabled');
+      await driver.enableComputeService(h3);
+      now = await driver.getComputeService(h3);
+      assert.equal(now.status, 'enabled');
+      assert.equal(now.disabledReason, null);
+      await driver.setComputeServiceForcedDown(h3, true);
+      now = await driver.getComputeService(h3);
+      assert.equal(now.forcedDown, true);
+      assert.equal(now.state, 'down');
+      await driver.setComputeServiceForcedDown(h3, false);
+      now = await driver.getComputeService(h3);
+      assert.equal(now.forcedDown, false);
+      await waitFor('fake-host-3 up again', () => driver.getComputeService(h3), (s) => s.state === 'up');
+      await rejectsWithCode(driver.getComputeService('no-such-host'), 'not_found');
+      await rejectsWithCode(driver.disableComputeService('no-such-host', 'x'), 'not_found');
+    });
+
+    test('aggregates: list, add a host; adding it twice is a conflict, an unknown aggregate not_found', async () => {
+      const agg = await createAggregate(admin, 'masakari-segment-1');
+      await driver.addHostToAggregate(agg, h1);
+      await driver.addHostToAggregate(agg, h2);
+      const found = (await driver.listAggregates()).find((a) => a.id === agg);
+      assert.deepEqual(found && { name: found.name, hosts: [...found.hosts].sort() }, { name: 'masakari-segment-1', hosts: [h1, h2] });
+      await rejectsWithCode(driver.addHostToAggregate(agg, h1), 'conflict');
+      await rejectsWithCode(driver.addHostToAggregate('999999', h1), 'not_found');
+      await rejectsWithCode(driver.addHostToAggregate(agg, 'no-such-host'), 'not_found');
+    });
+
+    test('evacuating from a host whose compute service is up is a conflict (Nova: still in use)', async () => {
+      const e = await rejectsWithCode(driver.evacuateServer(servers[0]!), 'conflict');
+      assert.match(e.message, /still in use/);
+    });
+
+    test('host failure: nova-compute killed, forced down and disabled, every server evacuated (target host and scheduler)', async () => {
+      lab.killCompute(1);
+      // Masakari's order: force down first (evacuation needs the source down; disabling a service Nova still
+      // believes up blocks on an RPC to the dead compute), then disable with the reason.
+      await driver.setComputeServiceForcedDown(h1, true);
+      await driver.disableComputeService(h1, 'Masakari detected host failed.');
+      const svc = await driver.getComputeService(h1);
+      assert.deepEqual([svc.state, svc.status, svc.forcedDown], ['down', 'disabled', true]);
+
+      const victims = await driver.listServersOnHost(h1);
+      assert.deepEqual(victims.map((s) => s.id).sort(), [...servers].sort());
+      const [first, ...rest] = victims.map((s) => s.id);
+      await driver.evacuateServer(first!, h3);
+      await Promise.all(rest.map((id) => driver.evacuateServer(id)));
+      for (const id of victims.map((s) => s.id)) {
+        const s = await waitServer(id, 'evacuated', (x) => x.host !== h1 && x.vmState === 'active' && x.taskState === null);
+        assert.ok(s.host === h2 || s.host === h3, `${id} on ${s.host}`);
+      }
+      assert.equal((await server(first!)).host, h3, 'the target host was honoured');
+      assert.deepEqual(await driver.listServersOnHost(h1), []);
+      assert.deepEqual((await server(servers[0]!)).metadata, { HA_Enabled: 'True' }, 'metadata survives the rebuild');
+
+      // Repair: the compute comes back; Nova refuses to un-force it until the restarted compute has cleaned up
+      // its evacuated instances (migrations "done" -> "completed"), so the un-force is retried for a while.
+      lab.startCompute(1);
+      await waitFor('un-force fake-host-1', async () => {
+        await driver.setComputeServiceForcedDown(h1, false);
+        return true;
+      }, (ok) => ok, 120_000, 2_000);
+      await driver.enableComputeService(h1);
+      const back = await waitFor('fake-host-1 up', () => driver.getComputeService(h1), (s) => s.state === 'up');
+      assert.deepEqual([back.status, back.forcedDown], ['enabled', false]);
+    });
+  });
+
+  describe('retries and failures on the wire', () => {
+    let proxy: Server;
+    let proxyUrl = '';
+    const seen: { method: string; status: number }[] = [];
+    let failNext = 0;
+    let failStatus = 503;
+
+    before(async () => {
+      // A tiny reverse proxy in front of the real Nova that can answer the next N requests with an error.
+      const nova = new URL(lab.novaUrl);
+      proxy = createServer(async (req, res) => {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        if (failNext > 0) {
+          failNext--;
+          seen.push({ method: req.method!, status: failStatus });
+          res.writeHead(failStatus, { 'Content-Type': 'application/json' }).end(JSON.stringify({ computeFault: { code: failStatus, message: 'proxy says no' } }));
+          return;
+        }
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'connection') headers[k] = v;
+        const up = await fetch(`${nova.origin}${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+        const body = Buffer.from(await up.arrayBuffer());
+        seen.push({ method: req.method!, status: up.status });
+        const out: Record<string, string> = {};
+        up.headers.forEach((v, k) => { if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v; });
+        res.writeHead(up.status, out).end(body);
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      const addr = proxy.address();
+      proxyUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/v2.1`;
+    });
+    after(() => new Promise<void>((r) => proxy.close(() => r())));
+
+    test('503s from the compute endpoint are retried until Nova answers', async () => {
+      const { driver: d } = createNovaDriver(lab.config({ compute_endpoint_override: proxyUrl, retries: 3 }));
+      seen.length = 0;
+      failNext = 2;
+      failStatus = 503;
+      assert.equal(await d.hostExists(h2), true);
+      assert.deepEqual(seen.map((s) => s.status).slice(0, 3), [503, 503, 200]);
+    });
+
+    test('a 500 on a POST action is not retried (it may have run); on a GET it is', async () => {
+      const { driver: d } = createNovaDriver(lab.config({ compute_endpoint_override: proxyUrl, retries: 3 }));
+      await d.hostExists(h2); // negotiated and authenticated before counting
+      seen.length = 0;
+      failNext = 1;
+      failStatus = 500;
+      await rejectsWithCode(d.lockServer(other), 'unavailable');
+      assert.deepEqual(seen, [{ method: 'POST', status: 500 }]);
+      seen.length = 0;
+      failNext = 1;
+      assert.equal((await d.getServer(other)).id, other);
+      assert.deepEqual(seen.map((s) => s.status), [500, 200]);
+    });
+
+    test('connection refused is retried, then reported as unavailable', async () => {
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const port = (closed.address() as { port: number }).port;
+      await new Promise<void>((r) => closed.close(() => r()));
+      let attempts = 0;
+      const counting: Handler = (req) => {
+        if (req.url.includes(`:${port}/`)) attempts++;
+        return fetchHandler(req);
+      };
+      const { driver: d } = createNovaDriver(lab.config({ compute_endpoint_override: `http://127.0.0.1:${port}/v2.1`, retries: 2 }), { dispatcher: counting });
+      const e = await rejectsWithCode(d.hostExists(h1), 'unavailable');
+      assert.match(e.message, /ECONNREFUSED/);
+      assert.equal(attempts, 3, 'one attempt and two retries');
+    });
+
+    test('errors carry a stable code and Nova request ids are kept', async () => {
+      const res = await admin.request({ method: 'GET', service: 'compute', url: '/servers/00000000-0000-4000-8000-000000000000' });
+      assert.equal(res.status, 404);
+      assert.match(res.requestId ?? '', /^req-[0-9a-f-]{36}$/);
+      const e = await rejectsWithCode(driver.getServer('00000000-0000-4000-8000-000000000000'), 'not_found');
+      assert.ok(e instanceof ComputeDriverError);
+      assert.match(e.message, /request req-[0-9a-f-]{36}/);
+      assert.ok(!(e instanceof OpenStackError));
+    });
+  });
+});

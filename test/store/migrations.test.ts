@@ -1,0 +1,76 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { renderIndex, migrationsDir } from '../../src/core/store/sqlite/migrations/build-index.ts';
+import { migrations } from '../../src/core/store/sqlite/migrations/index.ts';
+import { migrate, schemaVersion, SchemaError } from '../../src/core/store/sqlite/migrate.ts';
+import { openSqliteStore } from '../../src/core/store/sqlite/index.ts';
+import { openConnection } from '../../src/core/store/sqlite/connection.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'masakari-migrations-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('migrations/index.ts embeds exactly the committed .sql files (run build-index.ts after editing them)', () => {
+  assert.equal(readFileSync(join(migrationsDir, 'index.ts'), 'utf8'), renderIndex());
+  assert.ok(migrations.length >= 1);
+  assert.deepEqual(
+    migrations.map((m) => m.name),
+    [...migrations.map((m) => m.name)].sort(),
+  );
+});
+
+test('migrate applies each migration once and records it', () => {
+  const db = new Database(join(dir, 'a.sqlite'));
+  try {
+    assert.deepEqual(schemaVersion(db), { current: 0, latest: migrations.length });
+    assert.deepEqual(migrate(db, 1), { applied: migrations.map((m) => m.name) });
+    assert.deepEqual(migrate(db, 2), { applied: [] });
+    assert.deepEqual(schemaVersion(db), { current: migrations.length, latest: migrations.length });
+    const rows = db.prepare('SELECT name, applied_at FROM schema_migrations ORDER BY name').all();
+    assert.deepEqual(rows, migrations.map((m) => ({ name: m.name, applied_at: 1 })));
+  } finally {
+    db.close();
+  }
+});
+
+test('a failing migration leaves nothing half-applied', () => {
+  const db = new Database(':memory:');
+  try {
+    const broken = [
+      { name: '0000_ok', sql: 'CREATE TABLE a (x INTEGER);' },
+      { name: '0001_broken', sql: 'CREATE TABLE b (x INTEGER); INSERT INTO nope VALUES (1);' },
+    ];
+    assert.throws(() => migrate(db, 1, broken), (e: unknown) => e instanceof SchemaError && /0001_broken/.test(e.message));
+    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map(
+      (r) => r.name,
+    );
+    assert.deepEqual(tables, ['a', 'schema_migrations']);
+    assert.deepEqual(schemaVersion(db, broken), { current: 1, latest: 2 });
+  } finally {
+    db.close();
+  }
+});
+
+test('a database migrated by a newer masakari is refused with a clear error', () => {
+  const path = join(dir, 'future.sqlite');
+  const db = new Database(path);
+  migrate(db, 1);
+  db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run('9999_from_the_future', 1);
+  db.close();
+  assert.throws(() => openSqliteStore({ path }), (e: unknown) => e instanceof SchemaError && /9999_from_the_future/.test(e.message));
+});
+
+test('connections use WAL, synchronous=FULL, foreign keys and the busy timeout', () => {
+  const conn = openConnection(join(dir, 'pragmas.sqlite'), 1234);
+  try {
+    assert.equal(conn.db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(conn.db.pragma('synchronous', { simple: true }), 2); // FULL
+    assert.equal(conn.db.pragma('foreign_keys', { simple: true }), 1);
+    assert.equal(conn.db.pragma('busy_timeout', { simple: true }), 1234);
+  } finally {
+    conn.close();
+  }
+});

@@ -69,23 +69,26 @@ function loadEmbedded(name: string): unknown {
     }
   }
   throw new Error(
-    `cannot load native addon ${name}; set MASAKARI_NATIVE_DIR to a private, writable directory ` +
-      `on a filesystem mounted without noexec. Tried:\n  ${problems.join('\n  ')}`,
+    `cannot load native addon ${name}; point XDG_CACHE_HOME at a directory that only this user (or root) can ` +
+      `write, on a filesystem mounted without noexec (the addon goes to $XDG_CACHE_HOME/masakari/native). ` +
+      `Tried:\n  ${problems.join('\n  ')}`,
   );
 }
 
-/** Where extracted addons are kept. MASAKARI_NATIVE_DIR, when set, is the only candidate (explicit wins). */
-export function cacheDirs(env: NodeJS.ProcessEnv = process.env): string[] {
-  if (env.MASAKARI_NATIVE_DIR) return [path.resolve(env.MASAKARI_NATIVE_DIR)];
+/**
+ * Where extracted addons are kept, tried in order. No MASAKARI_* variable: those are all configuration keys
+ * (src/core/config/load.ts rejects unknown ones), and the addons load before or without any configuration.
+ */
+export function cacheDirs(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.()): string[] {
   const dirs: string[] = [];
   if (env.XDG_CACHE_HOME) dirs.push(path.join(env.XDG_CACHE_HOME, 'masakari', 'native'));
   if (env.HOME) dirs.push(path.join(env.HOME, '.cache', 'masakari', 'native'));
-  dirs.push(path.join(os.tmpdir(), `masakari-${process.getuid?.() ?? 'user'}`, 'native'));
+  dirs.push(path.join(os.tmpdir(), `masakari-${uid ?? 'user'}`, 'native'));
   return [...new Set(dirs)];
 }
 
 function extract(dir: string, name: string, bytes: Buffer, digest: string): string {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirs(dir);
   checkPrivate(dir);
   // The hash in the name lets two masakari versions share a directory; old files are left alone on purpose
   // (another running version may still need them).
@@ -100,13 +103,39 @@ function extract(dir: string, name: string, bytes: Buffer, digest: string): stri
   return file;
 }
 
-/** We are about to dlopen code from this directory: nobody but us (or root) may be able to write into it. */
-function checkPrivate(dir: string): void {
+/**
+ * mkdir -p with mode 0700. Not fs.mkdirSync({ recursive }): on Node 20 it loops forever when the kernel answers
+ * ENOENT for a directory whose parent exists (e.g. anything under /proc).
+ */
+function mkdirs(dir: string): void {
+  const parent = path.dirname(dir);
+  if (parent !== dir && !fs.existsSync(parent)) mkdirs(parent);
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+/**
+ * We are about to dlopen code from `dir`: nobody but us (or root) may be able to change what is in it. The
+ * directory itself must be ours (or root's) and writable by nobody else; each parent too, except that a
+ * sticky directory such as /tmp may be shared (others can add entries there but not move ours away).
+ */
+export function checkPrivate(dir: string, uid = process.getuid?.()): void {
   const st = fs.lstatSync(dir);
-  if (!st.isDirectory()) throw new Error('not a directory');
-  const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid && st.uid !== 0) throw new Error(`owned by uid ${st.uid}, not by us (${uid})`);
-  if ((st.mode & 0o022) !== 0) throw new Error(`writable by group or others (mode ${(st.mode & 0o777).toString(8)})`);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  for (let d = dir, leaf = true; ; leaf = false) {
+    const s = leaf ? st : fs.statSync(d);
+    if (uid !== undefined && s.uid !== uid && s.uid !== 0) throw new Error(`${d} is owned by uid ${s.uid}, not by us (${uid}) or root`);
+    const sticky = (s.mode & 0o1000) !== 0;
+    if ((s.mode & 0o022) !== 0 && (leaf || !sticky)) {
+      throw new Error(`${d} is writable by group or others (mode ${(s.mode & 0o7777).toString(8)})`);
+    }
+    const parent = path.dirname(d);
+    if (parent === d) break;
+    d = parent;
+  }
 }
 
 function dlopen(file: string): unknown {

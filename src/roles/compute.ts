@@ -63,7 +63,7 @@ export function httpTransport(config: Config): HttpTransport {
   });
 }
 
-function buildMonitors(config: Config, sink: NotificationSink, env: Env, log: Logger): Monitor[] {
+async function buildMonitors(config: Config, sink: NotificationSink, env: Env, log: Logger): Promise<Monitor[]> {
   const c = config.compute;
   const hostname = c.hostname ?? osHostname();
   const monitors: Monitor[] = [];
@@ -99,6 +99,36 @@ function buildMonitors(config: Config, sink: NotificationSink, env: Env, log: Lo
       }),
     );
   }
+  // The libvirt monitors load the FFI bindings only when enabled, so a host without libvirt runs the others.
+  const lv = config.libvirt;
+  const libvirtOpts = {
+    uri: lv.connection_uri,
+    keepalive: { intervalSec: lv.keepalive_interval, count: lv.keepalive_count },
+    reconnectDelayMs: lv.reconnect_interval * 1000,
+  };
+  if (lv.instance_monitor.enabled) {
+    const { LibvirtDomainEventSource } = await import('../drivers/libvirt/event-source.ts');
+    const { InstanceMonitor } = await import('../core/monitors/instance/instance-monitor.ts');
+    const mlog = log.child({ component: 'instance-monitor' });
+    monitors.push(new InstanceMonitor({ source: new LibvirtDomainEventSource({ ...libvirtOpts, log: mlog }), sink, log: mlog, hostname, env }));
+  }
+  if (lv.introspective_monitor.enabled) {
+    const { LibvirtGuestAgentSource } = await import('../drivers/libvirt/guest-agent-source.ts');
+    const { IntrospectiveMonitor } = await import('../core/monitors/introspective/introspective-monitor.ts');
+    const mlog = log.child({ component: 'introspective-monitor' });
+    monitors.push(
+      new IntrospectiveMonitor({
+        source: new LibvirtGuestAgentSource({ ...libvirtOpts, log: mlog }),
+        sink,
+        log: mlog,
+        intervalSec: lv.introspective_monitor.interval,
+        timeoutSec: lv.introspective_monitor.timeout,
+        failureThreshold: lv.introspective_monitor.failure_threshold,
+        hostname,
+        env,
+      }),
+    );
+  }
   return monitors;
 }
 
@@ -119,9 +149,10 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
     keepSent: config.compute.delivery.keep_sent,
   });
   outbox.start();
-  const monitors = [...buildMonitors(config, outbox, env, log), ...(opts.extraMonitors?.(outbox) ?? [])];
   const started: Monitor[] = [];
+  let monitors: Monitor[] = [];
   try {
+    monitors = [...(await buildMonitors(config, outbox, env, log)), ...(opts.extraMonitors?.(outbox) ?? [])];
     for (const m of monitors) {
       await m.start();
       started.push(m);
@@ -135,7 +166,11 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
     { outbox: path, transport: transport.name, endpoint: opts.transport ? undefined : config.compute.controller.endpoint, monitors: monitors.map((m) => m.name) },
     'compute role running',
   );
-  if (monitors.length === 0) log.warn('no monitor is enabled (compute.process_monitor.enabled, compute.host_monitor.enabled, ...)');
+  if (monitors.length === 0) {
+    log.warn(
+      'no monitor is enabled (compute.process_monitor.enabled, compute.host_monitor.enabled, libvirt.instance_monitor.enabled, libvirt.introspective_monitor.enabled)',
+    );
+  }
 
   let stopping: Promise<void> | null = null;
   return {

@@ -2,6 +2,7 @@
 // dispatches them to a workflow and writes the final status. Periodic jobs (periodic.ts) re-drive what nobody
 // finished. One engine per controller process; several controllers can share one store.
 
+import { setMaxListeners } from 'node:events';
 import type { Config } from '../config/schema.ts';
 import type { Notification, NotificationStatus, TaskState } from '../domain/model.ts';
 import type { Env, Timer } from '../env.ts';
@@ -184,6 +185,8 @@ export function createEngine(deps: EngineDeps): Engine {
     if (existing) return Promise.resolve('busy');
     if (stopping) return Promise.resolve('aborted');
     const ac = new AbortController();
+    // Every wait of the workflow (one per parallel evacuation) listens on this signal.
+    setMaxListeners(0, ac.signal);
     const done = run(uuid, mode, ac)
       .catch((e: unknown) => {
         log.error({ notification: uuid, err: e }, 'notification processing failed');
@@ -207,7 +210,7 @@ export function createEngine(deps: EngineDeps): Engine {
         log.warn('no fencer is configured: host failures will end in error (set up fencing, or host_failure.fencing_required=false)');
       }
       stopping = false;
-      jobs = startPeriodicJobs({ store, env, log, config, ownerId, status, process: (u, m) => launch(u, m), isActive: (u) => active.has(u), timers: deps.periodic !== false });
+      jobs = startPeriodicJobs({ store, env, log, config, ownerId, status, process: (u, m) => launch(u, m), isActive: (u) => active.has(u), abortLocal: (u) => active.get(u)?.abort.abort(), timers: deps.periodic !== false });
       await jobs.kick();
     },
     async stop() {

@@ -24,6 +24,8 @@ export interface PeriodicDeps {
   status: StatusMachine;
   process(uuid: string, mode: ProcessMode): Promise<ProcessResult>;
   isActive(uuid: string): boolean;
+  /** Stops a workflow of this controller (its notification was failed under it). */
+  abortLocal(uuid: string): void;
   timers: boolean;
 }
 
@@ -83,7 +85,10 @@ export function startPeriodicJobs(d: PeriodicDeps): PeriodicJobs {
   async function expired(): Promise<Work> {
     const maxAgeMs = config.engine.notifications_expired_interval * 1000;
     for (const n of await store.findNotificationsByStatus(['new', 'running', 'error'], BATCH)) {
-      if (env.nowMs() - n.generatedTime.getTime() > maxAgeMs) await d.status.expire(n);
+      if (env.nowMs() - n.generatedTime.getTime() > maxAgeMs) {
+        await d.status.expire(n);
+        d.abortLocal(n.uuid);
+      }
     }
     return { work: Promise.resolve() };
   }

@@ -22,7 +22,7 @@ const asResult = (r: unknown): StoredResult | undefined =>
 
 export type TaskObserver = (notificationUuid: string, taskName: string, state: TaskState) => void;
 
-export type ContextBase = Omit<TaskContext, 'values' | 'update' | 'checkpoint' | 'saveCheckpoint'>;
+export type ContextBase = Omit<TaskContext, 'values' | 'update' | 'checkpoint' | 'earlierCheckpoints' | 'saveCheckpoint'>;
 
 export class FlowRunner {
   private records: WorkflowTaskRecord[] = [];
@@ -93,6 +93,12 @@ export class FlowRunner {
       // Interrupted by a crash: run it again from its checkpoint, in the same record.
       seq = prior.seq;
       stored = asResult(prior.result)!;
+      await this.base.store.updateTask(
+        this.uuid,
+        seq,
+        { addDetail: { timestamp: this.now(), message: `Resuming '${task.displayName}' after the controller running it stopped`, progress: prior.progress } },
+        this.now(),
+      );
     } else {
       seq = await this.base.store.appendTask(this.uuid, task.displayName, 'RUNNING', this.now());
       stored = { run: this.run, key, meta: this.meta };
@@ -106,12 +112,17 @@ export class FlowRunner {
       ...this.base,
       values,
       checkpoint: stored.checkpoint,
+      earlierCheckpoints: this.records
+        .filter((t) => t.seq !== seq && t.name === task.displayName && asResult(t.result)?.checkpoint !== undefined)
+        .map((t) => asResult(t.result)!.checkpoint),
       update: async (message, progress = 0.0) => {
         lastProgress = progress;
         await this.base.store.updateTask(this.uuid, seq, { progress, addDetail: { timestamp: this.now(), message, progress } }, this.now());
       },
       saveCheckpoint: async (data) => {
         stored = { ...stored, checkpoint: data };
+        const rec = this.records.find((t) => t.seq === seq);
+        if (rec) rec.result = stored;
         await this.base.store.updateTask(this.uuid, seq, { result: stored }, this.now());
       },
     };

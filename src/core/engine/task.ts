@@ -32,6 +32,8 @@ export interface TaskContext {
   update(message: string, progress?: number): Promise<void>;
   /** The checkpoint saved by an earlier, interrupted execution of this same task (undefined on a first run). */
   readonly checkpoint: unknown;
+  /** Checkpoints of earlier executions of the same task in this run (e.g. before a *_priority fallback). */
+  readonly earlierCheckpoints: unknown[];
   /** Persists scratch state that a resumed execution will get back as `checkpoint`. */
   saveCheckpoint(data: unknown): Promise<void>;
 }

@@ -12,9 +12,26 @@ export interface FenceResult {
 
 export interface Fencer {
   readonly kind: string;
-  status(host: string): Promise<PowerState>;
-  powerOff(host: string): Promise<FenceResult>;
-  powerOn(host: string): Promise<FenceResult>;
+  /** `signal` (optional): abort the operation; real drivers then kill their ipmitool/agent or drop the request. */
+  status(host: string, signal?: AbortSignal): Promise<PowerState>;
+  powerOff(host: string, signal?: AbortSignal): Promise<FenceResult>;
+  powerOn(host: string, signal?: AbortSignal): Promise<FenceResult>;
+}
+
+/**
+ * Why a Fencer operation failed, as a stable code (src/drivers/fence/errors.ts documents each). Lets core tell
+ * "no fencer for this host" (not_configured) or a wrong password (auth) from a BMC that did not answer.
+ */
+export type FenceErrorCode = 'auth' | 'unreachable' | 'timeout' | 'protocol' | 'failed' | 'config' | 'not_configured' | 'aborted';
+
+export class FenceError extends Error {
+  constructor(
+    readonly code: FenceErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FenceError';
+  }
 }
 
 /**

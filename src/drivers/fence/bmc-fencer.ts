@@ -47,6 +47,11 @@ export class BmcFencer {
     return this.backend.describe;
   }
 
+  /** The effective timing (host overrides over fencing.defaults), e.g. for `masakari config check`. */
+  get timing(): FenceTiming {
+    return { ...this.o.timing };
+  }
+
   async status(signal?: AbortSignal): Promise<PowerState> {
     const at = await this.attempt(signal, 'status query');
     let n = 1;

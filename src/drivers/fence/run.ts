@@ -27,6 +27,8 @@ export interface RunResult {
 const MAX_OUTPUT = 64 * 1024;
 /** After SIGTERM on timeout, how long the group gets before SIGKILL. */
 const KILL_GRACE_MS = 500;
+/** After the program exited, how long to wait for its output pipes to close. */
+const EXIT_CLOSE_GRACE_MS = 200;
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -56,13 +58,17 @@ export function runProgram(file: string, args: string[], opts: RunOptions): Prom
     let stderr = '';
     let settled = false;
     let failure: FenceError | null = null;
-    let killTimer: NodeJS.Timeout | undefined;
 
+    // On timeout or abort the caller gets its answer at once: waiting for the child to close its pipes could take
+    // forever if a grandchild left the group holding them.
     const stop = (err: FenceError) => {
       if (failure) return;
       failure = err;
       killGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+      // Armed even if the child exits at once: grandchildren in its group may ignore SIGTERM. unref: it must not
+      // keep the process alive.
+      setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
+      finish(() => reject(err));
     };
     const deadline = setTimeout(
       () => stop(new FenceError('timeout', `${file} did not finish within ${opts.timeoutMs / 1000} s and was killed`)),
@@ -89,12 +95,11 @@ export function runProgram(file: string, args: string[], opts: RunOptions): Prom
       const msg = e.code === 'ENOENT' ? `program not found: ${file}` : e.code === 'EACCES' ? `program not executable: ${file}` : `cannot run ${file}: ${e.message}`;
       finish(() => reject(new FenceError('config', msg)));
     });
-    // 'close' (not 'exit'): all output has been read by then.
-    child.on('close', (code, sig) => {
-      // The group may still hold grandchildren that ignored SIGTERM; the SIGKILL timer stays armed for them.
-      if (killTimer && !failure) clearTimeout(killTimer);
-      finish(() => (failure ? reject(failure) : resolve({ code, signal: sig, stdout, stderr })));
-    });
+    // 'close' (not 'exit'): all output has been read by then. But a program may leave a background child holding
+    // its stdout open; then 'close' waits for that child, so after 'exit' the output read so far is enough.
+    const done = (code: number | null, sig: NodeJS.Signals | null) => finish(() => resolve({ code, signal: sig, stdout, stderr }));
+    child.on('close', done);
+    child.on('exit', (code, sig) => setTimeout(() => done(code, sig), EXIT_CLOSE_GRACE_MS));
     // A program that exits without reading stdin closes the pipe: EPIPE here is not our failure.
     child.stdin.on('error', () => {});
     child.stdin.end(opts.stdin ?? '');

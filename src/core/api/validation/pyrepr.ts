@@ -31,20 +31,24 @@ function reprNumber(n: number): string {
   return String(n);
 }
 
-export function pyRepr(v: unknown): string {
+/** Deeper values print as "..." (Python would hit its recursion limit; a message must not take the server down). */
+const MAX_DEPTH = 64;
+
+export function pyRepr(v: unknown, depth = 0): string {
+  if (depth > MAX_DEPTH) return '...';
   if (v === null || v === undefined) return 'None';
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (typeof v === 'number') return reprNumber(v);
   if (typeof v === 'string') return reprString(v);
   if (v instanceof PyTuple) {
-    const items = v.items.map(pyRepr);
+    const items = v.items.map((x) => pyRepr(x, depth + 1));
     return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
   }
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (Array.isArray(v)) return `[${v.map((x) => pyRepr(x, depth + 1)).join(', ')}]`;
   if (typeof v === 'object') {
     return `{${Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => `${reprString(k)}: ${pyRepr(x)}`)
+      .map(([k, x]) => `${reprString(k)}: ${pyRepr(x, depth + 1)}`)
       .join(', ')}}`;
   }
   return String(v);

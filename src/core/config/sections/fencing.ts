@@ -65,9 +65,13 @@ export const ipmiFenceHost = z.strictObject({
   privilege: z.enum(['administrator', 'operator', 'user']).nullable().default(null),
   /** The ipmitool program (a name on PATH or an absolute path). */
   command: z.string().min(1).default('ipmitool'),
-  /** ipmitool's own per-message timeout (-N, whole seconds) and resends (-R) inside one attempt. */
-  session_timeout_seconds: z.number().int().min(1).max(60).default(2),
-  session_retries: z.number().int().min(0).max(10).default(2),
+  /**
+   * ipmitool's own wait for an answer (-N, whole seconds) and resends (-R) inside one attempt. ipmitool lengthens the
+   * wait on each resend: against a silent BMC, -N 1 -R 1 gives up after ~2 s, -N 1 -R 2 after ~6 s, -N 2 -R 2 after
+   * ~10 s. Keep that below timeout_seconds. -R 0 would mean ipmitool's default (4 resends, ~20 s), hence min 1.
+   */
+  session_timeout_seconds: z.number().int().min(1).max(30).default(1),
+  session_retries: z.number().int().min(1).max(10).default(2),
 });
 
 export const redfishFenceHost = z.strictObject({
@@ -110,7 +114,9 @@ export const agentFenceHost = z.strictObject({
 });
 
 export const fenceHost = z
-  .discriminatedUnion('kind', [ipmiFenceHost, redfishFenceHost, agentFenceHost])
+  .discriminatedUnion('kind', [ipmiFenceHost, redfishFenceHost, agentFenceHost], {
+    error: 'kind must be ipmi, redfish or agent',
+  })
   .refine(
     (h) => [h.password, h.password_file, h.password_env].filter((v) => v !== undefined).length <= 1,
     'set at most one of password, password_file, password_env',

@@ -21,6 +21,8 @@ interface Original {
   stopAfter: boolean;
   /** vm_state the confirmation compares against (after a reset to error, that is 'error'). */
   expectState: string;
+  /** Taken over from an earlier execution: the state facts hold, but this execution still locks and prepares. */
+  inherited?: boolean;
 }
 
 type Checkpoint = Record<string, Original>;
@@ -124,10 +126,16 @@ export const evacuateInstancesTask: RecoveryTask = {
     await ctx.update(`Start evacuation of instances from failed host '${failedHost}', instance uuids are: '${wanted.join(',')}'`);
     if (reserved) await enableReservedHost(ctx, failedHost, reserved);
 
-    const checkpoint: Checkpoint = { ...((ctx.checkpoint as Checkpoint | undefined) ?? {}) };
+    // What each instance looked like before this workflow touched it: from this task's checkpoint, or from an
+    // earlier execution in this run (a *_priority fallback must not take the error state it left for the original).
+    const checkpoint: Checkpoint = {};
+    for (const earlier of ctx.earlierCheckpoints) Object.assign(checkpoint, earlier as Checkpoint);
+    for (const [id, o] of Object.entries(checkpoint)) checkpoint[id] = { ...o, lockedByUs: false, inherited: true };
+    Object.assign(checkpoint, (ctx.checkpoint as Checkpoint | undefined) ?? {});
     const latest = new Map<string, VMove>();
     for (const v of await listAllVMoves(ctx)) latest.set(v.instanceUuid, v);
-    const perTarget = new Slots(cfg.max_evacuations_per_target_host);
+    // The cap applies where the target is known in advance (the reserved host); the scheduler spreads the rest.
+    const perTarget = new Slots(reserved ? cfg.max_evacuations_per_target_host : 0);
     const now = () => ctx.env.now();
 
     const evacuateOne = async (id: string): Promise<void> => {
@@ -149,15 +157,17 @@ export const evacuateInstancesTask: RecoveryTask = {
         for (let attempt = 0; attempt <= cfg.evacuation_retries; attempt++) {
           try {
             let s = await ctx.compute.getServer(id);
-            if (!orig) {
+            if (!orig || orig.inherited) {
               const lockedByUs = !s.locked;
               if (lockedByUs) await ctx.compute.lockServer(id);
-              orig = await prepareState(ctx, s, lockedByUs);
+              const fresh = await prepareState(ctx, s, lockedByUs);
+              orig = orig ? { ...fresh, vmState: orig.vmState, stopAfter: orig.stopAfter } : fresh;
               checkpoint[id] = orig;
               await ctx.saveCheckpoint(checkpoint);
               s = await ctx.compute.getServer(id);
             }
-            if (s.host === failedHost) {
+            // Still on the failed host and not already being rebuilt (an evacuation issued before a crash): evacuate.
+            if (s.host === failedHost && s.taskState !== 'rebuilding') {
               if (vmove.status !== 'ongoing' || !vmove.startTime) {
                 vmove = await ctx.store.updateVMove(vmove.uuid, { status: 'ongoing', startTime: now() }, now());
               }

@@ -26,6 +26,7 @@ export class HostMonitor implements Monitor {
   private loop: Promise<void> | null = null;
   private readonly log: Logger;
   private lastSkip: string | null = null;
+  private polls: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: HostMonitorOptions) {
     this.log = opts.log.child({ component: 'host-monitor', driver: opts.driver.name });
@@ -69,8 +70,14 @@ export class HostMonitor implements Monitor {
     }
   }
 
-  /** One look at the cluster; returns what was decided (also used by tests). */
-  async poll(signal?: AbortSignal): Promise<DecideResult> {
+  /** One look at the cluster; returns what was decided (also used by tests). Polls never overlap. */
+  poll(signal?: AbortSignal): Promise<DecideResult> {
+    const p = this.polls.then(() => this.pollNow(signal));
+    this.polls = p.catch(() => undefined);
+    return p;
+  }
+
+  private async pollNow(signal?: AbortSignal): Promise<DecideResult> {
     const snap = await this.opts.driver.snapshot(signal);
     const result = decide(this.state, snap, this.decideOptions());
     if (result.skipped) {

@@ -6,6 +6,7 @@
 // failure); commands have a timeout; the list is reloaded when the file changes, and a broken list keeps the old one.
 
 import { hostname as osHostname } from 'node:os';
+import { stat } from 'node:fs/promises';
 import chokidar, { type FSWatcher } from 'chokidar';
 import { AbortError, type Env } from '../../env.ts';
 import type { Logger } from '../../log.ts';
@@ -36,12 +37,16 @@ export class ProcessMonitor implements Monitor {
   readonly name = 'process';
   private list: ProcessEntry[] = [];
   /** Processes whose restart failed and were reported: not restarted again until seen running. */
-  private readonly given_up = new Set<string>();
+  private readonly givenUpNames = new Set<string>();
   private readonly stopCtl = new AbortController();
   private loop: Promise<void> | null = null;
   private watcher: FSWatcher | null = null;
   private readonly log: Logger;
   private readonly hostname: string;
+  /** mtime/size/inode of the list file as last read (valid or not), to notice changes the watcher missed. */
+  private seenSignature: string | null = null;
+  /** The pass in progress: a restart must never run twice at once for the same process. */
+  private passes: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ProcessMonitorOptions) {
     this.log = opts.log.child({ component: 'process-monitor' });
@@ -55,13 +60,13 @@ export class ProcessMonitor implements Monitor {
 
   /** Processes reported as failed and not restarted until they come back. */
   givenUp(): string[] {
-    return [...this.given_up];
+    return [...this.givenUpNames];
   }
 
   async start(): Promise<void> {
     if (this.loop) return;
     await this.reload('start');
-    if (this.opts.watchList !== false) this.watch();
+    if (this.opts.watchList !== false) await this.watch();
     this.loop = this.run();
   }
 
@@ -72,20 +77,39 @@ export class ProcessMonitor implements Monitor {
     await this.loop;
   }
 
-  private watch(): void {
+  /** Resolves once the watcher is armed, so that no change made after start() is missed. */
+  private watch(): Promise<void> {
     this.watcher = chokidar.watch(this.opts.processListPath, { ignoreInitial: true, persistent: true });
+    const ready = new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
     const onChange = () => void this.reload('change');
     this.watcher.on('add', onChange).on('change', onChange);
     this.watcher.on('unlink', () =>
       this.log.warn({ path: this.opts.processListPath }, 'process list file removed: keeping the list in use'),
     );
     this.watcher.on('error', (err) => this.log.error({ err }, 'cannot watch the process list file'));
+    return ready;
+  }
+
+  private async signature(): Promise<string | null> {
+    try {
+      const st = await stat(this.opts.processListPath);
+      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Safety net under the watcher (it can miss quick successive writes): reload when the file's stat changed. */
+  private async reloadIfChanged(): Promise<void> {
+    const sig = await this.signature();
+    if (sig !== null && sig !== this.seenSignature) await this.reload('change');
   }
 
   private async reload(why: 'start' | 'change'): Promise<void> {
+    this.seenSignature = await this.signature();
     try {
       this.list = await loadProcessList(this.opts.processListPath);
-      for (const name of this.given_up) if (!this.list.some((p) => p.process_name === name)) this.given_up.delete(name);
+      for (const name of this.givenUpNames) if (!this.list.some((p) => p.process_name === name)) this.givenUpNames.delete(name);
       this.log.info({ path: this.opts.processListPath, processes: this.list.map((p) => p.process_name), why }, 'process list loaded');
     } catch (e) {
       this.log.error(
@@ -129,18 +153,26 @@ export class ProcessMonitor implements Monitor {
     }
   }
 
-  /** One monitoring pass (masakari's monitor_processes + restart_processes). */
-  async check(signal: AbortSignal = this.stopCtl.signal): Promise<void> {
+  /** One monitoring pass (masakari's monitor_processes + restart_processes). Passes never overlap. */
+  check(signal: AbortSignal = this.stopCtl.signal): Promise<void> {
+    const pass = this.passes.then(() => this.checkNow(signal));
+    this.passes = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async checkNow(signal: AbortSignal): Promise<void> {
+    await this.reloadIfChanged();
     const table = await this.scan();
     for (const p of [...this.list]) {
       if (signal.aborted) return;
       const name = p.process_name;
       if (isRunning(name, table)) {
-        if (this.given_up.delete(name)) this.log.info({ process: name }, 'process is running again: watching and restarting it again');
+        if (this.givenUpNames.delete(name)) this.log.info({ process: name }, 'process is running again: watching and restarting it again');
         continue;
       }
-      if (this.given_up.has(name)) {
-        this.log.warn({ process: name }, 'process is down; not restarted because restarting it failed before');
+      if (this.givenUpNames.has(name)) {
+        // Already reported at error level when it was given up: only a debug line per pass, not a warning every 5 s.
+        this.log.debug({ process: name }, 'process is down; not restarted because restarting it failed before');
         continue;
       }
       this.log.warn({ process: name }, 'process not found: restarting');
@@ -193,7 +225,7 @@ export class ProcessMonitor implements Monitor {
     };
     try {
       await this.opts.sink.submit(draft);
-      this.given_up.add(p.process_name);
+      this.givenUpNames.add(p.process_name);
       this.log.error({ process: p.process_name }, 'could not restart the process: notified the controller');
     } catch (e) {
       // Not marked as given up: the next pass tries the restart again and reports again.

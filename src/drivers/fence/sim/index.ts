@@ -33,7 +33,7 @@ export class SimFencer implements Fencer {
     this.cloud.event(`fence power-off ${host}`);
     if (this.faults.get(host) !== 'no_effect') this.cloud.powerOff(host);
     const confirmed = await this.status(host);
-    return { confirmed, evidence: `sim-bmc chassis power off; status query: ${confirmed}` };
+    return { confirmed, evidence: `chassis power off, status query: ${confirmed}` };
   }
 
   async powerOn(host: string): Promise<FenceResult> {
@@ -42,6 +42,6 @@ export class SimFencer implements Fencer {
     this.cloud.event(`fence power-on ${host}`);
     this.cloud.powerOn(host);
     const confirmed = await this.status(host);
-    return { confirmed, evidence: `sim-bmc chassis power on; status query: ${confirmed}` };
+    return { confirmed, evidence: `chassis power on, status query: ${confirmed}` };
   }
 }

@@ -50,7 +50,7 @@ const notifySchema = z.strictObject({
   payload: z.record(z.string(), z.string()),
   /** Seconds before "now" the monitor generated it (default 0). */
   generated_ago: z.number().min(0).default(0),
-  /** Which controller gets the API callback (default: the first one alive); "none" = nobody (left to periodic jobs). */
+  /** Controller that gets the API callback: first (alive), a name, all, or none (left to the periodic jobs). */
   to: z.string().default('first'),
 });
 

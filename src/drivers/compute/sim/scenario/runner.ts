@@ -220,8 +220,9 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
     stats.set(n.uuid, { name: e.id, uuid: n.uuid, acceptedAtS: rel(), finalStatus: 'new', finalAtS: null });
     out('api', `${what} accepted`);
     if (e.to === 'none') return;
-    const target = e.to === 'first' ? [...controllers.values()].find((c) => c.life.alive) : controllers.get(e.to);
-    if (target?.life.alive) target.engine!.notificationAccepted(n);
+    const alive = [...controllers.values()].filter((c) => c.life.alive);
+    const targets = e.to === 'all' ? alive : e.to === 'first' ? alive.slice(0, 1) : alive.filter((c) => c.name === e.to);
+    for (const c of targets) c.engine!.notificationAccepted(n);
   }
 
   async function apply(e: ScenarioEvent): Promise<void> {

@@ -1,0 +1,172 @@
+// Builds masakari once (build.ts --outdir into a temp directory, far from the repository and its node_modules)
+// and runs the single executable and the plain bundle from yet another directory, with a fresh HOME: everything
+// they need, native addons included, must come from the build output.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+const koffiPkg = JSON.parse(fs.readFileSync(path.join(root, 'node_modules/koffi/package.json'), 'utf8')) as { version: string };
+
+let tmp: string;
+let out: string; // build output
+let cwd: string; // where the programs run
+let home: string;
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  // No NODE_OPTIONS (the test runner's `--import tsx` must not leak into the programs), a HOME of our own.
+  const { NODE_OPTIONS: _o, XDG_CACHE_HOME: _x, TMPDIR: _t, MASAKARI_CONFIG: _c, ...rest } = process.env;
+  return { ...rest, HOME: home, ...extra };
+}
+
+function exe(args: string[], extra: Record<string, string> = {}): SpawnSyncReturns<string> {
+  return spawnSync(path.join(out, 'masakari'), args, { cwd, env: env(extra), encoding: 'utf8', timeout: 60_000 });
+}
+
+function mjs(args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [path.join(out, 'masakari.mjs'), ...args], { cwd, env: env(), encoding: 'utf8', timeout: 60_000 });
+}
+
+function ok(r: SpawnSyncReturns<string>): string {
+  assert.equal(r.status, 0, `exit ${r.status} ${r.signal ?? ''}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe('single executable (build.ts)', { timeout: 600_000 }, () => {
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'masakari-sea-'));
+    out = path.join(tmp, 'dist');
+    cwd = path.join(tmp, 'elsewhere');
+    home = path.join(tmp, 'home');
+    fs.mkdirSync(cwd);
+    fs.mkdirSync(home);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'build.ts'), '--outdir', out], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 540_000,
+    });
+    assert.equal(r.status, 0, `build failed:\n${r.stdout}${r.stderr}`);
+  });
+
+  after(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('writes the executable, the plain bundle and the addons for the bundle', () => {
+    for (const f of ['masakari', 'masakari.mjs', 'native/better_sqlite3.node', 'native/koffi.node']) {
+      assert.ok(fs.existsSync(path.join(out, f)), `${f} missing`);
+    }
+    assert.ok(fs.statSync(path.join(out, 'masakari')).mode & 0o100, 'masakari is not executable');
+    assert.ok(!fs.existsSync(path.join(out, 'sea/sea-prep.blob')), 'the blob is inside the executable; no copy left behind');
+  });
+
+  test('--version prints the package version', () => {
+    assert.equal(ok(exe(['--version'])).trim(), pkg.version);
+    assert.equal(ok(mjs(['--version'])).trim(), pkg.version);
+  });
+
+  test('--help lists the commands and hides selftest', () => {
+    const help = ok(exe(['--help']));
+    for (const cmd of ['db', 'status', 'config']) assert.match(help, new RegExp(`^\\s+masakari ${cmd}\\b`, 'm'));
+    assert.match(help, /--role/);
+    assert.doesNotMatch(help, /selftest/);
+  });
+
+  test('bad usage exits 2 with a message (yargs failure path through the async wrapper)', () => {
+    const r = exe(['no-such-command']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /Unknown argument|Unknown command/i);
+  });
+
+  test('selftest native: SQLite and FFI work from the embedded addons, extracted once into ~/.cache', () => {
+    const report = JSON.parse(ok(exe(['selftest', 'native']))) as Record<string, unknown>;
+    assert.equal(report.node, process.version, 'the executable embeds the Node that built it');
+    assert.match(String(report.sqlite), /^3\.\d+\.\d+$/);
+    assert.equal(report.koffi, koffiPkg.version);
+    assert.ok(Number(report.ffiGetpid) > 1);
+
+    const dir = path.join(home, '.cache/masakari/native');
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    const files = fs.readdirSync(dir).sort();
+    assert.equal(files.length, 2, files.join(', '));
+    for (const f of files) {
+      const name = f.replace(/^[0-9a-f]{16}-/, '');
+      const digest = createHash('sha256').update(fs.readFileSync(path.join(out, 'native', name))).digest('hex');
+      assert.equal(f, `${digest.slice(0, 16)}-${name}`, 'extracted file is named by the hash of the built addon');
+    }
+  });
+
+  test('a damaged extracted addon is detected by its hash and written again', () => {
+    ok(exe(['selftest', 'native']));
+    const dir = path.join(home, '.cache/masakari/native');
+    const koffi = fs.readdirSync(dir).find((f) => f.endsWith('-koffi.node'))!;
+    const file = path.join(dir, koffi);
+    const good = fs.readFileSync(file);
+    fs.chmodSync(file, 0o600);
+    fs.writeFileSync(file, 'not an ELF file');
+    ok(exe(['selftest', 'native']));
+    assert.ok(fs.readFileSync(file).equals(good));
+  });
+
+  test('refuses to extract where others can write, tells what to do, and leaves nothing there', () => {
+    const shared = path.join(tmp, 'shared');
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o777); // not sticky: anyone could swap our directory for theirs
+    const r = exe(['selftest', 'native'], { XDG_CACHE_HOME: shared, HOME: shared, TMPDIR: shared });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /cannot load native addon better_sqlite3\.node/);
+    assert.match(r.stderr, /shared is writable by group or others \(mode 777\)/);
+    assert.match(r.stderr, /XDG_CACHE_HOME/);
+    assert.ok(!fs.readdirSync(shared, { recursive: true }).some((f) => String(f).endsWith('.node')), 'no addon written');
+  });
+
+  test('XDG_CACHE_HOME chooses where the addons go; a --database command then works with the config loader', () => {
+    const own = path.join(tmp, 'own');
+    // db version also loads the configuration: the variable must not be mistaken for a MASAKARI_* config key.
+    const url = `sqlite:${path.join(tmp, 'own.sqlite')}`;
+    ok(exe(['db', 'sync', '--database', url], { XDG_CACHE_HOME: own }));
+    assert.equal(fs.readdirSync(path.join(own, 'masakari/native')).length, 1, 'only the SQLite addon was needed');
+  });
+
+  test('db sync / db version on a SQLite file through the executable', () => {
+    const url = `sqlite:${path.join(tmp, 'db', 'masakari.sqlite')}`;
+    fs.mkdirSync(path.join(tmp, 'db'));
+    ok(exe(['db', 'sync', '--database', url]));
+    const version = Number(ok(exe(['db', 'version', '--database', url])).trim());
+    assert.ok(Number.isInteger(version) && version >= 1, `schema version ${version}`);
+  });
+
+  test('the plain bundle loads the addons from native/ beside it', () => {
+    const report = JSON.parse(ok(mjs(['selftest', 'native']))) as Record<string, unknown>;
+    assert.equal(report.koffi, koffiPkg.version);
+    const moved = path.join(tmp, 'moved');
+    fs.mkdirSync(moved);
+    fs.copyFileSync(path.join(out, 'masakari.mjs'), path.join(moved, 'masakari.mjs'));
+    const r = spawnSync(process.execPath, [path.join(moved, 'masakari.mjs'), 'selftest', 'native'], { cwd, env: env(), encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /native addon better_sqlite3\.node not found at .*moved\/native\/better_sqlite3\.node/);
+  });
+});
+
+test('build.ts refuses an output directory holding files it did not write', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'masakari-build-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'precious.txt'), 'keep me');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'build.ts'), '--outdir', dir], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /precious\.txt.*refusing/);
+    assert.equal(fs.readFileSync(path.join(dir, 'precious.txt'), 'utf8'), 'keep me');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

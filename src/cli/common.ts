@@ -50,7 +50,10 @@ export async function runCommand(body: () => Promise<number | void>): Promise<ne
       process.stderr.write(`masakari: ${e.message}\n`);
       process.exit(EXIT_BAD_CONFIG);
     }
-    process.stderr.write(`masakari: ${(e as Error).stack ?? String(e)}\n`);
+    // Operators get the reason, not a stack trace; MASAKARI_DEBUG=1 shows where it came from.
+    const err = e as Error;
+    const detail = process.env.MASAKARI_DEBUG ? (err.stack ?? String(err)) : `${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message ?? String(err)}`;
+    process.stderr.write(`masakari: ${detail}\n`);
     process.exit(1);
   }
 }

@@ -13,7 +13,7 @@ const RESULT_NAMES = { 0: 'Success', 1: 'Warning', 2: 'Failure' } as const;
 
 async function checkDatabase(config: Config): Promise<CheckResult> {
   const name = 'Database schema';
-  const store = await openStore(config, { migrate: false });
+  const store = await openStore(config, { migrate: false, requireCurrentSchema: false });
   try {
     const { current, latest } = await store.schemaVersion();
     if (current < latest) {

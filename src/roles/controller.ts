@@ -1,9 +1,54 @@
-// Wiring only: builds the controller role from core and drivers. No logic lives here.
+// Wiring only: the controller role = store + API + recovery engine. No logic lives here.
 import type { Config } from '../core/config/schema.ts';
 import type { Logger } from '../core/log.ts';
+import type { ComputeDriver } from '../core/ports/compute.ts';
+import { realEnv } from '../core/env.ts';
+import { openStore } from '../core/store/open.ts';
+import type { Store } from '../core/store/types.ts';
+import { createApiApp, startApiServer } from '../core/api/app.ts';
+import { createEngine, type Engine } from '../core/engine/index.ts';
+import { createBackends } from './backends.ts';
+import { ownerIdOf } from './backends.ts';
 import type { Running } from './types.ts';
 
-export async function start(_config: Config, log: Logger): Promise<Running> {
-  log.error('the controller role is not implemented yet');
-  throw new Error('the controller role is not implemented yet');
+export interface RunningController extends Running {
+  store: Store;
+  engine: Engine;
+  port: number;
+}
+
+export async function start(config: Config, log: Logger, opts: { compute?: ComputeDriver; store?: Store } = {}): Promise<RunningController> {
+  const store = opts.store ?? (await openStore(config));
+  const backends = await createBackends(config, log, opts.compute);
+  const engine = createEngine({
+    store,
+    compute: backends.compute,
+    ...(backends.fence ? { fence: backends.fence } : {}),
+    config,
+    env: realEnv,
+    log,
+    ownerId: ownerIdOf(config),
+  });
+  const app = createApiApp({
+    store,
+    config,
+    log,
+    hostCatalog: backends.hostCatalog,
+    onNotificationAccepted: (n) => engine.notificationAccepted(n),
+    ...(backends.tokenValidator ? { tokenValidator: backends.tokenValidator } : {}),
+  });
+  await engine.start();
+  const api = await startApiServer(app, config.api.listen);
+  log.info({ listen: config.api.listen, port: api.port, auth: config.api.auth_strategy, database: store.dialect, compute: backends.compute.name }, 'controller started');
+  return {
+    store,
+    engine,
+    port: api.port,
+    async stop() {
+      await api.close();
+      await engine.stop();
+      await backends.close();
+      if (!opts.store) await store.close();
+    },
+  };
 }

@@ -4,7 +4,9 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,6 +39,16 @@ function mjs(args: string[]): SpawnSyncReturns<string> {
 function ok(r: SpawnSyncReturns<string>): string {
   assert.equal(r.status, 0, `exit ${r.status} ${r.signal ?? ''}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r.stdout;
+}
+
+/** A port that was free a moment ago (the program binds it right after; a clash only fails the test loudly). */
+async function freePort(): Promise<number> {
+  const srv = net.createServer().listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address() as net.AddressInfo;
+  srv.close();
+  await once(srv, 'close');
+  return port;
 }
 
 describe('single executable (build.ts)', { timeout: 600_000 }, () => {
@@ -141,6 +153,38 @@ describe('single executable (build.ts)', { timeout: 600_000 }, () => {
     ok(exe(['db', 'sync', '--database', url]));
     const version = Number(ok(exe(['db', 'version', '--database', url])).trim());
     assert.ok(Number.isInteger(version) && version >= 1, `schema version ${version}`);
+  });
+
+  test('serves the API as --role=controller and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const data = path.join(tmp, 'serve');
+    fs.mkdirSync(data);
+    const child = spawn(path.join(out, 'masakari'), ['--role=controller'], {
+      cwd,
+      env: env({ MASAKARI_DATA_DIR: data, MASAKARI_DATABASE__AUTO_MIGRATE: 'true', MASAKARI_API__LISTEN: `127.0.0.1:${port}` }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = once(child, 'exit');
+    try {
+      let res: Response | undefined;
+      for (let i = 0; i < 150 && !res; i++) {
+        if (child.exitCode !== null) assert.fail(`masakari exited ${child.exitCode}: ${stderr}`);
+        res = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+        if (!res) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(res, `no answer on port ${port}: ${stderr}`);
+      assert.equal(res.status, 200);
+      assert.ok(Array.isArray(((await res.json()) as { versions?: unknown }).versions), 'the version document');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const [code, signal] = await exited;
+    clearTimeout(timer);
+    assert.equal(signal, null, `killed: did not stop on SIGTERM\n${stderr}`);
+    assert.equal(code, 0, stderr);
   });
 
   test('the plain bundle loads the addons from native/ beside it', () => {

@@ -2,6 +2,7 @@
 // restarts, waits out a controller that is down, keeps order per host.
 
 import { test, after } from 'node:test';
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -207,4 +208,26 @@ test('stop() does not wait forever for a controller that never answers; the draf
   } finally {
     reader.close();
   }
+});
+
+test('a notification accepted by submit() survives a SIGKILL of the agent', async () => {
+  const path = newPath();
+  const down = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/submit-then-hang.ts'), path, `http://127.0.0.1:${down}/v1`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  try {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    await waitFor('child queued its notification', () => out.includes('submitted'), 60_000);
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  const c = await controller(() => ({ status: 202, body: {} }));
+  const o = outbox(path, c.endpoint);
+  o.start();
+  await waitFor('delivered after the crash', () => o.status().sent === 1);
+  assert.equal(notificationOf(c.received[0]!).hostname, 'compute-crash');
 });

@@ -108,3 +108,44 @@ test('evacuation is idempotent: an instance already active on another host is co
   ]);
   await w.close();
 });
+
+test('a custom task ends the workflow by error name: SkipRecovery -> finished, IgnoreRecovery -> ignored', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'masakari-task-'));
+  try {
+    writeFileSync(
+      join(dir, 'gate.mjs'),
+      `export const task = {
+        displayName: 'MaintenanceWindowTask',
+        async execute(ctx) {
+          const e = new Error('Skipped: instance ' + ctx.values.instance_uuid + ' is in a maintenance window');
+          e.name = ctx.values.instance_uuid === 'vm-ignore' ? 'IgnoreRecovery' : 'SkipRecovery';
+          throw e;
+        },
+      };\n`,
+    );
+    const w = await world({
+      config: {
+        taskflow_driver_recovery_flows: {
+          instance_failure_recovery_tasks: { pre: ['maintenance_window', 'stop_instance_task'] },
+          custom_task_modules: { maintenance_window: join(dir, 'gate.mjs') },
+        },
+      },
+    });
+    w.cloud.addServer({ id: 'vm1', host: 'h1', metadata: { HA_Enabled: 'True' } });
+    w.cloud.addServer({ id: 'vm-ignore', host: 'h1', metadata: { HA_Enabled: 'True' } });
+    const e = w.engine();
+    await e.start();
+    const a = await w.notify('VM', 'h1', { event: 'LIFECYCLE', instance_uuid: 'vm1', vir_domain_event: 'STOPPED_FAILED' });
+    const b = await w.notify('VM', 'h1', { event: 'LIFECYCLE', instance_uuid: 'vm-ignore', vir_domain_event: 'STOPPED_FAILED' });
+    await w.drive(e.process(a.uuid));
+    await w.drive(e.process(b.uuid));
+    const na = (await w.store.getNotification(a.uuid))!;
+    assert.equal(na.status, 'finished');
+    assert.equal(na.lastError, 'Skipped: instance vm1 is in a maintenance window');
+    assert.equal((await w.store.getNotification(b.uuid))!.status, 'ignored');
+    assert.equal(w.events.filter((l) => l.startsWith('stop ')).length, 0, 'the stop task never ran');
+    await w.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/core/config/load.ts';
@@ -16,6 +16,7 @@ test('parseDatabaseUrl understands sqlite paths, memory and mysql', () => {
   assert.deepEqual(parseDatabaseUrl('sqlite:sub/x.db', '/d'), { dialect: 'sqlite', path: '/d/sub/x.db' });
   assert.deepEqual(parseDatabaseUrl('sqlite:/abs/x.db', '/d'), { dialect: 'sqlite', path: '/abs/x.db' });
   assert.deepEqual(parseDatabaseUrl('sqlite:////abs/x.db', '/d'), { dialect: 'sqlite', path: '/abs/x.db' });
+  assert.deepEqual(parseDatabaseUrl('sqlite:///rel.db', '/d'), { dialect: 'sqlite', path: '/d/rel.db' });
   assert.deepEqual(parseDatabaseUrl('sqlite::memory:', '/d'), { dialect: 'sqlite', path: ':memory:' });
   assert.equal(parseDatabaseUrl('mysql://u:p@h/db', '/d').dialect, 'mysql');
   assert.throws(() => parseDatabaseUrl('postgres://x', '/d'), DatabaseUrlError);
@@ -56,8 +57,10 @@ test('sqlite::memory: is always migrated; mysql is not built yet', async () => {
 });
 
 test('an unusable path gives a clear error', async () => {
+  const notADir = join(dir, 'plain-file');
+  writeFileSync(notADir, 'x');
   await assert.rejects(
-    openStore(config({ url: 'sqlite:/proc/definitely/not/here.sqlite', auto_migrate: true })),
-    (e: unknown) => e instanceof DatabaseUrlError && /\/proc\/definitely/.test(e.message),
+    openStore(config({ url: `sqlite:${notADir}/sub/here.sqlite`, auto_migrate: true })),
+    (e: unknown) => e instanceof DatabaseUrlError && e.message.includes(notADir),
   );
 });

@@ -1,5 +1,5 @@
 // The Masakari v1 REST API as a hono app. Middleware order follows Masakari's paste pipeline:
-//   request id -> faults -> body size limit -> auth -> (router) -> microversion -> resource
+//   request id -> access log -> faults -> body size limit -> auth -> (router) -> microversion -> resource
 // GET / answers without authentication; everything under /v1 (and /v1/{project_id}) goes through auth.
 
 import { serve } from '@hono/node-server';
@@ -13,6 +13,7 @@ import type { HostCatalog } from '../ports/host-catalog.ts';
 import type { TokenValidator } from '../ports/identity.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiEnv } from './context.ts';
+import { accessLog } from './middleware/access-log.ts';
 import { authenticate } from './middleware/auth.ts';
 import { bodyLimit } from './middleware/body.ts';
 import { notFound, onError } from './middleware/faults.ts';
@@ -67,7 +68,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   v1.notFound(notFound);
 
   const app = new Hono<ApiEnv>({ strict: false });
-  app.use('*', requestId(env));
+  app.use('*', requestId(env), accessLog(log));
   app.onError(onError(log));
   app.notFound(notFound);
   app.get('/', versionsRoot);

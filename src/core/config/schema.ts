@@ -15,6 +15,7 @@ import { computeSection } from './sections/compute.ts';
 import { libvirtSection } from './sections/libvirt-monitors.ts';
 import { fencingSection } from './sections/fencing.ts';
 import { openstackSection } from './sections/openstack.ts';
+import { controllerSection } from './sections/controller.ts';
 
 export const configSchema = z.strictObject({
   /** Where SQLite files (store, outbox) live when their paths are relative. */
@@ -37,6 +38,7 @@ export const configSchema = z.strictObject({
   libvirt: libvirtSection.prefault({}),
   fencing: fencingSection.prefault({}),
   openstack: openstackSection.prefault({}),
+  controller: controllerSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -5,7 +5,7 @@ import type { Host, Notification, NotificationStatus, Segment } from '../domain/
 import type { Env } from '../env.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
-import { IgnoreRecovery, RecoveryFailure, SkipRecovery, isAbort } from './errors.ts';
+import { isAbort, outcomeKind } from './errors.ts';
 import type { ResolvedFlows } from './registry.ts';
 import type { FlowRunner } from './runner.ts';
 import { runHostFlow } from './workflows/host.ts';
@@ -42,9 +42,11 @@ async function outcomeOf(kind: string, n: Notification, flow: () => Promise<void
     return { status: 'finished', reason: null };
   } catch (e) {
     if (isAbort(e)) throw e;
-    if (e instanceof SkipRecovery) return { status: 'finished', reason: e.message };
-    if (e instanceof IgnoreRecovery) return { status: 'ignored', reason: e.message };
-    if (e instanceof RecoveryFailure) return { status: 'error', reason: e.message };
+    const ending = outcomeKind(e);
+    const message = e instanceof Error ? e.message : String(e);
+    if (ending === 'skip') return { status: 'finished', reason: message };
+    if (ending === 'ignore') return { status: 'ignored', reason: message };
+    if (ending === 'failure') return { status: 'error', reason: message };
     const cause = e instanceof Error ? e.message : String(e);
     return { status: 'error', reason: `Failed to execute ${kind} failure flow for notification '${n.uuid}'. ${cause}` };
   }

@@ -31,5 +31,16 @@ export class WorkflowAborted extends Error {
   override name = 'WorkflowAborted';
 }
 
+/**
+ * How an error ends a workflow, by class or by `name` (a custom task module outside the bundle cannot import these
+ * classes: it throws an Error whose name is 'SkipRecovery', 'IgnoreRecovery' or 'RecoveryFailure').
+ */
+export function outcomeKind(e: unknown): 'skip' | 'ignore' | 'failure' | 'other' {
+  if (e instanceof SkipRecovery || (e instanceof Error && e.name === 'SkipRecovery')) return 'skip';
+  if (e instanceof IgnoreRecovery || (e instanceof Error && e.name === 'IgnoreRecovery')) return 'ignore';
+  if (e instanceof RecoveryFailure || (e instanceof Error && e.name === 'RecoveryFailure')) return 'failure';
+  return 'other';
+}
+
 export const isAbort = (e: unknown): boolean =>
   e instanceof WorkflowAborted || (e instanceof Error && e.name === 'AbortError');

@@ -26,6 +26,8 @@ export type ContextBase = Omit<TaskContext, 'values' | 'update' | 'checkpoint' |
 
 export class FlowRunner {
   private records: WorkflowTaskRecord[] = [];
+  /** The notification's last record when a crash left it RUNNING before it was tagged (appended, not yet updated). */
+  private untagged: WorkflowTaskRecord | undefined;
   /** Records of each open (nested) flow, for Masakari's REVERTED marking. */
   private frames: number[][] = [[]];
   private get touched(): number[] {
@@ -43,6 +45,8 @@ export class FlowRunner {
     const r = new FlowRunner(base, run, observer);
     const all = await base.store.listTasks(base.notification.uuid);
     r.records = all.filter((t) => asResult(t.result)?.run === run);
+    const last = all[all.length - 1];
+    if (last && last.state === 'RUNNING' && !asResult(last.result)) r.untagged = last;
     for (const t of r.records) {
       const m = asResult(t.result)?.meta;
       if (m) r.meta = { ...m };
@@ -100,7 +104,10 @@ export class FlowRunner {
         this.now(),
       );
     } else {
-      seq = await this.base.store.appendTask(this.uuid, task.displayName, 'RUNNING', this.now());
+      // A record appended just before a crash, for this very task, is adopted rather than left RUNNING forever.
+      const adopt = this.untagged?.name === task.displayName ? this.untagged : undefined;
+      this.untagged = undefined;
+      seq = adopt ? adopt.seq : await this.base.store.appendTask(this.uuid, task.displayName, 'RUNNING', this.now());
       stored = { run: this.run, key, meta: this.meta };
       await this.base.store.updateTask(this.uuid, seq, { result: stored }, this.now());
       this.records.push({ notificationUuid: this.uuid, seq, name: task.displayName, state: 'RUNNING', progress: 0, details: [], result: stored, updatedAt: this.now() });

@@ -32,10 +32,12 @@ export type DatabaseTarget = { dialect: 'sqlite'; path: string } | { dialect: 'm
 export function parseDatabaseUrl(url: string, dataDir: string): DatabaseTarget {
   if (url === 'sqlite::memory:' || url === 'sqlite://:memory:') return { dialect: 'sqlite', path: ':memory:' };
   if (url.startsWith('sqlite:')) {
-    // Accept sqlite:PATH, sqlite://PATH (relative) and sqlite:///abs/path (SQLAlchemy style).
+    // sqlite:PATH (ours), and SQLAlchemy's spellings as in masakari.conf: sqlite:///relative and sqlite:////absolute.
     let p = url.slice('sqlite:'.length);
-    if (p.startsWith('///')) p = p.slice(2);
-    else if (p.startsWith('//')) p = p.slice(2);
+    if (p.startsWith('//')) {
+      p = p.slice(2);
+      if (p.startsWith('/')) p = p.slice(1);
+    }
     if (p === '') throw new DatabaseUrlError(`database.url "${url}" has no file path (e.g. sqlite:masakari.sqlite)`);
     return { dialect: 'sqlite', path: isAbsolute(p) ? p : resolve(dataDir, p) };
   }

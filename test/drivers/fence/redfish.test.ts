@@ -115,6 +115,29 @@ describe('redfish driver against an HTTPS Redfish endpoint', { timeout: 120_000 
     assert.equal(bmc!.log.length - before, 2);
   });
 
+  test('session auth: one session per request group, always logged out; a wrong password is an auth error', async (t) => {
+    if (!need(t)) return;
+    const sess = await startRedfishBmc({ cert: cert!, user: 'root', password: PASSWORD, basicAuth: false });
+    try {
+      const basic = fencerFor({ c1: host({ url: sess.url, retries: 0 }) });
+      assert.equal((await rejection(() => basic.status('c1'))).code, 'auth', 'this BMC refuses basic auth');
+
+      const f = fencerFor({ c1: host({ url: sess.url, auth: 'session' }) });
+      const r = await f.powerOff('c1');
+      assert.equal(r.confirmed, 'off');
+      assert.equal(sess.power.get('1'), 'Off');
+      assert.ok(sess.sessionsCreated >= 3, 'status before, command, confirmation');
+      assert.equal(sess.sessions.size, 0, 'every session logged out');
+
+      const wrong = fencerFor({ c1: host({ url: sess.url, auth: 'session', password: 'wrong-pw-5' }) });
+      const e = await rejection(() => wrong.status('c1'));
+      assert.equal(e.code, 'auth');
+      assert.match(e.message, /POST \/redfish\/v1\/SessionService\/Sessions: HTTP 401/);
+    } finally {
+      await sess.close();
+    }
+  });
+
   test('nothing listening: unreachable', async (t) => {
     if (!need(t)) return;
     const f = fencerFor({ c1: host({ url: 'https://127.0.0.1:1', retries: 0 }) });

@@ -1,11 +1,13 @@
 // A small Redfish BMC for tests (no Redfish emulator is packaged for Debian): HTTPS with a self-signed certificate
 // made by openssl at test time, one or more ComputerSystems with PowerState and the #ComputerSystem.Reset action,
-// HTTP basic authentication (401 on wrong credentials). As the Redfish spec requires, the service root
-// /redfish/v1 is readable without credentials; everything else needs them.
+// HTTP basic authentication or a session (POST /redfish/v1/SessionService/Sessions -> X-Auth-Token; DELETE to log
+// out), 401 on wrong credentials. As the Redfish spec requires, the service root /redfish/v1 is readable without
+// credentials; everything else needs them. `basicAuth: false` refuses basic auth, as BMCs can be set to.
 // Knobs for failure tests: `stuck` (Reset accepted, nothing changes), `hang` (requests are never answered),
 // `transitionPolls` (after a Reset, that many GETs of the system show PoweringOff/PoweringOn first).
 
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -55,6 +57,8 @@ export interface RedfishBmcOptions {
   password?: string;
   /** System ids; default ["1"]. */
   systems?: string[];
+  /** false: only session tokens are accepted. Default true. */
+  basicAuth?: boolean;
 }
 
 export interface RedfishBmc {
@@ -67,6 +71,10 @@ export interface RedfishBmc {
   transitionPolls: number;
   /** Every request: method, path, whether its credentials were right, ResetType for POSTs. */
   readonly log: { method: string; path: string; auth: 'ok' | 'bad' | 'none'; resetType?: string }[];
+  /** Open sessions: token -> session id. */
+  readonly sessions: Map<string, string>;
+  /** Sessions created so far. */
+  sessionsCreated: number;
   resets(): string[];
   close(): Promise<void>;
 }
@@ -78,6 +86,7 @@ export async function startRedfishBmc(o: RedfishBmcOptions): Promise<RedfishBmc>
   const sockets = new Set<Socket>();
   const pending = new Map<string, { polls: number; shown: string }>();
   const expected = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+  const basicAuth = o.basicAuth ?? true;
 
   const state = {
     power: new Map<string, RfPower>(ids.map((id) => [id, 'On'])),
@@ -85,6 +94,8 @@ export async function startRedfishBmc(o: RedfishBmcOptions): Promise<RedfishBmc>
     hang: false,
     transitionPolls: 0,
     log: [] as RedfishBmc['log'],
+    sessions: new Map<string, string>(),
+    sessionsCreated: 0,
   };
 
   const send = (res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
@@ -118,12 +129,35 @@ export async function startRedfishBmc(o: RedfishBmcOptions): Promise<RedfishBmc>
 
   const handle = (req: IncomingMessage, res: ServerResponse, body: string) => {
     const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
-    const auth = req.headers.authorization === undefined ? 'none' : req.headers.authorization === expected ? 'ok' : 'bad';
+    const token = req.headers['x-auth-token'];
+    const auth =
+      typeof token === 'string'
+        ? state.sessions.has(token) ? 'ok' : 'bad'
+        : req.headers.authorization === undefined ? 'none' : req.headers.authorization === expected && basicAuth ? 'ok' : 'bad';
     const entry: RedfishBmc['log'][number] = { method: req.method ?? '', path, auth };
     state.log.push(entry);
     if (state.hang) return; // never answered; the socket is destroyed at close()
     if (req.method === 'GET' && path === '/redfish/v1') {
       return send(res, 200, { '@odata.id': '/redfish/v1', Id: 'RootService', RedfishVersion: '1.6.0', Systems: { '@odata.id': '/redfish/v1/Systems' } });
+    }
+    if (req.method === 'POST' && path === '/redfish/v1/SessionService/Sessions') {
+      let creds: { UserName?: unknown; Password?: unknown } = {};
+      try {
+        creds = JSON.parse(body) as typeof creds;
+      } catch {
+        return error(res, 400, 'body is not JSON');
+      }
+      if (creds.UserName !== user || creds.Password !== password) return error(res, 401, 'invalid credentials');
+      const id = String(++state.sessionsCreated);
+      const tok = randomBytes(16).toString('hex');
+      state.sessions.set(tok, id);
+      return send(res, 201, { '@odata.id': `/redfish/v1/SessionService/Sessions/${id}`, Id: id, UserName: user },
+        { 'x-auth-token': tok, location: `/redfish/v1/SessionService/Sessions/${id}` });
+    }
+    const sm = /^\/redfish\/v1\/SessionService\/Sessions\/([^/]+)$/.exec(path);
+    if (req.method === 'DELETE' && sm && auth === 'ok') {
+      for (const [tok, id] of state.sessions) if (id === sm[1]) state.sessions.delete(tok);
+      return send(res, 204);
     }
     if (auth !== 'ok') return error(res, 401, 'Authentication required or credentials invalid', { 'www-authenticate': 'Basic realm="redfish"' });
     if (req.method === 'GET' && path === '/redfish/v1/Systems') {

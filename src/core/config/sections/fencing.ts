@@ -89,6 +89,8 @@ export const redfishFenceHost = z.strictObject({
   /** Path of the ComputerSystem, e.g. /redfish/v1/Systems/System.Embedded.1; null = discover (must be exactly one). */
   system: z.string().startsWith('/').nullable().default(null),
   service_root: z.string().startsWith('/').default('/redfish/v1'),
+  /** basic: HTTP basic auth on each request. session: log in to SessionService (X-Auth-Token), log out after. */
+  auth: z.enum(['basic', 'session']).default('basic'),
 });
 
 const FORBIDDEN_AGENT_KEYS = ['action', 'password', 'passwd', 'username', 'login'];

@@ -2,7 +2,7 @@
 // segment's recovery method, with the *_priority fallbacks.
 
 import type { RecoveryMethod } from '../../domain/model.ts';
-import { FencingFailed, ReservedHostsUnavailable, SkipRecovery, isAbort } from '../errors.ts';
+import { FencingFailed, ReservedHostsUnavailable, isAbort, outcomeKind } from '../errors.ts';
 import type { ResolvedFlows } from '../registry.ts';
 import type { FlowRunner } from '../runner.ts';
 import type { FlowValues } from '../task.ts';
@@ -18,7 +18,7 @@ export interface HostFlowInput {
 }
 
 /** Errors after which the other flow of a *_priority method must not run. */
-const final = (e: unknown) => e instanceof SkipRecovery || e instanceof FencingFailed || isAbort(e);
+const final = (e: unknown) => outcomeKind(e) === 'skip' || e instanceof FencingFailed || isAbort(e);
 
 export async function runHostFlow(runner: FlowRunner, flows: ResolvedFlows, input: HostFlowInput, log: Logger, values: FlowValues): Promise<void> {
   // The gate runs once per run, outside the revertible flows: a fallback flow reuses its evidence.

@@ -231,5 +231,7 @@ export function previewSnapshot(snap: ClusterSnapshot, opts: DecideOptions): Dec
     const c = conditionOf(n);
     peers[n.name] = { samples: [], reported: c === 'offline' ? 'online' : c === 'online' ? 'offline' : 'online', fenceKeysWhileUp: [] };
   }
-  return decide({ peers }, snap, { ...opts, samples: 1 });
+  const result = decide({ peers }, snap, { ...opts, samples: 1 });
+  const reports = result.reports.map((r) => (r.notification ? { ...r, reason: `if this state is new: ${r.reason}` } : r));
+  return { ...result, reports };
 }

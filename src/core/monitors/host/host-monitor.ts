@@ -88,7 +88,15 @@ export class HostMonitor implements Monitor {
     if (this.lastSkip) this.log.info('acting on the cluster state again');
     this.lastSkip = null;
     for (const r of result.reports) {
-      this.log.debug({ node: r.name, condition: r.condition, stable: r.stable, fencing: r.fencing, reported: r.reported }, r.reason);
+      const fields = { node: r.name, condition: r.condition, stable: r.stable, fencing: r.fencing, reported: r.reported };
+      const before = this.state.peers[r.name]?.samples.at(-1);
+      // Every change of a peer's condition is worth a line (an UNCLEAN peer waiting for fencing above all);
+      // the same condition again is only debug noise.
+      if (before !== undefined && before !== r.condition) {
+        this.log[r.condition === 'online' ? 'info' : 'warn']({ ...fields, was: before }, `${r.name}: ${r.reason}`);
+      } else {
+        this.log.debug(fields, r.reason);
+      }
     }
     // The new state is kept only for nodes whose notification is safely queued: a failed submit is retried next poll.
     const next: HostMonitorState = { peers: { ...result.state.peers } };

@@ -8,7 +8,7 @@ import { listRows, type ListSpec } from './listing.ts';
 import { toHost, us, type Raw } from './rows.ts';
 import { segmentNotFound } from './segments.ts';
 
-const hostList: ListSpec<HostFilters> = {
+export const hostList: ListSpec<HostFilters> = {
   table: 'hosts',
   sortKeys: {
     created_at: { column: 'created_at', nullable: false },

@@ -86,23 +86,38 @@ function markerCondition(keys: Key[], marker: Raw): { sql: string; params: unkno
   return { sql: `${lead}(${ors.join(' OR ')})`, params: [...leadParams, ...params] };
 }
 
-export function listRows<F>(conn: Connection, spec: ListSpec<F>, q: ListQuery<F>): Raw[] {
+/**
+ * The SQL and parameters of one list page. `marker` is the marker row (already looked up), so the text depends
+ * only on the shape of the query. Exported for the query-plan test.
+ */
+export function listSql<F>(spec: ListSpec<F>, q: ListQuery<F>, marker: Raw | undefined): { sql: string; params: unknown[] } {
   const keys = resolveKeys(spec, q.sort);
-  if (!(q.limit > 0)) return [];
   const where = ['deleted = 0'];
   const { clauses, params } = spec.filters(q.filters);
   where.push(...clauses);
   const allParams = [...params];
-  if (q.marker !== undefined) {
-    const marker = Number.isSafeInteger(q.marker)
-      ? (conn.stmt(`SELECT * FROM ${spec.table} WHERE id = ? AND deleted = 0`).get(q.marker) as Raw | undefined)
-      : undefined;
-    if (!marker) throw new MarkerNotFoundError(String(q.marker));
+  if (marker) {
     const m = markerCondition(keys, marker);
     where.push(m.sql);
     allParams.push(...m.params);
   }
   const order = keys.map((k) => `${k.column} ${k.dir.toUpperCase()}`).join(', ');
-  const sql = `SELECT * FROM ${spec.table} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`;
-  return conn.stmt(sql).all(...allParams, Math.floor(q.limit)) as Raw[];
+  return {
+    sql: `SELECT * FROM ${spec.table} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`,
+    params: [...allParams, Math.floor(q.limit)],
+  };
+}
+
+export function listRows<F>(conn: Connection, spec: ListSpec<F>, q: ListQuery<F>): Raw[] {
+  resolveKeys(spec, q.sort); // a bad sort key is an error even with limit 0
+  if (!(q.limit > 0)) return [];
+  let marker: Raw | undefined;
+  if (q.marker !== undefined) {
+    marker = Number.isSafeInteger(q.marker)
+      ? (conn.stmt(`SELECT * FROM ${spec.table} WHERE id = ? AND deleted = 0`).get(q.marker) as Raw | undefined)
+      : undefined;
+    if (!marker) throw new MarkerNotFoundError(String(q.marker));
+  }
+  const { sql, params } = listSql(spec, q, marker);
+  return conn.stmt(sql).all(...params) as Raw[];
 }

@@ -7,7 +7,7 @@ import { isUniqueViolation, type Connection } from './connection.ts';
 import { listRows, type ListSpec } from './listing.ts';
 import { canonicalJson, toNotification, us, type Raw } from './rows.ts';
 
-const notificationList: ListSpec<NotificationFilters> = {
+export const notificationList: ListSpec<NotificationFilters> = {
   table: 'notifications',
   sortKeys: {
     created_at: { column: 'created_at', nullable: false },

@@ -82,6 +82,8 @@ export const notifications = sqliteTable(
     index('notifications_live_status_created').on(t.status, t.createdAt, t.id).where(live),
     index('notifications_live_generated').on(t.generatedTime, t.id).where(live),
     index('notifications_live_updated').on(t.updatedAt, t.id).where(live),
+    // Lists filtered by source host (the API's source_host_uuid filter) in the default order.
+    index('notifications_live_source_created').on(t.sourceHostUuid, t.createdAt, t.id).where(live),
     // Duplicate detection: same source host and type, generated_time in a window.
     index('notifications_live_duplicates').on(t.sourceHostUuid, t.type, t.generatedTime).where(live),
   ],

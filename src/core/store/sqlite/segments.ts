@@ -7,7 +7,7 @@ import { isUniqueViolation, type Connection } from './connection.ts';
 import { listRows, type ListSpec } from './listing.ts';
 import { toSegment, us, type Raw } from './rows.ts';
 
-const segmentList: ListSpec<SegmentFilters> = {
+export const segmentList: ListSpec<SegmentFilters> = {
   table: 'failover_segments',
   sortKeys: {
     created_at: { column: 'created_at', nullable: false },

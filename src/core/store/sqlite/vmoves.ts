@@ -8,7 +8,7 @@ import { listRows, type ListSpec } from './listing.ts';
 import { toVMove, us, type Raw } from './rows.ts';
 import { notificationNotFound } from './notifications.ts';
 
-const vmoveList: ListSpec<VMoveFilters> = {
+export const vmoveList: ListSpec<VMoveFilters> = {
   table: 'vmoves',
   sortKeys: {
     created_at: { column: 'created_at', nullable: false },

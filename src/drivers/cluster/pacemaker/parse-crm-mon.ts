@@ -85,9 +85,9 @@ export function parseCrmMonXml(xml: string, takenAt: Date): ClusterSnapshot {
   const doc = parser.parse(xml) as El;
   const root = child(doc, 'pacemaker-result') ?? child(doc, 'crm_mon');
   if (!root) {
-    throw new CrmMonParseError(
-      `unexpected crm_mon output: the root element must be <pacemaker-result> or <crm_mon>, got <${Object.keys(doc).find((k) => !k.startsWith('?')) ?? 'nothing'}>`,
-    );
+    const got = Object.keys(doc).find((k) => !k.startsWith('?')) ?? 'nothing';
+    const hint = got === 'cib' ? ' (a CIB from cibadmin --query: render it with CIB_file=FILE crm_mon -1 --output-as=xml)' : '';
+    throw new CrmMonParseError(`unexpected crm_mon output: the root element must be <pacemaker-result> or <crm_mon>, got <${got}>${hint}`);
   }
   const status = child(root, 'status');
   const code = attr(status, 'code');

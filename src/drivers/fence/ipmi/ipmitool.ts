@@ -40,7 +40,8 @@ function summary(r: RunResult): string {
   const lines = `${r.stderr}\n${r.stdout}`
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !/^Loading IANA PEN Registry/.test(l) && !/^>> /.test(l));
+    .map((l) => l.replace(/^>+ ?/, ''))
+    .filter((l) => l && !/^Loading IANA PEN Registry/.test(l));
   return tail(lines.join(' | '));
 }
 

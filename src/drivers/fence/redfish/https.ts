@@ -3,7 +3,7 @@
 // timeout per request, and errors mapped to FenceError codes.
 
 import { request } from 'node:https';
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { FenceError } from '../errors.ts';
 
 export interface TlsOptions {
@@ -15,6 +15,7 @@ export interface TlsOptions {
 
 export interface JsonResponse {
   status: number;
+  headers: IncomingHttpHeaders;
   /** Parsed body, or undefined when it was empty or not JSON. */
   json: unknown;
   text: string;
@@ -32,10 +33,19 @@ function tlsHint(code: string | undefined): string | null {
   return null;
 }
 
+export type Method = 'GET' | 'POST' | 'DELETE';
+
 export function requestJson(
   url: URL,
-  method: 'GET' | 'POST',
-  opts: { auth: string; body?: unknown; tls: TlsOptions; timeoutMs: number; signal?: AbortSignal | undefined },
+  method: Method,
+  opts: {
+    /** Authentication headers (Authorization or X-Auth-Token); none for the session login itself. */
+    headers: Record<string, string>;
+    body?: unknown;
+    tls: TlsOptions;
+    timeoutMs: number;
+    signal?: AbortSignal | undefined;
+  },
 ): Promise<JsonResponse> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(new FenceError('aborted', 'aborted'));
@@ -43,7 +53,7 @@ export function requestJson(
     const headers: OutgoingHttpHeaders = {
       accept: 'application/json',
       'OData-Version': '4.0',
-      authorization: opts.auth,
+      ...opts.headers,
     };
     if (payload !== undefined) {
       headers['content-type'] = 'application/json';
@@ -95,7 +105,7 @@ export function requestJson(
         } catch {
           json = undefined;
         }
-        settle(() => resolve({ status: res.statusCode ?? 0, json, text }));
+        settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, json, text }));
       });
     });
     req.end(payload);

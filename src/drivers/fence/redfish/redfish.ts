@@ -1,7 +1,8 @@
 // Redfish power control (DMTF DSP0266): the ComputerSystem's PowerState, and its #ComputerSystem.Reset action with
 // ResetType ForceOff / On. The system is found the way fence_redfish finds it (service root -> Systems -> the one
-// member) unless `system` names it. Authentication is HTTP basic on every request, which every Redfish service
-// must accept; sessions would save nothing for the few requests one fencing operation makes.
+// member) unless `system` names it. Authentication: HTTP basic on every request (default; every Redfish service must
+// accept it), or `auth: session` for BMCs set to refuse basic auth: one session per status query or power command,
+// logged out again at once, because BMCs allow only a few sessions and a leaked one can lock the next login out.
 // Unlike fence_redfish, which crashes with KeyError 'Members' on a wrong password, a 401/403 is an 'auth' error.
 
 import { readFile } from 'node:fs/promises';
@@ -10,9 +11,13 @@ import type { RedfishFenceHostConfig } from '../../../core/config/sections/fenci
 import type { Attempt, PowerBackend, PowerTarget } from '../backend.ts';
 import { FenceError } from '../errors.ts';
 import { tail } from '../redact.ts';
-import { requestJson, type JsonResponse, type TlsOptions } from './https.ts';
+import { requestJson, type JsonResponse, type Method, type TlsOptions } from './https.ts';
 
-export type RedfishOptions = Pick<RedfishFenceHostConfig, 'url' | 'verify_tls' | 'ca_file' | 'system' | 'service_root' | 'username'>;
+export type RedfishOptions = Pick<RedfishFenceHostConfig, 'url' | 'verify_tls' | 'ca_file' | 'system' | 'service_root' | 'username' | 'auth'>;
+type AuthHeaders = Record<string, string>;
+
+/** Upper bound on the session logout request: it must not hold up the fencing result. */
+const LOGOUT_TIMEOUT_MS = 5000;
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -71,12 +76,16 @@ export class RedfishBackend implements PowerBackend {
     return { verify: this.o.verify_tls, ca: this.ca };
   }
 
-  private async call(method: 'GET' | 'POST', path: string, at: Attempt, body?: unknown): Promise<JsonResponse> {
+  private url(path: string): URL {
     const url = new URL(path, this.base);
     // Never follow a BMC to another origin with our credentials: paths from its JSON are resolved against our base.
     if (url.origin !== this.base.origin) throw new FenceError('protocol', `BMC pointed to another origin (${url.origin}); refusing to send credentials there`);
-    const auth = 'Basic ' + Buffer.from(`${this.o.username}:${at.password}`).toString('base64');
-    const r = await requestJson(url, method, { auth, body, tls: await this.tls(), timeoutMs: at.timeoutMs, signal: at.signal });
+    return url;
+  }
+
+  private async call(method: Method, path: string, at: Attempt, auth: AuthHeaders, body?: unknown): Promise<JsonResponse> {
+    const url = this.url(path);
+    const r = await requestJson(url, method, { headers: auth, body, tls: await this.tls(), timeoutMs: at.timeoutMs, signal: at.signal });
     const where = `${method} ${url.pathname}`;
     if (r.status === 401 || r.status === 403) {
       throw new FenceError('auth', `BMC rejected the credentials${this.o.username ? ` of user ${this.o.username}` : ''} (${where}: HTTP ${r.status})`);
@@ -86,18 +95,44 @@ export class RedfishBackend implements PowerBackend {
     return r;
   }
 
-  private async getObject(path: string, at: Attempt): Promise<Json> {
-    const r = await this.call('GET', path, at);
+  /** Runs `fn` with authentication headers: basic, or a fresh session that is logged out afterwards whatever happens. */
+  private async authed<T>(at: Attempt, fn: (auth: AuthHeaders) => Promise<T>): Promise<T> {
+    if (this.o.auth === 'basic') {
+      return fn({ authorization: 'Basic ' + Buffer.from(`${this.o.username}:${at.password}`).toString('base64') });
+    }
+    const login = `${this.o.service_root}/SessionService/Sessions`;
+    const r = await this.call('POST', login, at, {}, { UserName: this.o.username, Password: at.password });
+    const token = r.headers['x-auth-token'];
+    if (typeof token !== 'string' || !token) throw new FenceError('protocol', `POST ${login}: HTTP ${r.status} without an X-Auth-Token header`);
+    const location = typeof r.headers.location === 'string' ? r.headers.location : isObj(r.json) && typeof r.json['@odata.id'] === 'string' ? r.json['@odata.id'] : null;
+    try {
+      return await fn({ 'x-auth-token': token });
+    } finally {
+      if (location) await this.logout(location, token);
+    }
+  }
+
+  private async logout(location: string, token: string): Promise<void> {
+    try {
+      // No caller signal: even an aborted operation must not leave its session behind.
+      await requestJson(this.url(location), 'DELETE', { headers: { 'x-auth-token': token }, tls: await this.tls(), timeoutMs: LOGOUT_TIMEOUT_MS });
+    } catch {
+      // Best effort: the BMC expires idle sessions by itself.
+    }
+  }
+
+  private async getObject(path: string, at: Attempt, auth: AuthHeaders): Promise<Json> {
+    const r = await this.call('GET', path, at, auth);
     if (!isObj(r.json)) throw new FenceError('protocol', `GET ${path}: the answer is not a JSON object: ${tail(r.text, 120) || 'empty body'}`);
     return r.json;
   }
 
-  private async system(at: Attempt): Promise<string> {
+  private async system(at: Attempt, auth: AuthHeaders): Promise<string> {
     if (this.systemPath) return this.systemPath;
-    const root = await this.getObject(this.o.service_root, at);
+    const root = await this.getObject(this.o.service_root, at, auth);
     const systems = isObj(root.Systems) ? root.Systems['@odata.id'] : undefined;
     if (typeof systems !== 'string') throw new FenceError('protocol', `service root ${this.o.service_root} has no Systems link`);
-    const coll = await this.getObject(systems, at);
+    const coll = await this.getObject(systems, at, auth);
     const members = Array.isArray(coll.Members) ? coll.Members.map((m) => (isObj(m) ? m['@odata.id'] : undefined)).filter((x): x is string => typeof x === 'string') : null;
     if (!members) throw new FenceError('protocol', `${systems} has no Members list`);
     if (members.length === 0) throw new FenceError('protocol', `${systems} lists no ComputerSystem`);
@@ -109,17 +144,23 @@ export class RedfishBackend implements PowerBackend {
     return this.systemPath;
   }
 
-  async status(at: Attempt): Promise<PowerState> {
-    const path = await this.system(at);
-    const sys = await this.getObject(path, at);
-    const s = mapPowerState(sys.PowerState);
-    if (s === null) throw new FenceError('protocol', `GET ${path}: PowerState is ${JSON.stringify(sys.PowerState) ?? 'missing'}`);
-    return s;
+  status(at: Attempt): Promise<PowerState> {
+    return this.authed(at, async (auth) => {
+      const path = await this.system(at, auth);
+      const sys = await this.getObject(path, at, auth);
+      const s = mapPowerState(sys.PowerState);
+      if (s === null) throw new FenceError('protocol', `GET ${path}: PowerState is ${JSON.stringify(sys.PowerState) ?? 'missing'}`);
+      return s;
+    });
   }
 
-  async setPower(target: PowerTarget, at: Attempt): Promise<string> {
-    const path = await this.system(at);
-    const sys = await this.getObject(path, at);
+  setPower(target: PowerTarget, at: Attempt): Promise<string> {
+    return this.authed(at, (auth) => this.reset(target, at, auth));
+  }
+
+  private async reset(target: PowerTarget, at: Attempt, auth: AuthHeaders): Promise<string> {
+    const path = await this.system(at, auth);
+    const sys = await this.getObject(path, at, auth);
     const actions = isObj(sys.Actions) ? sys.Actions : {};
     const reset = isObj(actions['#ComputerSystem.Reset']) ? actions['#ComputerSystem.Reset'] : null;
     if (!reset || typeof reset.target !== 'string') throw new FenceError('protocol', `GET ${path}: no #ComputerSystem.Reset action`);
@@ -128,7 +169,7 @@ export class RedfishBackend implements PowerBackend {
     if (Array.isArray(allowed) && !allowed.includes(type)) {
       throw new FenceError('config', `the BMC does not offer ResetType ${type} (it offers ${allowed.join(', ')})`);
     }
-    const r = await this.call('POST', reset.target, at, { ResetType: type });
+    const r = await this.call('POST', reset.target, at, auth, { ResetType: type });
     return `POST ${reset.target} {"ResetType":"${type}"}: HTTP ${r.status}`;
   }
 }

@@ -1,8 +1,11 @@
 // The driver against the real crm_mon program: it renders the saved CIBs (real `cibadmin --query` outputs) without
 // any daemon, and answers "not connected" when there is no cluster.
 
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { requireComponent, haveCommand } from '../../../support/components.ts';
 import { PacemakerDriver } from '../../../../src/drivers/cluster/pacemaker/pacemaker-driver.ts';
 import { conditionOf } from '../../../../src/core/monitors/host/decide.ts';
@@ -10,10 +13,19 @@ import { crmMonDir, crmMonFile } from './reference.ts';
 
 const haveCrmMon = haveCommand('crm_mon');
 
+// crm_mon is handed a copy: with CIB_file it may rewrite the file (schema upgrade), and the reference stays pristine.
+const dir = mkdtempSync(join(tmpdir(), 'masakari-crm-mon-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+function cibCopy(name: string): string {
+  const path = join(dir, name);
+  copyFileSync(crmMonFile(name), path);
+  return path;
+}
+
 test('real crm_mon renders the saved all-online CIB and the driver parses it', async (t) => {
   if (!requireComponent(t, 'crm_mon (pacemaker-cli-utils)', haveCrmMon)) return;
   if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
-  const driver = new PacemakerDriver({ env: { CIB_file: crmMonFile('cib-01-all-online.xml') }, timeoutMs: 20_000 });
+  const driver = new PacemakerDriver({ env: { CIB_file: cibCopy('cib-01-all-online.xml') }, timeoutMs: 20_000 });
   const snap = await driver.snapshot();
   assert.equal(snap.quorate, true);
   assert.deepEqual(
@@ -32,7 +44,7 @@ test('real crm_mon renders the saved all-online CIB and the driver parses it', a
 test('real crm_mon renders the saved CIB with node2 fenced: node2 offline, not unclean', async (t) => {
   if (!requireComponent(t, 'crm_mon (pacemaker-cli-utils)', haveCrmMon)) return;
   if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
-  const driver = new PacemakerDriver({ env: { CIB_file: crmMonFile('cib-11-node2-offline-after-fencing.xml') }, timeoutMs: 20_000 });
+  const driver = new PacemakerDriver({ env: { CIB_file: cibCopy('cib-11-node2-offline-after-fencing.xml') }, timeoutMs: 20_000 });
   const snap = await driver.snapshot();
   const node2 = snap.nodes.find((n) => n.name === 'node2');
   assert.ok(node2);

@@ -66,6 +66,7 @@ CREATE INDEX `notifications_live_created` ON `notifications` (`created_at`,`id`)
 CREATE INDEX `notifications_live_status_created` ON `notifications` (`status`,`created_at`,`id`) WHERE deleted = 0;--> statement-breakpoint
 CREATE INDEX `notifications_live_generated` ON `notifications` (`generated_time`,`id`) WHERE deleted = 0;--> statement-breakpoint
 CREATE INDEX `notifications_live_updated` ON `notifications` (`updated_at`,`id`) WHERE deleted = 0;--> statement-breakpoint
+CREATE INDEX `notifications_live_source_created` ON `notifications` (`source_host_uuid`,`created_at`,`id`) WHERE deleted = 0;--> statement-breakpoint
 CREATE INDEX `notifications_live_duplicates` ON `notifications` (`source_host_uuid`,`type`,`generated_time`) WHERE deleted = 0;--> statement-breakpoint
 CREATE TABLE `vmoves` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,

@@ -1,0 +1,69 @@
+// Wiring only: picks the drivers the configuration names and adapts them to core's ports.
+
+import { hostname } from 'node:os';
+import type { Config } from '../core/config/schema.ts';
+import type { Logger } from '../core/log.ts';
+import type { ComputeDriver } from '../core/ports/compute.ts';
+import type { FenceGate } from '../core/ports/fence.ts';
+import type { HostCatalog } from '../core/ports/host-catalog.ts';
+import type { TokenValidator } from '../core/ports/identity.ts';
+import { fencerGate } from '../core/engine/index.ts';
+import { createNovaDriver } from '../drivers/compute/nova/index.ts';
+import { noComputeDriver } from '../drivers/compute/none.ts';
+import { createFencer } from '../drivers/fence/index.ts';
+import { KeystoneTokenValidator } from '../drivers/identity/keystone.ts';
+
+export interface Backends {
+  compute: ComputeDriver;
+  hostCatalog: HostCatalog;
+  fence?: FenceGate;
+  tokenValidator?: TokenValidator;
+  close(): Promise<void>;
+}
+
+/** `extraCompute` lets a role supply a driver built elsewhere (the all-in-one role's libvirt driver). */
+export async function createBackends(config: Config, log: Logger, extraCompute?: ComputeDriver): Promise<Backends> {
+  let compute: ComputeDriver = noComputeDriver;
+  const closers: (() => Promise<void> | void)[] = [];
+  switch (config.controller.compute_driver) {
+    case 'nova': {
+      const { driver } = createNovaDriver(config.openstack, { log: log.child({ component: 'nova' }) } as never);
+      compute = driver;
+      break;
+    }
+    case 'libvirt':
+      if (!extraCompute) throw new Error('controller.compute_driver libvirt is only available with --role=all for now');
+      compute = extraCompute;
+      break;
+    case 'none':
+      log.warn('controller.compute_driver is none: notifications are accepted but no VM will be recovered');
+      break;
+  }
+
+  const hosts = Object.keys(config.fencing.hosts);
+  const fence = hosts.length > 0 ? fencerGate(createFencer(config.fencing, { logger: log.child({ component: 'fence' }) })) : undefined;
+  if (!config.host_failure.fencing_required) {
+    log.warn('host_failure.fencing_required is false: failed hosts are evacuated WITHOUT proof that they are powered off');
+  } else if (!fence) {
+    log.warn('no fencing is configured (fencing.hosts is empty): host-failure recovery will refuse to evacuate and end in error');
+  }
+
+  let tokenValidator: TokenValidator | undefined;
+  if (config.api.auth_strategy === 'keystone') {
+    tokenValidator = new KeystoneTokenValidator(config.api.keystone as never, log.child({ component: 'keystone' }));
+  }
+
+  return {
+    compute,
+    hostCatalog: { hostExists: (name) => compute.hostExists(name) },
+    ...(fence ? { fence } : {}),
+    ...(tokenValidator ? { tokenValidator } : {}),
+    close: async () => {
+      for (const c of closers) await c();
+    },
+  };
+}
+
+export function ownerIdOf(config: Config): string {
+  return config.controller.owner_id ?? hostname();
+}

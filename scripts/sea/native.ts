@@ -98,6 +98,7 @@ function extract(dir: string, name: string, bytes: Buffer, digest: string): stri
     fs.rmSync(file, { force: true }); // truncated by a crash, or tampered with: write it again
   }
   const tmp = `${file}.${process.pid}.tmp`;
+  fs.rmSync(tmp, { force: true }); // left by a crashed start that had our pid; read-only, so not overwritable
   fs.writeFileSync(tmp, bytes, { mode: 0o500 });
   fs.renameSync(tmp, file); // atomic: a concurrent start sees either no file or a complete one
   return file;

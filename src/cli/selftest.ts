@@ -1,6 +1,7 @@
 // `masakari selftest native` (hidden): proves the native addons work in THIS build of masakari. Packaging
 // (the single executable, the Docker image) moves the addons around; this command loads both for real and uses
-// them, so a broken package fails here instead of at the first notification.
+// them, so a broken package fails here instead of at the first notification. It also checks import() of a module
+// outside the bundle, which the single executable supports only through its own loader.
 
 import type { CommandModule } from 'yargs';
 import { runCommand } from './common.ts';
@@ -11,9 +12,11 @@ export interface NativeReport {
   koffi: string;
   /** getpid() called through koffi, equal to process.pid. */
   ffiGetpid: number;
+  /** import() of a module that is not part of the bundle works (custom recovery task modules need it). */
+  dynamicImport: boolean;
 }
 
-/** Opens an in-memory SQLite database through better-sqlite3 and calls the C library through koffi. */
+/** Opens an in-memory SQLite database through better-sqlite3, calls the C library through koffi, imports a module. */
 export async function nativeSelftest(): Promise<NativeReport> {
   // Imported here, not at the top: `masakari --help` must not need the addons.
   const { default: Database } = await import('better-sqlite3');
@@ -36,7 +39,13 @@ export async function nativeSelftest(): Promise<NativeReport> {
   const ffiGetpid = getpid();
   if (ffiGetpid !== process.pid) throw new Error(`getpid() through koffi returned ${ffiGetpid}, expected ${process.pid}`);
 
-  return { node: process.version, sqlite, koffi: koffi.version, ffiGetpid };
+  // The single executable needs its own plumbing for import() of modules outside the bundle (build.ts, seaMain).
+  // The specifier is computed so that the bundler leaves this import() alone.
+  const specifier = ['data:text/javascript,', 'export default 42'].join('');
+  const imported = (await import(specifier)) as { default: unknown };
+  if (imported.default !== 42) throw new Error(`import() of a data: module returned ${String(imported.default)}`);
+
+  return { node: process.version, sqlite, koffi: koffi.version, ffiGetpid, dynamicImport: true };
 }
 
 export const selftestCommand: CommandModule<object, { what: 'native' }> = {

@@ -27,7 +27,7 @@ export async function createBackends(config: Config, log: Logger, extraCompute?:
   const closers: (() => Promise<void> | void)[] = [];
   switch (config.controller.compute_driver) {
     case 'nova': {
-      const { driver } = createNovaDriver(config.openstack, { log: log.child({ component: 'nova' }) } as never);
+      const { driver } = createNovaDriver(config.openstack, { logger: log.child({ component: 'nova' }) });
       compute = driver;
       break;
     }
@@ -50,7 +50,7 @@ export async function createBackends(config: Config, log: Logger, extraCompute?:
 
   let tokenValidator: TokenValidator | undefined;
   if (config.api.auth_strategy === 'keystone') {
-    tokenValidator = new KeystoneTokenValidator(config.api.keystone as never, log.child({ component: 'keystone' }));
+    tokenValidator = new KeystoneTokenValidator(config.api.keystone, log.child({ component: 'keystone' }));
   }
 
   return {

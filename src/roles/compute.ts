@@ -93,6 +93,7 @@ async function buildMonitors(config: Config, sink: NotificationSink, env: Env, l
         restrictToRemotes: h.restrict_to_remotes,
         offlineWithoutFencing: h.offline_without_fencing,
         localNode: h.local_node_name ?? hostname,
+        statePath: h.state_path === null ? null : isAbsolute(h.state_path) ? h.state_path : join(config.data_dir, h.state_path),
         sink,
         env,
         log,

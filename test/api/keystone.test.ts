@@ -1,8 +1,6 @@
 // keystone auth strategy against a small stand-in Keystone v3 of the test's own (real HTTP on loopback).
 
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createApiApp, type ApiApp } from '../../src/core/api/app.ts';
 import { parseConfig } from '../../src/core/config/load.ts';
@@ -11,62 +9,10 @@ import { acceptAllHostCatalog } from '../../src/core/ports/host-catalog.ts';
 import { openSqliteStore } from '../../src/core/store/sqlite/index.ts';
 import type { Store } from '../../src/core/store/types.ts';
 import { KeystoneTokenValidator } from '../../src/drivers/identity/keystone.ts';
+import { FAKE_PROJECT, FakeKeystone } from './fake-keystone.ts';
 
-const PROJECT = '0123456789abcdef0123456789abcdef';
+const PROJECT = FAKE_PROJECT;
 const OTHER_PROJECT = 'fedcba9876543210fedcba9876543210';
-
-/** Stand-in Keystone: one service user (masakari/secret) and a table of user tokens. */
-class FakeKeystone {
-  server: Server;
-  url = '';
-  authCalls = 0;
-  validations = 0;
-  serviceTokens = new Set<string>();
-  users = new Map<string, { user: string; project: string | null; roles: string[] }>([
-    ['admin-token', { user: 'u-admin', project: PROJECT, roles: ['admin', 'member'] }],
-    ['member-token', { user: 'u-member', project: PROJECT, roles: ['member'] }],
-    ['reader-token', { user: 'u-reader', project: PROJECT, roles: ['reader'] }],
-  ]);
-
-  constructor() {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        const expires = new Date(Date.now() + 3600_000).toISOString();
-        if (req.method === 'POST' && req.url === '/v3/auth/tokens') {
-          this.authCalls++;
-          const pw = JSON.parse(body).auth.identity.password.user;
-          if (pw.name !== 'masakari' || pw.password !== 'secret') return void res.writeHead(401).end('{}');
-          const tok = `svc-${this.authCalls}`;
-          this.serviceTokens.add(tok);
-          res.writeHead(201, { 'Content-Type': 'application/json', 'X-Subject-Token': tok });
-          return void res.end(JSON.stringify({ token: { expires_at: expires, user: { id: 'svc' } } }));
-        }
-        if (req.method === 'GET' && req.url === '/v3/auth/tokens') {
-          this.validations++;
-          if (!this.serviceTokens.has(String(req.headers['x-auth-token']))) return void res.writeHead(401).end('{}');
-          const u = this.users.get(String(req.headers['x-subject-token']));
-          if (!u) return void res.writeHead(404).end('{}');
-          res.writeHead(200, { 'Content-Type': 'application/json' });
-          return void res.end(
-            JSON.stringify({
-              token: { expires_at: expires, user: { id: u.user, name: u.user }, ...(u.project ? { project: { id: u.project, name: 'p' } } : {}), roles: u.roles.map((name) => ({ id: name, name })) },
-            }),
-          );
-        }
-        res.writeHead(404).end();
-      });
-    });
-  }
-  async start() {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-  stop() {
-    return new Promise<void>((r) => this.server.close(() => r()));
-  }
-}
 
 function keystoneApp(ks: FakeKeystone, store: Store, overrides: Record<string, unknown> = {}): ApiApp {
   const config = parseConfig(
@@ -113,6 +59,12 @@ describe('keystone auth', () => {
     assert.equal((await get(app, '/v1/segments', 'admin-token')).status, 200);
     assert.equal((await get(app, '/v1/segments', 'admin-token')).status, 200);
     assert.equal(ks.validations - before, 1);
+    const uncached = keystoneApp(ks, store, { token_cache_seconds: 0 });
+    for (const path of ['/v1', '/v1/', '/v1/segments']) {
+      const v = ks.validations;
+      assert.equal((await get(uncached, path, 'admin-token')).status, 200);
+      assert.equal(ks.validations - v, 1, `${path}: one validation per request`);
+    }
   });
 
   test('policy: non-admin gets 403 unless a configured rule lets the role in', async () => {

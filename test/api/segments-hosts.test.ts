@@ -49,6 +49,9 @@ describe('segments', () => {
       const auto = await small.call('GET', '/v1/segments?recovery_method=rh_priority');
       assert.deepEqual(auto.body.segments.map((s: any) => s.name), ['b']);
       assert.deepEqual((await small.call('GET', '/v1/segments?limit=0')).body, { segments: [] });
+      for (const marker of ['0099999', '99999999999999999999999', '-1']) {
+        assert.equal(errorOf(await small.call('GET', `/v1/segments?marker=${marker}`)).message, `Marker ${marker} could not be found.`);
+      }
       assert.equal(errorOf(await small.call('GET', '/v1/segments?enabled=maybe')).message.startsWith('Invalid value for enabled: Unrecognized value'), true);
       assert.equal(errorOf(await small.call('GET', '/v1/segments?sort_dir=up')).message, "Invalid input received: Unknown sort direction, must be 'asc' or 'desc'");
       assert.equal(errorOf(await small.call('GET', '/v1/segments?limit=1.5')).message, 'Invalid input received: limit must be an integer');
@@ -128,5 +131,18 @@ describe('hosts', () => {
     assert.equal((await api.call('DELETE', `/v1/segments/${segment}`)).status, 204);
     assert.equal((await api.call('GET', `/v1/segments/${segment}/hosts/${h.body.host.uuid}`)).status, 404);
     assert.equal(await api.store.getHostByName('compute-9'), undefined);
+  });
+});
+
+describe('hosts when the compute backend cannot be asked', () => {
+  const api = testApi({}, { hostCatalog: { hostExists: async () => Promise.reject(new Error('connection refused')) } });
+  after(() => api.close());
+
+  test('503 serviceUnavailable, nothing stored', async () => {
+    const { segment } = await seed(api, 'seg-down', []);
+    const r = await api.call('POST', `/v1/segments/${segment}/hosts`, { body: { host: { name: 'compute-1', type: 'COMPUTE', control_attributes: 'x' } } });
+    assert.equal(r.status, 503);
+    assert.equal(errorOf(r).key, 'serviceUnavailable');
+    assert.equal(await api.store.getHostByName('compute-1'), undefined);
   });
 });

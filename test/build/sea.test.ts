@@ -97,6 +97,16 @@ describe('single executable (build.ts)', { timeout: 600_000 }, () => {
     assert.match(r.stderr, /Unknown argument|Unknown command/i);
   });
 
+  test('--help and --version need no addon: they work where nothing can be extracted', () => {
+    // A host with a read-only home and a noexec /tmp must still answer --help; the addons load on first use only.
+    const shared = path.join(tmp, 'nowhere');
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o777);
+    const noCache = { XDG_CACHE_HOME: shared, HOME: shared, TMPDIR: shared };
+    assert.equal(ok(exe(['--version'], noCache)).trim(), pkg.version);
+    assert.match(ok(exe(['--help'], noCache)), /Commands:/);
+  });
+
   test('selftest native: SQLite and FFI work from the embedded addons, extracted once into ~/.cache', () => {
     const report = JSON.parse(ok(exe(['selftest', 'native']))) as Record<string, unknown>;
     assert.equal(report.node, process.version, 'the executable embeds the Node that built it');

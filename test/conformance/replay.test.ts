@@ -14,7 +14,7 @@ import type { Store } from '../../src/core/store/types.ts';
 import { requireComponent } from '../support/components.ts';
 import { capturesAvailable, loadCaptures, type Capture } from './captures.ts';
 import { compareBodies, UuidMap } from './compare.ts';
-import { DIFFERENCES, RECONSTRUCTED, rebuildBody, type OurResponse } from './scenario.ts';
+import { DIFFERENCES, RECONSTRUCTED, rebuildBody, refs, type CaptureLookup, type OurResponse } from './scenario.ts';
 
 /** The stand-in Nova of the recording knew every compute-N host, and no "nocompute-N" (capture 097). */
 const recordedNova: HostCatalog = { hostExists: async (name) => !name.startsWith('nocompute') };
@@ -59,6 +59,11 @@ describe('conformance replay of the Masakari 14.0.2 captures', () => {
   const available = capturesAvailable();
   const captures = available ? loadCaptures() : [];
   const uuids = new UuidMap();
+  const find: CaptureLookup = (prefix) => {
+    const c = captures.find((x) => x.name.startsWith(prefix));
+    if (!c) throw new Error(`no capture ${prefix}`);
+    return JSON.parse(c.responseBody);
+  };
 
   before(async () => {
     if (!available) return;
@@ -77,18 +82,19 @@ describe('conformance replay of the Masakari 14.0.2 captures', () => {
     assert.ok(captures.length >= 100, `only ${captures.length} captures`);
   });
 
-  for (const c of available ? loadCaptures() : []) {
+  for (const c of captures) {
     test(c.name, async () => {
       for (const step of RECONSTRUCTED[c.name.slice(0, 3)] ?? []) {
         if (step.kind === 'engine') {
-          await step.run(store, (u) => uuids.translate(u));
+          await step.run(store, (u) => uuids.translate(u), find);
           continue;
         }
-        const r = await send(step.method, uuids.translate(step.path), step.headers ?? {}, step.body);
+        const path = step.path.replace(/\{([\w-]+)\}/g, (_, ref: string) => uuids.translate(refs[ref]!(find)));
+        const r = await send(step.method, path, step.headers ?? {}, step.body);
         assert.equal(r.status, step.status, `reconstructed step (${step.why}): ${r.text}`);
         if (step.createsUuid) {
           const created = Object.values(r.json as Record<string, { uuid?: string; notification_uuid?: string }>)[0]!;
-          assert.ok(uuids.bind(step.createsUuid, created.uuid ?? created.notification_uuid!), step.why);
+          assert.ok(uuids.bind(step.createsUuid(find), created.uuid ?? created.notification_uuid!), step.why);
         }
       }
       const ours = await send(c.method, uuids.translate(c.path), c.requestHeaders, rebuildBody(c) === undefined ? undefined : uuids.translate(rebuildBody(c)!));

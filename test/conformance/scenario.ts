@@ -15,26 +15,40 @@ export interface OurResponse {
   json: unknown;
 }
 
+/** The parsed JSON response body of the capture whose name starts with `prefix`. */
+export type CaptureLookup = (prefix: string) => any;
+
 export type Step =
   | {
       kind: 'http';
       why: string;
       method: string;
+      /** May contain {placeholders} filled from `refs`. */
       path: string;
       headers?: Record<string, string>;
       body?: string;
       status: number;
-      /** The captured uuid of the entity this request creates (it appears in later captures). */
-      createsUuid?: string;
+      /** The captured uuid of the entity this request creates (read from a later capture that shows it). */
+      createsUuid?: (find: CaptureLookup) => string;
     }
-  | { kind: 'engine'; why: string; run(store: Store, ours: (capturedUuid: string) => string): Promise<void> };
+  | {
+      kind: 'engine';
+      why: string;
+      run(store: Store, ours: (capturedUuid: string) => string, find: CaptureLookup): Promise<void>;
+    };
 
-const SEG_A = '5d4ac783-0571-47a7-9f0a-c3a3e1a05ee9';
-const SEG_B = '06cb734b-3241-4008-86ea-f97e5430d774';
-const COMPUTE_1 = 'dd474c6b-bf7d-42df-aa83-b1dd39c64410';
+/** Captured uuids of entities the reconstructed steps refer to, looked up in the captures (none are copied here). */
+export const refs: Record<string, (find: CaptureLookup) => string> = {
+  'seg-a': (find) => find('014').segment.uuid,
+  'seg-b': (find) => find('061').segment.uuid,
+  'seg-e': (find) => find('088').host.failover_segment_id,
+  'compute-1': (find) => find('079').host.uuid,
+};
+
 const v12 = { 'OpenStack-API-Version': 'instance-ha 1.2' };
 const json = { 'Content-Type': 'application/json' };
 const hostDown = '{"event":"STOPPED","host_status":"NORMAL","cluster_status":"OFFLINE"}';
+const named = (list: { name: string; uuid: string }[], name: string) => list.find((x) => x.name === name)!.uuid;
 
 /** Steps to run before the capture whose name starts with the key. */
 export const RECONSTRUCTED: Record<string, Step[]> = {
@@ -47,7 +61,7 @@ export const RECONSTRUCTED: Record<string, Step[]> = {
       headers: { ...json, ...v12 },
       body: '{"segment":{"name":"seg-b","recovery_method":"reserved_host","service_type":"COMPUTE","enabled":false}}',
       status: 201,
-      createsUuid: SEG_B,
+      createsUuid: refs['seg-b'],
     },
   ],
   '034': [
@@ -58,7 +72,7 @@ export const RECONSTRUCTED: Record<string, Step[]> = {
       path: '/v1/segments',
       body: '{"segment":{"name":"seg-nct","recovery_method":"auto","service_type":"COMPUTE"}}',
       status: 201,
-      createsUuid: 'f58d4329-9b0c-43ca-9edf-c34eb743310b',
+      createsUuid: (find) => named(find('040').segments, 'seg-nct'),
     },
   ],
   '073': [
@@ -66,7 +80,7 @@ export const RECONSTRUCTED: Record<string, Step[]> = {
       kind: 'http',
       why: '074 shows seg-a with description "updated" and recovery_method reserved_host',
       method: 'PUT',
-      path: `/v1/segments/${SEG_A}`,
+      path: '/v1/segments/{seg-a}',
       headers: json,
       body: '{"segment":{"description":"updated","recovery_method":"reserved_host"}}',
       status: 200,
@@ -77,7 +91,7 @@ export const RECONSTRUCTED: Record<string, Step[]> = {
       kind: 'http',
       why: '079 embeds seg-a with description null again',
       method: 'PUT',
-      path: `/v1/segments/${SEG_A}`,
+      path: '/v1/segments/{seg-a}',
       headers: json,
       body: '{"segment":{"description":null}}',
       status: 200,
@@ -88,11 +102,11 @@ export const RECONSTRUCTED: Record<string, Step[]> = {
       kind: 'http',
       why: 'compute-3 (host id 3: IPMI, on maintenance) is listed in 100; 125 needs it on maintenance',
       method: 'POST',
-      path: `/v1/segments/${SEG_A}/hosts`,
+      path: '/v1/segments/{seg-a}/hosts',
       headers: json,
       body: '{"host":{"name":"compute-3","type":"COMPUTE","control_attributes":"IPMI","on_maintenance":true}}',
       status: 201,
-      createsUuid: '1d88b056-bbae-485e-b40a-420840058ae9',
+      createsUuid: (find) => named(find('100').hosts, 'compute-3'),
     },
   ],
   '085': [
@@ -100,11 +114,11 @@ export const RECONSTRUCTED: Record<string, Step[]> = {
       kind: 'http',
       why: 'compute-7 (host id 5) sits in the re-enabled segment (seg-b, enabled again by 070); 146 notifies from it',
       method: 'POST',
-      path: `/v1/segments/${SEG_B}/hosts`,
+      path: '/v1/segments/{seg-b}/hosts',
       headers: json,
       body: '{"host":{"name":"compute-7","type":"COMPUTE","control_attributes":"SSH"}}',
       status: 201,
-      createsUuid: '1ad39480-18a9-46e5-bf4c-7ee406240a56',
+      createsUuid: (find) => find('146').notification.source_host_uuid,
     },
   ],
   '088': [
@@ -116,56 +130,51 @@ export const RECONSTRUCTED: Record<string, Step[]> = {
       headers: json,
       body: '{"segment":{"name":"seg-e","recovery_method":"auto","service_type":"COMPUTE"}}',
       status: 201,
-      createsUuid: 'e3e5120b-e741-400a-bd25-c12bbfaf69ba',
+      createsUuid: refs['seg-e'],
     },
   ],
   '124': [
     {
       kind: 'http',
-      why: 'notification id 1 (compute-1 host down) is listed from 151 on',
+      why: 'notification id 1 (compute-1 host down) is shown by 163',
       method: 'POST',
       path: '/v1/notifications',
       headers: json,
       body: `{"notification":{"type":"COMPUTE_HOST","hostname":"compute-1","generated_time":"2026-11-22T02:16:19.000000","payload":${hostDown}}}`,
       status: 202,
-      createsUuid: '77360be5-1feb-4582-a438-58c75eb7ec58',
+      createsUuid: (find) => find('163').notification.notification_uuid,
     },
     {
       kind: 'engine',
-      why: "the engine's host-down flow put compute-1 on maintenance (124's 409) and ended in error (151)",
-      async run(store, ours) {
+      why: "the engine's host-down flow put compute-1 on maintenance (124's 409 says so) and ended in error (163)",
+      async run(store, ours, find) {
         const now = new Date();
-        await store.updateHost(ours(COMPUTE_1), { onMaintenance: true }, now);
-        await store.setNotificationStatus(ours('77360be5-1feb-4582-a438-58c75eb7ec58'), 'error', now);
+        await store.updateHost(ours(refs['compute-1']!(find)), { onMaintenance: true }, now);
+        await store.setNotificationStatus(ours(find('163').notification.notification_uuid), 'error', now);
       },
     },
   ],
   '130': [
     {
       kind: 'http',
-      why: 'notification id 3 (PROCESS /usr/sbin/libvirtd from compute-4) is listed from 151 on',
+      why: 'notification id 3 (PROCESS /usr/sbin/libvirtd from compute-4) is shown by 166',
       method: 'POST',
       path: '/v1/notifications',
       headers: json,
       body: '{"notification":{"type":"PROCESS","hostname":"compute-4","generated_time":"2026-11-22T02:16:19.000000","payload":{"event":"STOPPED","process_name":"/usr/sbin/libvirtd"}}}',
       status: 202,
-      createsUuid: 'a82f22d3-86f2-4869-b0cb-87db0161db0e',
+      createsUuid: (find) => find('166').notification.notification_uuid,
     },
   ],
   '151': [
     {
       kind: 'engine',
-      why: 'the statuses the engine had given notifications 2..6 by 151',
-      async run(store, ours) {
+      why: 'the engine had given every notification the status 151 lists',
+      async run(store, ours, find) {
         const now = new Date();
-        const final: [string, 'error' | 'finished' | 'ignored'][] = [
-          ['59d73253-d47a-40c8-a6c8-e672322919d5', 'error'],
-          ['a82f22d3-86f2-4869-b0cb-87db0161db0e', 'finished'],
-          ['4dfa6946-047f-4322-a40e-449608e98350', 'ignored'],
-          ['65a39aef-fdd2-47b5-91c7-0885742ce09f', 'ignored'],
-          ['bb7c62ee-501b-4ce5-9294-de3ea23daccb', 'error'],
-        ];
-        for (const [uuid, status] of final) await store.setNotificationStatus(ours(uuid), status, now);
+        for (const n of find('151').notifications as { notification_uuid: string; status: 'error' }[]) {
+          await store.setNotificationStatus(ours(n.notification_uuid), n.status, now);
+        }
       },
     },
   ],
@@ -174,7 +183,7 @@ export const RECONSTRUCTED: Record<string, Step[]> = {
       kind: 'http',
       why: '181 shows the cascade of deleting seg-e',
       method: 'DELETE',
-      path: '/v1/segments/e3e5120b-e741-400a-bd25-c12bbfaf69ba',
+      path: '/v1/segments/{seg-e}',
       status: 204,
     },
   ],

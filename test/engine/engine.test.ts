@@ -206,3 +206,17 @@ test('stop() aborts a running workflow and releases its claims for another contr
   assert.equal(after.claimedBy, null);
   await w.close();
 });
+
+test('a notification accepted before the engine started stays new and is taken up by start()', async () => {
+  const w = await world();
+  w.cloud.addServer({ id: 'vm1', host: 'h1', metadata: { HA_Enabled: 'true' } });
+  const e = w.engine();
+  const n = await w.notify('VM', 'h1', VM_FAILED('vm1'));
+  e.notificationAccepted(n);
+  await w.env.advance(1_000);
+  assert.equal((await w.store.getNotification(n.uuid))!.status, 'new');
+  await w.drive(e.start());
+  await w.drive(e.idle());
+  assert.equal((await w.store.getNotification(n.uuid))!.status, 'finished');
+  await w.close();
+});

@@ -90,3 +90,55 @@ test('a notification that cannot be queued is decided again at the next poll', a
   await m.poll();
   assert.equal(drafts.length, 1, 'sent once');
 });
+
+test('what the monitor knows survives a restart: a peer fenced while the agent was down is still reported', async (t) => {
+  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+  const out = join(dir, 'crm_mon-3.xml');
+  const statePath = join(dir, 'host-monitor-state.json');
+  copyFileSync(crmMonFile('01-all-online.xml'), out);
+  const drafts: NotificationDraft[] = [];
+  const sink: NotificationSink = { submit: async (d) => void drafts.push(d) };
+  const first = new HostMonitor({ ...base, driver: new PacemakerDriver({ xmlFile: out }), intervalMs: 600_000, sink, statePath });
+  await first.poll();
+  await first.stop();
+
+  // While the agent is down, node3 fails and is fenced.
+  copyFileSync(crmMonFile('03-node3-offline-after-fencing.xml'), out);
+  const second = new HostMonitor({ ...base, driver: new PacemakerDriver({ xmlFile: out }), intervalMs: 600_000, sink, statePath });
+  await second.start(); // restores, then polls at once
+  await waitFor('node3 reported after the restart', () => drafts.length === 1);
+  await second.stop();
+  assert.deepEqual([drafts[0]?.hostname, drafts[0]?.payload], ['node3', { event: 'STOPPED', cluster_status: 'OFFLINE', host_status: 'NORMAL' }]);
+
+  // Without the saved state the same restart would only have "remembered" node3 as offline.
+  const drafts2: NotificationDraft[] = [];
+  const amnesiac = new HostMonitor({ ...base, driver: new PacemakerDriver({ xmlFile: out }), intervalMs: 600_000, sink: { submit: async (d) => void drafts2.push(d) } });
+  const r = await amnesiac.poll();
+  assert.deepEqual(r.notifications, []);
+  assert.deepEqual(drafts2, []);
+});
+
+test('a corrupt state file is ignored with a warning, not a crash', async (t) => {
+  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+  const { writeFileSync } = await import('node:fs');
+  const { loadHostMonitorState } = await import('../../src/core/monitors/host/state-file.ts');
+  const statePath = join(dir, 'corrupt.json');
+  writeFileSync(statePath, '{"peers": {"node3": {"samples": ["exploded"], "reported": "online", "fenceKeysWhileUp": []}}}');
+  assert.throws(() => loadHostMonitorState(statePath), /entry for node3 is not a valid peer record/);
+  writeFileSync(statePath, 'garbage');
+  assert.throws(() => loadHostMonitorState(statePath), /is not JSON/);
+  assert.equal(loadHostMonitorState(join(dir, 'none.json')), null);
+  const out = join(dir, 'crm_mon-4.xml');
+  copyFileSync(crmMonFile('01-all-online.xml'), out);
+  const m = new HostMonitor({ ...base, driver: new PacemakerDriver({ xmlFile: out }), intervalMs: 600_000, sink: { submit: async () => undefined }, statePath });
+  await m.start();
+  await m.stop();
+  // The next save replaced the garbage with a valid state.
+  await waitFor('state rewritten', () => {
+    try {
+      return Object.keys(loadHostMonitorState(statePath)?.peers ?? {}).length === 3;
+    } catch {
+      return false;
+    }
+  });
+});

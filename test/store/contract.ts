@@ -499,6 +499,13 @@ export function runStoreContract(label: string, open: () => Promise<Store>) {
         assert.deepEqual(await ids({}), byDefault(() => true));
         assert.deepEqual(await ids({ status: 'running' }), byDefault((n) => n.status === 'running'));
         assert.deepEqual(await ids({ type: 'PROCESS' }), byDefault((n) => n.type === 'PROCESS'));
+        assert.deepEqual(await ids({ statuses: ['new', 'error'] }), byDefault((n) => n.status === 'new' || n.status === 'error'));
+        assert.deepEqual(await ids({ statuses: [] }), []);
+        assert.deepEqual(await ids({ statuses: ['new', 'error'], status: 'error' }), byDefault((n) => n.status === 'error'));
+        assert.deepEqual(
+          await pageThrough((x) => s.listNotifications(x as ListQuery<object>), { filters: { statuses: ['running', 'finished'] }, sort: [] }, 2),
+          byDefault((n) => n.status === 'running' || n.status === 'finished'),
+        );
         assert.deepEqual(await ids({ sourceHostUuid: h.uuid }), byDefault((n) => n.sourceHostUuid === h.uuid));
         const since = at(6000);
         assert.deepEqual(await ids({ generatedSince: since }), byDefault((n) => microsOf(n.generatedTime) >= microsOf(since)));
@@ -720,7 +727,11 @@ export function runStoreContract(label: string, open: () => Promise<Store>) {
           at(DAY),
         );
 
+        assert.ok(await s.claimHostRecovery('stale-node', oldError, 'crashed-ctl', 1000, at(DAY)));
+        assert.ok(await s.claimHostRecovery('busy-node', oldRunning, 'ctl', 30 * DAY, at(DAY)));
         const counts = await s.purge(at(10 * DAY), -1);
+        assert.equal(counts.host_recovery_claims, 1, 'only the lease that expired before the cutoff');
+        assert.equal(await s.claimHostRecovery('busy-node', oldRunning, 'other', 1000, at(11 * DAY)), false, 'live lease kept');
         assert.equal(counts.notifications, 3);
         assert.equal(counts.workflow_tasks, 2);
         assert.equal(counts.vmoves, 1);

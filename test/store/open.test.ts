@@ -64,3 +64,12 @@ test('an unusable path gives a clear error', async () => {
     (e: unknown) => e instanceof DatabaseUrlError && e.message.includes(notADir),
   );
 });
+
+test('a file that is not a database gives a clear error', async () => {
+  const bogus = join(dir, 'not-a-db.sqlite');
+  writeFileSync(bogus, 'this is not an SQLite database, just text that is long enough to have a header'.repeat(20));
+  await assert.rejects(
+    openStore(config({ url: `sqlite:${bogus}`, auto_migrate: true })),
+    (e: unknown) => e instanceof DatabaseUrlError && e.message.includes(bogus) && /not a database/.test(e.message),
+  );
+});

@@ -65,7 +65,6 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   hostRoutes(v1, d);
   notificationRoutes(v1, d);
   vmoveRoutes(v1, d);
-  v1.notFound(notFound);
 
   const app = new Hono<ApiEnv>({ strict: false });
   app.use('*', requestId(env), accessLog(log));
@@ -73,7 +72,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   app.notFound(notFound);
   app.get('/', versionsRoot);
   const auth = authenticate(api.auth_strategy, { ...(deps.tokenValidator ? { validator: deps.tokenValidator } : {}), policy, log });
-  app.use('/v1', bodyLimit(api.max_request_body_size), auth);
+  // '/v1/*' also matches '/v1' itself (registering both would run auth twice).
   app.use('/v1/*', bodyLimit(api.max_request_body_size), auth);
   app.route('/v1', v1);
   app.route('/v1/:project_id{[0-9a-f\\-]+}', v1);

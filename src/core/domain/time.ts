@@ -1,25 +1,31 @@
 // Microsecond timestamps on top of JS Dates.
 // Masakari prints and compares times with microseconds ("2026-11-22T02:17:33.487258"), but a JS Date only holds
-// milliseconds. A Date made here carries the sub-millisecond part (0..999 µs) in a hidden, non-enumerable slot,
-// so the domain keeps using plain Dates while the store and the API keep the full precision. A Date without the
-// slot simply has 0 extra microseconds.
+// milliseconds. A Date made here (a MicroDate, a Date subclass) also carries the sub-millisecond part (0..999 µs) in
+// a private field, so the domain keeps using plain Dates while the store and the API keep the full precision. A
+// plain Date simply has 0 extra microseconds. Treat these Dates as immutable: setTime() does not clear the extra µs.
+// (A subclass rather than a property added to a Date: the store makes several per row, and this is much cheaper.)
 
-const SUB_MS = Symbol('masakari.subMillisecondMicros');
+class MicroDate extends Date {
+  readonly #subMs: number;
+  constructor(ms: number, subMs: number) {
+    super(ms);
+    this.#subMs = subMs;
+  }
+  static subMsOf(d: Date): number {
+    return #subMs in d ? (d as MicroDate).#subMs : 0;
+  }
+}
 
-type PreciseDate = Date & { [SUB_MS]?: number };
-
-/** Microseconds since the epoch (integer), including the hidden sub-millisecond part. */
+/** Microseconds since the epoch (integer), including the sub-millisecond part. */
 export function microsOf(d: Date): number {
-  return d.getTime() * 1000 + ((d as PreciseDate)[SUB_MS] ?? 0);
+  return d.getTime() * 1000 + MicroDate.subMsOf(d);
 }
 
 /** A Date for an integer count of microseconds since the epoch; keeps the microseconds. */
 export function dateFromMicros(us: number): Date {
   const ms = Math.floor(us / 1000);
-  const d = new Date(ms) as PreciseDate;
   const sub = us - ms * 1000;
-  if (sub !== 0) Object.defineProperty(d, SUB_MS, { value: sub, enumerable: false });
-  return d;
+  return sub === 0 ? new Date(ms) : new MicroDate(ms, sub);
 }
 
 /**

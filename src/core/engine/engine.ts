@@ -183,7 +183,8 @@ export function createEngine(deps: EngineDeps): Engine {
   function launch(uuid: string, mode: ProcessMode): Promise<ProcessResult> {
     const existing = active.get(uuid);
     if (existing) return Promise.resolve('busy');
-    if (stopping) return Promise.resolve('aborted');
+    // Not started (or stopped): leave it `new`; start() takes up every new notification.
+    if (stopping || !flows) return Promise.resolve('aborted');
     const ac = new AbortController();
     // Every wait of the workflow (one per parallel evacuation) listens on this signal.
     setMaxListeners(0, ac.signal);
@@ -215,6 +216,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     async stop() {
       stopping = true;
+      flows = undefined;
       jobs?.stop();
       for (const a of active.values()) a.abort.abort();
       await Promise.all([...active.values()].map((a) => a.done));

@@ -126,7 +126,8 @@ export interface Store {
   getNotification(uuid: string): Promise<Notification | undefined>;
   /**
    * Inserts atomically unless a notification of the same type, source host and identical payload
-   * has a generated_time within `duplicateWindowMs` of this one. Durable (committed, fsynced per the
+   * has a generated_time within `duplicateWindowMs` of this one (either side) and is still `new` or `running`
+   * (as Masakari: one that ended does not block a new identical failure). Durable (committed, fsynced per the
    * store's durability setting) when the promise resolves.
    */
   createNotification(input: NewNotification, duplicateWindowMs: number, now: Date): Promise<CreateNotificationResult>;

@@ -40,7 +40,9 @@ export class BmcFencer {
     this.host = o.host;
     this.backend = o.backend;
     this.redactor.add(o.secret.password);
-    this.log = o.logger.child({ component: 'fence', host: o.host, kind: o.backend.kind, bmc: o.backend.describe });
+    // The caller may already have named the component (pino would then print the key twice).
+    const component = o.logger.bindings().component ? {} : { component: 'fence' };
+    this.log = o.logger.child({ ...component, host: o.host, kind: o.backend.kind, bmc: o.backend.describe });
   }
 
   get describe(): string {

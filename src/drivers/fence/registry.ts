@@ -45,7 +45,7 @@ export class ConfiguredFencer implements Fencer {
 
   constructor(config: FencingConfig, deps: FencerDeps = {}) {
     const logger = deps.logger ?? silentLogger;
-    const log = logger.child({ component: 'fence' });
+    const log = logger.bindings().component ? logger : logger.child({ component: 'fence' });
     for (const [host, h] of Object.entries(config.hosts)) {
       const backend = createBackend(h);
       this.byHost.set(

@@ -1,11 +1,20 @@
 // The instance monitor's DomainEventSource on libvirt: all six event kinds masakari-instancemonitor registers,
 // on a read-only connection that survives libvirtd restarts.
+//
+// Beyond masakari: events that happen while libvirtd is down are lost for every client (libvirtd notices a QEMU
+// that died meanwhile when it starts again, before any client can be registered). So the source remembers which
+// domains were running; after a reconnection, a domain that was running and is now SHUT OFF with reason CRASHED
+// (what libvirt records for a killed QEMU) is reported as the STOPPED/FAILED event nobody could see.
 
-import type { DomainEvent, DomainEventSource } from '../../core/monitors/instance/source.ts';
+import type { DomainEvent, DomainEventSource, DomainRef } from '../../core/monitors/instance/source.ts';
 import type { Logger } from '../../core/log.ts';
-import type { Subscription } from './connection.ts';
+import type { LibvirtConnection, Subscription } from './connection.ts';
+import { DomainState, LifecycleEvent, StoppedDetail } from './constants.ts';
 import { ALL_EVENT_KINDS } from './events.ts';
 import { ResilientLibvirt } from './resilient.ts';
+
+/** virDomainShutoffReason CRASHED. */
+const SHUTOFF_CRASHED = 3;
 
 export interface LibvirtEventSourceOptions {
   uri: string;
@@ -17,14 +26,23 @@ export interface LibvirtEventSourceOptions {
 export class LibvirtDomainEventSource implements DomainEventSource {
   readonly conn: ResilientLibvirt;
   private subs: Subscription[] = [];
+  /** Domains running as far as we know (uuid → ref), kept current by lifecycle events. */
+  private readonly running = new Map<string, DomainRef>();
+  private readonly log: Logger;
 
   constructor(o: LibvirtEventSourceOptions) {
+    this.log = o.log;
     this.conn = new ResilientLibvirt({ uri: o.uri, readOnly: true, keepalive: o.keepalive ?? null, reconnectDelayMs: o.reconnectDelayMs, log: o.log });
   }
 
   async start(onEvent: (ev: DomainEvent) => void): Promise<void> {
     for (const s of this.subs) s.cancel();
-    this.subs = ALL_EVENT_KINDS.map((kind) => this.conn.subscribe(kind, onEvent));
+    const deliver = (ev: DomainEvent) => {
+      this.track(ev);
+      onEvent(ev);
+    };
+    this.subs = ALL_EVENT_KINDS.map((kind) => this.conn.subscribe(kind, deliver));
+    this.subs.push(this.conn.onConnected((c, reconnect) => this.catchUp(c, reconnect, deliver)));
     await this.conn.start();
   }
 
@@ -32,5 +50,41 @@ export class LibvirtDomainEventSource implements DomainEventSource {
     for (const s of this.subs) s.cancel();
     this.subs = [];
     await this.conn.stop();
+    this.running.clear();
+  }
+
+  /** UUIDs of the domains this source believes are running (status output, tests). */
+  knownRunning(): string[] {
+    return [...this.running.keys()];
+  }
+
+  private track(ev: DomainEvent): void {
+    if (ev.kind !== 'lifecycle') return;
+    if (ev.event === LifecycleEvent.STARTED || ev.event === LifecycleEvent.RESUMED) this.running.set(ev.domain.uuid, ev.domain);
+    else if (ev.event === LifecycleEvent.STOPPED || ev.event === LifecycleEvent.UNDEFINED) this.running.delete(ev.domain.uuid);
+  }
+
+  private catchUp(c: LibvirtConnection, reconnect: boolean, deliver: (ev: DomainEvent) => void): void {
+    const before = new Map(this.running);
+    const now = c.listDomainSummaries('active');
+    this.running.clear();
+    for (const d of now) this.running.set(d.uuid, { uuid: d.uuid, name: d.name });
+    if (!reconnect) return;
+    for (const [uuid, ref] of before) {
+      if (this.running.has(uuid)) continue;
+      const d = c.lookupByUUID(uuid);
+      if (!d) continue; // undefined meanwhile: nothing to recover
+      try {
+        const st = d.state();
+        if (st.state === DomainState.SHUTOFF && st.reason === SHUTOFF_CRASHED) {
+          this.log.warn({ instance_uuid: uuid, domain: ref.name }, 'domain crashed while libvirtd was unreachable: reporting the missed STOPPED/FAILED');
+          deliver({ kind: 'lifecycle', domain: ref, event: LifecycleEvent.STOPPED, detail: StoppedDetail.FAILED });
+        } else {
+          this.log.info({ instance_uuid: uuid, domain: ref.name, state: st.stateName, reason: st.reason }, 'domain stopped while libvirtd was unreachable (not a crash)');
+        }
+      } finally {
+        d.free();
+      }
+    }
   }
 }

@@ -30,6 +30,7 @@ export class ResilientLibvirt {
   private timer: NodeJS.Timeout | null = null;
   private attempts = 0;
   private connectedWaiters: Array<() => void> = [];
+  private readonly connectedListeners = new Set<(conn: LibvirtConnection, reconnect: boolean) => void>();
   /** How many times a connection was (re)established; tests and status read it. */
   connects = 0;
 
@@ -60,6 +61,15 @@ export class ResilientLibvirt {
   whenConnected(): Promise<void> {
     if (this.conn) return Promise.resolve();
     return new Promise((r) => this.connectedWaiters.push(r));
+  }
+
+  /**
+   * Called after every successful (re)connection, once the subscriptions are registered again (so nothing that
+   * happens from then on is missed): the place to catch up on what happened while disconnected.
+   */
+  onConnected(listener: (conn: LibvirtConnection, reconnect: boolean) => void): Subscription {
+    this.connectedListeners.add(listener);
+    return { cancel: () => this.connectedListeners.delete(listener) };
   }
 
   /** Subscribes now (when connected) and again after every reconnection, until cancelled. */
@@ -115,6 +125,13 @@ export class ResilientLibvirt {
       this.connects > 1 ? 'reconnected to libvirt; event subscriptions registered again' : 'connected to libvirt',
     );
     this.attempts = 0;
+    for (const l of [...this.connectedListeners]) {
+      try {
+        l(conn, this.connects > 1);
+      } catch (err) {
+        this.o.log.warn({ uri: this.o.uri, err: (err as Error).message }, 'after-connect step failed');
+      }
+    }
     const waiters = this.connectedWaiters;
     this.connectedWaiters = [];
     for (const r of waiters) r();

@@ -87,11 +87,22 @@ export class KeystoneSession {
   /** A token valid for at least refreshMarginMs more; fetches a new one when needed. */
   async getToken(): Promise<Token> {
     const t = this.token;
-    if (t && t.expiresAtMs - this.o.refreshMarginMs > this.o.env.nowMs()) return t;
+    const now = this.o.env.nowMs();
+    if (t && t.expiresAtMs - this.o.refreshMarginMs > now) return t;
     this.pending ??= this.issue().finally(() => {
       this.pending = null;
     });
-    return this.pending;
+    try {
+      return await this.pending;
+    } catch (e) {
+      // Keystone is unreachable while renewing early: the old token still works for a while, and a recovery in
+      // progress should not stop because of Keystone. Once it has expired, the error is the caller's.
+      if (t && this.token === t && t.expiresAtMs > now + 5_000) {
+        this.o.logger?.warn({ err: (e as Error).message, expiresInMs: t.expiresAtMs - now }, 'keystone token renewal failed; using the current token until it expires');
+        return t;
+      }
+      throw e;
+    }
   }
 
   /** Forget `tokenId` (a service refused it) so the next getToken() asks Keystone again. */

@@ -70,12 +70,14 @@ describe('no credential in logs, errors or evidence', { timeout: 120_000 }, () =
     }
   });
 
-  test('redfish, right and wrong password', async (t) => {
+  test('redfish, basic and session auth, right and wrong password', async (t) => {
     if (!requireComponent(t, 'openssl', haveOpenssl())) return;
-    for (const password of [RIGHT, WRONG]) {
-      const log = captureLog();
-      const f = fencerFor({ h: { kind: 'redfish', url: redfish!.url, username: 'admin', password, verify_tls: false } }, { logger: log.logger });
-      assertClean(log, await exercise(f, 'h'));
+    for (const auth of ['basic', 'session']) {
+      for (const password of [RIGHT, WRONG]) {
+        const log = captureLog();
+        const f = fencerFor({ h: { kind: 'redfish', url: redfish!.url, username: 'admin', password, verify_tls: false, auth } }, { logger: log.logger });
+        assertClean(log, await exercise(f, 'h'));
+      }
     }
   });
 

@@ -15,7 +15,7 @@ import { authInterceptor } from '../../../src/drivers/openstack/interceptors/aut
 import { MicroversionNegotiator, versionRoot } from '../../../src/drivers/openstack/interceptors/microversion.ts';
 import { backoffDelay, retryInterceptor } from '../../../src/drivers/openstack/interceptors/retry.ts';
 import { timeoutInterceptor } from '../../../src/drivers/openstack/interceptors/timeout.ts';
-import { authRequestBody, v3Url } from '../../../src/drivers/openstack/keystone.ts';
+import { authRequestBody, KeystoneSession, v3Url } from '../../../src/drivers/openstack/keystone.ts';
 import { errorFromResponse, toServerInfo } from '../../../src/drivers/compute/nova/mapping.ts';
 
 type Route = (req: IncomingMessage, res: ServerResponse, body: string) => void;
@@ -343,5 +343,64 @@ describe('Nova answers -> driver errors and server info', () => {
       }),
       { id: 's1', name: 'vm', host: 'h1', vmState: 'stopped', taskState: null, powerState: 4, metadata: { HA_Enabled: 'True' }, locked: true },
     );
+  });
+});
+
+describe('Keystone session timing (a stand-in Keystone on loopback; the real one: nova-lab.test.ts)', () => {
+  // Token lifetimes are controlled by the stand-in and the session's clock, which the real Keystone cannot offer.
+  let n = 0;
+  let status = 201;
+  let srv: Awaited<ReturnType<typeof serve>>;
+  let clockMs = Date.UTC(2030, 0, 1);
+  const env: Env = { ...realEnv, nowMs: () => clockMs, now: () => new Date(clockMs) };
+  const session = () =>
+    new KeystoneSession({ authUrl: srv.url, auth: { type: 'password', username: 'u', password: 'p', projectName: 'p' }, http: fetchHandler, env, refreshMarginMs: 120_000 });
+
+  before(async () => {
+    srv = await serve((_q, res) => {
+      if (status !== 201) return json(res, status, { error: { message: 'nope' } });
+      n++;
+      json(res, 201, { token: { expires_at: new Date(clockMs + 3600_000).toISOString(), catalog: [], user: { id: 'u1' }, project: { id: 'p1' } } }, { 'X-Subject-Token': `tok-${n}` });
+    });
+  });
+  after(() => close(srv.server));
+
+  test('one request for concurrent callers; reused until the margin; renewed inside it', async () => {
+    status = 201;
+    const s = session();
+    const issued = n;
+    const [a, b] = await Promise.all([s.getToken(), s.getToken()]);
+    assert.equal(a.id, b.id);
+    assert.equal(n, issued + 1, 'one POST /v3/auth/tokens for both callers');
+    const before = n;
+    clockMs += 3600_000 - 121_000;
+    assert.equal((await s.getToken()).id, a.id);
+    assert.equal(n, before);
+    clockMs += 2_000;
+    assert.notEqual((await s.getToken()).id, a.id);
+    assert.equal(n, before + 1);
+  });
+
+  test('Keystone down while renewing early: the current token is used until it expires', async () => {
+    status = 201;
+    const s = session();
+    const t = await s.getToken();
+    status = 503;
+    clockMs += 3600_000 - 60_000;
+    assert.equal((await s.getToken()).id, t.id, 'still valid for 60 s');
+    clockMs += 60_000;
+    await assert.rejects(s.getToken(), (e: unknown) => e instanceof OpenStackError && e.code === 'http' && e.status === 503);
+  });
+
+  test('refused credentials are an auth error; invalidate() forces a new token', async () => {
+    status = 401;
+    await assert.rejects(session().getToken(), (e: unknown) => e instanceof OpenStackError && e.code === 'auth');
+    status = 201;
+    const s = session();
+    const t = await s.getToken();
+    s.invalidate('some-other-token');
+    assert.equal((await s.getToken()).id, t.id);
+    s.invalidate(t.id);
+    assert.notEqual((await s.getToken()).id, t.id);
   });
 });

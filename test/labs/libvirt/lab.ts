@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haveCommand } from '../../support/components.ts';
+import { LibvirtConnection } from '../../../src/drivers/libvirt/index.ts';
 
 const SCRIPT = new URL('./start-libvirtd.sh', import.meta.url).pathname;
 
@@ -107,6 +108,16 @@ export class LibvirtLab {
     await waitFor('the libvirtd socket', readyTimeoutMs, () => {
       if (exited) throw new Error(`libvirt lab: libvirtd exited during start-up; see ${join(this.dir, 'libvirtd.log')}:\n${this.logTail()}`);
       return existsSync(this.socket) && this.libvirtdPid() !== null;
+    });
+    // The socket appears before the QEMU driver is loaded: ready means a client gets a working connection.
+    await waitFor('a libvirt connection to the lab', readyTimeoutMs, async () => {
+      try {
+        const c = await LibvirtConnection.openAsync(this.uri);
+        c.close();
+        return true;
+      } catch {
+        return false;
+      }
     });
   }
 

@@ -8,7 +8,7 @@ import type { HostPatch } from '../../store/types.ts';
 import type { ApiEnv } from '../context.ts';
 import { hostView } from '../format.ts';
 import { isUuidLike } from '../validation/formats.ts';
-import { boolFilter, lastParam, listParams, listQuery, strictBool } from '../validation/params.ts';
+import { boolFilter, lastParam, listing, listParams, listQuery, strictBool } from '../validation/params.ts';
 import { validate, validators } from '../validation/schemas.ts';
 import { authorize, bodyOf, noContent, param, queryOf, reply, type ResourceDeps } from './common.ts';
 import { segmentNotFound } from './segments.ts';
@@ -68,7 +68,7 @@ export function hostRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
       onMaintenance: boolFilter(q, 'on_maintenance'),
       reserved: boolFilter(q, 'reserved'),
     };
-    const hosts = await d.store.listHosts(listQuery(p, filters));
+    const hosts = await listing(p, () => d.store.listHosts(listQuery(p, filters)));
     return reply(c, 200, { hosts: hosts.map((h) => hostView(h, segment)) });
   });
 
@@ -110,8 +110,14 @@ export function hostRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
     if (b.name !== undefined) await requireComputeHost(b.name);
     const patch: HostPatch = {};
     if (b.name !== undefined) patch.name = b.name;
-    if (b.type !== undefined) (rejectNull('type', b.type), (patch.type = b.type!));
-    if (b.control_attributes !== undefined) (rejectNull('control_attributes', b.control_attributes), (patch.controlAttributes = b.control_attributes!));
+    if (b.type !== undefined) {
+      rejectNull('type', b.type);
+      patch.type = b.type!;
+    }
+    if (b.control_attributes !== undefined) {
+      rejectNull('control_attributes', b.control_attributes);
+      patch.controlAttributes = b.control_attributes!;
+    }
     if (b.reserved !== undefined) patch.reserved = strictBool(b.reserved);
     if (b.on_maintenance !== undefined) patch.onMaintenance = strictBool(b.on_maintenance);
     const updated = await d.store.updateHost(h.uuid, patch, d.env.now());

@@ -9,7 +9,7 @@ import { atLeast, type ApiEnv } from '../context.ts';
 import { notificationView } from '../format.ts';
 import { methodNotAllowed } from '../middleware/faults.ts';
 import { isUuidLike, parseIsoTime } from '../validation/formats.ts';
-import { lastParam, listParams, listQuery } from '../validation/params.ts';
+import { lastParam, listing, listParams, listQuery } from '../validation/params.ts';
 import { validate, validators } from '../validation/schemas.ts';
 import { authorize, bodyOf, param, queryOf, reply, type ResourceDeps } from './common.ts';
 
@@ -56,7 +56,8 @@ export function notificationRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
     authorize(c, d, RULE('index'));
     const q = queryOf(c);
     const p = listParams(q, SORT_KEYS, d.maxLimit);
-    const list = await d.store.listNotifications(listQuery(p, filtersOf(q)));
+    const filters = filtersOf(q);
+    const list = await listing(p, () => d.store.listNotifications(listQuery(p, filters)));
     return reply(c, 200, { notifications: list.map((n) => notificationView(n)) });
   });
 

@@ -8,7 +8,7 @@ import { atLeast, type ApiEnv } from '../context.ts';
 import { segmentView } from '../format.ts';
 import { methodNotAllowed } from '../middleware/faults.ts';
 import { isUuidLike } from '../validation/formats.ts';
-import { boolFilter, lastParam, listParams, listQuery, strictBool } from '../validation/params.ts';
+import { boolFilter, lastParam, listing, listParams, listQuery, strictBool } from '../validation/params.ts';
 import { validate, validators } from '../validation/schemas.ts';
 import { authorize, bodyOf, noContent, param, queryOf, reply, type Ctx, type ResourceDeps } from './common.ts';
 
@@ -43,7 +43,7 @@ export function segmentRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
       serviceType: lastParam(q, 'service_type'),
       enabled: boolFilter(q, 'enabled'),
     };
-    const segments = await d.store.listSegments(listQuery(p, filters));
+    const segments = await listing(p, () => d.store.listSegments(listQuery(p, filters)));
     return reply(c, 200, { segments: segments.map(segmentView) });
   });
 

@@ -18,21 +18,21 @@ function baseUrl(c: Context<ApiEnv>): string {
   return `${proto}://${host}`;
 }
 
-const summary = (c: Context<ApiEnv>) => ({
+const SUMMARY = {
   id: 'v1.0',
   status: 'CURRENT',
   version: versionString(MAX_VERSION),
   min_version: versionString(MIN_VERSION),
   updated: UPDATED,
-});
+};
 
 export const versionsRoot = (c: Context<ApiEnv>) =>
-  reply(c, 200, { versions: [{ ...summary(c), links: [{ rel: 'self', href: `${baseUrl(c)}/v1/` }] }] });
+  reply(c, 200, { versions: [{ ...SUMMARY, links: [{ rel: 'self', href: `${baseUrl(c)}/v1/` }] }] });
 
 export const versionV1 = (c: Context<ApiEnv>) =>
   reply(c, 200, {
     version: {
-      ...summary(c),
+      ...SUMMARY,
       links: [
         { rel: 'self', href: `${baseUrl(c)}/v1/` },
         { rel: 'describedby', type: 'text/html', href: 'https://docs.openstack.org/' },
@@ -41,9 +41,10 @@ export const versionV1 = (c: Context<ApiEnv>) =>
     },
   });
 
-export const multipleChoices = (c: Context<ApiEnv>) =>
-  /^\/v1(\/|$)/.test(c.req.path)
-    ? notFound(c)
-    : reply(c, 300, {
+/** Any other path outside /v1 (unknown paths under /v1 are plain 404s). */
+export const multipleChoices = (c: Context<ApiEnv>) => {
+  if (/^\/v1(\/|$)/.test(c.req.path)) return notFound(c);
+  return reply(c, 300, {
     choices: [{ id: 'v1.0', status: 'CURRENT', links: [{ rel: 'self', href: `${baseUrl(c)}/v1/` }], 'media-types': MEDIA_TYPES }],
   });
+};

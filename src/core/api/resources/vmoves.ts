@@ -7,7 +7,7 @@ import { atLeast, type ApiEnv } from '../context.ts';
 import { vmoveView } from '../format.ts';
 import { methodNotAllowed } from '../middleware/faults.ts';
 import { isUuidLike } from '../validation/formats.ts';
-import { lastParam, listParams, listQuery } from '../validation/params.ts';
+import { lastParam, listing, listParams, listQuery } from '../validation/params.ts';
 import { authorize, param, queryOf, reply, type Ctx, type ResourceDeps } from './common.ts';
 import { notificationNotFound } from './notifications.ts';
 
@@ -33,7 +33,7 @@ export function vmoveRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
     const p = listParams(q, SORT_KEYS, d.maxLimit);
     const n = await hostNotification(param(c, 'notification_id'));
     const filters = { notificationUuid: n.uuid, status: lastParam(q, 'status'), type: lastParam(q, 'type') };
-    const list = await d.store.listVMoves(listQuery(p, filters));
+    const list = await listing(p, () => d.store.listVMoves(listQuery(p, filters)));
     return reply(c, 200, { vmoves: list.map(vmoveView) });
   });
 

@@ -51,6 +51,8 @@ export interface ListParams {
   sort: { key: string; dir: SortDir }[];
   limit: number;
   marker?: number;
+  /** The marker as the client wrote it (Masakari's "Marker X could not be found." echoes it). */
+  rawMarker?: string;
 }
 
 /**
@@ -84,13 +86,23 @@ export function listParams(q: QueryParams, sortKeys: ReadonlySet<string>, maxLim
   if (rawMarker !== undefined) {
     // Masakari looks the marker up by integer id: anything else (a uuid) is simply not found.
     const n = pyInt(rawMarker);
-    if (n === undefined) throw new MarkerNotFoundError(rawMarker);
+    if (n === undefined || !Number.isSafeInteger(n)) throw new MarkerNotFoundError(rawMarker);
     marker = n;
   }
   for (const { key } of sort) {
     if (!sortKeys.has(key)) throw badRequest(`InvalidSortKey('Sort key supplied is invalid: ${key}')`);
   }
-  return { sort, limit, marker };
+  return { sort, limit, ...(marker !== undefined ? { marker, rawMarker: rawMarker! } : {}) };
+}
+
+/** Runs a store listing; a marker the store cannot find is reported with the client's own spelling. */
+export async function listing<T>(p: ListParams, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof MarkerNotFoundError && p.rawMarker !== undefined) throw new MarkerNotFoundError(p.rawMarker);
+    throw e;
+  }
 }
 
 export function listQuery<F>(p: ListParams, filters: F): ListQuery<F> {

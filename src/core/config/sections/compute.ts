@@ -61,6 +61,8 @@ const hostMonitorSection = z.strictObject({
   local_node_name: z.string().nullable().default(null),
   /** Only watch Pacemaker remote nodes (masakari's restrict_to_remotes). */
   restrict_to_remotes: z.boolean().default(false),
+  /** What the monitor knows about its peers, kept across restarts (relative to data_dir); null: memory only. */
+  state_path: z.string().min(1).nullable().default('host-monitor-state.json'),
   /** host_status sent for a peer that went offline without a fencing the cluster reports (UNKNOWN: the engine ignores it). */
   offline_without_fencing: z.enum(['UNKNOWN', 'NORMAL']).default('UNKNOWN'),
   pacemaker: z

@@ -23,6 +23,8 @@ interface Original {
   expectState: string;
   /** Taken over from an earlier execution: the state facts hold, but this execution still locks and prepares. */
   inherited?: boolean;
+  /** Saved before locking and preparing, so that a crash in between still knows the original state and the lock. */
+  preparing?: boolean;
 }
 
 type Checkpoint = Record<string, Original>;
@@ -50,6 +52,13 @@ class Slots {
 
 async function enableReservedHost(ctx: TaskContext, failedHost: string, reserved: string): Promise<void> {
   await ctx.update(`Enabling reserved host: '${reserved}'`, 0.1);
+  // A reserved host that is itself dead would only collect failed evacuations: go to the next one at once.
+  const before = await ctx.compute.getComputeService(reserved);
+  if (before.state === 'down') {
+    const msg = `Reserved host '${reserved}' is down (its compute service does not report): not used`;
+    await ctx.update(msg, 1.0);
+    throw new RecoveryFailure(msg);
+  }
   if (ctx.config.host_failure.add_reserved_host_to_aggregate) {
     for (const agg of await ctx.compute.listAggregates()) {
       if (!agg.hosts.includes(failedHost)) continue;
@@ -67,8 +76,7 @@ async function enableReservedHost(ctx: TaskContext, failedHost: string, reserved
       }
     }
   }
-  const svc = await ctx.compute.getComputeService(reserved);
-  if (svc.status !== 'enabled') await ctx.compute.enableComputeService(reserved);
+  if (before.status !== 'enabled') await ctx.compute.enableComputeService(reserved);
   const h = await ctx.store.getHostByName(reserved);
   if (h?.reserved) await ctx.store.updateHost(h.uuid, { reserved: false }, ctx.env.now());
 }
@@ -157,11 +165,19 @@ export const evacuateInstancesTask: RecoveryTask = {
         for (let attempt = 0; attempt <= cfg.evacuation_retries; attempt++) {
           try {
             let s = await ctx.compute.getServer(id);
-            if (!orig || orig.inherited) {
-              const lockedByUs = !s.locked;
-              if (lockedByUs) await ctx.compute.lockServer(id);
+            if (!orig || orig.inherited || orig.preparing) {
+              // Facts saved by a failed earlier flow of this run, or by a preparation a crash interrupted.
+              const first = orig;
+              // Record first what we are about to change: a crash right after the lock must still unlock.
+              const lockedByUs = first?.preparing ? first.lockedByUs : !s.locked;
+              checkpoint[id] = { vmState: first?.vmState ?? s.vmState, stopAfter: first?.stopAfter ?? true, expectState: s.vmState, lockedByUs, preparing: true };
+              await ctx.saveCheckpoint(checkpoint);
+              if (lockedByUs && !s.locked) await ctx.compute.lockServer(id);
               const fresh = await prepareState(ctx, s, lockedByUs);
-              orig = orig ? { ...fresh, vmState: orig.vmState, stopAfter: orig.stopAfter } : fresh;
+              // The state first seen wins over what an earlier flow or an interrupted preparation left behind.
+              if (first?.inherited) orig = { ...fresh, vmState: first.vmState, stopAfter: first.stopAfter };
+              else if (first?.preparing) orig = { ...fresh, vmState: first.vmState };
+              else orig = fresh;
               checkpoint[id] = orig;
               await ctx.saveCheckpoint(checkpoint);
               s = await ctx.compute.getServer(id);

@@ -8,6 +8,7 @@ import type { ClusterDriver } from '../../ports/cluster.ts';
 import { monitorTimestamp, type NotificationSink } from '../../ports/notify.ts';
 import type { Monitor } from '../types.ts';
 import { decide, initialHostMonitorState, type DecideOptions, type DecideResult, type HostMonitorState } from './decide.ts';
+import { loadHostMonitorState, saveHostMonitorState } from './state-file.ts';
 
 export interface HostMonitorOptions extends Omit<DecideOptions, 'localNode'> {
   driver: ClusterDriver;
@@ -17,6 +18,8 @@ export interface HostMonitorOptions extends Omit<DecideOptions, 'localNode'> {
   sink: NotificationSink;
   env: Env;
   log: Logger;
+  /** Where to keep what the monitor knows about its peers across restarts; null: memory only. */
+  statePath?: string | null;
 }
 
 export class HostMonitor implements Monitor {
@@ -27,6 +30,7 @@ export class HostMonitor implements Monitor {
   private readonly log: Logger;
   private lastSkip: string | null = null;
   private polls: Promise<unknown> = Promise.resolve();
+  private savedText: string | null = null;
 
   constructor(private readonly opts: HostMonitorOptions) {
     this.log = opts.log.child({ component: 'host-monitor', driver: opts.driver.name });
@@ -34,7 +38,33 @@ export class HostMonitor implements Monitor {
 
   async start(): Promise<void> {
     if (this.loop) return;
+    this.restoreState();
     this.loop = this.run();
+  }
+
+  private restoreState(): void {
+    if (!this.opts.statePath) return;
+    try {
+      const saved = loadHostMonitorState(this.opts.statePath);
+      if (saved) {
+        this.state = saved;
+        this.log.info({ path: this.opts.statePath, peers: Object.keys(saved.peers) }, 'restored what was known about the peers');
+      }
+    } catch (e) {
+      this.log.warn({ reason: (e as Error).message }, 'ignoring the saved host monitor state: peers are learnt anew');
+    }
+  }
+
+  private persistState(): void {
+    if (!this.opts.statePath) return;
+    const text = JSON.stringify(this.state);
+    if (text === this.savedText) return; // most polls change nothing: no write
+    try {
+      saveHostMonitorState(this.opts.statePath, this.state);
+      this.savedText = text;
+    } catch (e) {
+      this.log.error({ reason: (e as Error).message }, 'cannot save the host monitor state');
+    }
   }
 
   async stop(): Promise<void> {
@@ -118,6 +148,7 @@ export class HostMonitor implements Monitor {
       }
     }
     this.state = next;
+    this.persistState();
     return result;
   }
 }

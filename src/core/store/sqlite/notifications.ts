@@ -23,6 +23,8 @@ export const notificationList: ListSpec<NotificationFilters> = {
     const clauses: string[] = [];
     const params: unknown[] = [];
     if (f.status !== undefined) (clauses.push('status = ?'), params.push(f.status));
+    // json_each keeps one statement text for any number of statuses; an empty list matches nothing.
+    if (f.statuses !== undefined) (clauses.push('status IN (SELECT value FROM json_each(?))'), params.push(JSON.stringify(f.statuses)));
     if (f.type !== undefined) (clauses.push('type = ?'), params.push(f.type));
     if (f.sourceHostUuid !== undefined) (clauses.push('source_host_uuid = ?'), params.push(f.sourceHostUuid));
     if (f.generatedSince !== undefined) (clauses.push('generated_time >= ?'), params.push(us(f.generatedSince)));

@@ -1,6 +1,7 @@
 // `masakari db purge`: hard-deletes what nobody can see any more (soft-deleted segments and hosts) and notifications
 // that reached a final state long ago, with their workflow tasks and vmoves. At most `maxRows` rows per table per
 // call (a negative or infinite maxRows means no limit), so a huge backlog can be purged in bounded steps.
+// Host-recovery leases that expired before the cutoff go too (their engine is long gone).
 
 import { FINAL_STATUSES } from '../../domain/model.ts';
 import type { Connection } from './connection.ts';
@@ -30,7 +31,8 @@ export function purgeRepo(conn: Connection) {
           const inPurge = 'notification_uuid IN (SELECT uuid FROM temp.purge_notifications)';
           const workflowTasks = conn.stmt(`DELETE FROM workflow_tasks WHERE ${inPurge}`).run().changes;
           const vmoves = conn.stmt(`DELETE FROM vmoves WHERE ${inPurge}`).run().changes;
-          const hostRecoveryClaims = conn.stmt(`DELETE FROM host_recovery_claims WHERE ${inPurge}`).run().changes;
+          // Host-recovery rows of purged notifications, and leases that expired before the cutoff (a crashed engine's).
+          const hostRecoveryClaims = conn.stmt(`DELETE FROM host_recovery_claims WHERE ${inPurge} OR expires_at < ?`).run(cutoff).changes;
           const notifications = conn.stmt('DELETE FROM notifications WHERE uuid IN (SELECT uuid FROM temp.purge_notifications)').run().changes;
           conn.stmt('DELETE FROM temp.purge_notifications').run();
 

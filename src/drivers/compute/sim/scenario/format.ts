@@ -74,6 +74,14 @@ const eventSchema = z
     restart: z.string().optional(),
     crash_on_task: crashOnTask.optional(),
     crash_after_evacuations: z.strictObject({ controller: z.string().default('c1'), count: z.number().int().min(1), restart_after: z.number().min(0).optional() }).optional(),
+    /** Kill the controller right after its `count`-th successful call of `op` (e.g. lockServer, resetServerState). */
+    crash_after_calls: z
+      .strictObject({ controller: z.string().default('c1'), op: z.string().min(1), count: z.number().int().min(1), restart_after: z.number().min(0).optional() })
+      .optional(),
+    /** Kill the controller right after its `count`-th store write of any kind (a crash at an arbitrary point). */
+    crash_after_store_writes: z
+      .strictObject({ controller: z.string().default('c1'), count: z.number().int().min(1), restart_after: z.number().min(0).optional() })
+      .optional(),
     nova: z.enum(['down', 'up']).optional(),
     fault: z
       .strictObject({

@@ -53,13 +53,20 @@ interface Controller {
 
 interface CrashTrigger {
   controller: string;
-  kind: 'task' | 'evacuations';
+  kind: 'task' | 'calls' | 'writes';
+  op?: string;
   task?: string;
   when?: 'start' | 'end';
   nth: number;
   seen: number;
   restartAfter?: number;
 }
+
+/** Store methods that write: a crash right after any of them is a crash "at any moment" for the engine. */
+const STORE_WRITES = new Set([
+  'setNotificationStatus', 'claimNotification', 'renewNotificationClaim', 'releaseNotificationClaim',
+  'claimHostRecovery', 'releaseHostRecovery', 'appendTask', 'updateTask', 'createVMove', 'updateVMove', 'updateHost',
+]);
 
 const pad = (n: number) => n.toFixed(3).padStart(9);
 
@@ -133,6 +140,12 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
   };
 
   const afterStoreCall = (c: Controller) => (method: string, args: unknown[]) => {
+    if (STORE_WRITES.has(method)) {
+      for (const t of triggers) {
+        if (t.controller !== c.name || t.kind !== 'writes' || t.seen >= t.nth) continue;
+        if (++t.seen === t.nth) crash(c, `after ${t.nth} store writes (last: ${method})`, t.restartAfter);
+      }
+    }
     for (const t of triggers) {
       if (t.controller !== c.name || t.kind !== 'task' || t.seen >= t.nth) continue;
       const isStart = method === 'appendTask' && args[1] === t.task && t.when === 'start';
@@ -148,10 +161,9 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
   const taskNameOf = (uuid: string, seq: number) => taskNames.get(`${uuid}#${seq}`);
 
   const afterComputeCall = (c: Controller) => (method: string) => {
-    if (method !== 'evacuateServer') return;
     for (const t of triggers) {
-      if (t.controller !== c.name || t.kind !== 'evacuations' || t.seen >= t.nth) continue;
-      if (++t.seen === t.nth) crash(c, `after ${t.nth} evacuate calls`, t.restartAfter);
+      if (t.controller !== c.name || t.kind !== 'calls' || t.op !== method || t.seen >= t.nth) continue;
+      if (++t.seen === t.nth) crash(c, `after ${t.nth} ${method} calls`, t.restartAfter);
     }
   };
 
@@ -248,7 +260,17 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
     }
     if (e.crash_after_evacuations) {
       const t = e.crash_after_evacuations;
-      triggers.push({ controller: t.controller, kind: 'evacuations', nth: t.count, seen: 0, ...(t.restart_after !== undefined ? { restartAfter: t.restart_after } : {}) });
+      triggers.push({ controller: t.controller, kind: 'calls', op: 'evacuateServer', nth: t.count, seen: 0, ...(t.restart_after !== undefined ? { restartAfter: t.restart_after } : {}) });
+      return;
+    }
+    if (e.crash_after_store_writes) {
+      const t = e.crash_after_store_writes;
+      triggers.push({ controller: t.controller, kind: 'writes', nth: t.count, seen: 0, ...(t.restart_after !== undefined ? { restartAfter: t.restart_after } : {}) });
+      return;
+    }
+    if (e.crash_after_calls) {
+      const t = e.crash_after_calls;
+      triggers.push({ controller: t.controller, kind: 'calls', op: t.op, nth: t.count, seen: 0, ...(t.restart_after !== undefined ? { restartAfter: t.restart_after } : {}) });
       return;
     }
     if (e.nova) {
@@ -327,8 +349,9 @@ async function summarise(s: Scenario, store: Store, cloud: SimCloud, stats: Map<
     }
     if (n.type === 'COMPUTE_HOST') {
       const moves = await store.listVMoves({ filters: { notificationUuid: st.uuid }, sort: [{ key: 'created_at', dir: 'asc' }], limit: 100_000 });
+      // Brief summaries (large runs) count the successful moves and list only the others.
       const shown = s.summary === 'full' ? moves : moves.filter((m) => m.status !== 'succeeded');
-      if (s.summary !== 'full') lines.push(`  vmoves: ${moves.filter((m) => m.status === 'succeeded').length} succeeded, ${moves.length - shown.length === moves.length ? 0 : shown.length} other`);
+      if (s.summary !== 'full') lines.push(`  vmoves: ${moves.length - shown.length} succeeded, ${shown.length} other`);
       for (const m of shown) {
         lines.push(`  vmove ${m.instanceUuid} ${m.type} ${m.status} ${m.sourceHost} -> ${m.destHost ?? '-'} [${t(m.startTime)}..${t(m.endTime)}]${m.message ? ` ${m.message}` : ''}`);
       }

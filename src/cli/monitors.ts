@@ -16,6 +16,7 @@ interface MonitorsArgs extends GlobalArgs {
   once?: boolean;
   'crm-mon-xml'?: string[];
   'local-node'?: string;
+  'retry-rejected'?: boolean;
 }
 
 const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
@@ -85,6 +86,15 @@ function outboxStatus(args: MonitorsArgs): number {
     process.stderr.write(`masakari: no outbox at ${path} (compute.delivery.outbox_path, data_dir)\n`);
     return 1;
   }
+  if (args['retry-rejected']) {
+    const store = new OutboxStore(path);
+    try {
+      const n = store.requeueRejected(Date.now());
+      process.stderr.write(`masakari: ${n} rejected notification(s) queued again\n`);
+    } finally {
+      store.close();
+    }
+  }
   const store = new OutboxStore(path, { readonly: true });
   try {
     print({ path, ...statusOf(store) });
@@ -106,6 +116,7 @@ export const monitorsCommand: CommandModule<object, MonitorsArgs> = {
         array: true,
         describe: 'host: read crm_mon XML from FILE instead of running crm_mon (several files: replayed as successive polls)',
       })
+      .option('retry-rejected', { type: 'boolean', describe: 'outbox: queue the rejected notifications again (after fixing the cause)' })
       .option('local-node', { type: 'string', describe: "host: this node's cluster name (default: compute.host_monitor.local_node_name or the hostname)" }) as never,
   handler: (args) =>
     runCommand(async () => {

@@ -1,9 +1,98 @@
-// Wiring only: builds the all role from core and drivers. No logic lives here.
+// Wiring only: --role=all = the controller role (store, API, engine) + the compute role (monitors, outbox) in one
+// process, recovering VMs on libvirt hosts. The lab defaults (docs/lab.md):
+//   - compute driver: libvirt (this machine at libvirt.connection_uri, or libvirt_compute.hosts), unless
+//     controller.compute_driver is nova;
+//   - the store is migrated at start (database.auto_migrate forced on);
+//   - the libvirt instance monitor is always on;
+//   - notifications go from the outbox to the API in-process (app.request: same validation, dedupe and durable
+//     store write as over HTTP, no socket and no network failure in between);
+//   - at first start (no segment in the store), segment "masakari-lab" with every libvirt host is created.
+// Stop order: monitors and outbox first (nothing new comes in), then API and engine, then the libvirt driver.
+
 import type { Config } from '../core/config/schema.ts';
 import type { Logger } from '../core/log.ts';
+import { LocalTransport } from '../core/delivery/local-transport.ts';
+import { notificationBody, faultMessage } from '../core/delivery/transport.ts';
+import { MasakariError, type FaultKey } from '../core/domain/errors.ts';
+import type { EngineObserver } from '../core/engine/index.ts';
+import type { ApiApp } from '../core/api/app.ts';
+import type { NotificationDraft } from '../core/ports/notify.ts';
+import type { TokenProvider } from '../core/delivery/auth.ts';
+import type { ComputeDriver } from '../core/ports/compute.ts';
+import { createLibvirtComputeDriver, type LibvirtComputeDriver } from '../drivers/compute/libvirt/index.ts';
+import { bootstrapLabSegment, reportProtected } from '../drivers/compute/libvirt/lab.ts';
+import * as controller from './controller.ts';
+import { startCompute, tokenProvider, type RunningCompute } from './compute.ts';
+import type { RunningController } from './controller.ts';
 import type { Running } from './types.ts';
 
-export async function start(_config: Config, log: Logger): Promise<Running> {
-  log.error('the all role is not implemented yet');
-  throw new Error('the all role is not implemented yet');
+export interface RunningAll extends Running {
+  controller: RunningController;
+  compute: RunningCompute;
+  driver: LibvirtComputeDriver | null;
+}
+
+/** The configuration the all role runs with: the lab defaults above on top of what the operator gave. */
+export function allRoleConfig(config: Config): Config {
+  return {
+    ...config,
+    controller: { ...config.controller, compute_driver: config.controller.compute_driver === 'nova' ? 'nova' : 'libvirt' },
+    database: { ...config.database, auto_migrate: true },
+    libvirt: { ...config.libvirt, instance_monitor: { ...config.libvirt.instance_monitor, enabled: true } },
+  };
+}
+
+/** Hands a monitor's draft to the API app in-process; throws what the API answered as a MasakariError. */
+function inProcessIntake(app: ApiApp, auth: TokenProvider) {
+  return async (draft: NotificationDraft): Promise<void> => {
+    const res = await app.request('/v1/notifications', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': await auth.token() },
+      body: JSON.stringify(notificationBody(draft)),
+    });
+    if (res.status >= 200 && res.status < 300) return;
+    if (res.status === 401) auth.invalidate();
+    const key: FaultKey = res.status === 409 ? 'conflictingRequest' : 'badRequest';
+    throw new MasakariError(res.status, key, faultMessage(await res.text()));
+  };
+}
+
+/** Prints each recovery as it happens (the lab's console). */
+function recoveryReporter(log: Logger): EngineObserver {
+  const rlog = log.child({ component: 'recovery' });
+  return {
+    status: (uuid, status, reason) => rlog.info({ notification: uuid, status, ...(reason ? { reason } : {}) }, `notification ${uuid}: ${status}${reason ? ` (${reason})` : ''}`),
+    task: (uuid, task, state) => rlog.info({ notification: uuid, task, state }, `notification ${uuid}: ${task} ${state}`),
+  };
+}
+
+export async function start(operatorConfig: Config, log: Logger): Promise<RunningAll> {
+  const config = allRoleConfig(operatorConfig);
+  const driver = config.controller.compute_driver === 'libvirt' ? createLibvirtComputeDriver(config, log) : null;
+  let ctl: RunningController | undefined;
+  try {
+    ctl = await controller.start(config, log, { ...(driver ? { compute: driver as ComputeDriver } : {}), observer: recoveryReporter(log) });
+    if (driver) {
+      await bootstrapLabSegment(ctl.store, driver.hostNames, log);
+      driver.start();
+      await reportProtected(driver, config.instance_failure.ha_enabled_instance_metadata_key, log);
+    }
+    const compute = await startCompute(config, log, { transport: new LocalTransport(inProcessIntake(ctl.app, tokenProvider(config))) });
+    const running = ctl;
+    log.info({ api: `http://${config.api.listen.replace(/:\d+$/, '')}:${running.port}/v1`, compute: driver ? 'libvirt' : config.controller.compute_driver }, 'all-in-one role running');
+    return {
+      controller: running,
+      compute,
+      driver,
+      async stop() {
+        await compute.stop();
+        await running.stop();
+        driver?.close();
+      },
+    };
+  } catch (e) {
+    await ctl?.stop().catch(() => undefined);
+    driver?.close();
+    throw e;
+  }
 }

@@ -31,10 +31,19 @@ export async function createBackends(config: Config, log: Logger, extraCompute?:
       compute = driver;
       break;
     }
-    case 'libvirt':
-      if (!extraCompute) throw new Error('controller.compute_driver libvirt is only available with --role=all for now');
-      compute = extraCompute;
+    case 'libvirt': {
+      if (extraCompute) {
+        compute = extraCompute;
+        break;
+      }
+      // Loaded on demand: koffi and libvirt.so are only needed by controllers that drive libvirt hosts.
+      const { createLibvirtComputeDriver } = await import('../drivers/compute/libvirt/index.ts');
+      const driver = createLibvirtComputeDriver(config, log);
+      driver.start();
+      closers.push(() => driver.close());
+      compute = driver;
       break;
+    }
     case 'none':
       log.warn('controller.compute_driver is none: notifications are accepted but no VM will be recovered');
       break;

@@ -5,8 +5,8 @@ import type { ComputeDriver } from '../core/ports/compute.ts';
 import { realEnv } from '../core/env.ts';
 import { openStore } from '../core/store/open.ts';
 import type { Store } from '../core/store/types.ts';
-import { createApiApp, startApiServer } from '../core/api/app.ts';
-import { createEngine, type Engine } from '../core/engine/index.ts';
+import { createApiApp, startApiServer, type ApiApp } from '../core/api/app.ts';
+import { createEngine, type Engine, type EngineObserver } from '../core/engine/index.ts';
 import { createBackends } from './backends.ts';
 import { ownerIdOf } from './backends.ts';
 import type { Running } from './types.ts';
@@ -15,9 +15,11 @@ export interface RunningController extends Running {
   store: Store;
   engine: Engine;
   port: number;
+  /** The API app itself: --role=all hands monitor notifications to it in-process (app.request), no socket. */
+  app: ApiApp;
 }
 
-export async function start(config: Config, log: Logger, opts: { compute?: ComputeDriver; store?: Store } = {}): Promise<RunningController> {
+export async function start(config: Config, log: Logger, opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver } = {}): Promise<RunningController> {
   const store = opts.store ?? (await openStore(config));
   const backends = await createBackends(config, log, opts.compute);
   const engine = createEngine({
@@ -28,6 +30,7 @@ export async function start(config: Config, log: Logger, opts: { compute?: Compu
     env: realEnv,
     log,
     ownerId: ownerIdOf(config),
+    ...(opts.observer ? { observer: opts.observer } : {}),
   });
   const app = createApiApp({
     store,
@@ -44,6 +47,7 @@ export async function start(config: Config, log: Logger, opts: { compute?: Compu
     store,
     engine,
     port: api.port,
+    app,
     async stop() {
       await api.close();
       await engine.stop();

@@ -107,12 +107,13 @@ describe('single executable (build.ts)', { timeout: 600_000 }, () => {
     assert.match(ok(exe(['--help'], noCache)), /Commands:/);
   });
 
-  test('selftest native: SQLite and FFI work from the embedded addons, extracted once into ~/.cache', () => {
+  test('selftest native: SQLite, FFI and import() work; the embedded addons are extracted once into ~/.cache', () => {
     const report = JSON.parse(ok(exe(['selftest', 'native']))) as Record<string, unknown>;
     assert.equal(report.node, process.version, 'the executable embeds the Node that built it');
     assert.match(String(report.sqlite), /^3\.\d+\.\d+$/);
     assert.equal(report.koffi, koffiPkg.version);
     assert.ok(Number(report.ffiGetpid) > 1);
+    assert.equal(report.dynamicImport, true, 'import() of a module outside the bundle');
 
     const dir = path.join(home, '.cache/masakari/native');
     assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
@@ -200,6 +201,7 @@ describe('single executable (build.ts)', { timeout: 600_000 }, () => {
   test('the plain bundle loads the addons from native/ beside it', () => {
     const report = JSON.parse(ok(mjs(['selftest', 'native']))) as Record<string, unknown>;
     assert.equal(report.koffi, koffiPkg.version);
+    assert.equal(report.dynamicImport, true);
     const moved = path.join(tmp, 'moved');
     fs.mkdirSync(moved);
     fs.copyFileSync(path.join(out, 'masakari.mjs'), path.join(moved, 'masakari.mjs'));

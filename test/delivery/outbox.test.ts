@@ -231,3 +231,33 @@ test('a notification accepted by submit() survives a SIGKILL of the agent', asyn
   await waitFor('delivered after the crash', () => o.status().sent === 1);
   assert.equal(notificationOf(c.received[0]!).hostname, 'compute-crash');
 });
+
+test('rejected drafts queued again from another connection (the CLI) are sent by the running outbox', async () => {
+  let hostKnown = false;
+  const c = await controller(() =>
+    hostKnown ? { status: 202, body: {} } : { status: 400, body: { badRequest: { code: 400, message: 'Host with name compute-8 could not be found.' } } },
+  );
+  const path = newPath();
+  const o = new Outbox({
+    path,
+    transport: new HttpTransport({ endpoint: c.endpoint, auth: new FixedToken('x'), timeoutMs: 2000 }),
+    env: realEnv,
+    log: silentLogger,
+    backoff: { initialMs: 20, maxMs: 100 },
+    maxIdleMs: 50,
+  });
+  outboxes.push(o);
+  o.start();
+  await o.submit(draft('compute-8'));
+  await waitFor('rejected', () => o.status().rejected === 1);
+  hostKnown = true; // the operator registers the host...
+  const cli = new OutboxStore(path);
+  try {
+    assert.equal(cli.requeueRejected(Date.now()), 1); // ...and runs `masakari monitors outbox --retry-rejected`
+  } finally {
+    cli.close();
+  }
+  await waitFor('delivered', () => o.status().sent === 1);
+  assert.equal(o.status().rejected, 0);
+  assert.equal(c.received.length, 2);
+});

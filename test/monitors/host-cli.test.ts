@@ -11,7 +11,7 @@ import { crmMonDir, crmMonFile } from '../drivers/cluster/pacemaker/reference.ts
 import { OutboxStore } from '../../src/core/delivery/outbox-store.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const dir = mkdtempSync(join(tmpdir(), 'masakari-cli-'));
+const dir = mkdtempSync(join(tmpdir(), 'masakari-monitors-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function masakari(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -77,4 +77,10 @@ test('monitors outbox prints pending and rejected notifications of the outbox fi
   assert.equal(out.pending, 1);
   assert.equal(out.rejected, 1);
   assert.equal(out.rejectedDrafts[0]?.reason, '400: Host with name c2 could not be found.');
+
+  const again = await masakari(['monitors', 'outbox', '--retry-rejected'], { MASAKARI_DATA_DIR: data });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /1 rejected notification\(s\) queued again/);
+  const requeued = JSON.parse(again.stdout) as { pending: number; rejected: number };
+  assert.deepEqual([requeued.pending, requeued.rejected], [2, 0]);
 });

@@ -6,11 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenario, runScenario } from '../../src/drivers/compute/sim/scenario/index.ts';
 
-function scenario(crashAfterWrites: number, method: 'auto' | 'reserved_host') {
+function scenario(crashAfterWrites: number, method: 'auto' | 'reserved_host', takeover = false) {
   return parseScenario(
     {
       description: `crash after store write #${crashAfterWrites}`,
       config: { engine: { host_failure_recovery_threads: 2 } },
+      // takeover: c1 stays dead and c2 resumes once c1's lease has run out.
+      controllers: takeover ? ['c1', 'c2'] : ['c1'],
       cloud: {
         segments: [
           {
@@ -28,22 +30,28 @@ function scenario(crashAfterWrites: number, method: 'auto' | 'reserved_host') {
       },
       events: [
         { at: 0, power_off: 'h1' },
-        { at: 0, crash_after_store_writes: { count: crashAfterWrites, restart_after: 5 } },
-        { at: 5, notify: { id: 'n1', type: 'COMPUTE_HOST', host: 'h1', payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' } } },
+        { at: 0, crash_after_store_writes: takeover ? { count: crashAfterWrites } : { count: crashAfterWrites, restart_after: 5 } },
+        { at: 5, notify: { id: 'n1', type: 'COMPUTE_HOST', host: 'h1', to: 'c1', payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' } } },
       ],
     },
     'crash-anywhere',
   );
 }
 
-for (const method of ['auto', 'reserved_host'] as const) {
-  test(`${method}: a crash after any store write is resumed without repeating an evacuation`, { timeout: 120_000 }, async () => {
-    // Without a crash the recovery makes W writes; crash after each of them (the last points crash after the end).
-    const clean = await runScenario(scenario(1_000_000, method));
+const sweeps = [
+  { name: 'auto, restart', method: 'auto', takeover: false, step: 1 },
+  { name: 'reserved_host, restart', method: 'reserved_host', takeover: false, step: 1 },
+  { name: 'auto, another controller takes over', method: 'auto', takeover: true, step: 3 },
+] as const;
+
+for (const sw of sweeps) {
+  test(`${sw.name}: a crash after any store write is resumed without repeating an evacuation`, { timeout: 120_000 }, async () => {
+    // Without a crash the recovery makes about 70 writes; crash after each of them (the last ones crash after the end).
+    const clean = await runScenario(scenario(1_000_000, sw.method, sw.takeover));
     assert.equal(clean.notifications[0]!.finalStatus, 'finished');
     let crashed = 0;
-    for (let k = 1; k <= 80; k++) {
-      const r = await runScenario(scenario(k, method));
+    for (let k = 1; k <= 80; k += sw.step) {
+      const r = await runScenario(scenario(k, sw.method, sw.takeover));
       const n = r.notifications[0]!;
       const where = `crash after write #${k}`;
       if (r.text.includes('killed')) crashed++;
@@ -57,6 +65,29 @@ for (const method of ['auto', 'reserved_host'] as const) {
       const states = (t: string) => t.split('\n').filter((l) => /^vm\d on /.test(l)).map((l) => l.replace(/ on \S+/, ''));
       assert.deepEqual(states(r.text), states(clean.text), where);
     }
-    assert.ok(crashed >= 40, `only ${crashed} runs crashed: the sweep does not cover the workflow`);
+    assert.ok(crashed >= 60 / sw.step, `only ${crashed} runs crashed: the sweep does not cover the workflow`);
   });
 }
+
+test('instance flow: a crash after any store write still restarts the VM exactly once', { timeout: 120_000 }, async () => {
+  const vmScenario = (k: number) =>
+    parseScenario(
+      {
+        description: `vm crash after store write #${k}`,
+        cloud: { segments: [{ name: 'seg', hosts: [{ name: 'h1' }] }], servers: [{ id: 'vm1', host: 'h1', metadata: { HA_Enabled: 'True' } }] },
+        events: [
+          { at: 0, crash_after_store_writes: { count: k, restart_after: 5 } },
+          { at: 5, notify: { id: 'n1', type: 'VM', host: 'h1', payload: { event: 'LIFECYCLE', instance_uuid: 'vm1', vir_domain_event: 'STOPPED_FAILED' } } },
+        ],
+      },
+      'crash-anywhere-vm',
+    );
+  for (let k = 1; k <= 30; k++) {
+    const r = await runScenario(vmScenario(k));
+    const where = `crash after write #${k}`;
+    assert.equal(r.notifications[0]!.finalStatus, 'finished', `${where}\n${r.text}`);
+    assert.ok(r.lines.filter((l) => / nova  stop vm1$/.test(l)).length <= 1, `${where}: stopped twice`);
+    assert.equal(r.lines.filter((l) => / nova  start vm1$/.test(l)).length, 1, `${where}: started once`);
+    assert.match(r.text, /^vm1 on h1 active evacuations=0$/m, where);
+  }
+});

@@ -71,12 +71,15 @@ test('db purge removes old finished notifications and keeps the rest', { timeout
     await store.close();
   }
 
-  const bad = await masakari(['db', 'purge', '--age-days', '0', '--database', `sqlite:${path}`]);
+  // Independent runs in parallel: each start of the CLI through tsx takes seconds on a busy machine.
+  const [bad, badRows] = await Promise.all([
+    masakari(['db', 'purge', '--age-days', '0', '--database', `sqlite:${path}`]),
+    masakari(['db', 'purge', '--age-days', '3', '--max-rows', '0', '--database', `sqlite:${path}`]),
+  ]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--age-days must be a whole number of days greater than 0/);
   noStack(bad.stderr);
 
-  const badRows = await masakari(['db', 'purge', '--age-days', '3', '--max-rows', '0', '--database', `sqlite:${path}`]);
   assert.equal(badRows.code, 2);
   assert.match(badRows.stderr, /--max-rows/);
 
@@ -94,12 +97,14 @@ test('db purge removes old finished notifications and keeps the rest', { timeout
 });
 
 test('clear errors: unmigrated database, unsupported URL', { timeout: 240_000 }, async () => {
-  const fresh = await masakari(['db', 'purge', '--age-days', '3', '--database', `sqlite:${join(dir, 'fresh.sqlite')}`]);
+  const [fresh, mysql] = await Promise.all([
+    masakari(['db', 'purge', '--age-days', '3', '--database', `sqlite:${join(dir, 'fresh.sqlite')}`]),
+    masakari(['db', 'version', '--database', 'mysql://u:p@127.0.0.1/masakari']),
+  ]);
   assert.equal(fresh.code, 1);
   assert.match(fresh.stderr, /run `masakari db sync` first/);
   noStack(fresh.stderr);
 
-  const mysql = await masakari(['db', 'version', '--database', 'mysql://u:p@127.0.0.1/masakari']);
   assert.equal(mysql.code, 2);
   assert.match(mysql.stderr, /MySQL\/MariaDB support is not built yet/);
   noStack(mysql.stderr);

@@ -13,6 +13,7 @@ import {
 } from './sections/engine.ts';
 import { computeSection } from './sections/compute.ts';
 import { libvirtSection } from './sections/libvirt-monitors.ts';
+import { libvirtComputeSection } from './sections/libvirt-compute.ts';
 import { fencingSection } from './sections/fencing.ts';
 import { openstackSection } from './sections/openstack.ts';
 import { controllerSection } from './sections/controller.ts';
@@ -36,6 +37,8 @@ export const configSchema = z.strictObject({
   taskflow_driver_recovery_flows: recoveryFlowsSection.prefault({}),
   compute: computeSection.prefault({}),
   libvirt: libvirtSection.prefault({}),
+  /** The libvirt recovery driver's hosts (controller side); `libvirt` above is the local monitors' connection. */
+  libvirt_compute: libvirtComputeSection.prefault({}),
   fencing: fencingSection.prefault({}),
   openstack: openstackSection.prefault({}),
   controller: controllerSection.prefault({}),

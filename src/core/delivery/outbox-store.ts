@@ -112,6 +112,16 @@ export class OutboxStore {
       .run(reason, nextAttemptMs, nowMs, id);
   }
 
+  /**
+   * Puts every rejected draft back in the queue (the operator fixed the cause, e.g. registered the host). Safe
+   * while the agent runs: its sender picks them up at its next look at the table (within a minute).
+   */
+  requeueRejected(nowMs: number): number {
+    return this.db
+      .prepare(`UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?, updated_ms = ? WHERE state = 'rejected'`)
+      .run(nowMs, nowMs).changes;
+  }
+
   /** Keeps only the newest `keep` sent rows. */
   pruneSent(keep: number): void {
     this.db

@@ -19,6 +19,11 @@ export interface OutboxOptions {
   backoff: BackoffOptions;
   /** How many delivered rows to keep as an audit trail. */
   keepSent?: number;
+  /**
+   * The longest idle wait before the table is read again, so that drafts queued by another process (the CLI's
+   * --retry-rejected) are seen. Default one minute.
+   */
+  maxIdleMs?: number;
 }
 
 export interface OutboxStatus {
@@ -38,8 +43,7 @@ export class OutboxClosedError extends Error {
   }
 }
 
-/** The longest single wait, so that a long backoff still re-reads the table now and then. */
-const MAX_IDLE_WAIT_MS = 60_000;
+const DEFAULT_MAX_IDLE_MS = 60_000;
 
 export class Outbox implements NotificationSink {
   private readonly store: OutboxStore;
@@ -106,7 +110,8 @@ export class Outbox implements NotificationSink {
         const now = this.opts.env.nowMs();
         const due = heads.find((h) => h.nextAttemptMs <= now);
         if (!due) {
-          const wait = heads.length ? Math.min(heads[0]!.nextAttemptMs - now, MAX_IDLE_WAIT_MS) : MAX_IDLE_WAIT_MS;
+          const maxIdle = this.opts.maxIdleMs ?? DEFAULT_MAX_IDLE_MS;
+          const wait = heads.length ? Math.min(heads[0]!.nextAttemptMs - now, maxIdle) : maxIdle;
           await this.idle(wait);
           continue;
         }

@@ -5,11 +5,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../../../src/core/config/load.ts';
 import { createEngine } from '../../../src/core/engine/index.ts';
 import { realEnv, type Env } from '../../../src/core/env.ts';
-import { silentLogger } from '../../../src/core/log.ts';
+import { silentLogger, type Logger } from '../../../src/core/log.ts';
 import { openSqliteStore } from '../../../src/core/store/sqlite/index.ts';
 import { ComputeDriverError, type ServerInfo } from '../../../src/core/ports/compute.ts';
 import { createNovaDriver } from '../../../src/drivers/compute/nova/index.ts';
@@ -45,13 +47,16 @@ describe('Nova driver against a real Keystone + Nova', { skip: unavailable ?? fa
   // fake-host-1 fails in the driver tests, fake-host-2 in the engine test, fake-host-4 in the contract suite.
   const [h1, h2, h3, h4] = ['fake-host-1', 'fake-host-2', 'fake-host-3', 'fake-host-4'];
 
+  // Masakari's own log (driver calls with Nova request ids, engine progress) goes beside the lab's logs.
+  let log: Logger = silentLogger;
   const server = (id: string) => driver.getServer(id);
   const waitServer = (id: string, what: string, ok: (s: ServerInfo) => boolean) => waitFor(`${id} ${what}`, () => server(id), ok);
 
   before(async () => {
     lab = await startLab({ computes: 4 });
+    log = pino({ level: 'debug' }, pino.destination({ dest: join(lab.dir, 'logs', 'masakari.log'), sync: true }));
     admin = createOpenStackClient(lab.config());
-    driver = createNovaDriver(lab.config({ nova: { page_size: 2 } })).driver;
+    driver = createNovaDriver(lab.config({ nova: { page_size: 2 } }), { logger: log }).driver;
   });
   after(() => lab?.stop());
 
@@ -287,7 +292,7 @@ describe('Nova driver against a real Keystone + Nova', { skip: unavailable ?? fa
         engine: { verify_interval: 1, wait_period_after_service_update: 120, wait_period_after_evacuation: 120 },
       }, 'nova-lab test');
       const store = openSqliteStore({ path: ':memory:' });
-      const engine = createEngine({ store, compute: driver, config, env: realEnv, log: silentLogger, ownerId: 'nova-lab', periodic: false });
+      const engine = createEngine({ store, compute: driver, config, env: realEnv, log, ownerId: 'nova-lab', periodic: false });
       await engine.start();
       try {
         const now = new Date();
@@ -305,7 +310,9 @@ describe('Nova driver against a real Keystone + Nova', { skip: unavailable ?? fa
         const uuid = created.notification.uuid;
         assert.equal(await engine.process(uuid), 'done');
         const n = await store.getNotification(uuid);
-        assert.equal(n?.status, 'finished', JSON.stringify(n));
+        const moves = await store.listVMoves({ filters: { notificationUuid: uuid }, sort: [], limit: 100 });
+        const why = moves.map((m) => `${m.instanceUuid} ${m.status} ${m.destHost ?? '-'} ${m.message ?? ''}`).join('; ');
+        assert.equal(n?.status, 'finished', `${n?.lastError}; vmoves: ${why} (log: ${lab.dir}/logs/masakari.log)`);
         for (const id of onH2) {
           const s = await server(id);
           assert.notEqual(s.host, h2, `${id} left fake-host-2`);

@@ -159,6 +159,12 @@ export const evacuateInstancesTask: RecoveryTask = {
       await ctx.update(`Evacuation of instance started: '${id}'`, 0.5);
       let orig = checkpoint[id];
       let failure = '';
+      let unlocked = false;
+      const unlock = async () => {
+        if (unlocked || !orig?.lockedByUs || ctx.signal.aborted) return;
+        unlocked = true;
+        await ctx.compute.unlockServer(id).catch((e: unknown) => ctx.log.warn({ instance: id, err: errMessage(e) }, 'unlock failed'));
+      };
       const slotKey = reserved ?? '';
       await perTarget.take(slotKey);
       try {
@@ -197,6 +203,8 @@ export const evacuateInstancesTask: RecoveryTask = {
             await confirmEvacuated(ctx, id, failedHost, orig);
             await stopAfterEvacuation(ctx, id, orig);
             const dest = (await ctx.compute.getServer(id)).host;
+            // Unlock before recording success: a crash in between repeats the (harmless) unlock, never skips it.
+            await unlock();
             vmove = await ctx.store.updateVMove(vmove.uuid, { status: 'succeeded', destHost: dest, endTime: now() }, now());
             latest.set(id, vmove);
             return;
@@ -210,9 +218,7 @@ export const evacuateInstancesTask: RecoveryTask = {
         latest.set(id, vmove);
       } finally {
         perTarget.give(slotKey);
-        if (orig?.lockedByUs && !ctx.signal.aborted) {
-          await ctx.compute.unlockServer(id).catch((e: unknown) => ctx.log.warn({ instance: id, err: errMessage(e) }, 'unlock failed'));
-        }
+        await unlock();
       }
     };
 

@@ -128,7 +128,15 @@ export function notificationRepo(conn: Connection) {
 
     findNotificationsByStatus(statuses: NotificationStatus[], limit: number): Notification[] {
       if (!statuses.length || !(limit > 0)) return [];
-      // json_each keeps one prepared statement for any number of statuses.
+      if (statuses.length === 1) {
+        // One status walks the (status, created_at, id) index in order and stops after `limit` rows.
+        return (
+          conn
+            .stmt('SELECT * FROM notifications WHERE deleted = 0 AND status = ? ORDER BY created_at ASC, id ASC LIMIT ?')
+            .all(statuses[0], Math.floor(limit)) as Raw[]
+        ).map(toNotification);
+      }
+      // json_each keeps one prepared statement for any number of statuses (SQLite then sorts the matching rows).
       return (
         conn
           .stmt(

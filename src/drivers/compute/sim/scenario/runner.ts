@@ -318,11 +318,20 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
   while (venv.nowMs() < deadline) {
     await venv.run(Math.min(deadline, venv.nowMs() + 10_000));
     if (venv.nowMs() < lastEventMs) continue;
-    const open = [...stats.values()].some((st) => !FINAL.has(st.finalStatus));
+    // The store is the truth (a controller killed right after writing a final status never told its observer).
+    let open = false;
+    for (const st of stats.values()) if (!FINAL.has((await store.getNotification(st.uuid))?.status ?? 'new')) open = true;
     if (!open) break;
   }
   const endS = rel();
   out('sim', 'end');
+  for (const st of stats.values()) {
+    const n = await store.getNotification(st.uuid);
+    if (!n) continue;
+    st.finalStatus = n.status;
+    if (!FINAL.has(n.status)) st.finalAtS = null;
+    else if (st.finalAtS === null) st.finalAtS = ((n.updatedAt ?? venv.now()).getTime() - START_MS) / 1000;
+  }
   for (const c of controllers.values()) if (c.life.alive) c.life.kill(); // freeze; nothing more happens
 
   if (!opts.noSummary) await summarise(s, store, cloud, stats, lines, START_MS);

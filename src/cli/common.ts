@@ -3,6 +3,7 @@
 import type { Argv } from 'yargs';
 import { loadConfig, ConfigError } from '../core/config/load.ts';
 import type { Config } from '../core/config/schema.ts';
+import { checkSemantics } from '../core/config/semantic.ts';
 
 export interface GlobalArgs {
   config?: string;
@@ -37,7 +38,8 @@ export function configFromArgs(args: GlobalArgs, extra: Record<string, unknown> 
   for (const [section, values] of Object.entries(extra)) {
     overrides[section] = { ...(overrides[section] ?? {}), ...(values as Record<string, unknown>) };
   }
-  return loadConfig({ file: args.config ?? process.env.MASAKARI_CONFIG, env: process.env, overrides });
+  const file = args.config ?? process.env.MASAKARI_CONFIG;
+  return checkSemantics(loadConfig({ file, env: process.env, overrides }), file ?? 'configuration');
 }
 
 /** Runs a command body; a ConfigError becomes a clear message on stderr and exit code 2. */

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { stringify } from 'yaml';
 import { loadConfig } from '../core/config/load.ts';
 import { runCommand } from './common.ts';
+import { checkSemantics } from '../core/config/semantic.ts';
 
 interface Args {
   action: 'check';
@@ -22,7 +23,7 @@ export const configCommand: CommandModule<object, Args> = {
   handler: (args) =>
     runCommand(async () => {
       // The environment is not applied here: the command checks the file itself.
-      const config = loadConfig({ file: args.file });
+      const config = checkSemantics(loadConfig({ file: args.file }), args.file);
       if (args.show) process.stdout.write(stringify(redact(config)));
       process.stdout.write(`${args.file}: configuration OK\n`);
     }),

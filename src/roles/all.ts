@@ -6,7 +6,8 @@
 //   - the libvirt instance monitor is always on;
 //   - notifications go from the outbox to the API in-process (app.request: same validation, dedupe and durable
 //     store write as over HTTP, no socket and no network failure in between);
-//   - at first start (no segment in the store), segment "masakari-lab" with every libvirt host is created.
+//   - at first start (no segment in the store), segment "masakari-lab" with every libvirt host is created;
+//   - instance_restart_limit_task runs first in the instance flow (a crash-looping VM is not restarted forever).
 // Stop order: monitors and outbox first (nothing new comes in), then API and engine, then the libvirt driver.
 
 import type { Config } from '../core/config/schema.ts';
@@ -34,11 +35,17 @@ export interface RunningAll extends Running {
 
 /** The configuration the all role runs with: the lab defaults above on top of what the operator gave. */
 export function allRoleConfig(config: Config): Config {
+  const flows = config.taskflow_driver_recovery_flows;
+  const inst = flows.instance_failure_recovery_tasks;
+  const all = [...inst.pre, ...inst.main, ...inst.post];
+  // A crash-looping VM is restarted at most instance_restart_limit.max_restarts times per window.
+  const withLimit = all.includes('instance_restart_limit_task') ? inst.pre : ['instance_restart_limit_task', ...inst.pre];
   return {
     ...config,
     controller: { ...config.controller, compute_driver: config.controller.compute_driver === 'nova' ? 'nova' : 'libvirt' },
     database: { ...config.database, auto_migrate: true },
     libvirt: { ...config.libvirt, instance_monitor: { ...config.libvirt.instance_monitor, enabled: true } },
+    taskflow_driver_recovery_flows: { ...flows, instance_failure_recovery_tasks: { ...inst, pre: withLimit } },
   };
 }
 

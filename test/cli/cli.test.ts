@@ -80,3 +80,12 @@ test('status upgrade check: failure (2) before db sync, success (0) after, warni
   assert.equal(open.code, 1, open.stdout);
   assert.match(open.stdout, /Result: Warning/);
 });
+
+test('config check: a policy rule that does not parse gives exit 2 naming the rule', async () => {
+  const dir = tmp();
+  const file = join(dir, 'policy.yaml');
+  writeFileSync(file, 'api:\n  policy:\n    "os_masakari_api:segments:index": "role:admin or or"\n');
+  const r = await runCli(['config', 'check', file]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /api\.policy\.os_masakari_api:segments:index/);
+});

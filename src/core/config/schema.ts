@@ -14,6 +14,7 @@ import {
 import { computeSection } from './sections/compute.ts';
 import { libvirtSection } from './sections/libvirt-monitors.ts';
 import { libvirtComputeSection } from './sections/libvirt-compute.ts';
+import { instanceRestartLimitSection } from './sections/restart-limit.ts';
 import { fencingSection } from './sections/fencing.ts';
 import { openstackSection } from './sections/openstack.ts';
 import { controllerSection } from './sections/controller.ts';
@@ -35,6 +36,8 @@ export const configSchema = z.strictObject({
   instance_failure: instanceFailureSection.prefault({}),
   process_failure: processFailureSection.prefault({}),
   taskflow_driver_recovery_flows: recoveryFlowsSection.prefault({}),
+  /** Restarts per VM per window, for instance_restart_limit_task (sections/restart-limit.ts). */
+  instance_restart_limit: instanceRestartLimitSection.prefault({}),
   compute: computeSection.prefault({}),
   libvirt: libvirtSection.prefault({}),
   /** The libvirt recovery driver's hosts (controller side); `libvirt` above is the local monitors' connection. */

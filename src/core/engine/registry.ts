@@ -10,6 +10,7 @@ import { disableComputeServiceTask, prepareHAEnabledInstancesTask } from './task
 import { evacuateInstancesTask } from './tasks/evacuate.ts';
 import { confirmInstanceActiveTask, startInstanceTask, stopInstanceTask } from './tasks/instance.ts';
 import { confirmComputeNodeDisabledTask, disableComputeNodeTask } from './tasks/process.ts';
+import { instanceRestartLimitTask } from './tasks/restart-limit.ts';
 
 export const BUILTIN_TASKS: Record<string, RecoveryTask> = {
   disable_compute_service_task: disableComputeServiceTask,
@@ -20,6 +21,8 @@ export const BUILTIN_TASKS: Record<string, RecoveryTask> = {
   confirm_instance_active_task: confirmInstanceActiveTask,
   disable_compute_node_task: disableComputeNodeTask,
   confirm_compute_node_disabled_task: confirmComputeNodeDisabledTask,
+  /** Not in any default flow: see tasks/restart-limit.ts. */
+  instance_restart_limit_task: instanceRestartLimitTask,
 };
 
 export interface FlowTasks {

@@ -4,7 +4,7 @@ import { LibvirtLab } from '../../test/labs/libvirt/lab.ts';
 import { tinyDomainXml } from '../../test/labs/libvirt/tiny-domain.ts';
 import { LibvirtConnection } from '../../src/drivers/libvirt/index.ts';
 import { LibvirtDomainEventSource } from '../../src/drivers/libvirt/event-source.ts';
-const log = pino({ level: 'info' });
+const log = pino({ level: "warn" });
 const lab = await LibvirtLab.start();
 const t0 = Date.now();
 try {

@@ -48,8 +48,9 @@ export async function runCommand(body: () => Promise<number | void>): Promise<ne
     const code = await body();
     process.exit(code ?? 0);
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`masakari: ${e.message}\n`);
+    if (e instanceof ConfigError || (e as Error)?.name === 'TaskConfigError') {
+      // Bad configuration found after the schema (e.g. a recovery task list naming an unknown task): same exit code.
+      process.stderr.write(`masakari: ${(e as Error).message}\n`);
       process.exit(EXIT_BAD_CONFIG);
     }
     // Operators get the reason, not a stack trace; MASAKARI_DEBUG=1 shows where it came from.

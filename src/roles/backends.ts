@@ -51,11 +51,7 @@ export async function createBackends(config: Config, log: Logger, extraCompute?:
 
   const hosts = Object.keys(config.fencing.hosts);
   const fence = hosts.length > 0 ? fencerGate(createFencer(config.fencing, { logger: log.child({ component: 'fence' }) })) : undefined;
-  if (!config.host_failure.fencing_required) {
-    log.warn('host_failure.fencing_required is false: failed hosts are evacuated WITHOUT proof that they are powered off');
-  } else if (!fence) {
-    log.warn('no fencing is configured (fencing.hosts is empty): host-failure recovery will refuse to evacuate and end in error');
-  }
+  // The engine itself warns at start when fencing is off or missing (once, in one place).
 
   let tokenValidator: TokenValidator | undefined;
   if (config.api.auth_strategy === 'keystone') {

@@ -5,6 +5,10 @@
 // that died meanwhile when it starts again, before any client can be registered). So the source remembers which
 // domains were running; after a reconnection, a domain that was running and is now SHUT OFF with reason CRASHED
 // (what libvirt records for a killed QEMU) is reported as the STOPPED/FAILED event nobody could see.
+// And when QEMU dies while a freshly started libvirtd is still reattaching to it, libvirt (9.0, measured) sends only
+// a CONTROL_ERROR event and leaves the domain SHUT OFF with reason DAEMON, no STOPPED event at all. So after a
+// CONTROL_ERROR the source watches that domain's state for a few seconds and reports STOPPED/FAILED if it ends up
+// shut off that way without a STOPPED event of its own. The CONTROL_ERROR itself is reported as masakari does.
 
 import type { DomainEvent, DomainEventSource, DomainRef } from '../../core/monitors/instance/source.ts';
 import type { Logger } from '../../core/log.ts';
@@ -13,8 +17,13 @@ import { DomainState, LifecycleEvent, StoppedDetail } from './constants.ts';
 import { ALL_EVENT_KINDS } from './events.ts';
 import { ResilientLibvirt } from './resilient.ts';
 
-/** virDomainShutoffReason CRASHED. */
+/** virDomainShutoffReason values meaning "QEMU went away, nobody asked for it". */
 const SHUTOFF_CRASHED = 3;
+const SHUTOFF_FAILED = 6;
+const SHUTOFF_DAEMON = 8;
+/** After a CONTROL_ERROR: how often and how long to look at the domain's state. */
+const CONTROL_ERROR_CHECK_MS = 500;
+const CONTROL_ERROR_CHECKS = 10;
 
 export interface LibvirtEventSourceOptions {
   uri: string;
@@ -29,6 +38,9 @@ export class LibvirtDomainEventSource implements DomainEventSource {
   /** Domains running as far as we know (uuid → ref), kept current by lifecycle events. */
   private readonly running = new Map<string, DomainRef>();
   private readonly log: Logger;
+  /** uuid → how many STOPPED events were seen (a follow-up check compares counts). */
+  private readonly stoppedEvents = new Map<string, number>();
+  private readonly followUps = new Set<NodeJS.Timeout>();
 
   constructor(o: LibvirtEventSourceOptions) {
     this.log = o.log;
@@ -40,6 +52,7 @@ export class LibvirtDomainEventSource implements DomainEventSource {
     const deliver = (ev: DomainEvent) => {
       this.track(ev);
       onEvent(ev);
+      if (ev.kind === 'control-error') this.followControlError(ev.domain, deliver);
     };
     this.subs = ALL_EVENT_KINDS.map((kind) => this.conn.subscribe(kind, deliver));
     this.subs.push(this.conn.onConnected((c, reconnect) => this.catchUp(c, reconnect, deliver)));
@@ -49,6 +62,8 @@ export class LibvirtDomainEventSource implements DomainEventSource {
   async stop(): Promise<void> {
     for (const s of this.subs) s.cancel();
     this.subs = [];
+    for (const t of this.followUps) clearTimeout(t);
+    this.followUps.clear();
     await this.conn.stop();
     this.running.clear();
   }
@@ -58,8 +73,47 @@ export class LibvirtDomainEventSource implements DomainEventSource {
     return [...this.running.keys()];
   }
 
+  private followControlError(ref: DomainRef, deliver: (ev: DomainEvent) => void): void {
+    const stoppedBefore = this.stoppedEvents.get(ref.uuid) ?? 0;
+    let checks = 0;
+    const check = () => {
+      if ((this.stoppedEvents.get(ref.uuid) ?? 0) > stoppedBefore) return; // libvirt sent its own STOPPED event
+      const c = this.conn.connection;
+      if (!c) return; // disconnected: the reconnection catch-up looks at it
+      let state: { state: number; reason: number } | null = null;
+      try {
+        const d = c.lookupByUUID(ref.uuid);
+        if (!d) return;
+        try {
+          state = d.state();
+        } finally {
+          d.free();
+        }
+      } catch (err) {
+        this.log.debug({ instance_uuid: ref.uuid, err: (err as Error).message }, 'state check after CONTROL_ERROR failed');
+      }
+      if (state?.state === DomainState.SHUTOFF) {
+        if ([SHUTOFF_CRASHED, SHUTOFF_FAILED, SHUTOFF_DAEMON].includes(state.reason)) {
+          this.log.warn({ instance_uuid: ref.uuid, domain: ref.name, reason: state.reason }, 'domain died with only a CONTROL_ERROR event: reporting STOPPED/FAILED');
+          deliver({ kind: 'lifecycle', domain: ref, event: LifecycleEvent.STOPPED, detail: StoppedDetail.FAILED });
+        }
+        return;
+      }
+      if (++checks < CONTROL_ERROR_CHECKS) schedule();
+    };
+    const schedule = () => {
+      const t = setTimeout(() => {
+        this.followUps.delete(t);
+        check();
+      }, CONTROL_ERROR_CHECK_MS);
+      this.followUps.add(t);
+    };
+    schedule();
+  }
+
   private track(ev: DomainEvent): void {
     if (ev.kind !== 'lifecycle') return;
+    if (ev.event === LifecycleEvent.STOPPED) this.stoppedEvents.set(ev.domain.uuid, (this.stoppedEvents.get(ev.domain.uuid) ?? 0) + 1);
     if (ev.event === LifecycleEvent.STARTED || ev.event === LifecycleEvent.RESUMED) this.running.set(ev.domain.uuid, ev.domain);
     else if (ev.event === LifecycleEvent.STOPPED || ev.event === LifecycleEvent.UNDEFINED) this.running.delete(ev.domain.uuid);
   }

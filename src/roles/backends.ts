@@ -7,7 +7,8 @@ import type { ComputeDriver } from '../core/ports/compute.ts';
 import type { FenceGate } from '../core/ports/fence.ts';
 import type { HostCatalog } from '../core/ports/host-catalog.ts';
 import type { TokenValidator } from '../core/ports/identity.ts';
-import { fencerGate } from '../core/engine/index.ts';
+import { fencerGate, firstEvidence } from '../core/engine/index.ts';
+import { pacemakerEvidenceGate } from '../drivers/cluster/pacemaker/evidence-gate.ts';
 import { createNovaDriver } from '../drivers/compute/nova/index.ts';
 import { noComputeDriver } from '../drivers/compute/none.ts';
 import { createFencer } from '../drivers/fence/index.ts';
@@ -50,7 +51,11 @@ export async function createBackends(config: Config, log: Logger, extraCompute?:
   }
 
   const hosts = Object.keys(config.fencing.hosts);
-  const fence = hosts.length > 0 ? fencerGate(createFencer(config.fencing, { logger: log.child({ component: 'fence' }) })) : undefined;
+  const ownFencer = hosts.length > 0 ? fencerGate(createFencer(config.fencing, { logger: log.child({ component: 'fence' }) })) : undefined;
+  // The cluster's own fence history first (cluster_safety.pacemaker_evidence), then our fencer (docs/pacemaker.md).
+  const clusterGate = pacemakerEvidenceGate(config, log);
+  const gates = [clusterGate, ownFencer].filter((g) => g !== undefined);
+  const fence = gates.length > 1 ? firstEvidence(gates) : gates[0];
   // The engine itself warns at start when fencing is off or missing (once, in one place).
 
   let tokenValidator: TokenValidator | undefined;

@@ -96,16 +96,16 @@ test('db purge removes old finished notifications and keeps the rest', { timeout
   }
 });
 
-test('clear errors: unmigrated database, unsupported URL', { timeout: 240_000 }, async () => {
+test('clear errors: unmigrated database, unreachable MySQL server', { timeout: 240_000 }, async () => {
   const [fresh, mysql] = await Promise.all([
     masakari(['db', 'purge', '--age-days', '3', '--database', `sqlite:${join(dir, 'fresh.sqlite')}`]),
-    masakari(['db', 'version', '--database', 'mysql://u:p@127.0.0.1/masakari']),
+    masakari(['db', 'version', '--database', 'mysql://u:p@127.0.0.1:1/masakari']), // nothing listens on port 1
   ]);
   assert.equal(fresh.code, 1);
   assert.match(fresh.stderr, /run `masakari db sync` first/);
   noStack(fresh.stderr);
 
   assert.equal(mysql.code, 2);
-  assert.match(mysql.stderr, /MySQL\/MariaDB support is not built yet/);
+  assert.match(mysql.stderr, /cannot connect to MySQL\/MariaDB at 127\.0\.0\.1:1\/masakari/);
   noStack(mysql.stderr);
 });

@@ -18,6 +18,7 @@ import { instanceRestartLimitSection } from './sections/restart-limit.ts';
 import { fencingSection } from './sections/fencing.ts';
 import { openstackSection } from './sections/openstack.ts';
 import { controllerSection } from './sections/controller.ts';
+import { clusterSafetySection, hostReturnKeys } from './sections/cluster-safety.ts';
 
 export const configSchema = z.strictObject({
   /** Where SQLite files (store, outbox) live when their paths are relative. */
@@ -32,7 +33,7 @@ export const configSchema = z.strictObject({
   api: apiSection.prefault({}),
   database: databaseSection.prefault({}),
   engine: engineSection.prefault({}),
-  host_failure: hostFailureSection.prefault({}),
+  host_failure: hostFailureSection.extend(hostReturnKeys).prefault({}),
   instance_failure: instanceFailureSection.prefault({}),
   process_failure: processFailureSection.prefault({}),
   taskflow_driver_recovery_flows: recoveryFlowsSection.prefault({}),
@@ -45,6 +46,8 @@ export const configSchema = z.strictObject({
   fencing: fencingSection.prefault({}),
   openstack: openstackSection.prefault({}),
   controller: controllerSection.prefault({}),
+  /** Pacemaker fence evidence and the mass-failure guard (sections/cluster-safety.ts, docs/pacemaker.md). */
+  cluster_safety: clusterSafetySection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

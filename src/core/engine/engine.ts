@@ -17,6 +17,7 @@ import { resolveFlows, type ResolvedFlows } from './registry.ts';
 import { FlowRunner } from './runner.ts';
 import { StatusMachine } from './status.ts';
 import { withTimeout } from './fence-gate.ts';
+import { hostGuards } from './guards/index.ts';
 
 export interface EngineObserver {
   status?(uuid: string, status: NotificationStatus, reason: string | null): void;
@@ -144,7 +145,8 @@ export function createEngine(deps: EngineDeps): Engine {
         n.attempts,
         (u, name, state) => deps.observer?.task?.(u, name, state),
       );
-      const outcome = await dispatch({ store, env, log, flows: flows! }, n, host, segment, runner);
+      // guards/: mass-failure pause and host-return un-maintenance (null: dispatch as usual).
+      const outcome = (await hostGuards({ store, env, log, config }, n, host, segment, runner)) ?? (await dispatch({ store, env, log, flows: flows! }, n, host, segment, runner));
       if (ac.signal.aborted) throw new WorkflowAborted('aborted');
       // The expiry job may have failed it meanwhile: never overwrite a final status.
       const current = await store.getNotification(uuid);

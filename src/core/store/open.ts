@@ -1,13 +1,15 @@
 // Opens the store the configuration names (database.url):
 //   sqlite:PATH      a file; a relative PATH is under data_dir (created when missing)
 //   sqlite::memory:  an in-memory database (tests, the simulator; gone when the process ends)
-//   mysql://…        MySQL/MariaDB: not built yet
+//   mysql://user:pass@host:port/db   MySQL/MariaDB (also mysql+pymysql://, as masakari.conf writes it; see
+//                    src/core/store/mysql/url.ts)
 
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import type { Store } from './types.ts';
 import { openSqliteStore, SchemaError } from './sqlite/index.ts';
+import { MysqlConnectError, MysqlUrlError, openMysqlStore, parseMysqlUrl } from './mysql/index.ts';
 
 export { SchemaError };
 
@@ -41,7 +43,13 @@ export function parseDatabaseUrl(url: string, dataDir: string): DatabaseTarget {
     if (p === '') throw new DatabaseUrlError(`database.url "${url}" has no file path (e.g. sqlite:masakari.sqlite)`);
     return { dialect: 'sqlite', path: isAbsolute(p) ? p : resolve(dataDir, p) };
   }
-  if (url.startsWith('mysql://') || url.startsWith('mysql+pymysql://') || url.startsWith('mariadb://')) {
+  if (/^(mysql|mariadb)(\+[a-z0-9_]+)?:\/\//i.test(url)) {
+    try {
+      parseMysqlUrl(url); // reject a malformed URL here, with the config error, not at first use
+    } catch (e) {
+      if (e instanceof MysqlUrlError) throw new DatabaseUrlError(`database.url: ${e.message}`);
+      throw e;
+    }
     return { dialect: 'mysql', url };
   }
   throw new DatabaseUrlError(`database.url "${url}" is not supported: use sqlite:PATH, sqlite::memory: or mysql://user:pass@host/db`);
@@ -49,9 +57,7 @@ export function parseDatabaseUrl(url: string, dataDir: string): DatabaseTarget {
 
 export async function openStore(config: Config, opts: OpenStoreOptions = {}): Promise<Store> {
   const target = parseDatabaseUrl(config.database.url, config.data_dir);
-  if (target.dialect === 'mysql') {
-    throw new DatabaseUrlError('MySQL/MariaDB support is not built yet: use database.url sqlite:PATH');
-  }
+  if (target.dialect === 'mysql') return openMysql(target.url, config, opts);
   if (target.path !== ':memory:') {
     try {
       mkdirSync(dirname(target.path), { recursive: true });
@@ -82,6 +88,36 @@ export async function openStore(config: Config, opts: OpenStoreOptions = {}): Pr
       await store.close();
       throw new SchemaError(
         `the database ${target.path} is at schema version ${v.current}, this masakari needs ${v.latest}: run \`masakari db sync\` (or set database.auto_migrate: true)`,
+      );
+    }
+  }
+  return store;
+}
+
+async function openMysql(url: string, config: Config, opts: OpenStoreOptions): Promise<Store> {
+  let store: Store;
+  try {
+    store = await openMysqlStore({
+      url,
+      migrate: opts.migrate ?? config.database.auto_migrate,
+      lockWaitTimeoutMs: config.database.busy_timeout_ms,
+      ...(opts.uuid ? { uuid: opts.uuid } : {}),
+    });
+  } catch (e) {
+    if (e instanceof SchemaError) throw e;
+    // Unreachable server, wrong password, missing database: a configuration problem, said in one line.
+    if (e instanceof MysqlConnectError || e instanceof MysqlUrlError) throw new DatabaseUrlError(e.message);
+    throw e;
+  }
+  if (opts.requireCurrentSchema ?? true) {
+    const v = await store.schemaVersion().catch(async (e) => {
+      await store.close();
+      throw e;
+    });
+    if (v.current < v.latest) {
+      await store.close();
+      throw new SchemaError(
+        `the MySQL database ${parseMysqlUrl(url).display} is at schema version ${v.current}, this masakari needs ${v.latest}: run \`masakari db sync\` (or set database.auto_migrate: true)`,
       );
     }
   }

@@ -57,6 +57,8 @@ export class LibvirtConnection implements DomainOwner {
   private lostReason: string | null = null;
   /** Tail of the per-connection async queue (see errors.ts connectionError for why it is serial). */
   private asyncTail: Promise<unknown> = Promise.resolve();
+  /** Async calls queued or running: close() waits for them before virConnectClose (no worker sees a freed conn). */
+  private pendingAsync = 0;
 
   private constructor(n: Native, uri: string, readOnly: boolean, ptr: Ptr) {
     this.native = n;
@@ -278,9 +280,13 @@ export class LibvirtConnection implements DomainOwner {
     this.onCloseListeners.clear();
     const p = this.ptr;
     this.ptr = null;
-    n.fn.virConnectClose(p);
-    n.fn.virResetLastError();
-    releaseEventLoop();
+    const finish = () => {
+      n.fn.virConnectClose(p);
+      n.fn.virResetLastError();
+      releaseEventLoop();
+    };
+    if (this.pendingAsync === 0) finish();
+    else void this.asyncTail.then(finish);
   }
 
   // --- DomainOwner -------------------------------------------------------------------------------------------
@@ -297,7 +303,8 @@ export class LibvirtConnection implements DomainOwner {
           resolve(r);
         });
       });
-    const result = this.asyncTail.then(run, run);
+    this.pendingAsync++;
+    const result = this.asyncTail.then(run, run).finally(() => this.pendingAsync--);
     this.asyncTail = result.catch(() => undefined);
     return result;
   }

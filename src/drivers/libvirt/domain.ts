@@ -35,6 +35,9 @@ export class Domain {
   private ptr: Ptr | null;
   private readonly n: Native;
   private cachedUuid: string | null = null;
+  /** Async calls queued or running with our pointer: free() waits for them (a worker must never see a freed handle). */
+  private inflight = 0;
+  private freeRequested = false;
 
   constructor(
     private readonly owner: DomainOwner,
@@ -45,19 +48,39 @@ export class Domain {
   }
 
   private get p(): Ptr {
-    if (this.ptr === null) throw new LibvirtError('Domain', ErrorCode.INVALID_DOMAIN, 0, 'domain handle already freed');
+    if (this.ptr === null || this.freeRequested) throw new LibvirtError('Domain', ErrorCode.INVALID_DOMAIN, 0, 'domain handle already freed');
     return this.ptr;
   }
 
-  /** Releases the handle. Safe to call twice. The domain itself is untouched. */
+  /**
+   * Releases the handle. Safe to call twice. The domain itself is untouched. With async calls still running, the
+   * handle is released when the last one settles; no new call is accepted meanwhile.
+   */
   free(): void {
+    if (this.ptr === null || this.freeRequested) return;
+    this.freeRequested = true;
+    if (this.inflight === 0) this.release();
+  }
+
+  private release(): void {
     if (this.ptr === null) return;
     this.n.fn.virDomainFree(this.ptr);
     this.ptr = null;
   }
 
   get freed(): boolean {
-    return this.ptr === null;
+    return this.ptr === null || this.freeRequested;
+  }
+
+  /** Runs an async libvirt call with our pointer, keeping the handle alive until it settles. */
+  private async withHandle<T>(run: (p: Ptr) => Promise<T>): Promise<T> {
+    const p = this.p;
+    this.inflight++;
+    try {
+      return await run(p);
+    } finally {
+      if (--this.inflight === 0 && this.freeRequested) this.release();
+    }
   }
 
   name(): string {
@@ -120,23 +143,23 @@ export class Domain {
 
   /** Same as xml(), without blocking the main thread (a frozen daemon cannot stall Node). */
   async xmlAsync(flags = 0): Promise<string> {
-    const p = await this.owner.callAsync<Ptr | null>('virDomainGetXMLDesc', this.n.fn.virDomainGetXMLDesc, [this.p, flags], (r) => r === null);
-    return takeString(this.n, p)!;
+    const s = await this.withHandle((p) => this.owner.callAsync<Ptr | null>('virDomainGetXMLDesc', this.n.fn.virDomainGetXMLDesc, [p, flags], (r) => r === null));
+    return takeString(this.n, s)!;
   }
 
   /** Boots a defined, inactive domain (virDomainCreate). */
   async start(): Promise<void> {
-    await this.owner.callAsync<number>('virDomainCreate', this.n.fn.virDomainCreate, [this.p], (r) => r < 0);
+    await this.withHandle((p) => this.owner.callAsync<number>('virDomainCreate', this.n.fn.virDomainCreate, [p], (r) => r < 0));
   }
 
   /** Hard power-off (virDomainDestroy). */
   async destroy(): Promise<void> {
-    await this.owner.callAsync<number>('virDomainDestroy', this.n.fn.virDomainDestroy, [this.p], (r) => r < 0);
+    await this.withHandle((p) => this.owner.callAsync<number>('virDomainDestroy', this.n.fn.virDomainDestroy, [p], (r) => r < 0));
   }
 
   /** Asks the guest to shut down (ACPI or agent); returns before the guest is off. */
   async shutdown(): Promise<void> {
-    await this.owner.callAsync<number>('virDomainShutdown', this.n.fn.virDomainShutdown, [this.p], (r) => r < 0);
+    await this.withHandle((p) => this.owner.callAsync<number>('virDomainShutdown', this.n.fn.virDomainShutdown, [p], (r) => r < 0));
   }
 
   /** Removes the persistent definition (flags: UndefineFlags). A running domain becomes transient. */
@@ -172,7 +195,7 @@ export class Domain {
    * AgentTimeout.* for libvirt's special values. Needs a read-write connection and a running domain.
    */
   async agentCommand(json: string, timeoutSec: number = AgentTimeout.DEFAULT): Promise<string> {
-    const p = await this.owner.callAgentAsync('virDomainQemuAgentCommand', [this.p, json, timeoutSec, 0]);
-    return takeString(this.n, p) ?? '';
+    const reply = await this.withHandle((p) => this.owner.callAgentAsync('virDomainQemuAgentCommand', [p, json, timeoutSec, 0]));
+    return takeString(this.n, reply) ?? '';
   }
 }

@@ -87,7 +87,15 @@ export class ResilientLibvirt {
   }
 
   private register(conn: LibvirtConnection, w: Wanted): void {
-    w.live = conn.onDomainEvent(w.kind, w.handler as (ev: EventOf<DomainEventKind>) => void);
+    const handler = w.handler as (ev: EventOf<DomainEventKind>) => void;
+    w.live = conn.onDomainEvent(w.kind, (ev) => {
+      // A throwing handler is a bug, but it must not take the monitor (or the process) down with it.
+      try {
+        handler(ev);
+      } catch (err) {
+        this.o.log.error({ err, kind: ev.kind, instance_uuid: ev.domain.uuid }, 'libvirt event handler failed');
+      }
+    });
   }
 
   private async connect(): Promise<void> {
@@ -120,6 +128,11 @@ export class ResilientLibvirt {
     conn.onClose((reason) => this.lost(conn, reason));
     this.conn = conn;
     this.connects++;
+    // The daemon may have gone between the open and the listener above: then no close callback will come again.
+    if (conn.lost) {
+      this.lost(conn, conn.lost);
+      return;
+    }
     this.o.log.info(
       { uri: this.o.uri, attempts: this.attempts, subscriptions: this.wanted.size, reconnect: this.connects > 1 },
       this.connects > 1 ? 'reconnected to libvirt; event subscriptions registered again' : 'connected to libvirt',

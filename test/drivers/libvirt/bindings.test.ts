@@ -199,6 +199,28 @@ describe('libvirt bindings on test:///default', () => {
     assert.throws(() => c.listDomains(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_CONN);
   });
 
+  test('free() and close() during async calls wait for them instead of pulling the handle from under a worker', async (t) => {
+    if (!requireComponent(t, COMPONENT, HAVE)) return;
+    const c = LibvirtConnection.open('test:///default');
+    const d = c.defineXML(testDomainXml('bind-inflight', randomUUID()));
+    const starting = d.start();
+    d.free();
+    assert.equal(d.freed, true);
+    assert.throws(() => d.name(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_DOMAIN, 'no new call once free() was asked');
+    await starting; // completed on a still-valid handle
+    const listing = c.listDomainsAsync('active');
+    c.close();
+    const listed = await listing;
+    assert.ok(listed.some((x) => x.name() === 'bind-inflight'));
+    for (const x of listed) x.free();
+    const again = LibvirtConnection.open('test:///default');
+    const cleanup = again.lookupByName('bind-inflight')!;
+    await cleanup.destroy();
+    cleanup.undefine();
+    cleanup.free();
+    again.close();
+  });
+
   test('the event loop runs while a connection is open and stops after the last one closes', (t) => {
     if (!requireComponent(t, COMPONENT, HAVE)) return;
     const before = eventLoopState().users;

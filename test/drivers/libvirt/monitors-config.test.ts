@@ -1,12 +1,8 @@
-// The `libvirt:` configuration section and the monitors it builds.
+// The `libvirt:` configuration section (src/core/config/sections/libvirt-monitors.ts).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, parseConfig } from '../../../src/core/config/load.ts';
-import { silentLogger } from '../../../src/core/log.ts';
-import { buildLibvirtMonitors } from '../../../src/drivers/libvirt/monitors.ts';
-
-const sink = { submit: async () => {} };
 
 test('defaults: qemu:///system, masakari timings, both monitors off', () => {
   const c = parseConfig({}, 'test');
@@ -18,12 +14,13 @@ test('defaults: qemu:///system, masakari timings, both monitors off', () => {
     instance_monitor: { enabled: false },
     introspective_monitor: { enabled: false, interval: 10, timeout: 2, failure_threshold: 3 },
   });
-  assert.deepEqual(buildLibvirtMonitors(c, sink, silentLogger), []);
 });
 
-test('enabled monitors are built with their names (nothing connects before start)', () => {
-  const c = parseConfig({ libvirt: { instance_monitor: { enabled: true }, introspective_monitor: { enabled: true, interval: 5 } } }, 'test');
-  assert.deepEqual(buildLibvirtMonitors(c, sink, silentLogger).map((m) => m.name), ['instance', 'introspective']);
+test('values given are kept', () => {
+  const c = parseConfig({ libvirt: { connection_uri: 'qemu+unix:///system?socket=/x', instance_monitor: { enabled: true }, introspective_monitor: { enabled: true, interval: 0.5 } } }, 'test');
+  assert.equal(c.libvirt.connection_uri, 'qemu+unix:///system?socket=/x');
+  assert.equal(c.libvirt.instance_monitor.enabled, true);
+  assert.equal(c.libvirt.introspective_monitor.interval, 0.5);
 });
 
 test('bad values are refused with the path and the reason', () => {

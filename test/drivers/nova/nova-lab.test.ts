@@ -4,9 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { stringify as stringifyYaml } from 'yaml';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../../../src/core/config/load.ts';
 import { createEngine } from '../../../src/core/engine/index.ts';
@@ -19,6 +22,7 @@ import type { NovaComputeDriver } from '../../../src/drivers/compute/nova/driver
 import { createOpenStackClient, type OpenStackClient } from '../../../src/drivers/openstack/client.ts';
 import { OpenStackError } from '../../../src/drivers/openstack/errors.ts';
 import { fetchHandler, type Handler } from '../../../src/drivers/openstack/http.ts';
+import { startCli, waitFor as cliWaitFor } from '../../support/cli.ts';
 import { requireComponent } from '../../support/components.ts';
 import { labUnavailableReason, startLab, type OpenStackLab } from '../../labs/openstack/lab.ts';
 import { computeDriverContract } from '../compute-contract.ts';
@@ -38,7 +42,7 @@ async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<Error
   return err as Error;
 }
 
-describe('Nova driver against a real Keystone + Nova', { skip: unavailable ?? false, timeout: 20 * 60_000 }, () => {
+describe('Nova driver against a real Keystone + Nova', { skip: unavailable ?? false, timeout: 30 * 60_000 }, () => {
   let lab: OpenStackLab;
   let admin: OpenStackClient;
   let driver: NovaComputeDriver;
@@ -289,7 +293,7 @@ describe('Nova driver against a real Keystone + Nova', { skip: unavailable ?? fa
       const config = parseConfig({
         // No fencer in this lab: the explicit opt-out (the engine then logs that it evacuates without evidence).
         host_failure: { fencing_required: false },
-        engine: { verify_interval: 1, wait_period_after_service_update: 120, wait_period_after_evacuation: 120 },
+        engine: { verify_interval: 1, wait_period_after_service_update: 120, wait_period_after_evacuation: 300 },
       }, 'nova-lab test');
       const store = openSqliteStore({ path: ':memory:' });
       const engine = createEngine({ store, compute: driver, config, env: realEnv, log, ownerId: 'nova-lab', periodic: false });
@@ -443,4 +447,73 @@ describe('Nova driver against a real Keystone + Nova', { skip: unavailable ?? fa
       cleanup: async () => {},
     };
   });
+
+  describe('the masakari controller process with the Nova driver', () => {
+    // The whole product: `masakari --role=controller` (API + engine) configured for this lab, driven over its
+    // HTTP API as masakari-monitors would: the host is validated against Nova, the failed host's servers move.
+    let child: ReturnType<typeof startCli> | undefined;
+    after(() => {
+      child?.kill('SIGKILL');
+    });
+
+    test('segment and hosts validated against Nova; COMPUTE_HOST STOPPED for fake-host-3 evacuates it', async () => {
+      // Alive now: fake-host-1 (repaired) and fake-host-3. fake-host-3 fails; fake-host-1 receives its servers.
+      const victims: string[] = [];
+      for (let i = 0; i < 2; i++) victims.push(await bootServer(admin, lab, `ctl-vm-${i}`, h3, { HA_Enabled: 'True' }));
+      for (const id of victims) await waitServer(id, 'active on fake-host-3', (s) => s.vmState === 'active' && s.taskState === null && s.host === h3);
+
+      const port = await new Promise<number>((resolve) => {
+        const srv = createTcpServer().listen(0, '127.0.0.1', () => {
+          const p = (srv.address() as { port: number }).port;
+          srv.close(() => resolve(p));
+        });
+      });
+      const { auth_url, username, password, project_name, region_name, interface: itf } = lab.config();
+      const file = join(lab.dir, 'masakari-controller.yaml');
+      writeFileSync(file, stringifyYaml({
+        controller: { compute_driver: 'nova' },
+        openstack: { auth_url, username, password, project_name, region_name, interface: itf },
+        host_failure: { fencing_required: false },
+        engine: { verify_interval: 1, wait_period_after_service_update: 120, wait_period_after_evacuation: 300 },
+        database: { url: `sqlite:${join(lab.dir, 'masakari.sqlite')}`, auto_migrate: true },
+        api: { listen: `127.0.0.1:${port}` },
+      }));
+      child = startCli(['--role=controller', '--config', file]);
+      const base = `http://127.0.0.1:${port}/v1`;
+      await cliWaitFor(async () => ((await fetch(`http://127.0.0.1:${port}/`)).ok ? true : undefined), 120_000, `controller on ${port}\n${child.output()}`);
+      const post = async (path: string, body: unknown) => {
+        const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        return { status: r.status, body: (await r.json()) as Record<string, Record<string, unknown>> };
+      };
+      const seg = await post('/segments', { segment: { name: 'lab-segment', recovery_method: 'auto', service_type: 'COMPUTE' } });
+      assert.equal(seg.status, 201, JSON.stringify(seg.body));
+      const segUuid = String(seg.body.segment!.uuid);
+      for (const h of [h1, h3]) {
+        const r = await post(`/segments/${segUuid}/hosts`, { host: { name: h, type: 'COMPUTE', control_attributes: 'SSH' } });
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+      }
+      // Host validation asks Nova's os-services (driver.hostExists): an unknown name is refused.
+      const unknown = await post(`/segments/${segUuid}/hosts`, { host: { name: 'not-a-nova-host', type: 'COMPUTE', control_attributes: 'SSH' } });
+      assert.equal(unknown.status, 400, JSON.stringify(unknown.body));
+
+      lab.killCompute(3);
+      const n = await post('/notifications', {
+        notification: { type: 'COMPUTE_HOST', hostname: h3, generated_time: new Date().toISOString(), payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' } },
+      });
+      assert.equal(n.status, 202, JSON.stringify(n.body));
+      const uuid = String(n.body.notification!.notification_uuid);
+      const final = await cliWaitFor(async () => {
+        const r = await fetch(`${base}/notifications/${uuid}`);
+        const st = ((await r.json()) as { notification: { status: string } }).notification.status;
+        return ['finished', 'error', 'failed', 'ignored'].includes(st) ? st : undefined;
+      }, 600_000, `notification ${uuid} to end\n${child.output().slice(-3000)}`);
+      assert.equal(final, 'finished', child.output().slice(-3000));
+      for (const id of victims) {
+        const sv = await server(id);
+        assert.deepEqual([sv.host, sv.vmState, sv.locked], [h1, 'active', false], id);
+      }
+      assert.equal((await driver.getComputeService(h3)).status, 'disabled');
+    });
+  });
+
 });

@@ -27,6 +27,7 @@ mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /etc/
 
 # `tini -s` makes libvirtd's parent a child subreaper: a killed QEMU (reparented to it) is reaped at once, so
 # libvirtd sees the death in milliseconds instead of when this sandbox's PID 1 gets round to reaping (~1.6 s).
+# `-p SIGTERM`: if the test process dies without cleaning up, tini is told and stops libvirtd.
 # --pid-file keeps libvirtd off /run/libvirtd.pid, which several labs would otherwise fight over.
 exec unshare --mount --propagation private -- bash -c '
   set -e
@@ -35,5 +36,5 @@ exec unshare --mount --propagation private -- bash -c '
   mount --bind "$LAB/lib" /var/lib/libvirt
   mount --bind "$LAB/log" /var/log/libvirt
   mount --bind "$LAB/cache" /var/cache/libvirt
-  exec tini -s -- /usr/sbin/libvirtd --pid-file "$LAB/libvirtd.pid"
+  exec tini -s -p SIGTERM -- /usr/sbin/libvirtd --pid-file "$LAB/libvirtd.pid"
 '

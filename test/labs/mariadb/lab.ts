@@ -22,8 +22,10 @@ export const MARIADB_COMPONENT = 'MariaDB server (Debian packages mariadb-server
 
 /** True when this machine can start a private MariaDB (the binaries are installed). */
 export function mariadbAvailable(): boolean {
-  return haveCommand('mariadbd') || existsSync('/usr/sbin/mariadbd');
+  return (haveCommand('mariadbd') || existsSync('/usr/sbin/mariadbd')) && haveCommand('mariadb-install-db');
 }
+
+const asRoot = () => process.getuid?.() === 0;
 
 function mariadbdPath(): string {
   return existsSync('/usr/sbin/mariadbd') ? '/usr/sbin/mariadbd' : 'mariadbd';
@@ -68,29 +70,45 @@ export class MariaDbLab {
     return lab;
   }
 
+  private get datadir(): string {
+    return join(this.dir, 'data');
+  }
+
   private async boot(readyTimeoutMs: number): Promise<void> {
-    const datadir = join(this.dir, 'data');
-    mkdirSync(datadir);
-    const asRoot = process.getuid?.() === 0;
+    mkdirSync(this.datadir);
     await run(
       'mariadb-install-db',
       [
         '--no-defaults',
-        `--datadir=${datadir}`,
+        `--datadir=${this.datadir}`,
         '--auth-root-authentication-method=normal',
         '--skip-test-db',
-        ...(asRoot ? ['--user=root'] : []),
+        ...(asRoot() ? ['--user=root'] : []),
       ],
       { timeout: 120_000 },
     );
     this.port = await freePort();
+    await this.startServer(readyTimeoutMs);
+    await this.admin!.query(`CREATE USER ?@'127.0.0.1' IDENTIFIED BY ?`, [this.user, this.password]);
+    await this.admin!.query(`GRANT ALL PRIVILEGES ON *.* TO ?@'127.0.0.1'`, [this.user]);
+  }
+
+  /** Starts mariadbd on the existing datadir and port; resolves when it accepts connections. */
+  private async startServer(readyTimeoutMs: number): Promise<void> {
     const log = openSync(join(this.dir, 'mariadbd.log'), 'a');
     try {
+      // mariadbd runs under a small bash watchdog whose stdin is a pipe from this process: when the test process
+      // ends in any way (even SIGKILL), the pipe closes and the watchdog stops the server, so no orphan is left.
       this.child = spawn(
-        mariadbdPath(),
+        'bash',
         [
+          '-c',
+          // (bash gives background jobs /dev/null as stdin unless redirected: hence fd 3.)
+          'exec 3<&0; "$@" </dev/null & pid=$!; echo $pid > "$WATCHDOG_PIDFILE"; (cat <&3 >/dev/null; kill -TERM $pid 2>/dev/null) & exec 3<&-; wait $pid',
+          'mariadb-watchdog',
+          mariadbdPath(),
           '--no-defaults',
-          `--datadir=${datadir}`,
+          `--datadir=${this.datadir}`,
           `--socket=${this.socket}`,
           `--port=${this.port}`,
           '--bind-address=127.0.0.1',
@@ -104,9 +122,9 @@ export class MariaDbLab {
           '--max-connections=200',
           // Durability as in production (the default, spelled out): every commit is on disk.
           '--innodb-flush-log-at-trx-commit=1',
-          ...(asRoot ? ['--user=root'] : []),
+          ...(asRoot() ? ['--user=root'] : []),
         ],
-        { stdio: ['ignore', log, log] },
+        { stdio: ['pipe', log, log], env: { ...process.env, WATCHDOG_PIDFILE: join(this.dir, 'server.pid') } },
       );
     } finally {
       closeSync(log);
@@ -128,8 +146,27 @@ export class MariaDbLab {
       }
     }
     this.admin = mysql.createPool({ socketPath: this.socket, user: 'root', connectionLimit: 2 });
-    await this.admin.query(`CREATE USER ?@'127.0.0.1' IDENTIFIED BY ?`, [this.user, this.password]);
-    await this.admin.query(`GRANT ALL PRIVILEGES ON *.* TO ?@'127.0.0.1'`, [this.user]);
+  }
+
+  /** Kills mariadbd with SIGKILL (a crash: no shutdown, InnoDB recovers from its redo log at the next start). */
+  async crash(): Promise<void> {
+    const child = this.child;
+    const pid = this.serverPid();
+    if (!child || pid === null) throw new Error('mariadb lab: not running');
+    const done = new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+    process.kill(pid, 'SIGKILL');
+    await done; // the watchdog exits with the server
+    this.child = null;
+    const admin = this.admin;
+    this.admin = null;
+    await admin?.end().catch(() => {});
+    rmSync(join(this.dir, 'server.pid'), { force: true });
+  }
+
+  /** Starts the server again on the same datadir and port (after crash()). */
+  async restart(readyTimeoutMs = 60_000): Promise<void> {
+    if (this.child) throw new Error('mariadb lab: still running');
+    await this.startServer(readyTimeoutMs);
   }
 
   /** A new, empty database; returns its mysql:// URL (user and password URL-encoded). */
@@ -151,6 +188,16 @@ export class MariaDbLab {
     return rows;
   }
 
+  /** PID of mariadbd itself (from the watchdog's pid file), or null. */
+  serverPid(): number | null {
+    try {
+      const pid = Number(readFileSync(join(this.dir, 'server.pid'), 'utf8').trim());
+      return pid > 0 ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+
   logTail(lines = 30): string {
     try {
       return readFileSync(join(this.dir, 'mariadbd.log'), 'utf8').split('\n').slice(-lines).join('\n');
@@ -168,8 +215,12 @@ export class MariaDbLab {
     this.child = null;
     if (child && child.exitCode === null && child.signalCode === null) {
       const done = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.stdin?.end(); // the watchdog sends mariadbd SIGTERM (a clean shutdown) and exits with it
+      const timer = setTimeout(() => {
+        const pid = this.serverPid();
+        if (pid) process.kill(pid, 'SIGKILL');
+        child.kill('SIGKILL');
+      }, 20_000);
       await done;
       clearTimeout(timer);
     }

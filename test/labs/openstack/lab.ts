@@ -108,7 +108,7 @@ export async function startLab(opts: { computes?: number; readyTimeoutS?: number
   };
   // If the test process dies without running after() hooks, do not leave ~15 daemons behind.
   process.on('exit', stop);
-  const env = { ...process.env, LAB_PORT_BASE: String(base), LAB_COMPUTES: String(opts.computes ?? 3), LAB_READY_TIMEOUT: String(readyTimeoutS) };
+  const env = { ...process.env, LAB_OWNER_PID: String(process.pid), LAB_PORT_BASE: String(base), LAB_COMPUTES: String(opts.computes ?? 3), LAB_READY_TIMEOUT: String(readyTimeoutS) };
   try {
     await runStart(dir, env, (readyTimeoutS + 120) * 1000);
   } catch (e) {

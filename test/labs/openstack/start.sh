@@ -412,9 +412,27 @@ openstack:
 EOF
 }
 
+# LAB_OWNER_PID: stop (and delete) the lab when that process is gone, e.g. a test runner killed with SIGKILL
+# that never ran its clean-up. The watchdog's pid is kept outside pids/ so stop.sh does not kill it mid-way.
+start_watchdog() {
+  [ -n "${LAB_OWNER_PID:-}" ] || return 0
+  nohup bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 2; done; exec "$2" "$3" --purge' \
+    lab-watchdog "$LAB_OWNER_PID" "$HERE/stop.sh" "$LAB" >"$LAB/logs/watchdog.out" 2>&1 &
+  echo $! >"$LAB/watchdog.pid"
+}
+
+# A start that fails half-way stops what it started (logs stay in DIR/logs).
+on_exit() {
+  local rc=$?
+  if [ $rc -ne 0 ] && [ -d "$LAB/pids" ]; then "$HERE/stop.sh" "$LAB" >/dev/null 2>&1 || true; fi
+  exit $rc
+}
+
 main() {
   preflight
   prepare_dir
+  trap on_exit EXIT
+  start_watchdog
   write_wrappers
   start_rabbitmq
   start_postgres
@@ -428,4 +446,4 @@ main() {
   write_outputs
   say "READY: source $LAB/openrc (nova $NOVA, keystone $KS)"
 }
-main
+main "$@"; exit  # one line: bash reads a script as it runs, so nothing after this is read

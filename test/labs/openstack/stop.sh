@@ -36,5 +36,11 @@ stop_pids TERM "${services[@]}"
 stop_pids INT "$LAB/pids/postgres.pid"
 stop_pids TERM "$LAB/pids/rabbitmq.pid"
 stop_pids TERM "$LAB/pids/epmd.pid"
+# The owner watchdog (start.sh), unless it is the one running this script.
+if [ -f "$LAB/watchdog.pid" ]; then
+  wd=$(cat "$LAB/watchdog.pid")
+  if [ "$wd" != "$$" ]; then kill "$wd" 2>/dev/null; fi
+  rm -f "$LAB/watchdog.pid"
+fi
 if [ "${2:-}" = --purge ] && [ -e "$LAB/.masakari-lab" ]; then rm -rf "$LAB"; fi
 echo "lab stopped"

@@ -5,7 +5,9 @@
 set -eu
 : "${LAB:?set LAB}" "${NS:?set NS}"
 N=$1; D=$LAB/n$N
-if [ -f "$D/launcher.pid" ] && kill -0 "$(cat "$D/launcher.pid")" 2>/dev/null; then exit 0; fi # already on
+# Already on when the last launcher still has its child (the namespace init). Not `kill -0`: a dead launcher stays
+# a zombie until this sandbox's PID 1 reaps it, and would read as alive.
+if [ -f "$D/launcher.pid" ] && pgrep -P "$(cat "$D/launcher.pid")" >/dev/null; then exit 0; fi
 mkdir -p "$D/etc-corosync" "$D/var-lib-corosync" "$D"/var-lib-pacemaker/{cib,pengine,blackbox,cores} "$D/var-log-pacemaker" "$D/var-log-corosync"
 cp "$LAB/corosync.conf" "$D/etc-corosync/corosync.conf"
 chown -R hacluster:haclient "$D/var-lib-pacemaker" "$D/var-log-pacemaker"

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { seconds } from '../types.ts';
+
+// Safety around host failures reported by a cluster (docs/pacemaker.md):
+//  - pacemaker_evidence: the controller reads Pacemaker's fence history (crm_mon) as evidence that a failed host is
+//    fenced, before any fencer of its own (fencing.hosts). Only for a controller that can run crm_mon against the
+//    cluster (it runs on a cluster node, or `command` reaches one, e.g. through ssh).
+//  - mass_failure: when too many hosts of one segment fail together, that is a partition or a switch failure rather
+//    than host failures; evacuating would move half the cloud onto the other half. Red Hat's InstanceHA stops above
+//    50%. Host recoveries of that segment then end in `error` ("paused: ..."), to be retried by an operator.
+
+export const clusterSafetySection = z.strictObject({
+  pacemaker_evidence: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** argv printing crm_mon XML with the fence history (level 2 or more lists successful fencing). */
+      command: z.array(z.string().min(1)).min(1).default(['crm_mon', '-1', '--output-as=xml', '--fence-history=3']),
+      /**
+       * A successful fencing counts as evidence only if it completed at most this long ago: an old fencing of the
+       * same node (last month's) says nothing about today's failure. An operator retrying later than this needs a
+       * new fencing (or a configured fencer).
+       */
+      max_age_seconds: seconds(3600),
+      timeout_seconds: seconds(30),
+    })
+    .prefault({}),
+  mass_failure: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Pause when MORE than this share of the segment's hosts failed within window_seconds (0.5: 2 of 3, 3 of 4). */
+      max_failed_share: z.number().gt(0).max(1).default(0.5),
+      /** Host failures (COMPUTE_HOST STOPPED notifications) this close to the one being handled count together. */
+      window_seconds: seconds(300),
+    })
+    .prefault({}),
+});
+
+/** Keys added to host_failure (schema.ts extends the engine's section with them). */
+export const hostReturnKeys = {
+  /**
+   * When a host that was recovered (on maintenance) reports STARTED again, take it out of maintenance so it takes
+   * VMs again. Masakari leaves that to the operator, and so does the default.
+   */
+  auto_unset_maintenance_on_return: z.boolean().default(false),
+};

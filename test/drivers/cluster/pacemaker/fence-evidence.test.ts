@@ -1,0 +1,100 @@
+// Pacemaker fence evidence: the pure judgement over real crm_mon outputs (recorded from a live cluster) and over
+// snapshots varied from them, and the gate wrapper around the real driver reading a saved output.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { requireComponent } from '../../../support/components.ts';
+import { parseCrmMonXml } from '../../../../src/drivers/cluster/pacemaker/parse-crm-mon.ts';
+import { PacemakerDriver } from '../../../../src/drivers/cluster/pacemaker/pacemaker-driver.ts';
+import { fenceEvidenceFrom, pacemakerFenceGate, parseFenceTime } from '../../../../src/drivers/cluster/pacemaker/fence-evidence.ts';
+import type { ClusterSnapshot, FenceEvent } from '../../../../src/core/ports/cluster.ts';
+import { crmMonDir, crmMonFile } from './reference.ts';
+
+const HOUR = 3_600_000;
+// 03-node3-offline-after-fencing.xml: node3 fenced at 2026-11-22 02:05:18Z.
+const soon = new Date('2026-11-22T02:06:00Z');
+const load = (name: string) => parseCrmMonXml(readFileSync(crmMonFile(name), 'utf8'), soon);
+const opts = { maxAgeMs: HOUR, now: soon };
+
+test('crm_mon completion times parse in both formats; garbage is null', () => {
+  assert.equal(parseFenceTime('2026-11-22 02:05:18Z')?.toISOString(), '2026-11-22T02:05:18.000Z');
+  assert.equal(parseFenceTime('Sun Nov 22 02:05:18 2026') instanceof Date, true);
+  assert.equal(parseFenceTime('yesterday-ish'), null);
+  assert.equal(parseFenceTime(null), null);
+});
+
+test('fenced after failing (real output): evidence names the action, the time and who fenced it', (t) => {
+  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+  const ev = fenceEvidenceFrom(load('03-node3-offline-after-fencing.xml'), 'node3', opts);
+  assert.equal(ev.fenced, true);
+  assert.equal(ev.source, 'pacemaker');
+  assert.match(ev.fenced ? ev.evidence : '', /fenced 'node3' \(action reboot, completed 2026-11-22 02:05:18Z, executed by node1, requested by node2\)/);
+});
+
+test('UNCLEAN with fencing pending (real output): not fenced, and the reason says pending', (t) => {
+  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+  const ev = fenceEvidenceFrom(load('02-node3-unclean-fence-pending.xml'), 'node3', opts);
+  assert.equal(ev.fenced, false);
+  assert.match(ev.fenced ? '' : ev.reason, /fencing of 'node3' is still pending/);
+});
+
+test('a healthy node that was never fenced is not fenced (real output)', (t) => {
+  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+  const ev = fenceEvidenceFrom(load('01-all-online.xml'), 'node1', opts);
+  assert.deepEqual(ev, { fenced: false, source: 'pacemaker', reason: "Pacemaker has no record of fencing 'node1'" });
+});
+
+// Variations of one snapshot: node3 offline, history as given.
+function snap(history: FenceEvent[] | null, over: Partial<ClusterSnapshot> = {}, node3: { unclean?: boolean; online?: boolean } = {}): ClusterSnapshot {
+  const node = (name: string, n: { unclean?: boolean; online?: boolean } = {}) => ({
+    name, type: 'member' as const, online: n.online ?? true, unclean: n.unclean ?? false, pending: false, standby: false,
+    maintenance: false, shuttingDown: false, expectedUp: true,
+  });
+  return {
+    takenAt: soon, quorate: true, maintenanceMode: false, stonithEnabled: true,
+    nodes: [node('node1'), node('node2'), node('node3', { online: false, ...node3 })],
+    fenceHistory: history,
+    ...over,
+  };
+}
+const ev = (status: FenceEvent['status'], completed: string | null, action = 'off'): FenceEvent =>
+  ({ target: 'node3', action, status, completed, origin: 'node2', delegate: status === 'success' ? 'node1' : null });
+
+test('each reason for "not fenced" is reported as such', () => {
+  const reason = (s: ClusterSnapshot, host = 'node3') => {
+    const r = fenceEvidenceFrom(s, host, opts);
+    assert.equal(r.fenced, false);
+    return r.fenced ? '' : r.reason;
+  };
+  const ok = [ev('success', '2026-11-22 02:05:00Z')];
+  assert.match(reason(snap(ok, { quorate: false })), /no quorum/);
+  assert.match(reason(snap(null)), /no fence history/);
+  assert.match(reason(snap(ok), 'node9'), /not a node of the Pacemaker cluster/);
+  assert.match(reason(snap(ok, {}, { unclean: true })), /UNCLEAN/);
+  // A newer failed attempt (a second failure whose fencing failed) outweighs the older success.
+  assert.match(reason(snap([ev('failed', '2026-11-22 02:05:30Z'), ...ok])), /did not succeed \(failed/);
+  // Listed out of order: the completion time decides, not the position.
+  assert.match(reason(snap([...ok, ev('failed', '2026-11-22 02:05:30Z')])), /did not succeed/);
+  assert.match(reason(snap([ev('success', '2026-11-22 02:05:00Z', 'on')])), /was 'on'/);
+  assert.match(reason(snap([ev('success', '2026-11-22 00:05:00Z')])), /7260 s ago: older than 3600 s/);
+  assert.match(reason(snap([ev('success', 'not a time')])), /no readable completion time/);
+  assert.match(reason(snap([ev('pending', null), ...ok])), /still pending/);
+});
+
+test('the newest success counts, even with an older failure before it; a node back online after fencing still counts', () => {
+  const h = [ev('success', '2026-11-22 02:05:40Z'), ev('failed', '2026-11-22 02:05:10Z')];
+  assert.equal(fenceEvidenceFrom(snap(h), 'node3', opts).fenced, true);
+  // action reboot: the node may be up again by the time the engine asks; it was still powered off after the failure.
+  assert.equal(fenceEvidenceFrom(snap(h, {}, { online: true }), 'node3', opts).fenced, true);
+});
+
+test('the gate reads crm_mon through the driver; a broken crm_mon is "no evidence" with its error', async (t) => {
+  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+  const good = pacemakerFenceGate({ driver: new PacemakerDriver({ xmlFile: crmMonFile('03-node3-offline-after-fencing.xml') }), maxAgeMs: HOUR, now: () => soon });
+  assert.equal((await good.confirmFenced('node3')).fenced, true);
+  const broken = pacemakerFenceGate({ driver: new PacemakerDriver({ command: ['/nonexistent/crm_mon'] }), maxAgeMs: HOUR });
+  const r = await broken.confirmFenced('node3');
+  assert.equal(r.fenced, false);
+  assert.match(r.fenced ? '' : r.reason, /cannot read Pacemaker's fence history: .*command not found/);
+});

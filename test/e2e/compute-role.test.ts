@@ -1,0 +1,118 @@
+// The compute role end to end, as deployed: `masakari --role=compute` (real CLI process) watching a private
+// libvirtd + QEMU (TCG, a tiny diskless domain), delivering over HTTP to `masakari --role=controller` (real CLI
+// process, its own SQLite). kill -9 of QEMU → VM LIFECYCLE/STOPPED_FAILED at the controller; with the controller
+// down the notification waits in the outbox and arrives after it returns; after libvirtd restarts, monitoring goes on.
+// The harness (shared with bench/compute/kill-to-delivered.bench.ts) is bench/compute/two-roles-lab.ts.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { libvirtLabAvailable, LIBVIRT_LAB_COMPONENT } from '../labs/libvirt/lab.ts';
+import { haveCommand, requireComponent } from '../support/components.ts';
+import { waitFor } from '../support/cli.ts';
+import { COMPUTE_HOST, TwoRolesLab, type ApiNotification } from '../../bench/compute/two-roles-lab.ts';
+
+const available = libvirtLabAvailable() && haveCommand('virsh');
+const COMPONENT = `${LIBVIRT_LAB_COMPONENT} + virsh (libvirt-clients)`;
+
+const VM = { name: 'e2e-vm', uuid: 'c0e1c5d2-0000-4000-8000-0000000000c1' };
+const FAILED = { event: 'LIFECYCLE', instance_uuid: VM.uuid, vir_domain_event: 'STOPPED_FAILED' };
+
+describe('masakari --role=compute → masakari --role=controller, real libvirtd + QEMU', { timeout: 240_000 }, () => {
+  let lab: TwoRolesLab | null = null;
+  let hostUuid = '';
+
+  before(async () => {
+    if (!available) return;
+    lab = await TwoRolesLab.start();
+    await lab.startController();
+    hostUuid = await lab.registerComputeHost();
+    lab.defineDomain(VM.name, VM.uuid);
+    await lab.startCompute();
+  });
+
+  after(async () => {
+    await lab?.stop();
+  });
+
+  /** Starts the domain, kill -9's its QEMU, waits until libvirt has it shut off; returns the kill time (ms). */
+  async function crashDomain(): Promise<number> {
+    const pid = await lab!.startDomain(VM.name);
+    assert.equal(lab!.domainState(VM.name), 'running');
+    const killedAt = Date.now();
+    process.kill(pid, 'SIGKILL');
+    await lab!.waitDomainState(VM.name, 'shut off');
+    return killedAt;
+  }
+
+  function assertFailure(n: ApiNotification | undefined): void {
+    assert.ok(n, 'a notification');
+    assert.equal(n.type, 'VM');
+    assert.deepEqual(n.payload, FAILED);
+    assert.equal(n.source_host_uuid, hostUuid);
+  }
+
+  it('kill -9 of QEMU: the controller gets VM LIFECYCLE/STOPPED_FAILED for that instance', async (t) => {
+    if (!requireComponent(t, COMPONENT, available)) return;
+    await crashDomain();
+    const all = await lab!.waitNotifications(1);
+    assert.equal(all.length, 1, JSON.stringify(all));
+    assertFailure(all[0]);
+    // Delivered and acknowledged: nothing left in the agent's outbox.
+    await waitFor(async () => (lab!.outboxRows('sent').length === 1 ? true : undefined), 10_000, 'the outbox row marked sent');
+    assert.deepEqual(lab!.outboxRows('pending'), []);
+    assert.deepEqual(lab!.outboxRows('rejected'), []);
+  });
+
+  it('controller down: the notification waits in the outbox (retried) and arrives after the controller returns', async (t) => {
+    if (!requireComponent(t, COMPONENT, available)) return;
+    await lab!.stopController();
+    const killedAt = await crashDomain();
+
+    // The agent keeps it and keeps trying: a pending row with failed attempts (connection refused).
+    const pending = await waitFor(
+      async () => {
+        const p = lab!.outboxRows('pending');
+        return p.length === 1 && p[0]!.attempts >= 3 ? p[0] : undefined;
+      },
+      30_000,
+      `a pending outbox row retried 3 times\n${lab!.computeOutput().slice(-3000)}`,
+    );
+    assert.equal(pending.draft.type, 'VM');
+    assert.equal(pending.draft.hostname, COMPUTE_HOST);
+    assert.deepEqual(pending.draft.payload, FAILED);
+    assert.ok(pending.lastError, 'the failed attempts say why');
+
+    const restartedAt = Date.now();
+    await lab!.startController();
+    const all = await lab!.waitNotifications(2);
+    assert.equal(all.length, 2, JSON.stringify(all));
+    assertFailure(all[1]);
+    assert.notEqual(all[1]!.notification_uuid, all[0]!.notification_uuid);
+
+    // Generated at the crash, while the controller was down; stored only after it came back.
+    const stored = lab!.storedNotifications().find((s) => s.uuid === all[1]!.notification_uuid);
+    assert.ok(stored, 'the second notification in the controller database');
+    assert.ok(stored.generatedUs >= (killedAt - 1) * 1000 && stored.generatedUs < restartedAt * 1000, `generated_time ${stored.generatedUs} µs, kill ${killedAt} ms, restart ${restartedAt} ms`);
+    assert.ok(stored.createdUs >= restartedAt * 1000, `created_at ${stored.createdUs} µs is after the restart at ${restartedAt} ms`);
+
+    await waitFor(async () => (lab!.outboxRows('sent').length === 2 ? true : undefined), 10_000, 'both outbox rows marked sent');
+    assert.deepEqual(lab!.outboxRows('pending'), []);
+  });
+
+  it('libvirtd killed and started again: the agent reconnects and the next crash is delivered', async (t) => {
+    if (!requireComponent(t, COMPONENT, available)) return;
+    const reconnected = /"msg":"reconnected to libvirt; event subscriptions registered again"/;
+    const before = lab!.computeLogCount(reconnected);
+    const daemonBefore = lab!.lab.libvirtdPid();
+    await lab!.lab.restartDaemon({ signal: 'SIGKILL' });
+    assert.notEqual(lab!.lab.libvirtdPid(), daemonBefore, 'a new libvirtd');
+    await lab!.waitComputeLog(reconnected, before + 1);
+
+    await crashDomain();
+    const all = await lab!.waitNotifications(3);
+    assert.equal(all.length, 3, JSON.stringify(all));
+    assertFailure(all[2]);
+    // One notification per crash, nothing else (starting a domain is not reported).
+    assert.equal(lab!.storedNotifications().length, 3);
+  });
+});

@@ -1,0 +1,220 @@
+// The MySQL store's schema and opening: embedded migrations, the migrator, session settings, database.url,
+// openStore and `masakari db sync|version|purge`, against a real MariaDB (a private mariadbd for this file).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/core/config/load.ts';
+import { openPool, type Db } from '../../src/core/store/mysql/connection.ts';
+import { openMysqlStore } from '../../src/core/store/mysql/index.ts';
+import { migrate, schemaVersion, SchemaError, statementsOf } from '../../src/core/store/mysql/migrate.ts';
+import { migrationsDir, renderIndex } from '../../src/core/store/mysql/migrations/build-index.ts';
+import { migrations } from '../../src/core/store/mysql/migrations/index.ts';
+import { parseMysqlUrl } from '../../src/core/store/mysql/url.ts';
+import { DatabaseUrlError, openStore, parseDatabaseUrl } from '../../src/core/store/open.ts';
+import { MariaDbLab, mariadbAvailable, MARIADB_COMPONENT } from '../labs/mariadb/lab.ts';
+import { requireComponent } from '../support/components.ts';
+
+const available = mariadbAvailable();
+let lab: MariaDbLab | undefined;
+before(async () => {
+  if (available) lab = await MariaDbLab.start();
+});
+after(async () => {
+  await lab?.stop();
+});
+
+/** Runs `body` with a pool on a fresh database, always closing it. */
+async function withPool(body: (db: Db, url: string) => Promise<void>) {
+  const url = await lab!.createDatabase('schema');
+  const db = openPool(parseMysqlUrl(url));
+  try {
+    await body(db, url);
+  } finally {
+    await db.close();
+  }
+}
+
+test('migrations/index.ts embeds exactly the committed .sql files (run build-index.ts after editing them)', () => {
+  assert.equal(readFileSync(join(migrationsDir, 'index.ts'), 'utf8'), renderIndex());
+  assert.ok(migrations.length >= 1);
+  assert.deepEqual(migrations.map((m) => m.name), [...migrations.map((m) => m.name)].sort());
+  for (const m of migrations) assert.ok(statementsOf(m.sql).length > 0, m.name);
+});
+
+test('database.url: our spelling, SQLAlchemy\'s, sockets; malformed URLs are config errors without the password', () => {
+  assert.deepEqual(parseMysqlUrl('mysql://masakari:p%40ss%2Fword@db.example:3307/masakari'), {
+    host: 'db.example',
+    port: 3307,
+    user: 'masakari',
+    password: 'p@ss/word',
+    database: 'masakari',
+    display: 'db.example:3307/masakari',
+  });
+  const py = parseMysqlUrl('mysql+pymysql://m:pw@10.0.0.5/masakari?charset=utf8');
+  assert.equal(py.host, '10.0.0.5');
+  assert.equal(py.port, 3306);
+  assert.equal(py.database, 'masakari');
+  assert.equal(parseMysqlUrl('mariadb://m:pw@[::1]:3306/x').host, '::1');
+  const sock = parseMysqlUrl('mysql://m:pw@localhost/masakari?unix_socket=/run/mysqld/mysqld.sock');
+  assert.equal(sock.socketPath, '/run/mysqld/mysqld.sock');
+  assert.equal(sock.display, '/run/mysqld/mysqld.sock/masakari');
+  assert.deepEqual(parseDatabaseUrl('mysql+pymysql://m:pw@h/db', '/d'), { dialect: 'mysql', url: 'mysql+pymysql://m:pw@h/db' });
+  for (const bad of ['mysql://m:secret@h/', 'mysql://m:secret@h/db?sslmode=x', 'mysql://:secret@h/db']) {
+    assert.throws(
+      () => parseDatabaseUrl(bad, '/d'),
+      (e: unknown) => e instanceof DatabaseUrlError && !e.message.includes('secret'),
+      bad,
+    );
+  }
+});
+
+test('the schema: InnoDB, utf8mb4_bin, live-name uniqueness through the generated column', async (t) => {
+  if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
+  await withPool(async (db, url) => {
+    await migrate(db, 1);
+    const tables = await db.rows(
+      `SELECT table_name AS t, engine AS e, table_collation AS c FROM information_schema.tables
+       WHERE table_schema = DATABASE() ORDER BY table_name`,
+    );
+    assert.deepEqual(
+      tables.map((r) => String(r.t)).sort(),
+      ['failover_segments', 'host_recovery_claims', 'hosts', 'notification_intake_locks', 'notifications', 'schema_migrations', 'vmoves', 'workflow_tasks'],
+    );
+    for (const r of tables) {
+      assert.equal(r.e, 'InnoDB', String(r.t));
+      assert.equal(r.c, 'utf8mb4_bin', String(r.t));
+    }
+    // Byte-wise and case-sensitive, like SQLite: 'Node1' and 'node1' are different hosts.
+    const s = await openMysqlStore({ url, migrate: false });
+    try {
+      const seg = await s.createSegment({ name: 's', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date());
+      const h = { type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false };
+      await s.createHost(seg.uuid, { name: 'node1', ...h }, new Date());
+      await s.createHost(seg.uuid, { name: 'Node1', ...h }, new Date());
+      assert.equal((await s.getHostByName('Node1'))!.name, 'Node1');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+test('migrate applies each migration once, records it, and two migrators at once apply it once', async (t) => {
+  if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
+  await withPool(async (db, url) => {
+    assert.deepEqual(await schemaVersion(db), { current: 0, latest: migrations.length });
+    const other = openPool(parseMysqlUrl(url));
+    try {
+      const [x, y] = await Promise.all([migrate(db, 1), migrate(other, 2)]);
+      assert.deepEqual([...x.applied, ...y.applied], migrations.map((m) => m.name), 'each migration applied by exactly one of them');
+    } finally {
+      await other.close();
+    }
+    assert.deepEqual(await migrate(db, 3), { applied: [] });
+    assert.deepEqual(await schemaVersion(db), { current: migrations.length, latest: migrations.length });
+    assert.deepEqual(
+      (await db.rows('SELECT name FROM schema_migrations ORDER BY name')).map((r) => r.name),
+      migrations.map((m) => m.name),
+    );
+  });
+});
+
+test('a failing migration is not recorded and the error names the statement', async (t) => {
+  if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
+  await withPool(async (db) => {
+    const broken = [
+      { name: '0000_ok', sql: 'CREATE TABLE a (x INT) ENGINE=InnoDB;' },
+      { name: '0001_broken', sql: 'CREATE TABLE b (x INT) ENGINE=InnoDB;\n--> statement-breakpoint\nINSERT INTO nope VALUES (1);' },
+    ];
+    await assert.rejects(
+      migrate(db, 1, broken),
+      (e: unknown) => e instanceof SchemaError && /0001_broken failed at statement 2 of 2/.test(e.message) && /statements 1\.\.1 were applied/.test(e.message),
+    );
+    assert.deepEqual(await schemaVersion(db, broken), { current: 1, latest: 2 });
+  });
+});
+
+test('a database migrated by a newer masakari is refused with a clear error', async (t) => {
+  if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
+  await withPool(async (db, url) => {
+    await migrate(db, 1);
+    await db.run('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)', ['9999_from_the_future', 1]);
+    await assert.rejects(openMysqlStore({ url }), (e: unknown) => e instanceof SchemaError && /9999_from_the_future/.test(e.message));
+  });
+});
+
+test('pooled connections use READ COMMITTED, strict sql_mode and the configured lock wait', async (t) => {
+  if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
+  await withPool(async (db) => {
+    const db2 = openPool(parseMysqlUrl(lab!.url((await db.rows('SELECT DATABASE() AS d'))[0]!.d as string)), { lockWaitTimeoutMs: 2500 });
+    try {
+      // Several connections at once, so more than the first pooled connection is checked.
+      const rows = await Promise.all(
+        Array.from({ length: 3 }, () => db2.rows('SELECT @@tx_isolation AS iso, @@sql_mode AS mode, @@innodb_lock_wait_timeout AS wait, SLEEP(0.05)')),
+      );
+      for (const [r] of rows) {
+        assert.equal(r!.iso, 'READ-COMMITTED');
+        assert.match(String(r!.mode), /STRICT_ALL_TABLES/);
+        assert.equal(Number(r!.wait), 3);
+      }
+    } finally {
+      await db2.close();
+    }
+  });
+});
+
+test('openStore and `masakari db sync|version|purge` work on MySQL', { timeout: 240_000 }, async (t) => {
+  if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
+  const url = await lab!.createDatabase('cli');
+  const config = (database: object) => parseConfig({ data_dir: '/nonexistent', database: { url, ...database } }, 'test');
+  await assert.rejects(openStore(config({})), (e: unknown) => e instanceof SchemaError && /masakari db sync/.test(e.message));
+
+  const root = join(import.meta.dirname, '..', '..');
+  const masakari = (args: string[], dbUrl = url) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts'), ...args, '--database', dbUrl], { cwd: root, timeout: 60_000, env: { ...process.env, MASAKARI_CONFIG: '' } }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+      );
+    });
+  const v0 = await masakari(['db', 'version']);
+  assert.equal(v0.code, 0, v0.stderr);
+  assert.equal(v0.stdout, '0\n');
+  const s1 = await masakari(['db', 'sync']);
+  assert.equal(s1.code, 0, s1.stderr);
+  assert.equal(s1.stdout, [...migrations.map((m) => `applied ${m.name}`), `database schema is now at version ${migrations.length}`, ''].join('\n'));
+
+  const store = await openStore(config({}));
+  let oldUuid: string;
+  try {
+    assert.equal(store.dialect, 'mysql');
+    const DAY = 86_400_000;
+    const then = new Date(Date.now() - 40 * DAY);
+    const seg = await store.createSegment({ name: 's', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, then);
+    const host = await store.createHost(seg.uuid, { name: 'n1', type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, then);
+    const r = await store.createNotification({ uuid: randomUUID(), type: 'VM', generatedTime: then, sourceHostUuid: host.uuid, payload: { old: true } }, 0, then);
+    assert.ok(r.created);
+    oldUuid = r.notification.uuid;
+    await store.setNotificationStatus(oldUuid, 'finished', then);
+  } finally {
+    await store.close();
+  }
+  const p = await masakari(['db', 'purge', '--age-days', '30']);
+  assert.equal(p.code, 0, p.stderr);
+  assert.match(p.stdout, /^notifications: 1 rows purged$/m);
+  const v1 = await masakari(['db', 'version']);
+  assert.equal(v1.stdout, `${migrations.length}\n`);
+
+  const check = await openStore(config({}));
+  try {
+    assert.equal(await check.getNotification(oldUuid), undefined);
+  } finally {
+    await check.close();
+  }
+
+  const wrong = await masakari(['db', 'version'], url.replace(/:[^:@/]+@/, ':wrong-password@'));
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /cannot connect to MySQL\/MariaDB at 127\.0\.0\.1:\d+\/cli_\d+_\d+ as masakari: Access denied/);
+  assert.doesNotMatch(wrong.stderr, /wrong-password/);
+});

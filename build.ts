@@ -254,8 +254,19 @@ const script = new vm.Script(sea.getAsset('masakari.cjs', 'utf8'), {
   importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
 const program = script.runInThisContext();
+// The SEA's own require() loads built-in modules only, and prints a warning for anything else. Bundled packages
+// probe for optional ones that are not there (mysql2 tries 'cardinal' in a try/catch): answer like Node does for
+// a package that is not installed, without the warning. Nothing is loaded from disk this way.
+const { isBuiltin } = require('node:module');
+const notBundled = (id) =>
+  Object.assign(new Error(\`Cannot find module '\${id}' (it is not bundled into the masakari executable)\`), { code: 'MODULE_NOT_FOUND' });
+const programRequire = Object.assign((id) => { if (isBuiltin(id)) return require(id); throw notBundled(id); }, {
+  resolve: (id) => { if (isBuiltin(id)) return id; throw notBundled(id); },
+  main: require.main,
+  cache: require.cache,
+});
 // A rejection ends the process like an unhandled one at the top level of an ES module would.
-program(require, __filename, __dirname).catch((e) => {
+program(programRequire, __filename, __dirname).catch((e) => {
   process.stderr.write(\`masakari: \${(e && e.stack) || e}\\n\`);
   process.exit(1);
 });

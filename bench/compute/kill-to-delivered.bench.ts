@@ -50,6 +50,8 @@ interface Sample {
   eventTo202: number;
   stored: number;
   acked: number;
+  /** Diagnostic: the engine's last status change of the notification (ms) minus the 202 at the agent. */
+  engineUpdateMinus202: number | null;
 }
 
 const lab = await TwoRolesLab.start({ logLevel: 'warn' });
@@ -85,6 +87,7 @@ try {
         return row;
       });
       const eventAt = parseGenerated(sent.draft.generated_time);
+      const updated = (db.prepare('SELECT updated_at FROM notifications WHERE generated_time = ?').get(stored.generated_time) as { updated_at: number | null } | undefined)?.updated_at ?? null;
       const storedAt = stored.created_at / 1000;
       const ackedAt = sent.updatedMs;
       if (i >= WARMUP) {
@@ -95,6 +98,7 @@ try {
           eventTo202: ackedAt - eventAt,
           stored: storedAt - killedAt,
           acked: ackedAt - killedAt,
+          engineUpdateMinus202: updated === null ? null : updated / 1000 - ackedAt,
         });
       }
       await lab.waitDomainState(VM.name, 'shut off');
@@ -113,7 +117,7 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-const columns: [keyof Sample, string][] = [
+const columns: [Exclude<keyof Sample, 'engineUpdateMinus202'>, string][] = [
   ['reaped', 'kill → QEMU reaped (floor)'],
   ['event', 'kill → event (VM draft at the monitor)'],
   ['eventToStored', 'event → stored at the controller'],
@@ -137,6 +141,8 @@ const machine = {
   loadavg_after: os.loadavg().map((x) => x.toFixed(1)).join(' '),
 };
 
+const engineFirst = samples.filter((s) => s.engineUpdateMinus202 !== null && s.engineUpdateMinus202 <= 0).length;
+
 if (asJson) {
   console.log(JSON.stringify({ runs, machine, summary, samples }, null, 2));
 } else {
@@ -144,4 +150,5 @@ if (asJson) {
   for (const [k, v] of Object.entries(machine)) console.log(`  ${k}: ${v}`);
   console.log('\n| metric (ms) | median | p99 | min | max |\n|---|---:|---:|---:|---:|');
   for (const s of summary) console.log(`| ${s.metric} | ${s.median.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.min.toFixed(1)} | ${s.max.toFixed(1)} |`);
+  console.log(`\nruns where the engine's last status change of the notification came before the 202 reached the agent: ${engineFirst}/${samples.length}`);
 }

@@ -42,7 +42,7 @@ export interface StoredNotification {
 }
 
 // MASAKARI_* variables configure masakari (unknown keys are refused): the lab's own switch must not reach it.
-const CHILD_ENV = { MASAKARI_KEEP_LAB: undefined } as unknown as Record<string, string>;
+export const CHILD_ENV = { MASAKARI_KEEP_LAB: undefined } as unknown as Record<string, string>;
 
 /** Polls `probe` until it gives a value; fails at once (with the child's output) when the child exits. */
 async function until<T>(child: Cli, probe: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
@@ -58,13 +58,15 @@ async function until<T>(child: Cli, probe: () => Promise<T | undefined>, ms: num
   }
 }
 
-async function stopChild(child: Cli | null): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
+/** SIGTERM (SIGKILL after 10 s); resolves with the exit code (null: killed by a signal, or already gone). */
+async function stopChild(child: Cli | null): Promise<number | null> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return null;
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   child.kill('SIGTERM');
   const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
+  const code = await exited;
   clearTimeout(t);
+  return code;
 }
 
 export interface TwoRolesOptions {
@@ -106,7 +108,8 @@ log: { level: ${level}, format: json }
 api: { listen: "127.0.0.1:${port}" }
 database: { url: "sqlite:${this.controllerDb}" }
 controller: { compute_driver: none, owner_id: e2e-controller }
-# The same VM crashing again a few seconds later is a new failure here, not a duplicate (Masakari's default: 180 s).
+# No recovery (no driver): each notification ends in error at once. The same VM crashing again seconds later is a
+# new failure, never a duplicate of one still new/running (Masakari's window: 180 s).
 engine: { duplicate_notification_detection_interval: 0 }
 `,
     );
@@ -149,12 +152,13 @@ libvirt:
     await until(child, async () => ((await fetch(`${this.base}/`).catch(() => null))?.ok ? true : undefined), 60_000, `masakari --role=controller on port ${this.port}`);
   }
 
-  /** SIGTERM to the controller; resolves once it has exited. */
-  async stopController(): Promise<void> {
+  /** SIGTERM to the controller; resolves with its exit code once it has exited. */
+  async stopController(): Promise<number | null> {
     const child = this.controller;
-    await stopChild(child);
+    const code = await stopChild(child);
     if (child) this.controllerPast += child.output();
     this.controller = null;
+    return code;
   }
 
   controllerOutput(): string {
@@ -229,8 +233,13 @@ libvirt:
     await this.waitComputeLog(/"msg":"compute role running"/, 1);
   }
 
-  async stopCompute(): Promise<void> {
-    await stopChild(this.compute);
+  async stopCompute(): Promise<number | null> {
+    return stopChild(this.compute);
+  }
+
+  /** True while the compute agent process runs. */
+  computeRunning(): boolean {
+    return this.compute !== null && this.compute.exitCode === null && this.compute.signalCode === null;
   }
 
   computeOutput(): string {

@@ -93,11 +93,8 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
       driver,
       async stop() {
         await compute.stop();
-        log.info('DBG compute done');
         await running.stop();
-        log.info('DBG controller done');
         driver?.close();
-        log.info('DBG driver done');
       },
     };
   } catch (e) {

@@ -104,7 +104,7 @@ describe('masakari --role=all with a real libvirtd + QEMU', { timeout: 300_000 }
       `taskflow_driver_recovery_flows:
   custom_task_modules: { test_gate_task: "${GATE_TASK}" }
   instance_failure_recovery_tasks: { pre: [instance_restart_limit_task, test_gate_task, stop_instance_task] }`,
-      { MASAKARI_TEST_GATE: gate },
+      { E2E_RECOVERY_GATE_FILE: gate },
     );
     await waitLog(lab, /protecting domain ha-vm/);
     const killed = lab.killQemu(HA.name);

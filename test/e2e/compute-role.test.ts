@@ -2,14 +2,15 @@
 // libvirtd + QEMU (TCG, a tiny diskless domain), delivering over HTTP to `masakari --role=controller` (real CLI
 // process, its own SQLite). kill -9 of QEMU → VM LIFECYCLE/STOPPED_FAILED at the controller; with the controller
 // down the notification waits in the outbox and arrives after it returns; after libvirtd restarts, monitoring goes on.
-// The harness (shared with bench/compute/kill-to-delivered.bench.ts) is bench/compute/two-roles-lab.ts.
+// The three steps run in order on one set-up (each continues the story of the previous one). The harness (shared
+// with bench/compute/kill-to-delivered.bench.ts) is bench/compute/two-roles-lab.ts.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { libvirtLabAvailable, LIBVIRT_LAB_COMPONENT } from '../labs/libvirt/lab.ts';
 import { haveCommand, requireComponent } from '../support/components.ts';
-import { waitFor } from '../support/cli.ts';
-import { COMPUTE_HOST, TwoRolesLab, type ApiNotification } from '../../bench/compute/two-roles-lab.ts';
+import { runCli, waitFor } from '../support/cli.ts';
+import { CHILD_ENV, COMPUTE_HOST, TwoRolesLab, type ApiNotification } from '../../bench/compute/two-roles-lab.ts';
 
 const available = libvirtLabAvailable() && haveCommand('virsh');
 const COMPONENT = `${LIBVIRT_LAB_COMPONENT} + virsh (libvirt-clients)`;
@@ -65,7 +66,7 @@ describe('masakari --role=compute → masakari --role=controller, real libvirtd 
 
   it('controller down: the notification waits in the outbox (retried) and arrives after the controller returns', async (t) => {
     if (!requireComponent(t, COMPONENT, available)) return;
-    await lab!.stopController();
+    assert.equal(await lab!.stopController(), 0, 'the controller exits 0 on SIGTERM');
     const killedAt = await crashDomain();
 
     // The agent keeps it and keeps trying: a pending row with failed attempts (connection refused).
@@ -81,6 +82,13 @@ describe('masakari --role=compute → masakari --role=controller, real libvirtd 
     assert.equal(pending.draft.hostname, COMPUTE_HOST);
     assert.deepEqual(pending.draft.payload, FAILED);
     assert.ok(pending.lastError, 'the failed attempts say why');
+    // What the operator sees meanwhile: `masakari monitors outbox` beside the running agent.
+    const shown = await runCli(['monitors', 'outbox', '--config', lab!.computeConfig], { env: CHILD_ENV });
+    assert.equal(shown.code, 0, shown.stderr);
+    const status = JSON.parse(shown.stdout) as { pending: number; sent: number; pendingDrafts: { draft: { payload: unknown } }[] };
+    assert.equal(status.pending, 1);
+    assert.equal(status.sent, 1);
+    assert.deepEqual(status.pendingDrafts[0]!.draft.payload, FAILED);
 
     const restartedAt = Date.now();
     await lab!.startController();
@@ -114,5 +122,10 @@ describe('masakari --role=compute → masakari --role=controller, real libvirtd 
     assertFailure(all[2]);
     // One notification per crash, nothing else (starting a domain is not reported).
     assert.equal(lab!.storedNotifications().length, 3);
+    await waitFor(async () => (lab!.outboxRows('sent').length === 3 ? true : undefined), 10_000, 'three outbox rows marked sent');
+    assert.deepEqual(lab!.outboxRows('pending'), []);
+    assert.deepEqual(lab!.outboxRows('rejected'), []);
+    assert.ok(lab!.computeRunning(), 'the compute agent ran through all of it');
+    assert.equal(await lab!.stopCompute(), 0, 'the compute agent exits 0 on SIGTERM');
   });
 });

@@ -1,6 +1,7 @@
-// Host failure on a REAL Pacemaker cluster (test/labs/pacemaker: Corosync + Pacemaker, 3 nodes in network
-// namespaces, STONITH by fence_ipmilan against simulated IPMI BMCs). The cluster is started once for the file;
-// the scenarios run in order on it and it is torn down in after(), whatever happened.
+// Host failure on a REAL Pacemaker cluster (test/labs/pacemaker: Corosync + Pacemaker, 3 nodes + 1 pacemaker-remote
+// node in network namespaces, STONITH by fence_ipmilan against simulated IPMI BMCs). The cluster is started once for
+// the file (~25 s); the scenarios run in order on it (each starts from the state the previous one left: node3 fenced
+// and back, then fenced again, then remote1) and it is torn down in after(), whatever happened. ~80 s in all.
 //
 // Our side runs in process: the real host monitor reading crm_mon inside node1 (decide.ts unchanged), the real
 // engine and SQLite store, the Pacemaker fence-evidence gate reading crm_mon inside node1 as its only gate, and the
@@ -46,6 +47,8 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
   let engine: Engine;
   const hostUuid: Record<string, string> = {};
   const sent: Sent[] = [];
+  /** Every draft a monitor submitted, even one the store would refuse (a node outside the segment). */
+  const submitted: { by: string; draft: NotificationDraft }[] = [];
   const processing: Promise<unknown>[] = [];
 
   /** The simulated cloud's hosts follow the lab nodes' real power (a fenced node is a dead hypervisor). */
@@ -78,7 +81,12 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
       offlineWithoutFencing: 'UNKNOWN',
       env: realEnv,
       log: silentLogger,
-      sink: { submit: async (d) => void (await accept(`monitor@node${node}`, d)) },
+      sink: {
+        submit: async (d) => {
+          submitted.push({ by: `monitor@node${node}`, draft: d });
+          await accept(`monitor@node${node}`, d);
+        },
+      },
     });
 
   /** Polls a monitor until `until` holds (bounded); returns the last decision. */
@@ -186,6 +194,7 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
     await pollUntil(m1, (r) => r.reports.some((x) => x.name === 'node3' && x.stable === 'unclean'), 'node3 UNCLEAN on the majority side');
     for (let i = 0; i < 3; i++) assert.equal((await m3.poll()).notifications.length, 0);
     assert.equal(sent.length, before, 'no monitor sent anything');
+    assert.deepEqual(submitted.filter((x) => x.by === 'monitor@node3'), [], 'the isolated node never reported its peers');
     assert.equal(lab!.nodeIsOn(3), true, 'node3 still runs (its VMs too): it is only cut off');
 
     // A STOPPED/NORMAL arrives anyway (a masakari-hostmonitor elsewhere, an operator): no evidence, no evacuation.

@@ -2,17 +2,21 @@
 // openStore and `masakari db sync|version|purge`, against a real MariaDB (a private mariadbd for this file).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/core/config/load.ts';
-import { openPool, type Db } from '../../src/core/store/mysql/connection.ts';
+import { isDuplicateKey, openPool, type Db } from '../../src/core/store/mysql/connection.ts';
 import { openMysqlStore } from '../../src/core/store/mysql/index.ts';
 import { migrate, schemaVersion, SchemaError, statementsOf } from '../../src/core/store/mysql/migrate.ts';
 import { migrationsDir, renderIndex } from '../../src/core/store/mysql/migrations/build-index.ts';
 import { migrations } from '../../src/core/store/mysql/migrations/index.ts';
+import { notificationList } from '../../src/core/store/mysql/notifications.ts';
 import { parseMysqlUrl } from '../../src/core/store/mysql/url.ts';
+import { listSql } from '../../src/core/store/sqlite/listing.ts';
+import type { ListQuery, NotificationFilters } from '../../src/core/store/types.ts';
 import { DatabaseUrlError, openStore, parseDatabaseUrl } from '../../src/core/store/open.ts';
 import { MariaDbLab, mariadbAvailable, MARIADB_COMPONENT } from '../labs/mariadb/lab.ts';
 import { requireComponent } from '../support/components.ts';
@@ -44,6 +48,24 @@ test('migrations/index.ts embeds exactly the committed .sql files (run build-ind
   for (const m of migrations) assert.ok(statementsOf(m.sql).length > 0, m.name);
 });
 
+test('schema.ts matches the committed migration snapshot (drizzle-kit has nothing to generate)', { timeout: 60_000 }, () => {
+  const root = join(import.meta.dirname, '..', '..');
+  const tmp = mkdtempSync(join(tmpdir(), 'masakari-drizzle-'));
+  try {
+    cpSync(join(migrationsDir, 'meta'), join(tmp, 'out', 'meta'), { recursive: true });
+    // drizzle-kit resolves --out against its working directory, hence cwd = tmp and a relative --out.
+    const out = execFileSync(
+      join(root, 'node_modules', '.bin', 'drizzle-kit'),
+      ['generate', '--dialect', 'mysql', '--schema', join(root, 'src', 'core', 'store', 'mysql', 'schema.ts'), '--out', 'out'],
+      { cwd: tmp, encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.match(out, /No schema changes/, out);
+    assert.deepEqual(readdirSync(join(tmp, 'out')), ['meta'], 'no new migration was written');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 test('database.url: our spelling, SQLAlchemy\'s, sockets; malformed URLs are config errors without the password', () => {
   assert.deepEqual(parseMysqlUrl('mysql://masakari:p%40ss%2Fword@db.example:3307/masakari'), {
     host: 'db.example',
@@ -69,6 +91,18 @@ test('database.url: our spelling, SQLAlchemy\'s, sockets; malformed URLs are con
       bad,
     );
   }
+});
+
+test('duplicate-key errors are recognised in MariaDB\'s and MySQL 8\'s wording, for the named index only', () => {
+  const err = (sqlMessage: string, code = 'ER_DUP_ENTRY') => Object.assign(new Error(sqlMessage), { code, sqlMessage });
+  assert.equal(isDuplicateKey(err("Duplicate entry 'node1' for key 'hosts_live_name'"), 'hosts_live_name'), true);
+  assert.equal(isDuplicateKey(err("Duplicate entry 'node1' for key 'hosts.hosts_live_name'"), 'hosts_live_name'), true);
+  assert.equal(isDuplicateKey(err("Duplicate entry 'x' for key 'PRIMARY'"), 'PRIMARY'), true);
+  assert.equal(isDuplicateKey(err("Duplicate entry 'x' for key 'host_recovery_claims.PRIMARY'"), 'PRIMARY'), true);
+  assert.equal(isDuplicateKey(err("Duplicate entry 'x' for key 'hosts_uuid'"), 'hosts_live_name'), false);
+  assert.equal(isDuplicateKey(err("Duplicate entry 'x' for key 'x_hosts_live_name'"), 'hosts_live_name'), false);
+  assert.equal(isDuplicateKey(err('Lock wait timeout exceeded', 'ER_LOCK_WAIT_TIMEOUT'), 'PRIMARY'), false);
+  assert.equal(isDuplicateKey(undefined, 'PRIMARY'), false);
 });
 
 test('the schema: InnoDB, utf8mb4_bin, live-name uniqueness through the generated column', async (t) => {
@@ -97,6 +131,36 @@ test('the schema: InnoDB, utf8mb4_bin, live-name uniqueness through the generate
       assert.equal((await s.getHostByName('Node1'))!.name, 'Node1');
     } finally {
       await s.close();
+    }
+  });
+});
+
+test('the common notification lists walk an index in order (no filesort), with and without a marker', async (t) => {
+  if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
+  await withPool(async (db) => {
+    await migrate(db, 1);
+    // 20000 rows (MariaDB's sequence engine), 2% soft-deleted, so the optimizer has a real choice to make.
+    await db.run(`INSERT INTO notifications (uuid, created_at, type, generated_time, source_host_uuid, payload, status, deleted)
+      SELECT UUID(), seq * 1000, 'VM', seq, CONCAT('h', seq % 10), '{}', ELT(1 + seq % 4, 'new', 'running', 'finished', 'error'),
+             IF(seq % 50 = 0, 1, 0)
+      FROM seq_1_to_20000`);
+    await db.run('ANALYZE TABLE notifications');
+    const marker = (await db.rows('SELECT * FROM notifications WHERE id = 10001'))[0]!;
+    const cases: [ListQuery<NotificationFilters>, string][] = [
+      [{ filters: {}, sort: [], limit: 50 }, 'notifications_live_created'],
+      [{ filters: { status: 'new' }, sort: [], limit: 50 }, 'notifications_live_status_created'],
+      [{ filters: { sourceHostUuid: 'h3' }, sort: [], limit: 50 }, 'notifications_live_source_created'],
+      [{ filters: {}, sort: [{ key: 'generated_time', dir: 'asc' }], limit: 50 }, 'notifications_live_generated'],
+    ];
+    for (const [q, index] of cases) {
+      for (const m of [undefined, marker]) {
+        const { sql, params } = listSql(notificationList, q, m);
+        const plan = await db.rows(`EXPLAIN ${sql}`, params);
+        const what = `${JSON.stringify(q)}${m ? ' after a marker' : ''}: ${JSON.stringify(plan)}`;
+        assert.equal(plan.length, 1, what);
+        assert.equal(plan[0]!.key, index, what);
+        assert.doesNotMatch(String(plan[0]!.Extra), /filesort|temporary/, what);
+      }
     }
   });
 });

@@ -218,7 +218,11 @@ export class MariaDbLab {
       child.stdin?.end(); // the watchdog sends mariadbd SIGTERM (a clean shutdown) and exits with it
       const timer = setTimeout(() => {
         const pid = this.serverPid();
-        if (pid) process.kill(pid, 'SIGKILL');
+        try {
+          if (pid) process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
         child.kill('SIGKILL');
       }, 20_000);
       await done;

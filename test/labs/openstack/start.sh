@@ -268,6 +268,11 @@ osapi_compute_workers = 1
 periodic_fuzzy_delay = 0
 [api]
 auth_strategy = keystone
+[quota]
+# Tests boot more servers than the default quota of 10 instances allows.
+instances = -1
+cores = -1
+ram = -1
 [wsgi]
 api_paste_config = $LAB/etc/nova/api-paste.ini
 [api_database]

@@ -17,10 +17,10 @@ export const clusterSafetySection = z.strictObject({
       command: z.array(z.string().min(1)).min(1).default(['crm_mon', '-1', '--output-as=xml', '--fence-history=3']),
       /**
        * A successful fencing counts as evidence only if it completed at most this long ago: an old fencing of the
-       * same node (last month's) says nothing about today's failure. An operator retrying later than this needs a
-       * new fencing (or a configured fencer).
+       * same node says nothing about today's failure. Long enough for the engine's retry of an `error`
+       * (process_unfinished_notifications_interval); a retry later than this needs a new fencing or a fencer.
        */
-      max_age_seconds: seconds(3600),
+      max_age_seconds: seconds(600),
       timeout_seconds: seconds(30),
     })
     .prefault({}),

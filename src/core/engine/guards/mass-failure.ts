@@ -5,8 +5,9 @@
 // nothing is touched (no maintenance flag, no service disabled), so a retry later (the engine's periodic retry, or
 // an operator) starts from a clean state and is judged again with the failures then known.
 //
-// The decision is a pure function (massFailureVerdict); massFailureGuard() gathers its input from the store and
-// runs as one recorded step of the host workflow, so the reason also shows in the notification's progress.
+// The decision is a pure function (massFailureVerdict); massFailureGuard() gathers its input from the store. A pause
+// is recorded as a failed MassFailureGuardTask step, so the reason also shows in the notification's progress; a
+// failure let through leaves no trace (the task list stays Masakari's).
 
 import type { Config } from '../../config/schema.ts';
 import type { Host, Notification, Segment } from '../../domain/model.ts';
@@ -47,7 +48,7 @@ export function massFailureVerdict(i: MassFailureInput): MassFailureVerdict {
     reason:
       `Evacuation paused: ${summary} (${failed.join(', ')}), more than ${Math.round(i.maxFailedShare * 100)}%: ` +
       `probably a partition or a shared failure rather than failed hosts. Nothing was evacuated; ` +
-      `retry this notification once the cause is understood.`,
+      `send the host's notification again once the cause is understood.`,
   };
 }
 
@@ -98,6 +99,9 @@ export interface GuardDeps {
 export async function massFailureGuard(d: GuardDeps, runner: FlowRunner, n: Notification, host: Host, segment: Segment): Promise<GuardOutcome | null> {
   const cfg = d.config.cluster_safety.mass_failure;
   if (!cfg.enabled) return null;
+  // A run resumed after a controller crash was let through when it started (a paused run ends at once and is never
+  // resumed): pausing it now would leave an evacuation half done.
+  if (runner.resuming) return null;
   const hosts = await d.store.listHostsOfSegment(segment.uuid);
   const byUuid = new Map(hosts.map((h) => [h.uuid, h.name]));
   const failed = await failedHostsSince(d.store, byUuid, d.env.now(), cfg.window_seconds * 1000);

@@ -37,7 +37,6 @@ export interface Db extends Executor {
   /** A dedicated connection for session-scoped work (the migrator's named lock). */
   withConnection<T>(body: (c: Executor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
-  readonly pool: Pool;
 }
 
 export interface PoolOptions {
@@ -118,7 +117,6 @@ export function openPool(target: MysqlTarget, opts: PoolOptions = {}): Db {
 
   const onPool = executor(pool);
   return {
-    pool,
     rows: (sql, params) => retryDeadlocks(() => onPool.rows(sql, params)),
     run: (sql, params) => retryDeadlocks(() => onPool.run(sql, params)),
     tx: (body) =>

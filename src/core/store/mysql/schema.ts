@@ -83,7 +83,7 @@ export const notifications = mysqlTable(
     claimedBy: varchar('claimed_by', { length: 255 }),
     claimExpiresAt: bigint('claim_expires_at', { mode: 'number' }),
     attempts: int('attempts').notNull().default(0),
-    lastError: text('last_error'),
+    lastError: mediumtext('last_error'),
   },
   (t) => [
     uniqueIndex('notifications_uuid').on(t.uuid),
@@ -111,7 +111,7 @@ export const vmoves = mysqlTable(
     endTime: bigint('end_time', { mode: 'number' }),
     status: varchar('status', { length: 16 }).notNull(),
     type: varchar('type', { length: 36 }).notNull(),
-    message: text('message'),
+    message: mediumtext('message'),
   },
   (t) => [
     uniqueIndex('vmoves_uuid').on(t.uuid),

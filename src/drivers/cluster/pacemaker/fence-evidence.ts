@@ -4,7 +4,7 @@
 //
 // Evidence means all of:
 //  * the crm_mon view comes from a partition with quorum (an isolated node's view of its peers means nothing);
-//  * the node is a known member and is not UNCLEAN (UNCLEAN = failed and not yet fenced);
+//  * the node is a known member, is not UNCLEAN (UNCLEAN = failed and not yet fenced) and is not online again;
 //  * no fencing of it is pending (a new failure whose fencing is under way);
 //  * the newest finished fencing of it succeeded, with action off or reboot (not "on"), and completed at most
 //    max-age ago (an old fencing of the same node says nothing about this failure).
@@ -47,6 +47,9 @@ export function fenceEvidenceFrom(snap: ClusterSnapshot, host: string, opts: Evi
   const pending = events.find((e) => e.status === 'pending');
   if (pending) return notFenced(`Pacemaker's fencing of '${host}' is still pending (action ${pending.action || '?'}${pending.origin ? `, requested by ${pending.origin}` : ''})`);
   if (node.unclean) return notFenced(`'${host}' is UNCLEAN in Pacemaker: it failed and is not fenced yet`);
+  // Up again (rebooted by a `reboot` fencing, or powered on): whatever fenced it before, it runs now, and may have
+  // restarted its VMs (nova's resume_guests_state_on_host_boot, libvirt autostart). A running host is not evacuated.
+  if (node.online) return notFenced(`'${host}' is online in the Pacemaker cluster: a running host is not evacuated`);
   // Newest first by completion time; crm_mon already lists newest first, which breaks ties (and orders undated ones).
   const finished = events
     .map((e, i) => ({ e, i, t: parseFenceTime(e.completed)?.getTime() ?? -Infinity }))

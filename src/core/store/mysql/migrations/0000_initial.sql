@@ -68,7 +68,7 @@ CREATE TABLE `notifications` (
 	`claimed_by` varchar(255),
 	`claim_expires_at` bigint,
 	`attempts` int NOT NULL DEFAULT 0,
-	`last_error` text,
+	`last_error` mediumtext,
 	CONSTRAINT `notifications_id` PRIMARY KEY(`id`),
 	CONSTRAINT `notifications_uuid` UNIQUE(`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
@@ -89,7 +89,7 @@ CREATE TABLE `vmoves` (
 	`end_time` bigint,
 	`status` varchar(16) NOT NULL,
 	`type` varchar(36) NOT NULL,
-	`message` text,
+	`message` mediumtext,
 	CONSTRAINT `vmoves_id` PRIMARY KEY(`id`),
 	CONSTRAINT `vmoves_uuid` UNIQUE(`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

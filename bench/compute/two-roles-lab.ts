@@ -72,6 +72,8 @@ async function stopChild(child: Cli | null): Promise<number | null> {
 export interface TwoRolesOptions {
   /** Controller log level (the bench uses warn, so logging does not weigh on the measurement). */
   logLevel?: 'debug' | 'info' | 'warn';
+  /** Compute agent log level (at least info: the harness waits for its "connected to libvirt" line). */
+  computeLogLevel?: 'debug' | 'info';
 }
 
 export class TwoRolesLab {
@@ -117,7 +119,7 @@ engine: { duplicate_notification_detection_interval: 0 }
       this.computeConfig,
       `# masakari --role=compute of the compute-role e2e test
 data_dir: ${join(this.dir, 'compute')}
-log: { level: ${level === 'warn' ? 'info' : level}, format: json }
+log: { level: ${opts.computeLogLevel ?? 'info'}, format: json }
 compute:
   hostname: ${COMPUTE_HOST}
   controller: { endpoint: "${this.base}", timeout_seconds: 5 }

@@ -1,7 +1,8 @@
 // The compute role end to end, as deployed: `masakari --role=compute` (real CLI process) watching a private
 // libvirtd + QEMU (TCG, a tiny diskless domain), delivering over HTTP to `masakari --role=controller` (real CLI
 // process, its own SQLite). kill -9 of QEMU → VM LIFECYCLE/STOPPED_FAILED at the controller; with the controller
-// down the notification waits in the outbox and arrives after it returns; after libvirtd restarts, monitoring goes on.
+// down the notification waits in the outbox and arrives after it returns; after libvirtd restarts, monitoring goes on;
+// a crash while libvirtd and the controller are both away is still reported and delivered.
 // The three steps run in order on one set-up (each continues the story of the previous one). The harness (shared
 // with bench/compute/kill-to-delivered.bench.ts) is bench/compute/two-roles-lab.ts.
 
@@ -17,6 +18,9 @@ const COMPONENT = `${LIBVIRT_LAB_COMPONENT} + virsh (libvirt-clients)`;
 
 const VM = { name: 'e2e-vm', uuid: 'c0e1c5d2-0000-4000-8000-0000000000c1' };
 const FAILED = { event: 'LIFECYCLE', instance_uuid: VM.uuid, vir_domain_event: 'STOPPED_FAILED' };
+/** The agent's log lines (JSON) that say it reconnected to libvirtd, and that it saw our domain start (lifecycle 2). */
+const RECONNECTED = /"msg":"reconnected to libvirt; event subscriptions registered again"/;
+const STARTED = new RegExp(`"instance_uuid":"${VM.uuid}".*"libvirt_event":"lifecycle 2/`);
 
 describe('masakari --role=compute → masakari --role=controller, real libvirtd + QEMU', { timeout: 240_000 }, () => {
   let lab: TwoRolesLab | null = null;
@@ -24,7 +28,8 @@ describe('masakari --role=compute → masakari --role=controller, real libvirtd 
 
   before(async () => {
     if (!available) return;
-    lab = await TwoRolesLab.start();
+    // debug: the agent then logs every libvirt event it sees, also those it does not report (domain started).
+    lab = await TwoRolesLab.start({ computeLogLevel: 'debug' });
     await lab.startController();
     hostUuid = await lab.registerComputeHost();
     lab.defineDomain(VM.name, VM.uuid);
@@ -109,12 +114,11 @@ describe('masakari --role=compute → masakari --role=controller, real libvirtd 
 
   it('libvirtd killed and started again: the agent reconnects and the next crash is delivered', async (t) => {
     if (!requireComponent(t, COMPONENT, available)) return;
-    const reconnected = /"msg":"reconnected to libvirt; event subscriptions registered again"/;
-    const before = lab!.computeLogCount(reconnected);
+    const before = lab!.computeLogCount(RECONNECTED);
     const daemonBefore = lab!.lab.libvirtdPid();
     await lab!.lab.restartDaemon({ signal: 'SIGKILL' });
     assert.notEqual(lab!.lab.libvirtdPid(), daemonBefore, 'a new libvirtd');
-    await lab!.waitComputeLog(reconnected, before + 1);
+    await lab!.waitComputeLog(RECONNECTED, before + 1);
 
     await crashDomain();
     const all = await lab!.waitNotifications(3);
@@ -123,6 +127,44 @@ describe('masakari --role=compute → masakari --role=controller, real libvirtd 
     // One notification per crash, nothing else (starting a domain is not reported).
     assert.equal(lab!.storedNotifications().length, 3);
     await waitFor(async () => (lab!.outboxRows('sent').length === 3 ? true : undefined), 10_000, 'three outbox rows marked sent');
+    assert.deepEqual(lab!.outboxRows('pending'), []);
+    assert.deepEqual(lab!.outboxRows('rejected'), []);
+  });
+
+  it('QEMU dies while libvirtd and the controller are both down: reported after libvirtd returns, delivered after the controller does', async (t) => {
+    if (!requireComponent(t, COMPONENT, available)) return;
+    // The agent must have seen the domain start (only a domain it knew running counts as crashed while away).
+    const n = lab!.computeLogCount(STARTED);
+    const pid = await lab!.startDomain(VM.name);
+    await lab!.waitComputeLog(STARTED, n + 1);
+
+    assert.equal(await lab!.stopController(), 0, 'the controller exits 0 on SIGTERM');
+    await lab!.lab.stopDaemon('SIGKILL');
+    assert.equal(lab!.lab.qemuPid(VM.name), pid, 'QEMU outlives libvirtd');
+    process.kill(pid, 'SIGKILL');
+    const reconnects = lab!.computeLogCount(RECONNECTED);
+    await lab!.lab.restartDaemon();
+    await lab!.waitComputeLog(RECONNECTED, reconnects + 1);
+    await lab!.waitDomainState(VM.name, 'shut off');
+
+    // Seen on reconnection, queued in the outbox while the controller is still away...
+    await lab!.waitComputeLog(/"msg":"domain crashed while libvirtd was unreachable: reporting the missed STOPPED\/FAILED"/, 1);
+    const pending = await waitFor(
+      async () => {
+        const p = lab!.outboxRows('pending');
+        return p.length === 1 ? p[0] : undefined;
+      },
+      30_000,
+      `the missed crash pending in the outbox\n${lab!.computeOutput().slice(-3000)}`,
+    );
+    assert.deepEqual(pending.draft.payload, FAILED);
+
+    // ...and delivered once it is back.
+    await lab!.startController();
+    const all = await lab!.waitNotifications(4);
+    assert.equal(all.length, 4, JSON.stringify(all));
+    assertFailure(all[3]);
+    await waitFor(async () => (lab!.outboxRows('sent').length === 4 ? true : undefined), 10_000, 'four outbox rows marked sent');
     assert.deepEqual(lab!.outboxRows('pending'), []);
     assert.deepEqual(lab!.outboxRows('rejected'), []);
     assert.ok(lab!.computeRunning(), 'the compute agent ran through all of it');

@@ -37,7 +37,8 @@ export async function start(config: Config, log: Logger, opts: { compute?: Compu
     config,
     log,
     hostCatalog: backends.hostCatalog,
-    onNotificationAccepted: (n) => engine.notificationAccepted(n),
+    // Deferred so the 202 is written before the engine's first (synchronous SQLite) step runs.
+    onNotificationAccepted: (n) => setImmediate(() => engine.notificationAccepted(n)),
     ...(backends.tokenValidator ? { tokenValidator: backends.tokenValidator } : {}),
   });
   await engine.start();

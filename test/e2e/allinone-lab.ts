@@ -143,6 +143,6 @@ ${extraYaml}
     }
     this.conn?.close();
     await this.lab.stop();
-    if (process.env.MASAKARI_KEEP_LAB !== '1') rmSync(this.dir, { recursive: true, force: true });
+    if (process.env.KEEP_TEST_LAB !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
 }

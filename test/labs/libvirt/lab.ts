@@ -175,10 +175,10 @@ export class LibvirtLab {
     }
   }
 
-  /** Stops everything the lab started and removes its directory (kept when MASAKARI_KEEP_LAB=1, for debugging). */
+  /** Stops everything the lab started and removes its directory (kept when KEEP_TEST_LAB=1, for debugging). */
   async stop(): Promise<void> {
     this.killAllQemu();
     await this.stopDaemon('SIGTERM');
-    if (process.env.MASAKARI_KEEP_LAB !== '1') rmSync(this.dir, { recursive: true, force: true });
+    if (process.env.KEEP_TEST_LAB !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 // The libvirt recovery driver (controller.compute_driver: libvirt): which libvirt hosts the controller recovers VMs
 // on, and how it recognises an HA-enabled domain. Kept apart from the `libvirt` section, which configures the
 // compute role's monitors (one local connection); this one is the controller's view of every host.
-// docs/compute.md ("libvirt driver") explains each option.
+// docs/lab.md ("The libvirt compute driver") explains each option.
 
 const hostEntry = z.strictObject({
   /** libvirt URI of this host: qemu:///system locally, qemu+ssh://root@peer/system or qemu+tcp://peer/system. */

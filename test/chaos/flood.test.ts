@@ -1,0 +1,177 @@
+// Chaos: a flood of notifications through the API of two real controller processes (the CLI) sharing one real
+// MariaDB. ~10% of the POSTs are exact duplicates of an earlier one, sent shortly after it to the OTHER controller.
+// Asserts: every POST is answered 202 or 409 (nothing else, no connection error); every 202 is in the database with
+// the uuid the API returned, and the database holds nothing else; at least some duplicates met 409 (the
+// cross-controller duplicate check ran); every stored notification reaches a final state.
+//
+// compute_driver is none: VM STOPPED_FAILED ends error -> retried once -> failed; other events end ignored/finished
+// at once. Size: CHAOS_FLOOD_COUNT (default 10000), CHAOS_FLOOD_CONCURRENCY (default 32). docs/ha.md ("Chaos").
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { openMysqlStore } from '../../src/core/store/mysql/index.ts';
+import type { Store } from '../../src/core/store/types.ts';
+import { MariaDbLab, mariadbAvailable, MARIADB_COMPONENT } from '../labs/mariadb/lab.ts';
+import { requireComponent } from '../support/components.ts';
+import { envInt, FINAL, killAll, postNotification, seededRandom, sleep, startCliController, type ControllerProc } from './helpers.ts';
+
+const COUNT = envInt('CHAOS_FLOOD_COUNT', 10_000);
+const CONCURRENCY = envInt('CHAOS_FLOOD_CONCURRENCY', 32);
+const HOSTS = 20;
+const SEED = envInt('CHAOS_SEED', Date.now() % 1_000_000);
+
+const available = mariadbAvailable();
+let lab: MariaDbLab | undefined;
+let store: Store | undefined;
+after(async () => {
+  await killAll();
+  await store?.close().catch(() => {});
+  await lab?.stop();
+});
+
+before(async () => {
+  if (available) lab = await MariaDbLab.start();
+});
+
+type Body = { type: string; hostname: string; generated_time: string; payload: Record<string, string> };
+
+function makeBodies(rand: () => number): { bodies: Body[]; duplicateOf: (number | null)[] } {
+  const uniques = Math.round(COUNT / 1.1);
+  const base = Date.now();
+  const uniqueBodies: Body[] = [];
+  for (let i = 0; i < uniques; i++) {
+    const hostname = `flood-${String(i % HOSTS).padStart(2, '0')}`;
+    const generated_time = new Date(base + i).toISOString();
+    const r = rand();
+    if (r < 0.45) uniqueBodies.push({ type: 'VM', hostname, generated_time, payload: { instance_uuid: randomUUID(), vir_domain_event: 'STOPPED_FAILED', event: 'LIFECYCLE' } });
+    else if (r < 0.8) uniqueBodies.push({ type: 'VM', hostname, generated_time, payload: { instance_uuid: randomUUID(), vir_domain_event: 'STARTED_BOOTED', event: 'LIFECYCLE' } });
+    else if (r < 0.9) uniqueBodies.push({ type: 'PROCESS', hostname, generated_time, payload: { process_name: `proc-${i}`, event: 'STARTED' } });
+    else uniqueBodies.push({ type: 'COMPUTE_HOST', hostname, generated_time, payload: { event: 'STOPPED', host_status: 'UNKNOWN', cluster_status: 'ONLINE', ...{} } });
+  }
+  // COMPUTE_HOST bodies differ only by generated_time: distinct enough? No: same payload within the window IS a
+  // duplicate. Make each unique by host AND time far apart is not possible with 20 hosts, so vary the payload instead.
+  for (const [i, b] of uniqueBodies.entries()) if (b.type === 'COMPUTE_HOST') b.payload.cluster_status = i % 2 ? 'ONLINE' : 'OFFLINE';
+  // Sequence: uniques in order; each duplicate goes 1..40 positions after its original.
+  const bodies: Body[] = [];
+  const duplicateOf: (number | null)[] = [];
+  const pending: { at: number; of: number }[] = [];
+  let dups = COUNT - uniques;
+  for (let i = 0; i < uniques; i++) {
+    bodies.push(uniqueBodies[i]!);
+    duplicateOf.push(null);
+    const idx = bodies.length - 1;
+    if (dups > 0 && uniqueBodies[i]!.type === 'VM' && rand() < 0.15) {
+      pending.push({ at: idx + 1 + Math.floor(rand() * 40), of: idx });
+      dups--;
+    }
+    for (let k = pending.length - 1; k >= 0; k--) {
+      if (pending[k]!.at <= bodies.length) {
+        bodies.push({ ...bodies[pending[k]!.of]! });
+        duplicateOf.push(pending[k]!.of);
+        pending.splice(k, 1);
+      }
+    }
+  }
+  for (const p of pending) (bodies.push({ ...bodies[p.of]! }), duplicateOf.push(p.of));
+  // Top up to COUNT with duplicates of random earlier VM bodies (when the 15% draw fell short).
+  while (bodies.length < COUNT) {
+    const of = Math.floor(rand() * bodies.length);
+    if (duplicateOf[of] !== null || bodies[of]!.type !== 'VM') continue;
+    bodies.push({ ...bodies[of]! });
+    duplicateOf.push(of);
+  }
+  return { bodies, duplicateOf };
+}
+
+test(`flood: ${COUNT} notifications (~10% duplicates) through two controllers on MariaDB, none lost, all final`, { timeout: 600_000 }, async (t) => {
+  if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
+  const rand = seededRandom(SEED);
+  t.diagnostic(`seed ${SEED} (CHAOS_SEED replays it), ${COUNT} POSTs at concurrency ${CONCURRENCY}`);
+  const url = await lab!.createDatabase('flood');
+  store = await openMysqlStore({ url, connectionLimit: 2 });
+  const seg = await store.createSegment({ name: 'flood', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date());
+  for (let i = 0; i < HOSTS; i++) {
+    await store.createHost(seg.uuid, { name: `flood-${String(i).padStart(2, '0')}`, type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date());
+  }
+  const env = {
+    MASAKARI_DATABASE__URL: url,
+    MASAKARI_LOG__LEVEL: 'error',
+    MASAKARI_CONTROLLER__COMPUTE_DRIVER: 'none',
+    MASAKARI_ENGINE__PROCESS_UNFINISHED_NOTIFICATIONS_INTERVAL: '1',
+    MASAKARI_ENGINE__RETRY_NOTIFICATION_NEW_STATUS_INTERVAL: '2',
+    MASAKARI_ENGINE__CLAIM_LEASE_SECONDS: '10',
+  };
+  const ctls: ControllerProc[] = await Promise.all([
+    startCliController({ ...env, MASAKARI_CONTROLLER__OWNER_ID: 'flood-a' }),
+    startCliController({ ...env, MASAKARI_CONTROLLER__OWNER_ID: 'flood-b' }),
+  ]);
+
+  const { bodies, duplicateOf } = makeBodies(rand);
+  assert.equal(bodies.length, COUNT);
+  const statuses = new Array<number>(COUNT).fill(0);
+  const uuids = new Array<string | null>(COUNT).fill(null);
+  const others: string[] = [];
+  let next = 0;
+  const t0 = Date.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= COUNT) return;
+        // An original to controller a or b by index; its duplicate to the other one.
+        const side = duplicateOf[i] === null ? i % 2 : 1 - (duplicateOf[i]! % 2);
+        try {
+          const r = await postNotification(ctls[side]!.port, bodies[i]!);
+          statuses[i] = r.status;
+          if (r.status === 202) uuids[i] = r.body.notification?.notification_uuid ?? null;
+          else if (r.status !== 409) others.push(`#${i}: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+        } catch (e) {
+          statuses[i] = -1;
+          others.push(`#${i}: ${(e as Error).message}`);
+        }
+      }
+    }),
+  );
+  const postSeconds = (Date.now() - t0) / 1000;
+  const accepted = statuses.filter((s) => s === 202).length;
+  const conflicts = statuses.filter((s) => s === 409).length;
+  const dupConflicts = statuses.filter((s, i) => s === 409 && duplicateOf[i] !== null).length;
+  t.diagnostic(`POSTs: ${accepted} x 202, ${conflicts} x 409 (${dupConflicts} of them duplicates) in ${postSeconds.toFixed(1)} s (${(COUNT / postSeconds).toFixed(0)}/s)`);
+  assert.deepEqual(others.slice(0, 10), [], 'every POST is answered 202 or 409');
+  assert.equal(accepted + conflicts, COUNT);
+  // An original is never a duplicate of anything (unique payloads): all of them are accepted.
+  assert.equal(statuses.filter((s, i) => s !== 202 && duplicateOf[i] === null).length, 0, 'every original is accepted');
+  assert.ok(dupConflicts > 0, 'some duplicates met 409 (the duplicate check ran across controllers)');
+  assert.equal(conflicts, dupConflicts, 'only duplicates are refused');
+  assert.ok(uuids.every((u, i) => statuses[i] !== 202 || typeof u === 'string'), 'every 202 carries the notification uuid');
+
+  // Every 202 is in the database, and nothing else is.
+  const rows = (await lab!.adminQuery(`SELECT uuid FROM \`${url.split('/').pop()}\`.notifications`)) as { uuid: string }[];
+  const inDb = new Set(rows.map((r) => r.uuid));
+  const acceptedUuids = uuids.filter((u): u is string => u !== null);
+  assert.equal(new Set(acceptedUuids).size, acceptedUuids.length, 'distinct uuids');
+  assert.equal(acceptedUuids.filter((u) => !inDb.has(u)).length, 0, 'every 202 is stored');
+  assert.equal(inDb.size, acceptedUuids.length, 'the database holds exactly the accepted notifications');
+
+  // All of them reach a final state (error is retried once by the periodic job, then failed).
+  const db = url.split('/').pop();
+  const deadline = Date.now() + envInt('CHAOS_FLOOD_FINAL_TIMEOUT_S', 300) * 1000;
+  let counts: Record<string, number> = {};
+  for (;;) {
+    const byStatus = (await lab!.adminQuery(`SELECT status, COUNT(*) AS n FROM \`${db}\`.notifications GROUP BY status`)) as { status: string; n: number }[];
+    counts = Object.fromEntries(byStatus.map((r) => [r.status, Number(r.n)]));
+    const unfinished = Object.entries(counts).filter(([s]) => !FINAL.has(s)).reduce((a, [, n]) => a + n, 0);
+    if (unfinished === 0) break;
+    if (Date.now() > deadline) assert.fail(`not all final: ${JSON.stringify(counts)}`);
+    await sleep(1000);
+  }
+  t.diagnostic(`all final after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(counts)}`);
+  // The outcome per kind is the expected one (a wrong one would mean a mixed-up or lost notification).
+  const stored = (await lab!.adminQuery(`SELECT uuid, status, type, payload FROM \`${db}\`.notifications`)) as { uuid: string; status: string; type: string; payload: string }[];
+  for (const r of stored) {
+    const p = JSON.parse(r.payload) as Record<string, string>;
+    const want = r.type === 'VM' ? (p.vir_domain_event === 'STOPPED_FAILED' ? 'failed' : 'ignored') : r.type === 'PROCESS' ? 'finished' : 'ignored';
+    assert.equal(r.status, want, `${r.uuid} ${r.type} ${r.payload}`);
+  }
+  for (const c of ctls) assert.equal(c.child.exitCode, null, 'controllers still running');
+});

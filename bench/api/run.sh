@@ -1,7 +1,7 @@
 #!/bin/bash
 # API throughput and memory: masakari (this repository) vs the real OpenStack Masakari 14.0.2, on one machine.
 #
-#   bash bench/api/run.sh            # defaults: 50 connections, 2 wrk threads, 20 s per run, 2 rounds
+#   bash bench/api/run.sh            # defaults: 50 connections, 2 wrk threads, 30 s per run, 2 rounds (~9 min)
 #   CONNS=10 DURATION=15 ROUNDS=3 bash bench/api/run.sh
 #
 # What it does (method: bench/README.md, section "API and memory vs Masakari 14.0.2"):
@@ -18,7 +18,7 @@
 #      kills ours with SIGKILL and checks again;
 #   8. memory: RSS and PSS summed over each service's processes (theirs: API parent + workers, engine, RabbitMQ incl.
 #      its epmd; not the stand-in Nova), idle after seeding and the peak sampled each second under load;
-#   9. prints a markdown table with the ratios and writes it to bench/api/results/<UTC date-time>.md.
+#   9. prints a markdown table with the ratios and writes it to bench/api/results/<UTC date-time>-c<CONNS>.md.
 # Everything it starts is stopped by PID at exit. Loopback only.
 set -euo pipefail
 
@@ -26,7 +26,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CONNS=${CONNS:-50}
 THREADS=${THREADS:-2}
-DURATION=${DURATION:-20}
+DURATION=${DURATION:-30}
 ROUNDS=${ROUNDS:-2}
 WARMUP=${WARMUP:-3}
 TIMEOUT=${TIMEOUT:-30}  # wrk --timeout: Masakari answers slower than wrk's default 2 s under this load
@@ -272,7 +272,7 @@ done
 # ---------------------------------------------------------------------------------------------------- 9. report
 mean() { awk -v sc=$1 -v side=$2 -v col=$3 -F'\t' '$1==sc && $2==side {s+=$col; n++} END{if(n) printf "%.1f", s/n; else print "-"}' "$RESULTS"; }
 sum() { awk -v sc=$1 -v side=$2 -v col=$3 -F'\t' '$1==sc && $2==side {s+=$col} END{print s+0}' "$RESULTS"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0==0 || b+0==0) print "-"; else { r=a/b; printf (r>=10 ? "%.0f×" : "%.1f×"), r } }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0==0 || b+0==0) print "-"; else { r=a/b; printf (r>=10 ? "%.0f×" : (r>=1 ? "%.1f×" : "%.2f×")), r } }'; }
 mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k/1024}'; }
 LOADS=$(printf '%s; ' "${LOAD_AT[@]}")
 {
@@ -312,7 +312,7 @@ LOADS=$(printf '%s; ' "${LOAD_AT[@]}")
   sed 's/^/    /' "$RAW/durability.txt"
 } >"$WORK/report.md"
 mkdir -p "$HERE/results"
-REPORT=$HERE/results/$(date -u +%Y-%m-%dT%H%MZ).md
+REPORT=$HERE/results/$(date -u +%Y-%m-%dT%H%MZ)-c$CONNS.md
 cp "$WORK/report.md" "$REPORT"
 cat "$WORK/report.md"
 log "report written to ${REPORT#$ROOT/}"

@@ -1,7 +1,8 @@
 // Host failure on a REAL Pacemaker cluster (test/labs/pacemaker: Corosync + Pacemaker, 3 nodes + 1 pacemaker-remote
 // node in network namespaces, STONITH by fence_ipmilan against simulated IPMI BMCs). The cluster is started once for
 // the file (~25 s); the scenarios run in order on it (each starts from the state the previous one left: node3 fenced
-// and back, then fenced again, then remote1) and it is torn down in after(), whatever happened. ~80 s in all.
+// and back, node2 shut down cleanly and back, node3 fenced again, then remote1) and it is torn down in after(),
+// whatever happened. About 100 s in all.
 //
 // Our side runs in process: the real host monitor reading crm_mon inside node1 (decide.ts unchanged), the real
 // engine and SQLite store, the Pacemaker fence-evidence gate reading crm_mon inside node1 as its only gate, and the
@@ -173,6 +174,31 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
     assert.deepEqual(s.draft.payload, { event: 'STARTED', cluster_status: 'ONLINE', host_status: 'NORMAL' });
     assert.equal((await notification(s.uuid)).status, 'finished');
     assert.equal((await store.getHost(hostUuid.node3!))!.onMaintenance, false);
+  });
+
+  it('clean shutdown of node2 -> STOPPED/UNKNOWN -> ignored, nothing moved; started again -> STARTED', async (t) => {
+    if (!requireComponent(t, COMPONENT, !missing)) return;
+    cloud.addServer({ id: 'vm-2', host: 'node2', metadata: { HA_Enabled: 'true' } });
+    const before = sent.length;
+    lab!.shutdownNode(2);
+    await pollUntil(m1, () => sent.length > before, 'host notification for node2');
+    const s = sent[before]!;
+    assert.equal(s.draft.hostname, 'node2');
+    // It left the cluster; nobody fenced it: its VMs may still run, so the host is not "down and safe".
+    assert.deepEqual(s.draft.payload, { event: 'STOPPED', cluster_status: 'OFFLINE', host_status: 'UNKNOWN' });
+    const n = await notification(s.uuid);
+    assert.equal(n.status, 'ignored');
+    assert.equal(cloud.servers.get('vm-2')!.host, 'node2');
+    assert.deepEqual(cloud.violations, []);
+
+    await lab!.waitFor(() => !lab!.nodeIsOn(2), 'node2 stopped', 60_000);
+    await lab!.ipmi(2, 'chassis', 'power', 'on');
+    await pollUntil(m1, () => sent.length > before + 1, 'STARTED for node2');
+    const up = sent[before + 1]!;
+    assert.equal(up.draft.hostname, 'node2');
+    assert.deepEqual(up.draft.payload, { event: 'STARTED', cluster_status: 'ONLINE', host_status: 'NORMAL' });
+    assert.equal((await notification(up.uuid)).status, 'finished');
+    assert.equal((await store.getHost(hostUuid.node2!))!.onMaintenance, false);
   });
 
   it('partition isolating node3 with its BMC down: the isolated side does nothing, no evidence -> no evacuation; BMC back -> fenced -> evacuated', async (t) => {

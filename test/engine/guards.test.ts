@@ -49,6 +49,19 @@ test('2 of 3 hosts failed within the window: evacuation paused, error with the r
   await w.close();
 });
 
+test('a clean shutdown (STOPPED/UNKNOWN) elsewhere in the segment is not a failure for the guard', async () => {
+  const w = await threeHosts();
+  const e = w.engine();
+  await e.start();
+  w.cloud.powerOff('h1');
+  const n1 = await w.notify('COMPUTE_HOST', 'h1', HOST_DOWN);
+  await w.notify('COMPUTE_HOST', 'h2', { ...HOST_DOWN, host_status: 'UNKNOWN' });
+  await w.drive(e.process(n1.uuid));
+  assert.equal((await w.store.getNotification(n1.uuid))!.status, 'finished');
+  await e.stop();
+  await w.close();
+});
+
 test('one host failed: the guard lets it pass without a trace in the task list', async () => {
   const w = await threeHosts();
   const e = w.engine();

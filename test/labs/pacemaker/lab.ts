@@ -6,7 +6,7 @@
 
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { haveCommand } from '../../support/components.ts';
@@ -41,6 +41,31 @@ export function pacemakerRemoteMissing(): string | null {
 export type NodeKey = 1 | 2 | 3 | 'r1';
 const dirOf = (k: NodeKey) => (k === 'r1' ? 'r1' : `n${k}`);
 const bmcPort = (k: NodeKey) => (k === 'r1' ? 6234 : 6230 + k);
+
+/**
+ * Tears down labs whose test process died without its exit hook (SIGKILL, a runner timeout): their namespaces and
+ * daemons would otherwise stay forever. A lab is stale when the PID in its `owner` file no longer runs.
+ */
+function sweepStaleLabs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith('masakari-pcmk-')) continue;
+    const dir = join(tmpdir(), name);
+    try {
+      const owner = Number(readFileSync(join(dir, 'owner'), 'utf8'));
+      const ns = readFileSync(join(dir, 'ns'), 'utf8').trim();
+      try {
+        process.kill(owner, 0);
+        continue; // its test still runs
+      } catch {
+        // owner gone: stale
+      }
+      execFileSync('bash', [script('teardown.sh')], { env: { ...process.env, LAB: dir, NS: ns }, stdio: 'ignore', timeout: 30_000 });
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // not a lab of ours, or half made: leave it
+    }
+  }
+}
 
 const live = new Set<PacemakerLab>();
 process.on('exit', () => {
@@ -80,8 +105,10 @@ export class PacemakerLab {
    */
   async start(opts: { remote?: boolean; timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = opts.timeoutMs ?? 120_000;
+    sweepStaleLabs();
     live.add(this);
     const d = this.dir;
+    writeFileSync(join(d, 'owner'), String(process.pid));
     mkdirSync(join(d, 'etc-pacemaker'), { recursive: true });
     mkdirSync(join(d, 'bmc'), { recursive: true });
     writeFileSync(join(d, 'ns'), this.ns);
@@ -163,6 +190,13 @@ export class PacemakerLab {
     const pid = this.initPid(n);
     if (pid === null) throw new Error(`${dirOf(n)} is already off`);
     process.kill(pid, 'SIGKILL');
+  }
+
+  /** A clean shutdown of node N's cluster stack (pacemakerd -S, then corosync): the node leaves, not fails. */
+  shutdownNode(n: 1 | 2 | 3): void {
+    const pid = this.initPid(n);
+    if (pid === null) throw new Error(`n${n} is already off`);
+    process.kill(pid, 'SIGTERM'); // node-inner.sh's trap stops Pacemaker, then corosync, then exits
   }
 
   /** IPMI to node N's BMC, from the BMC network (what an operator or a fencer does). */

@@ -22,7 +22,7 @@ export interface MassFailureInput {
   segmentName: string;
   /** Names of every host of the segment. */
   segmentHosts: string[];
-  /** Names of the segment's hosts with a host failure (STOPPED) within the window, this one included. */
+  /** Names of the segment's hosts with a host failure (STOPPED, NORMAL) within the window, this one included. */
   failedHosts: string[];
   maxFailedShare: number;
   windowSeconds: number;
@@ -52,8 +52,10 @@ export function massFailureVerdict(i: MassFailureInput): MassFailureVerdict {
   };
 }
 
+const upper = (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : undefined);
+
 /**
- * The segment's hosts with a STOPPED host failure generated within the last `windowMs` before `now`. Anchored on
+ * The segment's hosts with a STOPPED/NORMAL host failure generated within the last `windowMs` before `now`. Anchored on
  * the time of judgement, not on the notification: a retry long after the burst is judged on what fails then.
  */
 async function failedHostsSince(store: Store, hostsByUuid: Map<string, string>, now: Date, windowMs: number): Promise<string[]> {
@@ -68,7 +70,10 @@ async function failedHostsSince(store: Store, hostsByUuid: Map<string, string>, 
     });
     for (const x of page) {
       const host = hostsByUuid.get(x.sourceHostUuid);
-      if (host && typeof x.payload.event === 'string' && x.payload.event.toUpperCase() === 'STOPPED') out.add(host);
+      // Only failures reported as down (host_status NORMAL): a STOPPED/UNKNOWN is a host that left its cluster cleanly
+      // (planned maintenance, rolling upgrades) or whose state is unknown; the engine never evacuates those, and
+      // counting them would pause real recoveries during a maintenance window.
+      if (host && upper(x.payload.event) === 'STOPPED' && upper(x.payload.host_status) === 'NORMAL') out.add(host);
     }
     if (page.length < 1000) return [...out];
     marker = page[page.length - 1]!.id;

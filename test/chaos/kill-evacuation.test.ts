@@ -104,7 +104,7 @@ test(`kill -9 the working controller ${KILLS} times during a ${INSTANCES}-instan
     Number(((await lab!.adminQuery(`SELECT COUNT(*) AS n FROM \`${dbName}\`.vmoves WHERE notification_uuid = ? AND status = 'succeeded'`, [uuid])) as { n: number }[])[0]!.n);
 
   // The chaos loop: wait until a live controller holds the workflow, let it work a random while, kill it.
-  const kills: { owner: string; afterMs: number; movesDone: number; restart: 'at once' | 'after takeover' }[] = [];
+  const kills: { owner: string; pid: number; afterMs: number; movesDone: number; restart: 'at once' | 'after takeover' }[] = [];
   const restarts: Promise<void>[] = [];
   const t0 = Date.now();
   for (let k = 0; k < KILLS; k++) {
@@ -140,7 +140,7 @@ test(`kill -9 the working controller ${KILLS} times during a ${INSTANCES}-instan
     await killHard(victim.child);
     ctl.delete(holder);
     const restart = rand() < 0.5 ? 'at once' : 'after takeover';
-    kills.push({ owner: holder, afterMs: Date.now() - t0, movesDone, restart });
+    kills.push({ owner: holder, pid: victim.child.pid!, afterMs: Date.now() - t0, movesDone, restart });
     restarts.push(
       (async () => {
         // 'after takeover': stay dead for longer than the lease, so another controller resumes the workflow.
@@ -192,6 +192,10 @@ test(`kill -9 the working controller ${KILLS} times during a ${INSTANCES}-instan
   const blocks = lives.filter((c, i) => i === 0 || lives[i - 1] !== c);
   const byLife = new Map<string, number>();
   for (const c of lives) byLife.set(c, (byLife.get(c) ?? 0) + 1);
-  t.diagnostic(`evacuations per controller life: ${JSON.stringify(Object.fromEntries(byLife))}`);
+  const blockInfo = blocks.map((b) => {
+    const mine = accepted.filter((c) => c.caller === b);
+    return `${b}: ${mine.length} at ${mine[0]!.atMs - t0}..${mine[mine.length - 1]!.atMs - t0} ms`;
+  });
+  t.diagnostic(`evacuations per controller life, in order: ${blockInfo.join('; ')}`);
   assert.equal(blocks.length, new Set(lives).size, `interleaved evacuations of several lives: ${blocks.join(' ')}`);
 });

@@ -20,6 +20,9 @@ corosync -f >/var/log/corosync/stdout.log 2>&1 &
 COROPID=$!
 for _ in $(seq 1 50); do corosync-cfgtool -s >/dev/null 2>&1 && break; sleep 0.2; done
 pacemakerd >/var/log/pacemaker/stdout.log 2>&1 &
+PCMKPID=$!
 set +e
-trap 'pacemakerd -S >/dev/null 2>&1; sleep 5; kill $COROPID; wait; exit 0' TERM
+# SIGTERM = a clean shutdown, as `systemctl stop pacemaker corosync` does it: Pacemaker first (pacemakerd stops its
+# daemons and exits once they are down, so the cluster sees a node leaving, not failing), then corosync.
+trap 'kill -TERM $PCMKPID; wait $PCMKPID; kill -TERM $COROPID; wait $COROPID; exit 0' TERM
 wait $COROPID

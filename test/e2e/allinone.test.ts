@@ -1,7 +1,7 @@
 // `masakari --role=all` protecting real QEMU VMs (TCG, tiny diskless domains) on a private libvirtd:
 // kill -9 of QEMU -> instance monitor -> outbox -> in-process API -> engine -> libvirt driver -> domain running.
 
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +38,7 @@ describe('masakari --role=all with a real libvirtd + QEMU', { timeout: 300_000 }
   it('restarts a killed HA-enabled VM and touches nothing else', async (t) => {
     if (!requireComponent(t, COMPONENT, available)) return;
     const lab = await AllInOne.start();
-    after(() => lab.stop());
+    t.after(() => lab.stop());
     lab.defineDomain(HA.name, HA.uuid, true);
     lab.defineDomain(OTHER.name, OTHER.uuid, false);
     await lab.startMasakari();
@@ -75,7 +75,7 @@ describe('masakari --role=all with a real libvirtd + QEMU', { timeout: 300_000 }
   it('stops restarting a VM that keeps crashing, at instance_restart_limit', async (t) => {
     if (!requireComponent(t, COMPONENT, available)) return;
     const lab = await AllInOne.start();
-    after(() => lab.stop());
+    t.after(() => lab.stop());
     lab.defineDomain(HA.name, HA.uuid, true);
     await lab.startMasakari('instance_restart_limit: { max_restarts: 2, window_seconds: 3600 }');
     await waitLog(lab, /protecting domain ha-vm/);
@@ -97,7 +97,7 @@ describe('masakari --role=all with a real libvirtd + QEMU', { timeout: 300_000 }
   it('completes a recovery across a libvirtd restart in the middle of it', async (t) => {
     if (!requireComponent(t, COMPONENT, available)) return;
     const lab = await AllInOne.start();
-    after(() => lab.stop());
+    t.after(() => lab.stop());
     lab.defineDomain(HA.name, HA.uuid, true);
     const gate = join(lab.dir, 'gate-open');
     await lab.startMasakari(

@@ -20,8 +20,9 @@ import type { ApiApp } from '../core/api/app.ts';
 import type { NotificationDraft } from '../core/ports/notify.ts';
 import type { TokenProvider } from '../core/delivery/auth.ts';
 import type { ComputeDriver } from '../core/ports/compute.ts';
-import { createLibvirtComputeDriver, type LibvirtComputeDriver } from '../drivers/compute/libvirt/index.ts';
-import { bootstrapLabSegment, reportProtected } from '../drivers/compute/libvirt/lab.ts';
+// The libvirt driver loads koffi (a native addon): imported only when this role starts, so --help and the other
+// commands never need the addon unpacked.
+import type { LibvirtComputeDriver } from '../drivers/compute/libvirt/index.ts';
 import * as controller from './controller.ts';
 import { startCompute, tokenProvider, type RunningCompute } from './compute.ts';
 import type { RunningController } from './controller.ts';
@@ -75,14 +76,16 @@ function recoveryReporter(log: Logger): EngineObserver {
 
 export async function start(operatorConfig: Config, log: Logger): Promise<RunningAll> {
   const config = allRoleConfig(operatorConfig);
-  const driver = config.controller.compute_driver === 'libvirt' ? createLibvirtComputeDriver(config, log) : null;
+  const libvirt = config.controller.compute_driver === 'libvirt' ? await import('../drivers/compute/libvirt/index.ts') : null;
+  const lab = libvirt ? await import('../drivers/compute/libvirt/lab.ts') : null;
+  const driver = libvirt ? libvirt.createLibvirtComputeDriver(config, log) : null;
   let ctl: RunningController | undefined;
   try {
     ctl = await controller.start(config, log, { ...(driver ? { compute: driver as ComputeDriver } : {}), observer: recoveryReporter(log) });
     if (driver) {
-      await bootstrapLabSegment(ctl.store, driver.hostNames, log);
+      await lab!.bootstrapLabSegment(ctl.store, driver.hostNames, log);
       driver.start();
-      await reportProtected(driver, config.instance_failure.ha_enabled_instance_metadata_key, log);
+      await lab!.reportProtected(driver, config.instance_failure.ha_enabled_instance_metadata_key, log);
     }
     const compute = await startCompute(config, log, { transport: new LocalTransport(inProcessIntake(ctl.app, tokenProvider(config))) });
     const running = ctl;

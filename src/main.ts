@@ -12,6 +12,7 @@ import { statusCommand } from './cli/status.ts';
 import { configCommand } from './cli/config.ts';
 import { simCommand } from './cli/sim.ts';
 import { monitorsCommand } from './cli/monitors.ts';
+import { fenceCommand } from './cli/fence.ts';
 import { selftestCommand } from './cli/selftest.ts';
 
 await globalOptions(yargs(hideBin(process.argv)))
@@ -23,6 +24,7 @@ await globalOptions(yargs(hideBin(process.argv)))
   .command(configCommand)
   .command(simCommand)
   .command(monitorsCommand)
+  .command(fenceCommand)
   .command(selftestCommand)
   .version(VERSION)
   .alias('h', 'help')

@@ -1,7 +1,8 @@
 // Chaos: several real controller processes on one real MariaDB, one shared simulated cloud (served by this process
 // over loopback, sim-rpc.ts). A host with 200 instances fails; while its evacuation runs, the controller holding the
 // workflow's lease is killed with SIGKILL at random moments, many times, and started again (at once, taking its own
-// work back, or later, so another controller takes over after the lease ran out).
+// work back, or later, so another controller takes over after the lease ran out); now and then an idle controller
+// is killed at the same moment too.
 // Asserts: the notification ends `finished`; every instance was evacuated exactly once (counted by the cloud, and
 // per evacuate call with the caller's identity), is off the failed host, idle, in its state from before, unlocked;
 // every vmove succeeded; the resumed runs said so in the progress ("Resuming ..."); the evacuate calls of the
@@ -104,7 +105,7 @@ test(`kill -9 the working controller ${KILLS} times during a ${INSTANCES}-instan
     Number(((await lab!.adminQuery(`SELECT COUNT(*) AS n FROM \`${dbName}\`.vmoves WHERE notification_uuid = ? AND status = 'succeeded'`, [uuid])) as { n: number }[])[0]!.n);
 
   // The chaos loop: wait until a live controller holds the workflow, let it work a random while, kill it.
-  const kills: { owner: string; pid: number; afterMs: number; movesDone: number; restart: 'at once' | 'after takeover' }[] = [];
+  const kills: { owner: string; pid: number; afterMs: number; movesDone: number; restart: 'at once' | 'after takeover'; alsoKilled?: string }[] = [];
   const restarts: Promise<void>[] = [];
   const t0 = Date.now();
   for (let k = 0; k < KILLS; k++) {
@@ -140,7 +141,15 @@ test(`kill -9 the working controller ${KILLS} times during a ${INSTANCES}-instan
     await killHard(victim.child);
     ctl.delete(holder);
     const restart = rand() < 0.5 ? 'at once' : 'after takeover';
-    kills.push({ owner: holder, pid: victim.child.pid!, afterMs: Date.now() - t0, movesDone, restart });
+    // Now and then a bystander (an idle controller) dies at the same moment, and comes back at once.
+    const bystanders = [...ctl.values()].filter((c) => c.child.exitCode === null);
+    const bystander = rand() < 0.25 && bystanders.length ? bystanders[Math.floor(rand() * bystanders.length)]! : undefined;
+    if (bystander) {
+      await killHard(bystander.child);
+      ctl.delete(bystander.owner);
+      restarts.push((async () => void ctl.set(bystander.owner, await startControllerProc(config, rpc!.url, bystander.owner)))());
+    }
+    kills.push({ owner: holder, pid: victim.child.pid!, afterMs: Date.now() - t0, movesDone, restart, ...(bystander ? { alsoKilled: bystander.owner } : {}) });
     restarts.push(
       (async () => {
         // 'after takeover': stay dead for longer than the lease, so another controller resumes the workflow.

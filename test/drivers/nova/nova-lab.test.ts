@@ -402,7 +402,7 @@ describe('Nova driver against a real Keystone + Nova', { skip: unavailable ?? fa
       child?.kill('SIGKILL');
     });
 
-    test('segment and hosts validated against Nova; COMPUTE_HOST STOPPED for fake-host-3 evacuates it', async () => {
+    test('keystone auth against the real Keystone; segment and hosts validated against Nova; COMPUTE_HOST STOPPED for fake-host-3 evacuates it', async () => {
       // Alive now: fake-host-1 (repaired), fake-host-2 and fake-host-3. fake-host-3 fails.
       const victims: string[] = [];
       for (let i = 0; i < 2; i++) victims.push(await bootServer(admin, lab, `ctl-vm-${i}`, h3, { HA_Enabled: 'True' }));
@@ -422,13 +422,37 @@ describe('Nova driver against a real Keystone + Nova', { skip: unavailable ?? fa
         host_failure: { fencing_required: false },
         engine: { verify_interval: 1, wait_period_after_service_update: 120, wait_period_after_evacuation: 300 },
         database: { url: `sqlite:${join(lab.dir, 'masakari.sqlite')}`, auto_migrate: true },
-        api: { listen: `127.0.0.1:${port}` },
+        // Keystone auth against the lab's real Keystone: the controller validates each user token with its own
+        // service token (here the lab's admin user doubles as the service user).
+        api: {
+          listen: `127.0.0.1:${port}`,
+          auth_strategy: 'keystone',
+          keystone: { auth_url, username, password, project_name },
+        },
       }));
       child = startCli(['--role=controller', '--config', file]);
       const base = `http://127.0.0.1:${port}/v1`;
       await cliWaitFor(async () => ((await fetch(`http://127.0.0.1:${port}/`)).ok ? true : undefined), 120_000, `controller on ${port}\n${child.output()}`);
+      // A user token from the real Keystone (admin role: Masakari's default policy is rule:admin_api).
+      const tokenRes = await fetch(`${String(auth_url).replace(/\/+$/, '')}/auth/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          auth: {
+            identity: { methods: ['password'], password: { user: { name: username, domain: { name: 'Default' }, password } } },
+            scope: { project: { name: project_name, domain: { name: 'Default' } } },
+          },
+        }),
+      });
+      assert.equal(tokenRes.status, 201, await tokenRes.text());
+      const token = tokenRes.headers.get('x-subject-token')!;
+      const noToken = await fetch(`${base}/segments`);
+      assert.equal(noToken.status, 401, 'no token: 401 from the keystone middleware');
+      assert.match(noToken.headers.get('www-authenticate') ?? '', /^Keystone uri=/);
+      const badToken = await fetch(`${base}/segments`, { headers: { 'x-auth-token': 'gAAAAA-not-a-token' } });
+      assert.equal(badToken.status, 401, 'a token Keystone does not know: 401');
       const post = async (path: string, body: unknown) => {
-        const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-auth-token': token }, body: JSON.stringify(body) });
         return { status: r.status, body: (await r.json()) as Record<string, Record<string, unknown>> };
       };
       const seg = await post('/segments', { segment: { name: 'lab-segment', recovery_method: 'auto', service_type: 'COMPUTE' } });
@@ -450,7 +474,7 @@ describe('Nova driver against a real Keystone + Nova', { skip: unavailable ?? fa
       const uuid = String(n.body.notification!.notification_uuid);
       const show = async () => {
         // 1.1 adds recovery_workflow_details: every task's progress messages, the first thing to read on failure.
-        const r = await fetch(`${base}/notifications/${uuid}`, { headers: { 'OpenStack-API-Version': 'instance-ha 1.1' } });
+        const r = await fetch(`${base}/notifications/${uuid}`, { headers: { 'OpenStack-API-Version': 'instance-ha 1.1', 'x-auth-token': token } });
         return ((await r.json()) as { notification: { status: string; recovery_workflow_details?: unknown } }).notification;
       };
       const final = await cliWaitFor(async () => {

@@ -6,7 +6,7 @@ import { MasakariError, badRequest, conflict, notFound } from '../../domain/erro
 import type { Host } from '../../domain/model.ts';
 import type { HostPatch } from '../../store/types.ts';
 import type { ApiEnv } from '../context.ts';
-import { hostView } from '../format.ts';
+import { hostView, segmentView } from '../format.ts';
 import { isUuidLike } from '../validation/formats.ts';
 import { boolFilter, lastParam, listing, listParams, listQuery, strictBool } from '../validation/params.ts';
 import { validate, validators } from '../validation/schemas.ts';
@@ -69,7 +69,8 @@ export function hostRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
       reserved: boolFilter(q, 'reserved'),
     };
     const hosts = await listing(p, () => d.store.listHosts(listQuery(p, filters)));
-    return reply(c, 200, { hosts: hosts.map((h) => hostView(h, segment)) });
+    const segmentJson = segmentView(segment); // the same embedded segment in every host: build it once
+    return reply(c, 200, { hosts: hosts.map((h) => hostView(h, segment, segmentJson)) });
   });
 
   app.get('/segments/:segment_id/hosts/:host_id', async (c) => {

@@ -4,8 +4,8 @@ import { conflict, notFound } from '../../domain/errors.ts';
 import { IN_PROGRESS_STATUSES, type Host } from '../../domain/model.ts';
 import type { HostFilters, HostPatch, ListQuery, NewHost } from '../types.ts';
 import { isUniqueViolation, type Connection } from './connection.ts';
-import { listRows, type ListSpec } from './listing.ts';
-import { toHost, us, type Raw } from './rows.ts';
+import { listRawRows, type ListSpec } from './listing.ts';
+import { hostAt, toHost, us, type Raw } from './rows.ts';
 import { segmentNotFound } from './segments.ts';
 
 export const hostList: ListSpec<HostFilters> = {
@@ -48,7 +48,10 @@ export function hostRepo(conn: Connection, newUuid: () => string) {
   };
 
   return {
-    listHosts: (q: ListQuery<HostFilters>) => listRows(conn, hostList, q).map(toHost),
+    listHosts: (q: ListQuery<HostFilters>) => {
+      const { rows, cols } = listRawRows(conn, hostList, q);
+      return rows.map((a) => hostAt(a, cols));
+    },
     getHost: (uuid: string) => one('SELECT * FROM hosts WHERE uuid = ? AND deleted = 0', uuid),
     getHostByName: (name: string) => one('SELECT * FROM hosts WHERE name = ? AND deleted = 0', name),
     listHostsOfSegment: (segmentUuid: string): Host[] =>

@@ -7,8 +7,9 @@
 
 import { badRequest, MarkerNotFoundError } from '../../domain/errors.ts';
 import type { ListQuery, SortDir } from '../types.ts';
+import type { Statement } from 'better-sqlite3';
 import type { Connection } from './connection.ts';
-import type { Raw } from './rows.ts';
+import type { Cols, Raw } from './rows.ts';
 
 export interface SortColumn {
   column: string;
@@ -108,9 +109,10 @@ export function listSql<F>(spec: ListSpec<F>, q: ListQuery<F>, marker: Raw | und
   };
 }
 
-export function listRows<F>(conn: Connection, spec: ListSpec<F>, q: ListQuery<F>): Raw[] {
+/** The page's SQL and parameters after the marker lookup, or undefined when the page is empty (limit 0). */
+function pageSql<F>(conn: Connection, spec: ListSpec<F>, q: ListQuery<F>): { sql: string; params: unknown[] } | undefined {
   resolveKeys(spec, q.sort); // a bad sort key is an error even with limit 0
-  if (!(q.limit > 0)) return [];
+  if (!(q.limit > 0)) return undefined;
   let marker: Raw | undefined;
   if (q.marker !== undefined) {
     marker = Number.isSafeInteger(q.marker)
@@ -118,6 +120,63 @@ export function listRows<F>(conn: Connection, spec: ListSpec<F>, q: ListQuery<F>
       : undefined;
     if (!marker) throw new MarkerNotFoundError(String(q.marker));
   }
-  const { sql, params } = listSql(spec, q, marker);
-  return conn.stmt(sql).all(...params) as Raw[];
+  return listSql(spec, q, marker);
+}
+
+/**
+ * A page as keyed rows, the same objects `.all()` returns. Read as arrays and keyed in JavaScript: better-sqlite3
+ * sets each key of each row object from C++ (half the cost of a 100-row page), while one compiled object literal per
+ * column list builds the same object (same keys, same order, same values) for a fraction of that.
+ */
+export function listRows<F>(conn: Connection, spec: ListSpec<F>, q: ListQuery<F>): Raw[] {
+  const page = pageSql(conn, spec, q);
+  if (!page) return [];
+  const { stmt, keyed } = rawStatement(conn, page.sql);
+  return (stmt.all(...page.params) as unknown[][]).map(keyed);
+}
+
+/**
+ * listRows with array rows (`.raw(true)`) and the column positions to read them with (see Cols in rows.ts): the
+ * cheapest form, for the API's hot lists.
+ */
+export function listRawRows<F>(conn: Connection, spec: ListSpec<F>, q: ListQuery<F>): { rows: unknown[][]; cols: Cols } {
+  const page = pageSql(conn, spec, q);
+  if (!page) return { rows: [], cols: {} };
+  const { stmt, cols } = rawStatement(conn, page.sql);
+  return { rows: stmt.all(...page.params) as unknown[][], cols };
+}
+
+// Raw mode is a persistent flag of a prepared statement, and the statement cache hands one statement to every caller
+// of the same SQL text: the marker keeps raw statements apart from the keyed-row ones.
+const RAW_MARK = '/* raw */ ';
+
+interface RawStatement {
+  stmt: Statement;
+  cols: Cols;
+  keyed: (a: unknown[]) => Raw;
+}
+// Per statement (its columns never change; the entry goes with the statement when the cache drops it).
+const rawInfo = new WeakMap<Statement, RawStatement>();
+// One keying function per column list, shared by every statement of a table (all lists here are `SELECT *`).
+const keyers = new Map<string, (a: unknown[]) => Raw>();
+
+function rawStatement(conn: Connection, sql: string): RawStatement {
+  const stmt = conn.stmt(RAW_MARK + sql);
+  let info = rawInfo.get(stmt);
+  if (!info) {
+    stmt.raw(true);
+    const names = stmt.columns().map((c) => c.name);
+    const cols: Record<string, number> = {};
+    names.forEach((n, i) => (cols[n] = i));
+    const list = JSON.stringify(names);
+    let keyed = keyers.get(list);
+    if (!keyed) {
+      // The names are the table's column names (from the schema, never from a request); JSON.stringify quotes them.
+      keyed = new Function('a', `return { ${names.map((n, i) => `${JSON.stringify(n)}: a[${i}]`).join(', ')} };`) as (a: unknown[]) => Raw;
+      keyers.set(list, keyed);
+    }
+    info = { stmt, cols, keyed };
+    rawInfo.set(stmt, info);
+  }
+  return info;
 }

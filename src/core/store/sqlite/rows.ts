@@ -13,7 +13,11 @@ const bool = (v: unknown): boolean => v === 1 || v === 1n || v === true;
 const str = (v: unknown): string => v as string;
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
 
-function base(r: Raw) {
+// The mappers below write every field in one object literal (no `...base(r)` spread): lists map 100 rows per
+// request, and a spread copies through a temporary object and gives each row a slower (dictionary-ish) shape. The
+// field order is the one the domain records always had (id, uuid, createdAt, updatedAt, deletedAt, deleted, ...).
+
+export function toSegment(r: Raw): Segment {
   return {
     id: r.id as number,
     uuid: str(r.uuid),
@@ -21,12 +25,6 @@ function base(r: Raw) {
     updatedAt: dateOrNull(r.updated_at),
     deletedAt: dateOrNull(r.deleted_at),
     deleted: bool(r.deleted),
-  };
-}
-
-export function toSegment(r: Raw): Segment {
-  return {
-    ...base(r),
     name: str(r.name),
     description: strOrNull(r.description),
     recoveryMethod: str(r.recovery_method) as Segment['recoveryMethod'],
@@ -37,7 +35,12 @@ export function toSegment(r: Raw): Segment {
 
 export function toHost(r: Raw): Host {
   return {
-    ...base(r),
+    id: r.id as number,
+    uuid: str(r.uuid),
+    createdAt: date(r.created_at),
+    updatedAt: dateOrNull(r.updated_at),
+    deletedAt: dateOrNull(r.deleted_at),
+    deleted: bool(r.deleted),
     name: str(r.name),
     type: str(r.type),
     controlAttributes: str(r.control_attributes),
@@ -47,9 +50,53 @@ export function toHost(r: Raw): Host {
   };
 }
 
+/**
+ * Positions of a table's columns in the raw (array) rows of a `SELECT *` statement. Lists read rows with
+ * better-sqlite3's `.raw(true)`: building 100 arrays is about half the cost of building 100 keyed objects.
+ */
+export type Cols = Readonly<Record<string, number>>;
+
+export function segmentAt(a: readonly unknown[], c: Cols): Segment {
+  return {
+    id: a[c.id!] as number,
+    uuid: str(a[c.uuid!]),
+    createdAt: date(a[c.created_at!]),
+    updatedAt: dateOrNull(a[c.updated_at!]),
+    deletedAt: dateOrNull(a[c.deleted_at!]),
+    deleted: bool(a[c.deleted!]),
+    name: str(a[c.name!]),
+    description: strOrNull(a[c.description!]),
+    recoveryMethod: str(a[c.recovery_method!]) as Segment['recoveryMethod'],
+    serviceType: str(a[c.service_type!]),
+    enabled: bool(a[c.enabled!]),
+  };
+}
+
+export function hostAt(a: readonly unknown[], c: Cols): Host {
+  return {
+    id: a[c.id!] as number,
+    uuid: str(a[c.uuid!]),
+    createdAt: date(a[c.created_at!]),
+    updatedAt: dateOrNull(a[c.updated_at!]),
+    deletedAt: dateOrNull(a[c.deleted_at!]),
+    deleted: bool(a[c.deleted!]),
+    name: str(a[c.name!]),
+    type: str(a[c.type!]),
+    controlAttributes: str(a[c.control_attributes!]),
+    reserved: bool(a[c.reserved!]),
+    onMaintenance: bool(a[c.on_maintenance!]),
+    segmentUuid: str(a[c.failover_segment_id!]),
+  };
+}
+
 export function toNotification(r: Raw): Notification {
   return {
-    ...base(r),
+    id: r.id as number,
+    uuid: str(r.uuid),
+    createdAt: date(r.created_at),
+    updatedAt: dateOrNull(r.updated_at),
+    deletedAt: dateOrNull(r.deleted_at),
+    deleted: bool(r.deleted),
     type: str(r.type) as Notification['type'],
     generatedTime: date(r.generated_time),
     sourceHostUuid: str(r.source_host_uuid),
@@ -64,7 +111,12 @@ export function toNotification(r: Raw): Notification {
 
 export function toVMove(r: Raw): VMove {
   return {
-    ...base(r),
+    id: r.id as number,
+    uuid: str(r.uuid),
+    createdAt: date(r.created_at),
+    updatedAt: dateOrNull(r.updated_at),
+    deletedAt: dateOrNull(r.deleted_at),
+    deleted: bool(r.deleted),
     notificationUuid: str(r.notification_uuid),
     instanceUuid: str(r.instance_uuid),
     instanceName: strOrNull(r.instance_name),

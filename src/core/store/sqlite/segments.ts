@@ -4,8 +4,8 @@ import { conflict, notFound } from '../../domain/errors.ts';
 import { IN_PROGRESS_STATUSES, type Segment } from '../../domain/model.ts';
 import type { ListQuery, NewSegment, SegmentFilters, SegmentPatch } from '../types.ts';
 import { isUniqueViolation, type Connection } from './connection.ts';
-import { listRows, type ListSpec } from './listing.ts';
-import { toSegment, us, type Raw } from './rows.ts';
+import { listRawRows, type ListSpec } from './listing.ts';
+import { segmentAt, toSegment, us, type Raw } from './rows.ts';
 
 export const segmentList: ListSpec<SegmentFilters> = {
   table: 'failover_segments',
@@ -46,7 +46,10 @@ export function segmentRepo(conn: Connection, newUuid: () => string) {
     conn.stmt('SELECT * FROM failover_segments WHERE uuid = ? AND deleted = 0').get(uuid) as Raw | undefined;
 
   return {
-    listSegments: (q: ListQuery<SegmentFilters>) => listRows(conn, segmentList, q).map(toSegment),
+    listSegments: (q: ListQuery<SegmentFilters>) => {
+      const { rows, cols } = listRawRows(conn, segmentList, q);
+      return rows.map((a) => segmentAt(a, cols));
+    },
 
     getSegment: (uuid: string) => {
       const r = getRaw(uuid);

@@ -4,6 +4,7 @@ import { conflict, notFound } from '../../domain/errors.ts';
 import type { Notification, NotificationStatus } from '../../domain/model.ts';
 import type { CreateNotificationResult, ListQuery, NewNotification, NotificationFilters } from '../types.ts';
 import { isUniqueViolation, type Connection } from './connection.ts';
+import { groupCommitter } from './group-commit.ts';
 import { listRows, type ListSpec } from './listing.ts';
 import { canonicalJson, toNotification, us, type Raw } from './rows.ts';
 
@@ -57,6 +58,10 @@ export function notificationRepo(conn: Connection) {
     return candidates.find((c) => canonicalJson(JSON.parse(c.payload as string)) === wanted);
   };
 
+  // File stores batch over a loop turn to share fsyncs; ':memory:' has no fsync to share, so it only waits for the
+  // current microtasks (keeps the deterministic simulator's event order close to a plain async call).
+  const intake = groupCommitter(conn, conn.db.memory ? queueMicrotask : setImmediate);
+
   return {
     listNotifications: (q: ListQuery<NotificationFilters>) => listRows(conn, notificationList, q).map(toNotification),
 
@@ -65,27 +70,27 @@ export function notificationRepo(conn: Connection) {
       return r ? toNotification(r) : undefined;
     },
 
-    createNotification(input: NewNotification, duplicateWindowMs: number, now: Date): CreateNotificationResult {
+    createNotification(input: NewNotification, duplicateWindowMs: number, now: Date): Promise<CreateNotificationResult> {
       const windowUs = Math.max(0, Math.round(duplicateWindowMs * 1000));
-      // IMMEDIATE: take the write lock before looking, so two identical notifications racing cannot both insert.
-      return conn.db
-        .transaction((): CreateNotificationResult => {
-          const dup = findDuplicate(input, windowUs);
-          if (dup) return { created: false, reason: 'duplicate', existing: toNotification(dup) };
-          try {
-            const r = conn
-              .stmt(
-                `INSERT INTO notifications (uuid, created_at, type, generated_time, source_host_uuid, payload, status)
-                 VALUES (?, ?, ?, ?, ?, ?, 'new') RETURNING *`,
-              )
-              .get(input.uuid, us(now), input.type, us(input.generatedTime), input.sourceHostUuid, JSON.stringify(input.payload)) as Raw;
-            return { created: true, notification: toNotification(r) };
-          } catch (e) {
-            if (isUniqueViolation(e, 'notifications.uuid')) throw conflict(`Notification ${input.uuid} already exists.`);
-            throw e;
-          }
-        })
-        .immediate();
+      // Intake shares one BEGIN IMMEDIATE ... COMMIT (one fsync) with the other notifications that arrived meanwhile
+      // (group-commit.ts); the promise settles only after that commit. IMMEDIATE takes the write lock before looking,
+      // and the batch runs in arrival order, so of two identical notifications, racing or in one batch, one inserts.
+      return intake.run((): CreateNotificationResult => {
+        const dup = findDuplicate(input, windowUs);
+        if (dup) return { created: false, reason: 'duplicate', existing: toNotification(dup) };
+        try {
+          const r = conn
+            .stmt(
+              `INSERT INTO notifications (uuid, created_at, type, generated_time, source_host_uuid, payload, status)
+               VALUES (?, ?, ?, ?, ?, ?, 'new') RETURNING *`,
+            )
+            .get(input.uuid, us(now), input.type, us(input.generatedTime), input.sourceHostUuid, JSON.stringify(input.payload)) as Raw;
+          return { created: true, notification: toNotification(r) };
+        } catch (e) {
+          if (isUniqueViolation(e, 'notifications.uuid')) throw conflict(`Notification ${input.uuid} already exists.`);
+          throw e;
+        }
+      });
     },
 
     setNotificationStatus(uuid: string, status: NotificationStatus, now: Date, lastError?: string | null): Notification {

@@ -93,6 +93,16 @@ describe('single executable (build.ts)', { timeout: 600_000 }, () => {
     assert.doesNotMatch(help, /selftest/);
   });
 
+  test('--help, --version and config check need no native addon: nothing is extracted for them', () => {
+    // Addons are unpacked only when a role or command actually opens SQLite or libvirt (koffi is imported lazily),
+    // so these work on hosts with no writable cache directory at all.
+    const cache = fs.mkdtempSync(path.join(tmp, 'cache-'));
+    ok(exe(['--help'], { XDG_CACHE_HOME: cache }));
+    ok(exe(['--version'], { XDG_CACHE_HOME: cache }));
+    ok(exe(['config', 'check', path.join(root, 'config.example.yaml')], { XDG_CACHE_HOME: cache }));
+    assert.deepEqual(fs.readdirSync(cache), [], 'nothing was extracted');
+  });
+
   test('bad usage exits 2 with a message (yargs failure path through the async wrapper)', () => {
     const r = exe(['no-such-command']);
     assert.equal(r.status, 2, r.stderr);

@@ -44,6 +44,8 @@ describe('masakari --role=all with a real libvirtd + QEMU', { timeout: 300_000 }
     await lab.startMasakari();
     // It says what it protects: the marked domain, not the other one.
     await waitLog(lab, /protecting domain ha-vm on lab-host/);
+    // The instance monitor subscribes after the protected domains are listed: kill only once the role is running.
+    await waitLog(lab, /all-in-one role running/);
     assert.doesNotMatch(lab.output(), /protecting domain bystander/);
     const otherPid = lab.lab.qemuPid(OTHER.name);
 
@@ -79,6 +81,7 @@ describe('masakari --role=all with a real libvirtd + QEMU', { timeout: 300_000 }
     lab.defineDomain(HA.name, HA.uuid, true);
     await lab.startMasakari('instance_restart_limit: { max_restarts: 2, window_seconds: 3600 }');
     await waitLog(lab, /protecting domain ha-vm/);
+    await waitLog(lab, /all-in-one role running/);
     for (let i = 0; i < 2; i++) {
       const killed = lab.killQemu(HA.name);
       const n = await lab.waitNotification(i, ['finished', 'error', 'failed', 'ignored']);
@@ -107,6 +110,7 @@ describe('masakari --role=all with a real libvirtd + QEMU', { timeout: 300_000 }
       { E2E_RECOVERY_GATE_FILE: gate },
     );
     await waitLog(lab, /protecting domain ha-vm/);
+    await waitLog(lab, /all-in-one role running/);
     const killed = lab.killQemu(HA.name);
     // The workflow is running and held at the gate: restart libvirtd under it, then let it go on.
     await lab.waitNotification(0, ['running']);

@@ -41,7 +41,9 @@ test('50k domain lists do not leak domain handles or arrays', { timeout: 120_000
     // Measured: 0.1-0.4 MiB. Forgetting virDomainFree leaks ~130 B per handle (~70 MiB here); a FinalizationRegistry
     // entry per handle grew ~1.6 KiB per handle. Forgetting to free the array (~50 B per list, ~2.4 MiB) is below
     // what RSS can show reliably and is not what this bound catches.
-    assert.ok(grown < 4, `RSS grew ${grown.toFixed(2)} MiB over 50k lists of ${perList} domains`);
+    // The bound leaves room for allocator noise (one full-suite run saw 4.5 MiB) while staying far below the
+    // ~70 MiB that a missing virDomainFree costs.
+    assert.ok(grown < 16, `RSS grew ${grown.toFixed(2)} MiB over 50k lists of ${perList} domains`);
   } finally {
     for (const d of extra) {
       d.undefine();

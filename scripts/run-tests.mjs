@@ -30,10 +30,14 @@ if (files.length === 0) {
 }
 
 const concurrency = process.env.TEST_CONCURRENCY ?? '1';
+// A hard cap per test file, enforced by the parent runner: it kills a file's process even when that process is
+// stuck in a synchronous call (a blocked event loop cannot run its own test timeouts). CI must end, red or green.
+const fileTimeoutMs = process.env.TEST_FILE_TIMEOUT_MS ?? String(20 * 60_000);
 const child = spawn(process.execPath, [
   '--import', 'tsx',
   '--test',
   `--test-concurrency=${concurrency}`,
+  `--test-timeout=${fileTimeoutMs}`,
   '--test-reporter=spec',
   ...files,
 ], { cwd: root, stdio: 'inherit' });

@@ -42,6 +42,14 @@ function closeCallback(n: Native): bigint {
   return closeTrampoline;
 }
 
+/** Native teardowns of closed connections still running on worker threads (see closeAsync). */
+const teardowns = new Set<Promise<void>>();
+
+/** Resolves when every connection closed so far has been released by libvirt (shutdown paths, tests). */
+export async function closesSettled(): Promise<void> {
+  while (teardowns.size) await Promise.all([...teardowns]);
+}
+
 function isFailure(p: Ptr | null): boolean {
   return p === null || p === 0n;
 }
@@ -57,8 +65,8 @@ export class LibvirtConnection implements DomainOwner {
   private lostReason: string | null = null;
   /** Tail of the per-connection async queue (see errors.ts connectionError for why it is serial). */
   private asyncTail: Promise<unknown> = Promise.resolve();
-  /** Async calls queued or running: close() waits for them before virConnectClose (no worker sees a freed conn). */
-  private pendingAsync = 0;
+  /** Set by closeAsync(): resolves when the native connection is closed. */
+  private closing: Promise<void> | null = null;
 
   private constructor(n: Native, uri: string, readOnly: boolean, ptr: Ptr) {
     this.native = n;
@@ -269,24 +277,43 @@ export class LibvirtConnection implements DomainOwner {
 
   /** Drops every subscription and the close callback, closes the connection. Safe to call twice. */
   close(): void {
-    if (this.ptr === null) return;
+    void this.closeAsync();
+  }
+
+  /**
+   * close(), resolving once libvirt has let go of the connection. The JS side (handlers, listeners, `closed`) is
+   * torn down at once; the native calls run on a worker thread, after the async calls already queued.
+   *
+   * Why not on the main thread: when the daemon dies, libvirt's event-loop thread calls our close callback while
+   * holding the connection's close-callback lock, and koffi parks that thread until Node's main thread has run
+   * the JS callback. virConnectUnregisterCloseCallback on the main thread waits for the same lock: a deadlock
+   * (seen as a hung evacuation test). On a worker, the main thread stays free to run the pending callback.
+   */
+  closeAsync(): Promise<void> {
+    if (this.ptr === null) return this.closing ?? Promise.resolve();
     for (const id of [...this.subs.keys()]) this.deregister(id);
     const n = this.native;
-    if (this.closeSlot !== null) {
-      if (n.fn.virConnectUnregisterCloseCallback(this.ptr, closeCallback(n)) < 0) n.fn.virResetLastError();
-      closeListeners.delete(this.closeSlot);
-      this.closeSlot = null;
-    }
+    const slot = this.closeSlot;
+    this.closeSlot = null;
     this.onCloseListeners.clear();
     const p = this.ptr;
     this.ptr = null;
-    const finish = () => {
-      n.fn.virConnectClose(p);
-      n.fn.virResetLastError();
-      releaseEventLoop();
+    const onWorker = (fn: Native['fn'][keyof Native['fn']], ...args: unknown[]) =>
+      new Promise<void>((resolve) => fn.async(...args, () => resolve()));
+    const teardown = async () => {
+      try {
+        if (slot !== null) await onWorker(n.fn.virConnectUnregisterCloseCallback, p, closeCallback(n));
+        await onWorker(n.fn.virConnectClose, p);
+      } finally {
+        if (slot !== null) closeListeners.delete(slot);
+        releaseEventLoop();
+      }
     };
-    if (this.pendingAsync === 0) finish();
-    else void this.asyncTail.then(finish);
+    const closing = this.asyncTail.then(teardown, teardown);
+    teardowns.add(closing);
+    void closing.finally(() => teardowns.delete(closing));
+    this.closing = closing;
+    return closing;
   }
 
   // --- DomainOwner -------------------------------------------------------------------------------------------
@@ -303,8 +330,8 @@ export class LibvirtConnection implements DomainOwner {
           resolve(r);
         });
       });
-    this.pendingAsync++;
-    const result = this.asyncTail.then(run, run).finally(() => this.pendingAsync--);
+    // close() queues behind this tail too, so no worker ever sees a freed connection.
+    const result = this.asyncTail.then(run, run);
     this.asyncTail = result.catch(() => undefined);
     return result;
   }

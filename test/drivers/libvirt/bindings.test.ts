@@ -7,6 +7,7 @@ import { requireComponent } from '../../support/components.ts';
 import {
   DomainState,
   ErrorCode,
+  closesSettled,
   eventLoopState,
   LibvirtConnection,
   LibvirtError,
@@ -221,13 +222,16 @@ describe('libvirt bindings on test:///default', () => {
     again.close();
   });
 
-  test('the event loop runs while a connection is open and stops after the last one closes', (t) => {
+  test('the event loop runs while a connection is open and stops after the last one closes', async (t) => {
     if (!requireComponent(t, COMPONENT, HAVE)) return;
+    await closesSettled(); // connections closed by earlier tests may still be releasing their loop users
     const before = eventLoopState().users;
     const c = LibvirtConnection.open('test:///default');
     assert.equal(eventLoopState().users, before + 1);
     assert.equal(eventLoopState().running, true);
-    c.close();
+    const closing = c.closeAsync();
+    assert.equal(c.closed, true, 'closed at once for JS callers');
+    await closing;
     assert.equal(eventLoopState().users, before);
   });
 });

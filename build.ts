@@ -97,7 +97,8 @@ async function bundle(): Promise<string> {
     outfile: path.join(root, 'dist/masakari.mjs'), // only names the output; nothing is written (write: false)
     write: false,
     metafile: true,
-    keepNames: true, // class and function names show in errors and logs
+    // No keepNames: it wraps every function, including per-request closures inside hono, in a defineProperty call
+    // (7% of a cached GET). Error classes set their own `name`; nothing reads function names.
     legalComments: 'eof',
     logLevel: 'warning',
     define: {

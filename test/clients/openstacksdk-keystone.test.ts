@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Hono } from 'hono';
 import { createApiApp, startApiServer, type RunningApi } from '../../src/core/api/app.ts';
 import { parseConfig } from '../../src/core/config/load.ts';
 import { silentLogger } from '../../src/core/log.ts';
@@ -43,14 +42,15 @@ describe('openstacksdk through Keystone', { timeout: 300_000 }, () => {
     store = openSqliteStore({ path: ':memory:' });
     const config = parseConfig({ api: { auth_strategy: 'keystone', keystone: { auth_url: `${ks.url}/v3`, password: 'secret', timeout_seconds: 5 } } }, 'test');
     const app = createApiApp({ store, config, log: silentLogger, hostCatalog: acceptAllHostCatalog, tokenValidator: new KeystoneTokenValidator(config.api.keystone, silentLogger) });
-    // Records the paths the SDK used, in front of the real app.
-    const outer = new Hono();
-    outer.use(async (c, next) => {
-      paths.push(`${c.req.method} ${c.req.path}`);
-      await next();
-    });
-    outer.route('/', app);
-    server = await startApiServer(outer as unknown as typeof app, '127.0.0.1:0');
+    // Records the paths the SDK used, in front of the real app (a wrapper, not a parent hono app: the app's own
+    // routing path, which maps /v1/{project_id}/... onto its routes, must stay in charge).
+    const recording = {
+      fetch: (req: Request, env: unknown) => {
+        paths.push(`${req.method} ${new URL(req.url).pathname}`);
+        return app.fetch(req, env as never);
+      },
+    };
+    server = await startApiServer(recording as unknown as typeof app, '127.0.0.1:0');
     ks.haEndpoint = `http://127.0.0.1:${server.port}/v1/%(project)s`;
     dir = mkdtempSync(join(tmpdir(), 'masakari-sdk-ks-'));
   });

@@ -4,6 +4,7 @@
 
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { RegExpRouter } from 'hono/router/reg-exp-router';
 import type { Config } from '../config/schema.ts';
 import { splitHostPort } from '../config/types.ts';
 import type { Notification } from '../domain/model.ts';
@@ -26,6 +27,8 @@ import { notificationRoutes } from './resources/notifications.ts';
 import { segmentRoutes } from './resources/segments.ts';
 import { multipleChoices, versionsRoot, versionV1 } from './resources/versions.ts';
 import { vmoveRoutes } from './resources/vmoves.ts';
+import { ResponseCache } from './response-cache.ts';
+import { routingPath } from './routing-path.ts';
 
 export interface ApiDeps {
   store: Store;
@@ -54,11 +57,12 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     policy,
     maxLimit: api.osapi_max_limit,
     duplicateWindowMs: deps.config.engine.duplicate_notification_detection_interval * 1000,
+    responseCache: new ResponseCache(),
     ...(deps.onNotificationAccepted ? { onNotificationAccepted: deps.onNotificationAccepted } : {}),
   };
 
-  // Resource routes, mounted both at /v1 and at /v1/{project_id} (the catalog may hold either form).
-  const v1 = new Hono<ApiEnv>({ strict: false });
+  // Resource routes under /v1; /v1/{project_id}/... reaches them too (routing-path.ts).
+  const v1 = new Hono<ApiEnv>();
   v1.use('*', microversion);
   v1.get('/', versionV1);
   segmentRoutes(v1, d);
@@ -66,7 +70,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   notificationRoutes(v1, d);
   vmoveRoutes(v1, d);
 
-  const app = new Hono<ApiEnv>({ strict: false });
+  const app = new Hono<ApiEnv>({ router: new RegExpRouter(), getPath: routingPath });
   app.use('*', requestId(env), accessLog(log));
   app.onError(onError(log));
   app.notFound(notFound);
@@ -75,7 +79,6 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   // '/v1/*' also matches '/v1' itself (registering both would run auth twice).
   app.use('/v1/*', bodyLimit(api.max_request_body_size), auth);
   app.route('/v1', v1);
-  app.route('/v1/:project_id{[0-9a-f\\-]+}', v1);
   app.get('*', multipleChoices);
   return app;
 }

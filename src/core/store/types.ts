@@ -98,6 +98,12 @@ export type CreateNotificationResult =
 export interface Store {
   /** Dialect name for diagnostics: 'sqlite' | 'mysql'. */
   readonly dialect: string;
+  /**
+   * A token that changes whenever committed data may have changed (this process's writes or another connection's
+   * commits); null when the store cannot tell cheaply (then nothing may be cached). The API caches serialized
+   * GET responses under it: take it BEFORE reading, so a cached body is never older than its token.
+   */
+  changeStamp?(): string | null;
 
   // segments (soft delete; deleted rows are invisible everywhere)
   listSegments(q: ListQuery<SegmentFilters>): Promise<Segment[]>;

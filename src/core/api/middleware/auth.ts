@@ -7,6 +7,7 @@ import { MasakariError, badRequest } from '../../domain/errors.ts';
 import type { Logger } from '../../log.ts';
 import { TokenValidationError, type TokenValidator } from '../../ports/identity.ts';
 import type { ApiEnv, CallerContext } from '../context.ts';
+import { projectInUrl } from '../routing-path.ts';
 import { JSON_ERROR_TYPE } from './faults.ts';
 import type { PolicyEnforcer } from './policy.ts';
 
@@ -63,7 +64,7 @@ export function authenticate(
  * context, which under noauth2 has no project, so such URLs always fail there).
  */
 export function checkUrlProject(c: Context<ApiEnv>): void {
-  const p = c.req.param('project_id' as never) as string | undefined;
+  const p = projectInUrl(c.req.url);
   if (p === undefined) return;
   const own = c.get('caller').projectId;
   if (p !== own) {

@@ -3,6 +3,7 @@
 // an empty body is JSON null (so validation says "None is not of type 'object'"), bad JSON is 400.
 
 import type { Context, MiddlewareHandler } from 'hono';
+import type { Readable } from 'node:stream';
 import { MasakariError, badRequest } from '../../domain/errors.ts';
 import type { ApiEnv } from '../context.ts';
 
@@ -33,12 +34,61 @@ async function readCapped(stream: ReadableStream<Uint8Array>, max: number): Prom
   return out;
 }
 
+/**
+ * Node's request stream, read directly (no web-stream wrapper per chunk); same cap as readCapped. Plain listeners,
+ * not for-await: leaving a for-await loop destroys the stream, and with it the socket the 413 must go out on.
+ */
+function readIncomingCapped(incoming: Readable, max: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > max) {
+        cleanup();
+        incoming.resume(); // drain the rest so the connection stays usable for the 413
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (e: Error) => {
+      cleanup();
+      reject(e);
+    };
+    const cleanup = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+    };
+    if (incoming.readableEnded) return resolve(EMPTY);
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
+  });
+}
+
 export function bodyLimit(maxBytes: number): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const declared = c.req.header('content-length');
     if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge();
-    const stream = c.req.raw.body;
-    c.set('rawBody', stream && c.req.method !== 'GET' && c.req.method !== 'HEAD' ? await readCapped(stream, maxBytes) : EMPTY);
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD') {
+      // Touching c.req.raw.body would make @hono/node-server build a full web Request just to find no body.
+      c.set('rawBody', EMPTY);
+    } else {
+      // Under @hono/node-server the Node request is in c.env.incoming; app.request() in tests has only the web body.
+      const incoming = (c.env as { incoming?: Readable } | undefined)?.incoming;
+      if (incoming && typeof incoming.on === 'function') c.set('rawBody', await readIncomingCapped(incoming, maxBytes));
+      else {
+        const stream = c.req.raw.body;
+        c.set('rawBody', stream ? await readCapped(stream, maxBytes) : EMPTY);
+      }
+    }
     await next();
   };
 }

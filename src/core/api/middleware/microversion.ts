@@ -6,6 +6,7 @@ import type { MiddlewareHandler } from 'hono';
 import { MasakariError, badRequest } from '../../domain/errors.ts';
 import { versionString, type ApiEnv, type ApiVersion } from '../context.ts';
 import { VERSION_HEADER } from './faults.ts';
+import { preparedResponses } from './prepared.ts';
 
 export const MIN_VERSION: ApiVersion = { major: 1, minor: 0 };
 /** 1.3 adds vmoves (upstream master); Masakari 14.0.2 stops at 1.2. */
@@ -44,7 +45,7 @@ export const microversion: MiddlewareHandler<ApiEnv> = async (c, next) => {
     );
   }
   await next();
-  if (c.res.status < 400) {
+  if (c.res.status < 400 && !preparedResponses.has(c.res)) {
     c.res.headers.set(VERSION_HEADER, `masakari ${versionString(v)}`);
     c.res.headers.set('Vary', VERSION_HEADER);
   }

@@ -3,6 +3,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Env } from '../../env.ts';
 import type { ApiEnv } from '../context.ts';
+import { preparedResponses } from './prepared.ts';
 
 export const REQUEST_ID_HEADER = 'X-Openstack-Request-Id';
 
@@ -11,6 +12,6 @@ export function requestId(env: Env): MiddlewareHandler<ApiEnv> {
     const id = `req-${env.uuid()}`;
     c.set('requestId', id);
     await next();
-    c.res.headers.set(REQUEST_ID_HEADER, id);
+    if (!preparedResponses.has(c.res)) c.res.headers.set(REQUEST_ID_HEADER, id);
   };
 }

@@ -10,7 +10,7 @@ import { hostView, segmentView } from '../format.ts';
 import { isUuidLike } from '../validation/formats.ts';
 import { boolFilter, lastParam, listing, listParams, listQuery, strictBool } from '../validation/params.ts';
 import { validate, validators } from '../validation/schemas.ts';
-import { authorize, bodyOf, noContent, param, queryOf, reply, type ResourceDeps } from './common.ts';
+import { authorize, bodyOf, cachedReply, noContent, param, queryOf, reply, type ResourceDeps } from './common.ts';
 import { segmentNotFound } from './segments.ts';
 
 const RULE = (action: string) => `os_masakari_api:os-hosts:${action}`;
@@ -58,19 +58,21 @@ export function hostRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
 
   app.get('/segments/:segment_id/hosts', async (c) => {
     authorize(c, d, RULE('index'));
-    const q = queryOf(c);
-    const p = listParams(q, SORT_KEYS, d.maxLimit);
-    const segment = await segmentOf(param(c, 'segment_id'));
-    // name and control_attributes are accepted and ignored, as in Masakari.
-    const filters = {
-      segmentUuid: segment.uuid,
-      type: lastParam(q, 'type'),
-      onMaintenance: boolFilter(q, 'on_maintenance'),
-      reserved: boolFilter(q, 'reserved'),
-    };
-    const hosts = await listing(p, () => d.store.listHosts(listQuery(p, filters)));
-    const segmentJson = segmentView(segment); // the same embedded segment in every host: build it once
-    return reply(c, 200, { hosts: hosts.map((h) => hostView(h, segment, segmentJson)) });
+    return cachedReply(c, d, async () => {
+      const q = queryOf(c);
+      const p = listParams(q, SORT_KEYS, d.maxLimit);
+      const segment = await segmentOf(param(c, 'segment_id'));
+      // name and control_attributes are accepted and ignored, as in Masakari.
+      const filters = {
+        segmentUuid: segment.uuid,
+        type: lastParam(q, 'type'),
+        onMaintenance: boolFilter(q, 'on_maintenance'),
+        reserved: boolFilter(q, 'reserved'),
+      };
+      const hosts = await listing(p, () => d.store.listHosts(listQuery(p, filters)));
+      const segmentJson = segmentView(segment); // the same embedded segment in every host: build it once
+      return { hosts: hosts.map((h) => hostView(h, segment, segmentJson)) };
+    });
   });
 
   app.get('/segments/:segment_id/hosts/:host_id', async (c) => {
@@ -78,8 +80,10 @@ export function hostRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
     const segmentId = param(c, 'segment_id');
     const hostId = param(c, 'host_id');
     if (!isUuidLike(hostId)) throw notFound(`No host with id ${hostId}.`);
-    const h = await hostIn(segmentId, hostId);
-    return reply(c, 200, { host: hostView(h, await segmentOf(h.segmentUuid)) });
+    return cachedReply(c, d, async () => {
+      const h = await hostIn(segmentId, hostId);
+      return { host: hostView(h, await segmentOf(h.segmentUuid)) };
+    });
   });
 
   app.post('/segments/:segment_id/hosts', async (c) => {

@@ -11,7 +11,7 @@ import { methodNotAllowed } from '../middleware/faults.ts';
 import { isUuidLike, parseIsoTime } from '../validation/formats.ts';
 import { lastParam, listing, listParams, listQuery } from '../validation/params.ts';
 import { validate, validators } from '../validation/schemas.ts';
-import { authorize, bodyOf, param, queryOf, reply, type ResourceDeps } from './common.ts';
+import { authorize, bodyOf, cachedReply, param, queryOf, reply, type ResourceDeps } from './common.ts';
 
 const RULE = (action: string) => `os_masakari_api:notifications:${action}`;
 const SORT_KEYS = new Set(['created_at', 'type', 'generated_time', 'updated_at', 'uuid', 'payload', 'status', 'source_host_uuid']);
@@ -54,22 +54,26 @@ function filtersOf(q: Record<string, string[]>): NotificationFilters {
 export function notificationRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
   app.get('/notifications', async (c) => {
     authorize(c, d, RULE('index'));
-    const q = queryOf(c);
-    const p = listParams(q, SORT_KEYS, d.maxLimit);
-    const filters = filtersOf(q);
-    const list = await listing(p, () => d.store.listNotifications(listQuery(p, filters)));
-    return reply(c, 200, { notifications: list.map((n) => notificationView(n)) });
+    return cachedReply(c, d, async () => {
+      const q = queryOf(c);
+      const p = listParams(q, SORT_KEYS, d.maxLimit);
+      const filters = filtersOf(q);
+      const list = await listing(p, () => d.store.listNotifications(listQuery(p, filters)));
+      return { notifications: list.map((n) => notificationView(n)) };
+    });
   });
 
   app.get('/notifications/:notification_id', async (c) => {
     authorize(c, d, RULE('detail'));
     const id = param(c, 'notification_id');
     if (!isUuidLike(id)) throw notificationNotFound(id);
-    const n = await d.store.getNotification(id);
-    if (!n) throw notificationNotFound(id);
-    // 1.1 adds the recovery workflow's progress, which the engine persists task by task.
-    const tasks = atLeast(c.get('version')!, 1, 1) ? await d.store.listTasks(n.uuid) : undefined;
-    return reply(c, 200, { notification: notificationView(n, tasks) });
+    return cachedReply(c, d, async () => {
+      const n = await d.store.getNotification(id);
+      if (!n) throw notificationNotFound(id);
+      // 1.1 adds the recovery workflow's progress, which the engine persists task by task.
+      const tasks = atLeast(c.get('version')!, 1, 1) ? await d.store.listTasks(n.uuid) : undefined;
+      return { notification: notificationView(n, tasks) };
+    });
   });
 
   app.post('/notifications', async (c) => {

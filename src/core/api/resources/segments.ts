@@ -10,7 +10,7 @@ import { methodNotAllowed } from '../middleware/faults.ts';
 import { isUuidLike } from '../validation/formats.ts';
 import { boolFilter, lastParam, listing, listParams, listQuery, strictBool } from '../validation/params.ts';
 import { validate, validators } from '../validation/schemas.ts';
-import { authorize, bodyOf, noContent, param, queryOf, reply, type Ctx, type ResourceDeps } from './common.ts';
+import { authorize, bodyOf, cachedReply, noContent, param, queryOf, reply, type Ctx, type ResourceDeps } from './common.ts';
 
 const RULE = (action: string) => `os_masakari_api:segments:${action}`;
 const SORT_KEYS = new Set(['created_at', 'description', 'name', 'updated_at', 'uuid', 'recovery_method', 'service_type']);
@@ -36,22 +36,24 @@ async function findSegment(d: ResourceDeps, id: string) {
 export function segmentRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
   app.get('/segments', async (c) => {
     authorize(c, d, RULE('index'));
-    const q = queryOf(c);
-    const p = listParams(q, SORT_KEYS, d.maxLimit);
-    const filters = {
-      recoveryMethod: lastParam(q, 'recovery_method'),
-      serviceType: lastParam(q, 'service_type'),
-      enabled: boolFilter(q, 'enabled'),
-    };
-    const segments = await listing(p, () => d.store.listSegments(listQuery(p, filters)));
-    return reply(c, 200, { segments: segments.map(segmentView) });
+    return cachedReply(c, d, async () => {
+      const q = queryOf(c);
+      const p = listParams(q, SORT_KEYS, d.maxLimit);
+      const filters = {
+        recoveryMethod: lastParam(q, 'recovery_method'),
+        serviceType: lastParam(q, 'service_type'),
+        enabled: boolFilter(q, 'enabled'),
+      };
+      const segments = await listing(p, () => d.store.listSegments(listQuery(p, filters)));
+      return { segments: segments.map(segmentView) };
+    });
   });
 
   app.get('/segments/:segment_id', async (c) => {
     authorize(c, d, RULE('detail'));
     const id = param(c, 'segment_id');
     if (!isUuidLike(id)) throw segmentNotFound(id);
-    return reply(c, 200, { segment: segmentView(await findSegment(d, id)) });
+    return cachedReply(c, d, async () => ({ segment: segmentView(await findSegment(d, id)) }));
   });
 
   app.post('/segments', async (c: Ctx) => {

@@ -8,7 +8,7 @@ import { vmoveView } from '../format.ts';
 import { methodNotAllowed } from '../middleware/faults.ts';
 import { isUuidLike } from '../validation/formats.ts';
 import { lastParam, listing, listParams, listQuery } from '../validation/params.ts';
-import { authorize, param, queryOf, reply, type Ctx, type ResourceDeps } from './common.ts';
+import { authorize, cachedReply, param, queryOf, reply, type Ctx, type ResourceDeps } from './common.ts';
 import { notificationNotFound } from './notifications.ts';
 
 const RULE = (action: string) => `os_masakari_api:vmoves:${action}`;
@@ -29,22 +29,26 @@ export function vmoveRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
   app.get('/notifications/:notification_id/vmoves', async (c) => {
     requireV13(c);
     authorize(c, d, RULE('index'));
-    const q = queryOf(c);
-    const p = listParams(q, SORT_KEYS, d.maxLimit);
-    const n = await hostNotification(param(c, 'notification_id'));
-    const filters = { notificationUuid: n.uuid, status: lastParam(q, 'status'), type: lastParam(q, 'type') };
-    const list = await listing(p, () => d.store.listVMoves(listQuery(p, filters)));
-    return reply(c, 200, { vmoves: list.map(vmoveView) });
+    return cachedReply(c, d, async () => {
+      const q = queryOf(c);
+      const p = listParams(q, SORT_KEYS, d.maxLimit);
+      const n = await hostNotification(param(c, 'notification_id'));
+      const filters = { notificationUuid: n.uuid, status: lastParam(q, 'status'), type: lastParam(q, 'type') };
+      const list = await listing(p, () => d.store.listVMoves(listQuery(p, filters)));
+      return { vmoves: list.map(vmoveView) };
+    });
   });
 
   app.get('/notifications/:notification_id/vmoves/:vmove_id', async (c) => {
     requireV13(c);
     authorize(c, d, RULE('detail'));
-    const n = await hostNotification(param(c, 'notification_id'));
-    const id = param(c, 'vmove_id');
-    const v = isUuidLike(id) ? await d.store.getVMove(n.uuid, id) : undefined;
-    if (!v) throw notFound(`No vm move with id ${id}.`);
-    return reply(c, 200, { vmove: vmoveView(v) });
+    return cachedReply(c, d, async () => {
+      const n = await hostNotification(param(c, 'notification_id'));
+      const id = param(c, 'vmove_id');
+      const v = isUuidLike(id) ? await d.store.getVMove(n.uuid, id) : undefined;
+      if (!v) throw notFound(`No vm move with id ${id}.`);
+      return { vmove: vmoveView(v) };
+    });
   });
 
   const notAllowed = (action: string) => async (c: Ctx) => {

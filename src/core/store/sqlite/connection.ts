@@ -6,11 +6,19 @@
 // (another process, `masakari db purge`) wait for the write lock instead of failing with SQLITE_BUSY at once.
 
 import Database from 'better-sqlite3';
+import { groupCommitter } from './group-commit.ts';
 
 export interface Connection {
   readonly db: Database.Database;
   /** A statement prepared once per distinct SQL text and reused (bounded cache; lists build a few shapes). */
   stmt(sql: string): Database.Statement;
+  /**
+   * Runs a write in the next group-commit batch (group-commit.ts): every write of the process that arrives in one
+   * loop turn shares one transaction and one fsync. Resolves after the COMMIT.
+   */
+  write<T>(op: () => T): Promise<T>;
+  /** Changes when this connection wrote rows or another connection committed (Store.changeStamp). */
+  changeStamp(): string;
   close(): void;
 }
 
@@ -37,14 +45,22 @@ export function openConnection(path: string, busyTimeoutMs: number): Connection 
     if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
     return s;
   };
-  return {
+  // File stores batch over a loop turn to share fsyncs; ':memory:' has no fsync to share, so it only waits for the
+  // current microtasks (keeps the deterministic simulator's event order close to a plain async call).
+  const conn: Connection = {
     db,
     stmt,
+    write: (op) => writer.run(op),
+    // total_changes(): rows this connection changed since it opened (rolled-back ones too: a harmless extra miss);
+    // data_version: bumped when ANOTHER connection commits (`masakari db purge`, a second process).
+    changeStamp: () => `${stmt('SELECT total_changes()').pluck().get() as number}:${stmt('PRAGMA data_version').pluck().get() as number}`,
     close: () => {
       cache.clear();
       if (db.open) db.close();
     },
   };
+  const writer = groupCommitter(conn, db.memory ? queueMicrotask : setImmediate);
+  return conn;
 }
 
 /** True for SQLite's UNIQUE constraint error on the given table.column. */

@@ -46,42 +46,46 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const vmoves = vmoveRepo(conn, uuid);
   const maintenance = purgeRepo(conn);
 
+  // Every write goes through the connection's group commit (one fsync per loop turn for all of them: the API's
+  // intake and the engine's bookkeeping alike); it settles only after COMMIT.
+  const w = <T>(op: () => T): Promise<T> => conn.write(op);
   // better-sqlite3 is synchronous; `async` turns its throws into rejections, as the interface promises.
   return {
     dialect: 'sqlite',
+    changeStamp: () => (conn.db.open ? conn.changeStamp() : null),
     listSegments: async (q) => segments.listSegments(q),
     getSegment: async (id) => segments.getSegment(id),
-    createSegment: async (input, t) => segments.createSegment(input, t),
-    updateSegment: async (id, patch, t) => segments.updateSegment(id, patch, t),
-    deleteSegment: async (id, t) => segments.deleteSegment(id, t),
+    createSegment: (input, t) => w(() => segments.createSegment(input, t)),
+    updateSegment: (id, patch, t) => w(() => segments.updateSegment(id, patch, t)),
+    deleteSegment: (id, t) => w(() => segments.deleteSegment(id, t)),
     segmentInUse: async (id) => segments.segmentInUse(id),
 
     listHosts: async (q) => hosts.listHosts(q),
     getHost: async (id) => hosts.getHost(id),
     getHostByName: async (name) => hosts.getHostByName(name),
     listHostsOfSegment: async (id) => hosts.listHostsOfSegment(id),
-    createHost: async (seg, input, t) => hosts.createHost(seg, input, t),
-    updateHost: async (id, patch, t) => hosts.updateHost(id, patch, t),
-    deleteHost: async (id, t) => hosts.deleteHost(id, t),
+    createHost: (seg, input, t) => w(() => hosts.createHost(seg, input, t)),
+    updateHost: (id, patch, t) => w(() => hosts.updateHost(id, patch, t)),
+    deleteHost: (id, t) => w(() => hosts.deleteHost(id, t)),
     hostInUse: async (id) => hosts.hostInUse(id),
 
     listNotifications: async (q) => notifications.listNotifications(q),
     getNotification: async (id) => notifications.getNotification(id),
     createNotification: async (input, windowMs, t) => notifications.createNotification(input, windowMs, t),
-    setNotificationStatus: async (id, status, t, lastError) => notifications.setNotificationStatus(id, status, t, lastError),
-    claimNotification: async (id, owner, leaseMs, t, count) => notifications.claimNotification(id, owner, leaseMs, t, count),
-    renewNotificationClaim: async (id, owner, leaseMs, t) => notifications.renewNotificationClaim(id, owner, leaseMs, t),
-    releaseNotificationClaim: async (id, owner) => notifications.releaseNotificationClaim(id, owner),
+    setNotificationStatus: (id, status, t, lastError) => w(() => notifications.setNotificationStatus(id, status, t, lastError)),
+    claimNotification: (id, owner, leaseMs, t, count) => w(() => notifications.claimNotification(id, owner, leaseMs, t, count)),
+    renewNotificationClaim: (id, owner, leaseMs, t) => w(() => notifications.renewNotificationClaim(id, owner, leaseMs, t)),
+    releaseNotificationClaim: (id, owner) => w(() => notifications.releaseNotificationClaim(id, owner)),
     findNotificationsByStatus: async (statuses, limit) => notifications.findNotificationsByStatus(statuses, limit),
 
-    claimHostRecovery: async (host, n, owner, leaseMs, t) => engine.claimHostRecovery(host, n, owner, leaseMs, t),
-    releaseHostRecovery: async (host, n) => engine.releaseHostRecovery(host, n),
-    appendTask: async (n, name, state, t) => engine.appendTask(n, name, state, t),
-    updateTask: async (n, seq, patch, t) => engine.updateTask(n, seq, patch, t),
+    claimHostRecovery: (host, n, owner, leaseMs, t) => w(() => engine.claimHostRecovery(host, n, owner, leaseMs, t)),
+    releaseHostRecovery: (host, n) => w(() => engine.releaseHostRecovery(host, n)),
+    appendTask: (n, name, state, t) => w(() => engine.appendTask(n, name, state, t)),
+    updateTask: (n, seq, patch, t) => w(() => engine.updateTask(n, seq, patch, t)),
     listTasks: async (n) => engine.listTasks(n),
 
-    createVMove: async (input, t) => vmoves.createVMove(input, t),
-    updateVMove: async (id, patch, t) => vmoves.updateVMove(id, patch, t),
+    createVMove: (input, t) => w(() => vmoves.createVMove(input, t)),
+    updateVMove: (id, patch, t) => w(() => vmoves.updateVMove(id, patch, t)),
     getVMove: async (n, id) => vmoves.getVMove(n, id),
     listVMoves: async (q) => vmoves.listVMoves(q),
 

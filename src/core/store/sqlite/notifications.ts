@@ -4,7 +4,6 @@ import { conflict, notFound } from '../../domain/errors.ts';
 import type { Notification, NotificationStatus } from '../../domain/model.ts';
 import type { CreateNotificationResult, ListQuery, NewNotification, NotificationFilters } from '../types.ts';
 import { isUniqueViolation, type Connection } from './connection.ts';
-import { groupCommitter } from './group-commit.ts';
 import { listRows, type ListSpec } from './listing.ts';
 import { canonicalJson, toNotification, us, type Raw } from './rows.ts';
 
@@ -58,10 +57,6 @@ export function notificationRepo(conn: Connection) {
     return candidates.find((c) => canonicalJson(JSON.parse(c.payload as string)) === wanted);
   };
 
-  // File stores batch over a loop turn to share fsyncs; ':memory:' has no fsync to share, so it only waits for the
-  // current microtasks (keeps the deterministic simulator's event order close to a plain async call).
-  const intake = groupCommitter(conn, conn.db.memory ? queueMicrotask : setImmediate);
-
   return {
     listNotifications: (q: ListQuery<NotificationFilters>) => listRows(conn, notificationList, q).map(toNotification),
 
@@ -75,7 +70,7 @@ export function notificationRepo(conn: Connection) {
       // Intake shares one BEGIN IMMEDIATE ... COMMIT (one fsync) with the other notifications that arrived meanwhile
       // (group-commit.ts); the promise settles only after that commit. IMMEDIATE takes the write lock before looking,
       // and the batch runs in arrival order, so of two identical notifications, racing or in one batch, one inserts.
-      return intake.run((): CreateNotificationResult => {
+      return conn.write((): CreateNotificationResult => {
         const dup = findDuplicate(input, windowUs);
         if (dup) return { created: false, reason: 'duplicate', existing: toNotification(dup) };
         try {

@@ -10,9 +10,10 @@ import type { ApiEnv, CallerContext } from '../context.ts';
 import { projectInUrl } from '../routing-path.ts';
 import { JSON_ERROR_TYPE } from './faults.ts';
 import type { PolicyEnforcer } from './policy.ts';
+import { requestHeader } from '../request-header.ts';
 
 function noauth2(c: Context<ApiEnv>): CallerContext {
-  const user = c.req.header('X-User-Id') ?? c.req.header('X-User') ?? 'admin';
+  const user = requestHeader(c, 'x-user-id') ?? requestHeader(c, 'x-user') ?? 'admin';
   return { userId: user, projectId: null, roles: ['admin'], isAdmin: true };
 }
 
@@ -37,7 +38,7 @@ export function authenticate(
   const validator = deps.validator;
   if (!validator) throw new Error('api.auth_strategy is keystone but no token validator was given');
   return async (c, next) => {
-    const token = c.req.header('X-Auth-Token');
+    const token = requestHeader(c, 'x-auth-token');
     if (!token) return unauthorized(c, validator);
     try {
       const id = await validator.validate(token);

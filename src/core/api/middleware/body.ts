@@ -6,6 +6,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Readable } from 'node:stream';
 import { MasakariError, badRequest } from '../../domain/errors.ts';
 import type { ApiEnv } from '../context.ts';
+import { requestHeader } from '../request-header.ts';
 
 const EMPTY = new Uint8Array(0);
 const tooLarge = () => new MasakariError(413, 'overLimit', 'Request is too large.');
@@ -74,7 +75,7 @@ function readIncomingCapped(incoming: Readable, max: number): Promise<Uint8Array
 
 export function bodyLimit(maxBytes: number): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const declared = c.req.header('content-length');
+    const declared = requestHeader(c, 'content-length');
     if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge();
     const method = c.req.method;
     if (method === 'GET' || method === 'HEAD') {
@@ -100,7 +101,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function jsonBody(c: Context<ApiEnv>): unknown {
   const bytes = c.get('rawBody');
   if (bytes.byteLength === 0) return null;
-  const ct = c.req.header('content-type');
+  const ct = requestHeader(c, 'content-type');
   const mediaType = ct?.split(';')[0]!.trim().toLowerCase();
   if (mediaType && mediaType !== 'text/plain' && !JSON_TYPES.has(mediaType)) {
     throw new MasakariError(415, 'badMediaType', 'Unsupported Content-Type');

@@ -7,6 +7,9 @@ import { MasakariError, badRequest } from '../../domain/errors.ts';
 import { versionString, type ApiEnv, type ApiVersion } from '../context.ts';
 import { VERSION_HEADER } from './faults.ts';
 import { preparedResponses } from './prepared.ts';
+import { requestHeader } from '../request-header.ts';
+
+const VERSION_HEADER_LC = VERSION_HEADER.toLowerCase();
 
 export const MIN_VERSION: ApiVersion = { major: 1, minor: 0 };
 /** 1.3 adds vmoves (upstream master); Masakari 14.0.2 stops at 1.2. */
@@ -34,7 +37,7 @@ export function parseVersion(text: string): ApiVersion {
 }
 
 export const microversion: MiddlewareHandler<ApiEnv> = async (c, next) => {
-  const raw = requestedVersion(c.req.header(VERSION_HEADER));
+  const raw = requestedVersion(requestHeader(c, VERSION_HEADER_LC));
   const v = raw === undefined ? MIN_VERSION : parseVersion(raw);
   c.set('version', v);
   if (cmp(v, MIN_VERSION) < 0 || cmp(v, MAX_VERSION) > 0) {

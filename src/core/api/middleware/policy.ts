@@ -106,8 +106,12 @@ export function parseRule(text: string): Rule {
   return rule;
 }
 
+const MAX_REMEMBERED_DECISIONS = 4096;
+
 export class PolicyEnforcer {
   private readonly rules = new Map<string, Rule>();
+  /** allows() answers for the default target, by action and caller (see allows). */
+  private readonly decisions = new Map<string, boolean>();
 
   constructor(overrides: Record<string, string> = {}) {
     for (const [name, text] of Object.entries({ ...DEFAULT_RULES, ...overrides })) {
@@ -165,7 +169,16 @@ export class PolicyEnforcer {
     const rule = this.rules.get(action);
     if (!rule) return false;
     const creds: Credentials = { user_id: caller.userId, project_id: caller.projectId, roles: caller.roles, is_admin: caller.isAdmin };
-    return this.evaluate(rule, creds, target ?? { project_id: caller.projectId, user_id: caller.userId }, 0);
+    if (target) return this.evaluate(rule, creds, target, 0);
+    // Rules are fixed once loaded, and with the default target the answer depends only on the caller: remember it
+    // (every API request asks; a few callers make most of them).
+    const key = `${action}\u0000${caller.isAdmin}\u0000${caller.userId}\u0000${caller.projectId}\u0000${caller.roles.join('\u0000')}`;
+    const known = this.decisions.get(key);
+    if (known !== undefined) return known;
+    const allowed = this.evaluate(rule, creds, { project_id: caller.projectId, user_id: caller.userId }, 0);
+    if (this.decisions.size >= MAX_REMEMBERED_DECISIONS) this.decisions.clear();
+    this.decisions.set(key, allowed);
+    return allowed;
   }
 
   /** Masakari's context.can(): 403 "Policy doesn't allow X to be performed." */

@@ -6,6 +6,7 @@ import { versionString, type ApiEnv } from '../context.ts';
 import { MAX_VERSION, MIN_VERSION } from '../middleware/microversion.ts';
 import { notFound } from '../middleware/faults.ts';
 import { reply } from './common.ts';
+import { requestHeader } from '../request-header.ts';
 
 const UPDATED = '2016-07-01T11:33:21Z';
 const MEDIA_TYPES = [{ base: 'application/json', type: 'application/vnd.openstack.masakari+json;version=1' }];
@@ -13,8 +14,8 @@ const MEDIA_TYPES = [{ base: 'application/json', type: 'application/vnd.openstac
 /** The server's base URL as the client reached it (honours X-Forwarded-Proto/Host from a TLS proxy). */
 function baseUrl(c: Context<ApiEnv>): string {
   const url = new URL(c.req.url);
-  const proto = c.req.header('X-Forwarded-Proto')?.split(',')[0]?.trim() || url.protocol.replace(':', '');
-  const host = c.req.header('X-Forwarded-Host')?.split(',')[0]?.trim() || url.host;
+  const proto = requestHeader(c, 'x-forwarded-proto')?.split(',')[0]?.trim() || url.protocol.replace(':', '');
+  const host = requestHeader(c, 'x-forwarded-host')?.split(',')[0]?.trim() || url.host;
   return `${proto}://${host}`;
 }
 

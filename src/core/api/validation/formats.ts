@@ -5,8 +5,11 @@ import { parseIsoMicros } from '../../domain/time.ts';
 import type { FormatChecker } from './jsonschema.ts';
 
 /** oslo's is_uuid_like: 32 hex digits once "urn:", "uuid:", braces and hyphens are dropped, any case. */
+const CANONICAL_UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
 export function isUuidLike(v: unknown): boolean {
   if (typeof v !== 'string') return false;
+  if (v.length === 36 && CANONICAL_UUID.test(v)) return true; // the common form, without the rewrites below
   const s = v.toLowerCase().replace(/^urn:/, '').replace(/^uuid:/, '').replace(/[{}-]/g, '');
   return /^[0-9a-f]{32}$/.test(s);
 }

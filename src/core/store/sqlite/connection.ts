@@ -17,8 +17,10 @@ export interface Connection {
    * loop turn shares one transaction and one fsync. Resolves after the COMMIT.
    */
   write<T>(op: () => T): Promise<T>;
-  /** Changes when this connection wrote rows or another connection committed (Store.changeStamp). */
+  /** Changes when this connection wrote (noteWrite) or another connection committed (Store.changeStamp). */
   changeStamp(): string;
+  /** Every write path calls this after its transaction (write() does it itself). */
+  noteWrite(): void;
   close(): void;
 }
 
@@ -47,19 +49,38 @@ export function openConnection(path: string, busyTimeoutMs: number): Connection 
   };
   // File stores batch over a loop turn to share fsyncs; ':memory:' has no fsync to share, so it only waits for the
   // current microtasks (keeps the deterministic simulator's event order close to a plain async call).
+  // The change stamp (Store.changeStamp), asked on every API GET: kept out of the statement LRU's bookkeeping.
+  let versionStmt: Database.Statement | undefined;
+  let localWrites = 0;
+  let dataVersion = 0;
+  let versionFresh = false;
   const conn: Connection = {
     db,
     stmt,
     write: (op) => writer.run(op),
     // total_changes(): rows this connection changed since it opened (rolled-back ones too: a harmless extra miss);
     // data_version: bumped when ANOTHER connection commits (`masakari db purge`, a second process).
-    changeStamp: () => `${stmt('SELECT total_changes()').pluck().get() as number}:${stmt('PRAGMA data_version').pluck().get() as number}`,
+    changeStamp: () => {
+      // data_version changes when ANOTHER connection committed (`masakari db purge`, a second process). Reading it
+      // costs as much as a small query, so it is read once per event-loop turn: every request handled in this turn
+      // was received before the turn's first read of it, so any commit its sender had seen acknowledged is visible
+      // to that read. This connection's own writes are counted in JS (noteWrite), exactly.
+      if (!versionFresh) {
+        dataVersion = (versionStmt ??= db.prepare('PRAGMA data_version').pluck()).get() as number;
+        versionFresh = true;
+        setImmediate(() => (versionFresh = false));
+      }
+      return `${localWrites}:${dataVersion}`;
+    },
+    noteWrite: () => {
+      localWrites++;
+    },
     close: () => {
       cache.clear();
       if (db.open) db.close();
     },
   };
-  const writer = groupCommitter(conn, db.memory ? queueMicrotask : setImmediate);
+  const writer = groupCommitter(conn, db.memory ? queueMicrotask : setImmediate, () => conn.noteWrite());
   return conn;
 }
 

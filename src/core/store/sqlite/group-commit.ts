@@ -29,7 +29,12 @@ interface Pending {
  * `schedule` decides how long a batch stays open: setImmediate (the default) lets the I/O callbacks of the current
  * loop turn, i.e. the requests that piled up during the previous commit, join before it is written.
  */
-export function groupCommitter(conn: Connection, schedule: (flush: () => void) => void = setImmediate): GroupCommitter {
+export function groupCommitter(
+  conn: Connection,
+  schedule: (flush: () => void) => void = setImmediate,
+  /** Called after every batch, committed or not, before any caller is resumed (the change stamp's counter). */
+  afterBatch: () => void = () => {},
+): GroupCommitter {
   let queue: Pending[] = [];
 
   const flush = () => {
@@ -56,9 +61,11 @@ export function groupCommitter(conn: Connection, schedule: (flush: () => void) =
         .immediate();
     } catch (e) {
       // BEGIN IMMEDIATE or COMMIT failed (busy, I/O error, disk full), or SQLite already rolled the batch back.
+      afterBatch();
       for (const p of batch) p.reject(e);
       return;
     }
+    afterBatch();
     batch.forEach((p, i) => (outcomes[i]!.ok ? p.resolve(outcomes[i]!.value) : p.reject(outcomes[i]!.value)));
   };
 

@@ -89,9 +89,21 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     getVMove: async (n, id) => vmoves.getVMove(n, id),
     listVMoves: async (q) => vmoves.listVMoves(q),
 
-    purge: async (olderThan, maxRows) => maintenance.purge(olderThan, maxRows),
+    purge: async (olderThan, maxRows) => {
+      try {
+        return maintenance.purge(olderThan, maxRows);
+      } finally {
+        conn.noteWrite();
+      }
+    },
     schemaVersion: async () => schemaVersion(conn.db),
-    migrate: async () => migrate(conn.db, microsOf(now())),
+    migrate: async () => {
+      try {
+        return migrate(conn.db, microsOf(now()));
+      } finally {
+        conn.noteWrite();
+      }
+    },
     close: async () => conn.close(),
   };
 }

@@ -84,8 +84,11 @@ export const notifications = sqliteTable(
     index('notifications_live_updated').on(t.updatedAt, t.id).where(live),
     // Lists filtered by source host (the API's source_host_uuid filter) in the default order.
     index('notifications_live_source_created').on(t.sourceHostUuid, t.createdAt, t.id).where(live),
-    // Duplicate detection: same source host and type, generated_time in a window.
-    index('notifications_live_duplicates').on(t.sourceHostUuid, t.type, t.generatedTime).where(live),
+    // Duplicate detection: same source host and type, generated_time in a window, status new or running. Partial
+    // on those statuses, so a flood does not make every insert scan the rows already finished (0001).
+    index('notifications_duplicate_candidates')
+      .on(t.sourceHostUuid, t.type, t.generatedTime)
+      .where(sql`deleted = 0 AND status IN ('new', 'running')`),
   ],
 );
 

@@ -74,3 +74,46 @@ test('connections use WAL, synchronous=FULL, foreign keys and the busy timeout',
     conn.close();
   }
 });
+
+test('0001 upgrade: unfinished notifications written before it get a payload key, so they still catch duplicates', async () => {
+  const file = join(dir, 'upgrade-0001.sqlite');
+  const db = new Database(file);
+  try {
+    migrate(db, 1, migrations.slice(0, 1)); // the schema as released before 0001
+    db.exec(`INSERT INTO failover_segments (uuid, created_at, name, recovery_method, service_type) VALUES ('s1', 1, 'seg', 'auto', 'COMPUTE')`);
+    db.exec(`INSERT INTO hosts (uuid, created_at, name, type, control_attributes, failover_segment_id) VALUES ('h1', 1, 'c1', 'COMPUTE', 'SSH', 's1')`);
+    const insert = db.prepare(
+      `INSERT INTO notifications (uuid, created_at, type, generated_time, source_host_uuid, payload, status) VALUES (?, 1, 'VM', ?, 'h1', ?, ?)`,
+    );
+    const t = Date.UTC(2026, 10, 22) * 1000;
+    insert.run('n-new', t, '{"instance_uuid":"i-1","event":"LIFECYCLE","vir_domain_event":"STOPPED_FAILED"}', 'new');
+    insert.run('n-done', t, '{"instance_uuid":"i-2","event":"LIFECYCLE","vir_domain_event":"STOPPED_FAILED"}', 'finished');
+  } finally {
+    db.close();
+  }
+  const store = openSqliteStore({ path: file }); // applies 0001 and backfills
+  try {
+    const keys = new Database(file, { readonly: true });
+    const rows = keys.prepare('SELECT uuid, payload_key FROM notifications ORDER BY uuid').all() as { uuid: string; payload_key: string | null }[];
+    keys.close();
+    assert.equal(rows.find((r) => r.uuid === 'n-done')!.payload_key, null, 'finished rows are left alone');
+    assert.match(rows.find((r) => r.uuid === 'n-new')!.payload_key ?? '', /^[A-Za-z0-9_-]{43}$/);
+    const at = new Date(Date.UTC(2026, 10, 22));
+    // Same payload, other key order: a duplicate of the pre-upgrade row.
+    const dup = await store.createNotification(
+      { uuid: 'n-again', type: 'VM', generatedTime: at, sourceHostUuid: 'h1', payload: { event: 'LIFECYCLE', vir_domain_event: 'STOPPED_FAILED', instance_uuid: 'i-1' } },
+      180_000,
+      at,
+    );
+    assert.equal(dup.created, false);
+    assert.equal(!dup.created && dup.existing.uuid, 'n-new');
+    const fresh = await store.createNotification(
+      { uuid: 'n-other', type: 'VM', generatedTime: at, sourceHostUuid: 'h1', payload: { event: 'LIFECYCLE', vir_domain_event: 'STOPPED_FAILED', instance_uuid: 'i-3' } },
+      180_000,
+      at,
+    );
+    assert.equal(fresh.created, true);
+  } finally {
+    await store.close();
+  }
+});

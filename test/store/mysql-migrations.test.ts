@@ -185,6 +185,41 @@ test('migrate applies each migration once, records it, and two migrators at once
   });
 });
 
+test('0001 upgrade: unfinished notifications written before it get a payload key, so they still catch duplicates', async (t) => {
+  if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
+  const url = await lab!.createDatabase('upgrade0001');
+  const db = openPool(parseMysqlUrl(url));
+  const at = new Date(Date.UTC(2026, 10, 22));
+  try {
+    await migrate(db, 1, migrations.slice(0, 1)); // the schema as released before 0001
+    await db.run(`INSERT INTO failover_segments (uuid, created_at, name, recovery_method, service_type) VALUES ('s1', 1, 'seg', 'auto', 'COMPUTE')`);
+    await db.run(`INSERT INTO hosts (uuid, created_at, name, type, control_attributes, failover_segment_id) VALUES ('h1', 1, 'c1', 'COMPUTE', 'SSH', 's1')`);
+    const insert = `INSERT INTO notifications (uuid, created_at, type, generated_time, source_host_uuid, payload, status) VALUES (?, 1, 'VM', ?, 'h1', ?, ?)`;
+    await db.run(insert, ['n-new', at.getTime() * 1000, '{"instance_uuid":"i-1","event":"LIFECYCLE","vir_domain_event":"STOPPED_FAILED"}', 'new']);
+    await db.run(insert, ['n-done', at.getTime() * 1000, '{"instance_uuid":"i-2","event":"LIFECYCLE","vir_domain_event":"STOPPED_FAILED"}', 'finished']);
+  } finally {
+    await db.close();
+  }
+  const store = await openMysqlStore({ url });
+  try {
+    const dup = await store.createNotification(
+      { uuid: 'n-again', type: 'VM', generatedTime: at, sourceHostUuid: 'h1', payload: { event: 'LIFECYCLE', vir_domain_event: 'STOPPED_FAILED', instance_uuid: 'i-1' } },
+      180_000,
+      at,
+    );
+    assert.equal(dup.created, false);
+    assert.equal(!dup.created && dup.existing.uuid, 'n-new');
+    const other = await store.createNotification(
+      { uuid: 'n-other', type: 'VM', generatedTime: at, sourceHostUuid: 'h1', payload: { event: 'LIFECYCLE', vir_domain_event: 'STOPPED_FAILED', instance_uuid: 'i-2' } },
+      180_000,
+      at,
+    );
+    assert.equal(other.created, true, 'a finished notification is not a duplicate target, key or not');
+  } finally {
+    await store.close();
+  }
+});
+
 test('a failing migration is not recorded and the error names the statement', async (t) => {
   if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
   await withPool(async (db) => {

@@ -9,7 +9,7 @@ import { openPool, type Db } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { hostRepo } from './hosts.ts';
 import { migrate, schemaVersion, SchemaError } from './migrate.ts';
-import { notificationRepo } from './notifications.ts';
+import { backfillPayloadKeys, notificationRepo } from './notifications.ts';
 import { purgeRepo } from './purge.ts';
 import { segmentRepo } from './segments.ts';
 import { parseMysqlUrl, type MysqlTarget } from './url.ts';
@@ -54,6 +54,7 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<Store> {
       throw new MysqlConnectError(target, e);
     }
     if (opts.migrate ?? true) await migrate(db, microsOf(now()));
+    await backfillPayloadKeys(db);
   } catch (e) {
     await db.close().catch(() => {});
     throw e;
@@ -107,7 +108,11 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<Store> {
 
     purge: (olderThan, maxRows) => maintenance.purge(olderThan, maxRows),
     schemaVersion: () => schemaVersion(db),
-    migrate: () => migrate(db, microsOf(now())),
+    migrate: async () => {
+      const result = await migrate(db, microsOf(now()));
+      await backfillPayloadKeys(db);
+      return result;
+    },
     close: () => (closed ??= db.close()),
   };
 }

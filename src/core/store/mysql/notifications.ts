@@ -5,6 +5,7 @@ import { conflict } from '../../domain/errors.ts';
 import type { Notification, NotificationStatus } from '../../domain/model.ts';
 import { notificationList as sqliteNotificationList, notificationNotFound } from '../sqlite/notifications.ts';
 import type { ListSpec } from '../sqlite/listing.ts';
+import { BACKFILL_STATUSES, payloadKey } from '../payload-key.ts';
 import { canonicalJson, toNotification, us, type Raw } from '../sqlite/rows.ts';
 import type { CreateNotificationResult, ListQuery, NewNotification, NotificationFilters } from '../types.ts';
 import { isDuplicateKey, type Db, type Executor } from './connection.ts';
@@ -57,22 +58,24 @@ export function notificationRepo(db: Db) {
            ON DUPLICATE KEY UPDATE bumps = bumps + 1`,
           [input.sourceHostUuid, input.type],
         );
-        // READ COMMITTED: this read sees everything the previous lock holder committed.
+        // READ COMMITTED: this read sees everything the previous lock holder committed. Looked up by payload key
+        // (migration 0001); equal keys are confirmed on the canonical JSON (payload-key.ts).
+        const key = payloadKey(input.payload);
         const candidates = await c.rows(
           `SELECT * FROM notifications
-           WHERE source_host_uuid = ? AND type = ? AND deleted = 0 AND generated_time BETWEEN ? AND ?
+           WHERE source_host_uuid = ? AND type = ? AND payload_key = ? AND deleted = 0 AND generated_time BETWEEN ? AND ?
              AND status IN ${DUPLICATE_OF_STATUSES}
            ORDER BY id`,
-          [input.sourceHostUuid, input.type, t - windowUs, t + windowUs],
+          [input.sourceHostUuid, input.type, key, t - windowUs, t + windowUs],
         );
         const wanted = canonicalJson(input.payload);
         const dup = candidates.find((r) => canonicalJson(JSON.parse(r.payload as string)) === wanted);
         if (dup) return { created: false, reason: 'duplicate', existing: toNotification(dup) };
         try {
           const { insertId } = await c.run(
-            `INSERT INTO notifications (uuid, created_at, type, generated_time, source_host_uuid, payload, status)
-             VALUES (?, ?, ?, ?, ?, ?, 'new')`,
-            [input.uuid, us(now), input.type, t, input.sourceHostUuid, JSON.stringify(input.payload)],
+            `INSERT INTO notifications (uuid, created_at, type, generated_time, source_host_uuid, payload, payload_key, status)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'new')`,
+            [input.uuid, us(now), input.type, t, input.sourceHostUuid, JSON.stringify(input.payload), key],
           );
           return { created: true, notification: toNotification((await c.rows('SELECT * FROM notifications WHERE id = ?', [insertId]))[0]!) };
         } catch (e) {
@@ -139,4 +142,19 @@ export function notificationRepo(db: Db) {
       return rows.map(toNotification);
     },
   };
+}
+
+/** The MySQL twin of ../sqlite/notifications.ts backfillPayloadKeys (see there). */
+export async function backfillPayloadKeys(db: Db): Promise<number> {
+  const has = await db.rows(
+    `SELECT 1 FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'notifications' AND column_name = 'payload_key'`,
+  );
+  if (!has.length) return 0;
+  const rows = await db.rows(
+    `SELECT id, payload FROM notifications WHERE payload_key IS NULL AND deleted = 0 AND status IN (${BACKFILL_STATUSES.map((s) => `'${s}'`).join(', ')})`,
+  );
+  for (const r of rows) {
+    await db.run('UPDATE notifications SET payload_key = ? WHERE id = ? AND payload_key IS NULL', [payloadKey(JSON.parse(r.payload as string)), r.id]);
+  }
+  return rows.length;
 }

@@ -79,6 +79,8 @@ export const notifications = mysqlTable(
     sourceHostUuid: varchar('source_host_uuid', { length: 36 }).notNull(),
     /** The payload as received (JSON text, key order kept: the API echoes it). */
     payload: mediumtext('payload').notNull(),
+    /** Hash of the payload's canonical JSON (store/payload-key.ts), for duplicate detection; see ../sqlite/schema.ts. */
+    payloadKey: varchar('payload_key', { length: 64 }),
     status: varchar('status', { length: 16 }).notNull(),
     claimedBy: varchar('claimed_by', { length: 255 }),
     claimExpiresAt: bigint('claim_expires_at', { mode: 'number' }),
@@ -92,9 +94,9 @@ export const notifications = mysqlTable(
     index('notifications_live_generated').on(t.deleted, t.generatedTime, t.id),
     index('notifications_live_updated').on(t.deleted, t.updatedAt, t.id),
     index('notifications_live_source_created').on(t.sourceHostUuid, t.deleted, t.createdAt, t.id),
-    // Duplicate detection: status in the key, so the two live statuses are two short ranges and the rows already
-    // finished are never read (MySQL has no partial indexes; SQLite's is partial instead) (0001).
-    index('notifications_duplicate_candidates').on(t.sourceHostUuid, t.type, t.deleted, t.status, t.generatedTime),
+    // Duplicate detection: one short range per live status for this host, type and payload (MySQL has no partial
+    // indexes; SQLite's is partial instead) (0001).
+    index('notifications_duplicate_candidates').on(t.sourceHostUuid, t.type, t.payloadKey, t.deleted, t.status, t.generatedTime),
   ],
 );
 

@@ -8,7 +8,7 @@ import { openConnection } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { hostRepo } from './hosts.ts';
 import { migrate, schemaVersion } from './migrate.ts';
-import { notificationRepo } from './notifications.ts';
+import { backfillPayloadKeys, notificationRepo } from './notifications.ts';
 import { purgeRepo } from './purge.ts';
 import { segmentRepo } from './segments.ts';
 import { vmoveRepo } from './vmoves.ts';
@@ -34,6 +34,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const uuid = opts.uuid ?? randomUUID;
   try {
     if (opts.migrate ?? true) migrate(conn.db, microsOf(now()));
+    backfillPayloadKeys(conn);
   } catch (e) {
     conn.close();
     throw e;
@@ -99,7 +100,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     schemaVersion: async () => schemaVersion(conn.db),
     migrate: async () => {
       try {
-        return migrate(conn.db, microsOf(now()));
+        const result = migrate(conn.db, microsOf(now()));
+        backfillPayloadKeys(conn);
+        return result;
       } finally {
         conn.noteWrite();
       }

@@ -5,6 +5,7 @@ import type { Notification, NotificationStatus } from '../../domain/model.ts';
 import type { CreateNotificationResult, ListQuery, NewNotification, NotificationFilters } from '../types.ts';
 import { isUniqueViolation, type Connection } from './connection.ts';
 import { listRows, type ListSpec } from './listing.ts';
+import { BACKFILL_STATUSES, payloadKey } from '../payload-key.ts';
 import { canonicalJson, toNotification, us, type Raw } from './rows.ts';
 
 export const notificationList: ListSpec<NotificationFilters> = {
@@ -43,16 +44,19 @@ export const notificationNotFound = (uuid: string) => notFound(`No notification 
 export function notificationRepo(conn: Connection) {
   const getRaw = (uuid: string) => conn.stmt('SELECT * FROM notifications WHERE uuid = ? AND deleted = 0').get(uuid) as Raw | undefined;
 
-  const findDuplicate = (input: NewNotification, windowUs: number): Raw | undefined => {
+  const findDuplicate = (input: NewNotification, key: string, windowUs: number): Raw | undefined => {
     const t = us(input.generatedTime);
+    // One probe of the partial index notifications_duplicate_candidates (migration 0001); equal keys are confirmed
+    // on the canonical JSON itself (payload-key.ts).
     const candidates = conn
       .stmt(
         `SELECT * FROM notifications
-         WHERE deleted = 0 AND source_host_uuid = ? AND type = ? AND generated_time BETWEEN ? AND ?
+         WHERE deleted = 0 AND source_host_uuid = ? AND type = ? AND payload_key = ? AND generated_time BETWEEN ? AND ?
            AND status IN ${DUPLICATE_OF_STATUSES}
          ORDER BY id`,
       )
-      .all(input.sourceHostUuid, input.type, t - windowUs, t + windowUs) as Raw[];
+      .all(input.sourceHostUuid, input.type, key, t - windowUs, t + windowUs) as Raw[];
+    if (!candidates.length) return undefined;
     const wanted = canonicalJson(input.payload);
     return candidates.find((c) => canonicalJson(JSON.parse(c.payload as string)) === wanted);
   };
@@ -71,15 +75,16 @@ export function notificationRepo(conn: Connection) {
       // (group-commit.ts); the promise settles only after that commit. IMMEDIATE takes the write lock before looking,
       // and the batch runs in arrival order, so of two identical notifications, racing or in one batch, one inserts.
       return conn.write((): CreateNotificationResult => {
-        const dup = findDuplicate(input, windowUs);
+        const key = payloadKey(input.payload);
+        const dup = findDuplicate(input, key, windowUs);
         if (dup) return { created: false, reason: 'duplicate', existing: toNotification(dup) };
         try {
           const r = conn
             .stmt(
-              `INSERT INTO notifications (uuid, created_at, type, generated_time, source_host_uuid, payload, status)
-               VALUES (?, ?, ?, ?, ?, ?, 'new') RETURNING *`,
+              `INSERT INTO notifications (uuid, created_at, type, generated_time, source_host_uuid, payload, payload_key, status)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 'new') RETURNING *`,
             )
-            .get(input.uuid, us(now), input.type, us(input.generatedTime), input.sourceHostUuid, JSON.stringify(input.payload)) as Raw;
+            .get(input.uuid, us(now), input.type, us(input.generatedTime), input.sourceHostUuid, JSON.stringify(input.payload), key) as Raw;
           return { created: true, notification: toNotification(r) };
         } catch (e) {
           if (isUniqueViolation(e, 'notifications.uuid')) throw conflict(`Notification ${input.uuid} already exists.`);
@@ -148,4 +153,25 @@ export function notificationRepo(conn: Connection) {
       ).map(toNotification);
     },
   };
+}
+
+/**
+ * Gives rows written before migration 0001 their payload_key, for those that can still be duplicated (new,
+ * running) or come back to running (error, retried once). Finished rows never need one. Idempotent; a no-op
+ * while the column does not exist yet (auto_migrate off and 0001 pending).
+ */
+export function backfillPayloadKeys(conn: Connection): number {
+  const hasColumn = conn.db.prepare(`SELECT 1 FROM pragma_table_info('notifications') WHERE name = 'payload_key'`).get();
+  if (!hasColumn) return 0;
+  const statuses = BACKFILL_STATUSES.map((s) => `'${s}'`).join(', ');
+  const rows = conn.db
+    .prepare(`SELECT id, payload FROM notifications WHERE payload_key IS NULL AND deleted = 0 AND status IN (${statuses})`)
+    .all() as { id: number; payload: string }[];
+  if (!rows.length) return 0;
+  const update = conn.db.prepare('UPDATE notifications SET payload_key = ? WHERE id = ?');
+  conn.db.transaction(() => {
+    for (const r of rows) update.run(payloadKey(JSON.parse(r.payload)), r.id);
+  })();
+  conn.noteWrite();
+  return rows.length;
 }

@@ -70,6 +70,12 @@ export const notifications = sqliteTable(
     sourceHostUuid: text('source_host_uuid').notNull(),
     /** The payload as received (JSON text, key order kept: the API echoes it). */
     payload: text('payload').notNull(),
+    /**
+     * Hash of the payload's canonical JSON (store/payload-key.ts): duplicate detection looks rows up by it instead
+     * of comparing every payload of the host in the time window. NULL only on rows from before migration 0001 that
+     * were already finished (open backfills the others).
+     */
+    payloadKey: text('payload_key'),
     status: text('status').notNull(),
     claimedBy: text('claimed_by'),
     claimExpiresAt: integer('claim_expires_at'),
@@ -84,10 +90,10 @@ export const notifications = sqliteTable(
     index('notifications_live_updated').on(t.updatedAt, t.id).where(live),
     // Lists filtered by source host (the API's source_host_uuid filter) in the default order.
     index('notifications_live_source_created').on(t.sourceHostUuid, t.createdAt, t.id).where(live),
-    // Duplicate detection: same source host and type, generated_time in a window, status new or running. Partial
-    // on those statuses, so a flood does not make every insert scan the rows already finished (0001).
+    // Duplicate detection: same source host, type and payload, generated_time in a window, status new or running.
+    // Partial on those statuses; with the payload key a flood costs each insert one short index probe (0001).
     index('notifications_duplicate_candidates')
-      .on(t.sourceHostUuid, t.type, t.generatedTime)
+      .on(t.sourceHostUuid, t.type, t.payloadKey, t.generatedTime)
       .where(sql`deleted = 0 AND status IN ('new', 'running')`),
   ],
 );

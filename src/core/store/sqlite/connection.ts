@@ -16,7 +16,7 @@ export interface Connection {
    * Runs a write in the next group-commit batch (group-commit.ts): every write of the process that arrives in one
    * loop turn shares one transaction and one fsync. Resolves after the COMMIT.
    */
-  write<T>(op: () => T): Promise<T>;
+  write<T>(op: () => T, savepoint?: boolean): Promise<T>;
   /** Changes when this connection wrote (noteWrite) or another connection committed (Store.changeStamp). */
   changeStamp(): string;
   /** Every write path calls this after its transaction (write() does it itself). */
@@ -57,7 +57,7 @@ export function openConnection(path: string, busyTimeoutMs: number): Connection 
   const conn: Connection = {
     db,
     stmt,
-    write: (op) => writer.run(op),
+    write: (op, savepoint) => writer.run(op, savepoint),
     // total_changes(): rows this connection changed since it opened (rolled-back ones too: a harmless extra miss);
     // data_version: bumped when ANOTHER connection commits (`masakari db purge`, a second process).
     changeStamp: () => {

@@ -16,11 +16,12 @@ import type { Connection } from './connection.ts';
 
 export interface GroupCommitter {
   /** Runs `op` inside the next batch transaction; resolves with its result after that transaction committed. */
-  run<T>(op: () => T): Promise<T>;
+  run<T>(op: () => T, savepoint?: boolean): Promise<T>;
 }
 
 interface Pending {
   op: () => unknown;
+  savepoint: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -49,7 +50,7 @@ export function groupCommitter(
         .transaction(() => {
           for (const p of batch) {
             try {
-              outcomes.push({ ok: true, value: one(p.op) });
+              outcomes.push({ ok: true, value: p.savepoint ? one(p.op) : p.op() });
             } catch (e) {
               // Some errors (SQLITE_FULL, SQLITE_IOERR, ...) make SQLite roll back the whole transaction: the earlier
               // operations are gone and later ones would autocommit one by one, so fail the batch as a whole.
@@ -70,10 +71,15 @@ export function groupCommitter(
   };
 
   return {
-    run<T>(op: () => T): Promise<T> {
+    /**
+     * `savepoint: false` is for operations whose only change is ONE statement, and that throw only when that
+     * statement failed or changed nothing: SQLite undoes a failed statement by itself, so the savepoint (two more
+     * statements per operation) buys nothing there.
+     */
+    run<T>(op: () => T, savepoint = true): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         if (!conn.db.open) return reject(new TypeError('The database connection is not open'));
-        queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+        queue.push({ op, savepoint, resolve: resolve as (v: unknown) => void, reject });
         if (queue.length === 1) schedule(flush);
       });
     },

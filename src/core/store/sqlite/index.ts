@@ -50,6 +50,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   // Every write goes through the connection's group commit (one fsync per loop turn for all of them: the API's
   // intake and the engine's bookkeeping alike); it settles only after COMMIT.
   const w = <T>(op: () => T): Promise<T> => conn.write(op);
+  // Operations whose only change is one statement (see group-commit.ts run): no savepoint needed.
+  const w1 = <T>(op: () => T): Promise<T> => conn.write(op, false);
   // better-sqlite3 is synchronous; `async` turns its throws into rejections, as the interface promises.
   return {
     dialect: 'sqlite',
@@ -73,14 +75,14 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     listNotifications: async (q) => notifications.listNotifications(q),
     getNotification: async (id) => notifications.getNotification(id),
     createNotification: async (input, windowMs, t) => notifications.createNotification(input, windowMs, t),
-    setNotificationStatus: (id, status, t, lastError) => w(() => notifications.setNotificationStatus(id, status, t, lastError)),
-    claimNotification: (id, owner, leaseMs, t, count) => w(() => notifications.claimNotification(id, owner, leaseMs, t, count)),
-    renewNotificationClaim: (id, owner, leaseMs, t) => w(() => notifications.renewNotificationClaim(id, owner, leaseMs, t)),
-    releaseNotificationClaim: (id, owner) => w(() => notifications.releaseNotificationClaim(id, owner)),
+    setNotificationStatus: (id, status, t, lastError) => w1(() => notifications.setNotificationStatus(id, status, t, lastError)),
+    claimNotification: (id, owner, leaseMs, t, count) => w1(() => notifications.claimNotification(id, owner, leaseMs, t, count)),
+    renewNotificationClaim: (id, owner, leaseMs, t) => w1(() => notifications.renewNotificationClaim(id, owner, leaseMs, t)),
+    releaseNotificationClaim: (id, owner) => w1(() => notifications.releaseNotificationClaim(id, owner)),
     findNotificationsByStatus: async (statuses, limit) => notifications.findNotificationsByStatus(statuses, limit),
 
-    claimHostRecovery: (host, n, owner, leaseMs, t) => w(() => engine.claimHostRecovery(host, n, owner, leaseMs, t)),
-    releaseHostRecovery: (host, n) => w(() => engine.releaseHostRecovery(host, n)),
+    claimHostRecovery: (host, n, owner, leaseMs, t) => w1(() => engine.claimHostRecovery(host, n, owner, leaseMs, t)),
+    releaseHostRecovery: (host, n) => w1(() => engine.releaseHostRecovery(host, n)),
     appendTask: (n, name, state, t) => w(() => engine.appendTask(n, name, state, t)),
     updateTask: (n, seq, patch, t) => w(() => engine.updateTask(n, seq, patch, t)),
     listTasks: async (n) => engine.listTasks(n),

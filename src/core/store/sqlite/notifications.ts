@@ -90,7 +90,8 @@ export function notificationRepo(conn: Connection) {
           if (isUniqueViolation(e, 'notifications.uuid')) throw conflict(`Notification ${input.uuid} already exists.`);
           throw e;
         }
-      });
+        // Only the INSERT changes anything, and when it fails SQLite has undone it: no savepoint needed.
+      }, false);
     },
 
     setNotificationStatus(uuid: string, status: NotificationStatus, now: Date, lastError?: string | null): Notification {

@@ -595,7 +595,32 @@ export function runStoreContract(label: string, open: () => Promise<Store>) {
         await s.releaseHostRecovery('node1', 'n2');
         assert.equal(await s.claimHostRecovery('node1', 'n3', 'ctl-c', 10_000, at(15_003)), true);
       }));
+
+      test('finishNotification: final status and both claims released in one write; only our claim', withStore(async (s) => {
+        const { h } = await segmentWithHost(s);
+        const r = await s.createNotification(notif(h.uuid), 0, at(0));
+        assert.ok(r.created);
+        const uuid = r.notification.uuid;
+        assert.ok(await s.claimNotification(uuid, 'ctl-a', 10_000, at(1), true));
+        assert.equal(await s.claimHostRecovery('node1', uuid, 'ctl-a', 10_000, at(1)), true);
+        assert.equal(await s.claimHostRecovery('node2', 'other', 'ctl-a', 10_000, at(1)), true);
+        const done = await s.finishNotification(uuid, 'error', at(2), 'boom', { owner: 'ctl-a', hostKey: 'node1' });
+        assert.equal(done.status, 'error');
+        assert.equal(done.lastError, 'boom');
+        assert.equal(done.claimedBy, null);
+        assert.equal(done.claimExpiresAt, null);
+        assert.equal(await s.claimHostRecovery('node1', 'n-next', 'ctl-b', 10_000, at(3)), true, 'the host claim is gone');
+        assert.equal(await s.claimHostRecovery('node2', 'n-next', 'ctl-b', 10_000, at(3)), false, 'other hosts keep theirs');
+        // Someone else's claim is left alone (a controller that lost its lease must not drop the new owner's).
+        assert.ok(await s.claimNotification(uuid, 'ctl-b', 10_000, at(4), true));
+        const kept = await s.finishNotification(uuid, 'failed', at(5), undefined, { owner: 'ctl-a' });
+        assert.equal(kept.status, 'failed');
+        assert.equal(kept.lastError, 'boom', 'undefined leaves last_error as it was');
+        assert.equal(kept.claimedBy, 'ctl-b');
+        await assert.rejects(s.finishNotification(randomUUID(), 'finished', at(6), null, { owner: 'ctl-a' }), (e: any) => e.status === 404);
+      }));
     });
+
 
     describe('workflow tasks', () => {
       test('append numbers tasks in order; update keeps details in order', withStore(async (s) => {

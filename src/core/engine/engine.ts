@@ -88,7 +88,11 @@ export function createEngine(deps: EngineDeps): Engine {
     if (!n) return 'claimed-elsewhere';
     let key: string | undefined;
     let leaseLost = false;
+    /** The final status write also dropped the claims (Store.finishNotification): nothing left for `finally`. */
+    let released = false;
     let renewal: Timer | undefined;
+    /** Set once the workflow is writing its end: an in-flight renewal must neither reschedule nor cry "lost". */
+    let renewing = true;
     try {
       const expected: NotificationStatus = mode === 'new' ? 'new' : mode === 'retry' ? 'error' : 'running';
       if (n.status !== expected) {
@@ -122,7 +126,7 @@ export function createEngine(deps: EngineDeps): Engine {
           const ok =
             (await store.renewNotificationClaim(uuid, ownerId, leaseMs, env.now())) &&
             (await store.claimHostRecovery(heldKey, uuid, ownerId, leaseMs, env.now()));
-          if (!ok) {
+          if (!ok && renewing) {
             leaseLost = true;
             log.error({ notification: uuid }, 'lost the claim on the notification; stopping its workflow');
             ac.abort();
@@ -134,7 +138,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const scheduleRenewal = () => {
         renewal = env.setTimer(() => {
           if (ac.signal.aborted) return;
-          void renew().then(() => !ac.signal.aborted && scheduleRenewal());
+          void renew().then(() => !ac.signal.aborted && renewing && scheduleRenewal());
         }, leaseMs / 3);
       };
       scheduleRenewal();
@@ -151,9 +155,14 @@ export function createEngine(deps: EngineDeps): Engine {
       // The expiry job may have failed it meanwhile: never overwrite a final status.
       const current = await store.getNotification(uuid);
       if (current && current.status !== 'running') return 'done';
-      if (outcome.status === 'finished') await status.finish(n, outcome.reason);
-      else if (outcome.status === 'ignored') await status.ignore(n, outcome.reason ?? 'ignored');
-      else await status.fail(n, outcome.reason ?? 'unknown error');
+      // The renewal timer must not re-take the claims this write drops.
+      renewing = false;
+      renewal?.cancel();
+      const release = { owner: ownerId, hostKey: key };
+      if (outcome.status === 'finished') await status.finish(n, outcome.reason, release);
+      else if (outcome.status === 'ignored') await status.ignore(n, outcome.reason ?? 'ignored', release);
+      else await status.fail(n, outcome.reason ?? 'unknown error', release);
+      released = true;
       return 'done';
     } catch (e) {
       if (isAbort(e) || ac.signal.aborted) return 'aborted';
@@ -166,8 +175,9 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       return 'done';
     } finally {
+      renewing = false;
       renewal?.cancel();
-      if (!leaseLost) {
+      if (!leaseLost && !released) {
         if (key) await store.releaseHostRecovery(key, uuid).catch(() => {});
         await store.releaseNotificationClaim(uuid, ownerId).catch(() => {});
       }

@@ -11,6 +11,12 @@ import type { Store } from '../store/types.ts';
 
 export type StatusObserver = (uuid: string, status: NotificationStatus, reason: string | null) => void;
 
+/** Claims to drop in the same write as a final status (Store.finishNotification). */
+export interface ClaimRelease {
+  owner: string;
+  hostKey?: string;
+}
+
 export class StatusMachine {
   constructor(
     private readonly store: Store,
@@ -19,8 +25,10 @@ export class StatusMachine {
     private readonly observe: StatusObserver,
   ) {}
 
-  private async set(n: Notification, to: NotificationStatus, reason: string | null): Promise<Notification> {
-    const updated = await this.store.setNotificationStatus(n.uuid, to, this.env.now(), reason);
+  private async set(n: Notification, to: NotificationStatus, reason: string | null, release?: ClaimRelease): Promise<Notification> {
+    const updated = release
+      ? await this.store.finishNotification(n.uuid, to, this.env.now(), reason, release)
+      : await this.store.setNotificationStatus(n.uuid, to, this.env.now(), reason);
     this.observe(n.uuid, to, reason);
     return updated;
   }
@@ -36,17 +44,17 @@ export class StatusMachine {
     return this.set(n, 'running', null);
   }
 
-  finish(n: Notification, note: string | null = null): Promise<Notification> {
-    return this.exit(n, 'finished', note);
+  finish(n: Notification, note: string | null = null, release?: ClaimRelease): Promise<Notification> {
+    return this.exit(n, 'finished', note, release);
   }
 
-  ignore(n: Notification, reason: string): Promise<Notification> {
-    return this.exit(n, 'ignored', reason);
+  ignore(n: Notification, reason: string, release?: ClaimRelease): Promise<Notification> {
+    return this.exit(n, 'ignored', reason, release);
   }
 
-  fail(n: Notification, reason: string): Promise<Notification> {
+  fail(n: Notification, reason: string, release?: ClaimRelease): Promise<Notification> {
     this.log.error({ notification: n.uuid }, `Failed to process notification '${n.uuid}'. Reason: ${reason}`);
-    return this.exit(n, 'error', reason);
+    return this.exit(n, 'error', reason, release);
   }
 
   /** The one retry of an `error` notification ended in error again. */
@@ -60,8 +68,8 @@ export class StatusMachine {
     return this.set(n, 'failed', `expired: not finished within notifications_expired_interval (status was ${n.status})`);
   }
 
-  private exit(n: Notification, to: NotificationStatus, reason: string | null): Promise<Notification> {
+  private exit(n: Notification, to: NotificationStatus, reason: string | null, release?: ClaimRelease): Promise<Notification> {
     this.log.info({ notification: n.uuid, status: to }, `Notification ${n.uuid} exits with status: ${to}.`);
-    return this.set(n, to, reason);
+    return this.set(n, to, reason, release);
   }
 }

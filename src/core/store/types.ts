@@ -139,6 +139,18 @@ export interface Store {
   createNotification(input: NewNotification, duplicateWindowMs: number, now: Date): Promise<CreateNotificationResult>;
   /** Unconditional status write (used by the engine when it holds the claim). */
   setNotificationStatus(uuid: string, status: NotificationStatus, now: Date, lastError?: string | null): Promise<Notification>;
+  /**
+   * The end of a workflow as ONE write: setNotificationStatus, then releaseHostRecovery(release.hostKey, uuid) when
+   * a host key is given, then releaseNotificationClaim(uuid, release.owner), in one transaction. (Three commits per
+   * processed notification were a measurable share of intake.)
+   */
+  finishNotification(
+    uuid: string,
+    status: NotificationStatus,
+    now: Date,
+    lastError: string | null | undefined,
+    release: { owner: string; hostKey?: string },
+  ): Promise<Notification>;
 
   // engine leases: a notification and a failed host are each worked on by one controller at a time
   /**

@@ -103,6 +103,33 @@ export function notificationRepo(db: Db) {
       });
     },
 
+    /** Store.finishNotification: the status and both releases in one transaction. */
+    finishNotification(
+      uuid: string,
+      status: NotificationStatus,
+      now: Date,
+      lastError: string | null | undefined,
+      release: { owner: string; hostKey?: string },
+    ): Promise<Notification> {
+      return db.tx(async (c) => {
+        const { affectedRows } =
+          lastError === undefined
+            ? await c.run('UPDATE notifications SET status = ?, updated_at = ? WHERE uuid = ? AND deleted = 0', [status, us(now), uuid])
+            : await c.run('UPDATE notifications SET status = ?, updated_at = ?, last_error = ? WHERE uuid = ? AND deleted = 0', [
+                status,
+                us(now),
+                lastError,
+                uuid,
+              ]);
+        if (affectedRows === 0) throw notificationNotFound(uuid);
+        if (release.hostKey !== undefined) {
+          await c.run('DELETE FROM host_recovery_claims WHERE host_name = ? AND notification_uuid = ?', [release.hostKey, uuid]);
+        }
+        await c.run('UPDATE notifications SET claimed_by = NULL, claim_expires_at = NULL WHERE uuid = ? AND claimed_by = ?', [uuid, release.owner]);
+        return toNotification((await byUuid(c, uuid))!);
+      });
+    },
+
     claimNotification(uuid: string, owner: string, leaseMs: number, now: Date, countAttempt: boolean): Promise<Notification | undefined> {
       const t = us(now);
       return db.tx(async (c) => {

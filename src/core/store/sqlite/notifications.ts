@@ -106,6 +106,24 @@ export function notificationRepo(conn: Connection) {
       return toNotification(r);
     },
 
+    /** Store.finishNotification: runs inside one write (index.ts), so the three statements commit together. */
+    finishNotification(
+      uuid: string,
+      status: NotificationStatus,
+      now: Date,
+      lastError: string | null | undefined,
+      release: { owner: string; hostKey?: string },
+    ): Notification {
+      const n = this.setNotificationStatus(uuid, status, now, lastError);
+      if (release.hostKey !== undefined) {
+        conn.stmt('DELETE FROM host_recovery_claims WHERE host_name = ? AND notification_uuid = ?').run(release.hostKey, uuid);
+      }
+      const released = conn
+        .stmt('UPDATE notifications SET claimed_by = NULL, claim_expires_at = NULL WHERE uuid = ? AND claimed_by = ? RETURNING *')
+        .get(uuid, release.owner) as Raw | undefined;
+      return released ? toNotification(released) : n;
+    },
+
     claimNotification(uuid: string, owner: string, leaseMs: number, now: Date, countAttempt: boolean): Notification | undefined {
       const t = us(now);
       // One statement decides: free, expired, or already ours. Two controllers racing: SQLite serialises the

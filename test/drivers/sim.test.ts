@@ -101,27 +101,27 @@ test('sim fencer: powers off and the gate accepts only a confirmed off', async (
   cloud.addHost('h2');
   const fencer = new SimFencer(cloud, 100);
   const gate = fencerGate(fencer);
-  const ok = gate.confirmFenced('h1');
+  const ok = gate.confirmFenced('h1', { failedAt: env.now() });
   await env.run();
   const ev = await ok;
   assert.equal(ev.fenced, true);
   assert.equal(cloud.hosts.get('h1')!.power, 'off');
 
   fencer.faults.set('h2', 'no_effect');
-  const lie = gate.confirmFenced('h2');
+  const lie = gate.confirmFenced('h2', { failedAt: env.now() });
   await env.run();
   const ev2 = await lie;
   assert.equal(ev2.fenced, false);
   assert.match(ev2.fenced ? '' : ev2.reason, /power state is 'on'/);
 
   fencer.faults.set('h2', 'error');
-  const err = gate.confirmFenced('h2');
+  const err = gate.confirmFenced('h2', { failedAt: env.now() });
   await env.run();
   const ev3 = await err;
   assert.equal(ev3.fenced, false);
   assert.match(ev3.fenced ? '' : ev3.reason, /did not answer/);
 
-  const unknown = gate.confirmFenced('nope');
+  const unknown = gate.confirmFenced('nope', { failedAt: env.now() });
   await env.run();
   assert.equal((await unknown).fenced, false);
 });

@@ -128,7 +128,7 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
     cloud.addServer({ id: 'vm-a', host: 'node3', metadata: { HA_Enabled: 'true' } });
     cloud.addServer({ id: 'vm-b', host: 'node3', metadata: { HA_Enabled: 'true' } });
     // The only evidence the engine may use is Pacemaker's fence history, read inside a node of the majority.
-    fence = pacemakerFenceGate({ driver: lab.driver(1), maxAgeMs: 600_000 });
+    fence = pacemakerFenceGate({ driver: lab.driver(1), failureToleranceMs: 120_000, maxAgeMs: 600_000 });
     engine = createEngine({ store, compute: new SimComputeDriver(cloud), fence, config, env: realEnv, log: silentLogger, ownerId: 'e2e', periodic: false });
     await engine.start();
     m1 = monitor(1);
@@ -162,6 +162,11 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
     for (const vm of ['vm-a', 'vm-b']) assert.notEqual(cloud.servers.get(vm)!.host, 'node3', `${vm} was evacuated`);
     assert.deepEqual(cloud.violations, []);
     assert.equal((await store.getHost(hostUuid.node3!))!.onMaintenance, true);
+    // The same real fence history proves nothing about a later failure of node3 (say it came back and failed again
+    // five minutes on): that fencing is older than the failure.
+    const later = await fence.confirmFenced('node3', { failedAt: new Date(n.generatedTime.getTime() + 300_000) });
+    assert.equal(later.fenced, false);
+    assert.match(later.fenced ? '' : later.reason, /^Pacemaker's last successful fencing of 'node3' completed .* s before the failure reported at .*earlier failure/);
   });
 
   it('the fenced node is powered on again -> STARTED -> taken out of maintenance (auto_unset_maintenance_on_return)', async (t) => {
@@ -259,7 +264,7 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
     assert.equal(s.draft.hostname, 'remote1');
     assert.deepEqual(s.draft.payload, { event: 'STOPPED', cluster_status: 'OFFLINE', host_status: 'NORMAL' }, `conditions seen: ${[...seen].join(', ')}`);
     // Pacemaker did fence it, and the gate would accept that as evidence...
-    const ev = await fence.confirmFenced('remote1');
+    const ev = await fence.confirmFenced('remote1', { failedAt: (await store.getNotification(s.uuid))!.generatedTime });
     assert.equal(ev.fenced, true, ev.fenced ? '' : ev.reason);
     // ...but node3 failed minutes ago too: 2 of the segment's 3 hosts, so nothing is evacuated and the reason says why.
     const n = await notification(s.uuid);

@@ -8,6 +8,7 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export function fencerGate(fencer: Fencer): FenceGate {
   return {
+    // `failedAt` needs no check here: the power-off happens now, during this recovery, so after the failure.
     async confirmFenced(host) {
       const source = fencer.kind;
       try {
@@ -26,10 +27,10 @@ export function fencerGate(fencer: Fencer): FenceGate {
 /** Tries each gate in order; fenced as soon as one has evidence, otherwise every reason is reported. */
 export function firstEvidence(gates: FenceGate[]): FenceGate {
   return {
-    async confirmFenced(host, signal) {
+    async confirmFenced(host, query) {
       const reasons: string[] = [];
       for (const g of gates) {
-        const ev: FenceEvidence = await g.confirmFenced(host, signal);
+        const ev: FenceEvidence = await g.confirmFenced(host, query);
         if (ev.fenced) return ev;
         reasons.push(ev.reason);
       }
@@ -41,13 +42,13 @@ export function firstEvidence(gates: FenceGate[]): FenceGate {
 /** Bounds a gate's time: a fencer that hangs yields "no evidence" after `timeoutMs`. */
 export function withTimeout(gate: FenceGate, env: Env, timeoutMs: number): FenceGate {
   return {
-    async confirmFenced(host, signal) {
+    async confirmFenced(host, { failedAt, signal }) {
       const ac = new AbortController();
       const onAbort = () => ac.abort();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         return await Promise.race([
-          gate.confirmFenced(host, ac.signal),
+          gate.confirmFenced(host, { failedAt, signal: ac.signal }),
           env.sleep(timeoutMs, ac.signal).then(
             (): FenceEvidence => ({ fenced: false, source: 'timeout', reason: `no fence evidence for host '${host}' within ${timeoutMs / 1000} s` }),
             // Cancelled because the gate answered first: never settles, so it cannot win the race.

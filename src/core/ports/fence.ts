@@ -43,6 +43,17 @@ export type FenceEvidence =
   | { fenced: true; source: string; evidence: string }
   | { fenced: false; source: string; reason: string };
 
+/** What the workflow asks a gate about: which failure the evidence must cover, and how to give up. */
+export interface FenceQuery {
+  /**
+   * When the failure being recovered was seen (the notification's generated_time, by the monitor's clock). Evidence
+   * from before it, such as a fencing for an earlier failure of the same host, says nothing about this one.
+   */
+  failedAt: Date;
+  /** Aborted when the workflow stops waiting (controller stopping, lease lost, time limit). */
+  signal?: AbortSignal;
+}
+
 export interface FenceGate {
-  confirmFenced(host: string, signal?: AbortSignal): Promise<FenceEvidence>;
+  confirmFenced(host: string, query: FenceQuery): Promise<FenceEvidence>;
 }

@@ -16,6 +16,14 @@ export const clusterSafetySection = z.strictObject({
       /** argv printing crm_mon XML with the fence history (level 2 or more lists successful fencing). */
       command: z.array(z.string().min(1)).min(1).default(['crm_mon', '-1', '--output-as=xml', '--fence-history=3']),
       /**
+       * A successful fencing counts as evidence only if it completed after the failure being recovered (the
+       * notification's generated_time), less this tolerance: an earlier fencing belongs to an earlier failure of the
+       * same node. The fencing of this failure normally completes BEFORE generated_time: the host monitor reports a
+       * node only once Pacemaker fenced it, up to monitoring_interval x monitoring_samples later (60 s by default),
+       * and the monitor's clock may differ from the cluster's. So: at least that report delay plus the clock skew.
+       */
+      failure_time_tolerance_seconds: seconds(120),
+      /**
        * A successful fencing counts as evidence only if it completed at most this long ago: an old fencing of the
        * same node says nothing about today's failure. Long enough for the engine's retry of an `error`
        * (process_unfinished_notifications_interval); a retry later than this needs a new fencing or a fencer.

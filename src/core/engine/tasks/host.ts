@@ -25,7 +25,8 @@ export const fenceHostTask: RecoveryTask = {
       throw new FencingFailed(msg);
     }
     await ctx.update(`Fencing host: '${host}'`);
-    const ev = await ctx.fenceGate.confirmFenced(host, ctx.signal);
+    // The evidence must be about this failure: a fencing from before it (an earlier failure of the same host) is not.
+    const ev = await ctx.fenceGate.confirmFenced(host, { failedAt: ctx.notification.generatedTime, signal: ctx.signal });
     if (!ev.fenced) {
       const msg = `No fence evidence for host '${host}': ${ev.reason}`;
       await ctx.update(msg, 1.0);

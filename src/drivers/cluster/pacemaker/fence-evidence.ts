@@ -6,8 +6,13 @@
 //  * the crm_mon view comes from a partition with quorum (an isolated node's view of its peers means nothing);
 //  * the node is a known member, is not UNCLEAN (UNCLEAN = failed and not yet fenced) and is not online again;
 //  * no fencing of it is pending (a new failure whose fencing is under way);
-//  * the newest finished fencing of it succeeded, with action off or reboot (not "on"), and completed at most
-//    max-age ago (an old fencing of the same node says nothing about this failure).
+//  * the newest finished fencing of it succeeded, with action off or reboot (not "on");
+//  * it completed after the failure being recovered (the notification's generated_time), less a tolerance: a fencing
+//    from before the failure belongs to an earlier failure of the same node (fenced, back, failed again) and proves
+//    nothing about this one. The tolerance is needed because the fencing of THIS failure normally completes before
+//    generated_time: the host monitor reports a Pacemaker node only once it is fenced, up to one poll later, and its
+//    clock is not the cluster's;
+//  * and it completed at most max-age ago (a bound on how stale the evidence may be when the engine retries).
 // Anything else is "not fenced" with the reason, which the workflow writes into the notification.
 
 import type { ClusterDriver, ClusterSnapshot, FenceEvent } from '../../../core/ports/cluster.ts';
@@ -16,6 +21,10 @@ import type { FenceEvidence, FenceGate } from '../../../core/ports/fence.ts';
 export const PACEMAKER_SOURCE = 'pacemaker';
 
 export interface EvidenceOptions {
+  /** When the failure was reported (the notification's generated_time). */
+  failedAt: Date;
+  /** A fencing that completed up to this long (ms) before `failedAt` still counts (report delay, clock skew). */
+  failureToleranceMs: number;
   /** A successful fencing older than this (ms before `now`) is not evidence. */
   maxAgeMs: number;
   now: Date;
@@ -32,6 +41,8 @@ export function parseFenceTime(text: string | null): Date | null {
 const describe = (e: FenceEvent) =>
   `action ${e.action || '?'}, completed ${e.completed ?? '?'}` +
   `${e.delegate ? `, executed by ${e.delegate}` : ''}${e.origin ? `, requested by ${e.origin}` : ''}`;
+
+const seconds = (ms: number) => Math.round(ms / 1000);
 
 const notFenced = (reason: string): FenceEvidence => ({ fenced: false, source: PACEMAKER_SOURCE, reason });
 
@@ -62,11 +73,22 @@ export function fenceEvidenceFrom(snap: ClusterSnapshot, host: string, opts: Evi
     return notFenced(`Pacemaker's last fencing action on '${host}' was '${last.e.action}', which does not power it off`);
   }
   if (last.t === -Infinity) return notFenced(`Pacemaker's last fencing of '${host}' has no readable completion time ('${last.e.completed ?? ''}')`);
+  // An unreadable failure time would make the comparison below false, i.e. accept anything: refuse instead.
+  if (Number.isNaN(opts.failedAt.getTime())) return notFenced(`the failure of '${host}' has no valid time to judge Pacemaker's fencing against`);
+  const beforeFailureMs = opts.failedAt.getTime() - last.t;
+  if (beforeFailureMs > opts.failureToleranceMs) {
+    return notFenced(
+      `Pacemaker's last successful fencing of '${host}' completed ${last.e.completed}, ` +
+        `${seconds(beforeFailureMs)} s before the failure reported at ${opts.failedAt.toISOString()} ` +
+        `(more than the ${seconds(opts.failureToleranceMs)} s allowed for report delay and clock skew): ` +
+        `it belongs to an earlier failure, so it is not evidence for this one`,
+    );
+  }
   const ageMs = opts.now.getTime() - last.t;
   if (ageMs > opts.maxAgeMs) {
     return notFenced(
-      `Pacemaker's last successful fencing of '${host}' completed ${last.e.completed}, ${Math.round(ageMs / 1000)} s ago: ` +
-        `older than ${Math.round(opts.maxAgeMs / 1000)} s, so not evidence for this failure`,
+      `Pacemaker's last successful fencing of '${host}' completed ${last.e.completed}, ${seconds(ageMs)} s ago: ` +
+        `older than ${seconds(opts.maxAgeMs)} s, so not evidence for this failure`,
     );
   }
   return { fenced: true, source: PACEMAKER_SOURCE, evidence: `Pacemaker fenced '${host}' (${describe(last.e)})` };
@@ -74,6 +96,7 @@ export function fenceEvidenceFrom(snap: ClusterSnapshot, host: string, opts: Evi
 
 export interface PacemakerFenceGateOptions {
   driver: ClusterDriver;
+  failureToleranceMs: number;
   maxAgeMs: number;
   now?: () => Date;
 }
@@ -82,14 +105,14 @@ export interface PacemakerFenceGateOptions {
 export function pacemakerFenceGate(o: PacemakerFenceGateOptions): FenceGate {
   const now = o.now ?? (() => new Date());
   return {
-    async confirmFenced(host, signal) {
+    async confirmFenced(host, { failedAt, signal }) {
       let snap: ClusterSnapshot;
       try {
         snap = await o.driver.snapshot(signal);
       } catch (e) {
         return notFenced(`cannot read Pacemaker's fence history: ${(e as Error).message}`);
       }
-      return fenceEvidenceFrom(snap, host, { maxAgeMs: o.maxAgeMs, now: now() });
+      return fenceEvidenceFrom(snap, host, { failedAt, failureToleranceMs: o.failureToleranceMs, maxAgeMs: o.maxAgeMs, now: now() });
     },
   };
 }

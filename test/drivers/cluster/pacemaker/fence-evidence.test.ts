@@ -12,10 +12,13 @@ import type { ClusterSnapshot, FenceEvent } from '../../../../src/core/ports/clu
 import { crmMonDir, crmMonFile } from './reference.ts';
 
 const HOUR = 3_600_000; // max age used here (the default is 600 s)
+const TOLERANCE = 120_000; // the default failure_time_tolerance_seconds
 // 03-node3-offline-after-fencing.xml: node3 fenced at 2026-11-22 02:05:18Z.
 const soon = new Date('2026-11-22T02:06:00Z');
+// The host monitor reports a node only once Pacemaker fenced it: the failure's generated_time follows the fencing.
+const reported = new Date('2026-11-22T02:05:40Z');
 const load = (name: string) => parseCrmMonXml(readFileSync(crmMonFile(name), 'utf8'), soon);
-const opts = { maxAgeMs: HOUR, now: soon };
+const opts = { failedAt: reported, failureToleranceMs: TOLERANCE, maxAgeMs: HOUR, now: soon };
 
 test('crm_mon completion times parse in both formats; garbage is null', () => {
   assert.equal(parseFenceTime('2026-11-22 02:05:18Z')?.toISOString(), '2026-11-22T02:05:18.000Z');
@@ -78,7 +81,10 @@ test('each reason for "not fenced" is reported as such', () => {
   // Listed out of order: the completion time decides, not the position.
   assert.match(reason(snap([...ok, ev('failed', '2026-11-22 02:05:30Z')])), /did not succeed/);
   assert.match(reason(snap([ev('success', '2026-11-22 02:05:00Z', 'on')])), /was 'on'/);
-  assert.match(reason(snap([ev('success', '2026-11-22 00:05:00Z')])), /7260 s ago: older than 3600 s/);
+  // After the failure, but too long ago (an engine retry two hours later).
+  const lateRetry = { ...opts, failedAt: new Date('2026-11-22T00:04:50Z') };
+  const stale = fenceEvidenceFrom(snap([ev('success', '2026-11-22 00:05:00Z')]), 'node3', lateRetry);
+  assert.match(stale.fenced ? '' : stale.reason, /7260 s ago: older than 3600 s/);
   assert.match(reason(snap([ev('success', 'not a time')])), /no readable completion time/);
   assert.match(reason(snap([ev('pending', null), ...ok])), /still pending/);
 });
@@ -94,10 +100,78 @@ test('the newest success counts, even with an older failure before it; not once 
 
 test('the gate reads crm_mon through the driver; a broken crm_mon is "no evidence" with its error', async (t) => {
   if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
-  const good = pacemakerFenceGate({ driver: new PacemakerDriver({ xmlFile: crmMonFile('03-node3-offline-after-fencing.xml') }), maxAgeMs: HOUR, now: () => soon });
-  assert.equal((await good.confirmFenced('node3')).fenced, true);
-  const broken = pacemakerFenceGate({ driver: new PacemakerDriver({ command: ['/nonexistent/crm_mon'] }), maxAgeMs: HOUR });
-  const r = await broken.confirmFenced('node3');
+  const good = pacemakerFenceGate({
+    driver: new PacemakerDriver({ xmlFile: crmMonFile('03-node3-offline-after-fencing.xml') }),
+    failureToleranceMs: TOLERANCE,
+    maxAgeMs: HOUR,
+    now: () => soon,
+  });
+  assert.equal((await good.confirmFenced('node3', { failedAt: reported })).fenced, true);
+  const broken = pacemakerFenceGate({ driver: new PacemakerDriver({ command: ['/nonexistent/crm_mon'] }), failureToleranceMs: TOLERANCE, maxAgeMs: HOUR });
+  const r = await broken.confirmFenced('node3', { failedAt: reported });
   assert.equal(r.fenced, false);
   assert.match(r.fenced ? '' : r.reason, /cannot read Pacemaker's fence history: .*command not found/);
+});
+
+// Evidence must postdate the failure: a host fenced for an earlier failure, back, and failed again has not been
+// fenced for this failure, whatever its fence history says.
+test('a fencing before the failure is not evidence, and the reason names both times', () => {
+  const h = [ev('success', '2026-11-22 01:05:00Z')];
+  const r = fenceEvidenceFrom(snap(h), 'node3', { ...opts, failedAt: new Date('2026-11-22T02:05:40Z') });
+  assert.deepEqual(r, {
+    fenced: false,
+    source: 'pacemaker',
+    reason:
+      "Pacemaker's last successful fencing of 'node3' completed 2026-11-22 01:05:00Z, 3640 s before the failure " +
+      'reported at 2026-11-22T02:05:40.000Z (more than the 120 s allowed for report delay and clock skew): ' +
+      'it belongs to an earlier failure, so it is not evidence for this one',
+  });
+});
+
+test('a fencing after the failure is evidence', () => {
+  const h = [ev('success', '2026-11-22 02:05:50Z')];
+  const r = fenceEvidenceFrom(snap(h), 'node3', { ...opts, failedAt: new Date('2026-11-22T02:05:40Z') });
+  assert.equal(r.fenced, true);
+  assert.match(r.fenced ? r.evidence : '', /completed 2026-11-22 02:05:50Z/);
+});
+
+test('the tolerance: a fencing up to that long before the reported failure still counts, not a second more', () => {
+  const failedAt = new Date('2026-11-22T02:05:40Z');
+  const judge = (completed: string, failureToleranceMs: number) =>
+    fenceEvidenceFrom(snap([ev('success', completed)]), 'node3', { ...opts, failedAt, failureToleranceMs });
+  assert.equal(judge('2026-11-22 02:03:41Z', TOLERANCE).fenced, true, '119 s before');
+  assert.equal(judge('2026-11-22 02:03:40Z', TOLERANCE).fenced, true, 'exactly 120 s before');
+  const over = judge('2026-11-22 02:03:39Z', TOLERANCE);
+  assert.equal(over.fenced, false, '121 s before');
+  assert.match(over.fenced ? '' : over.reason, /121 s before the failure reported at 2026-11-22T02:05:40.000Z \(more than the 120 s allowed/);
+  // Without tolerance, only a fencing at or after the reported time counts.
+  assert.equal(judge('2026-11-22 02:05:40Z', 0).fenced, true);
+  assert.equal(judge('2026-11-22 02:05:39Z', 0).fenced, false);
+  // No valid failure time: nothing to judge against, so no evidence (never "anything goes").
+  const invalid = fenceEvidenceFrom(snap([ev('success', '2026-11-22 02:05:50Z')]), 'node3', { ...opts, failedAt: new Date(NaN) });
+  assert.match(invalid.fenced ? '' : invalid.reason, /no valid time/);
+});
+
+test('the judged fencing is the newest: an old success does not stand in for a newer failed attempt', () => {
+  // Failed now (fencing of this failure failed); succeeded an hour ago (an earlier failure): never evidence.
+  const h = [ev('failed', '2026-11-22 02:05:30Z'), ev('success', '2026-11-22 01:05:00Z')];
+  const r = fenceEvidenceFrom(snap(h), 'node3', opts);
+  assert.match(r.fenced ? '' : r.reason, /did not succeed/);
+});
+
+test('real output: the recorded fencing is evidence for the failure it followed, not for one reported an hour later', async (t) => {
+  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+  const gate = pacemakerFenceGate({
+    driver: new PacemakerDriver({ xmlFile: crmMonFile('03-node3-offline-after-fencing.xml') }),
+    failureToleranceMs: TOLERANCE,
+    maxAgeMs: 2 * HOUR, // so that only the failure time can reject it
+    now: () => new Date('2026-11-22T03:06:00Z'),
+  });
+  assert.equal((await gate.confirmFenced('node3', { failedAt: reported })).fenced, true);
+  const later = await gate.confirmFenced('node3', { failedAt: new Date('2026-11-22T03:05:40Z') });
+  assert.equal(later.fenced, false);
+  assert.match(
+    later.fenced ? '' : later.reason,
+    /completed 2026-11-22 02:05:18Z, 3622 s before the failure reported at 2026-11-22T03:05:40.000Z .*earlier failure/,
+  );
 });

@@ -596,45 +596,6 @@ export function runStoreContract(label: string, open: () => Promise<Store>) {
         assert.equal(await s.claimHostRecovery('node1', 'n3', 'ctl-c', 10_000, at(15_003)), true);
       }));
 
-      test('beginRecovery: claim, host claim and running together; nothing claimed when the host is busy or the status moved', withStore(async (s) => {
-        const { h } = await segmentWithHost(s);
-        const mk = async () => {
-          const r = await s.createNotification(notif(h.uuid, { payload: { event: 'LIFECYCLE', instance_uuid: randomUUID(), vir_domain_event: 'STOPPED_FAILED' } }), 0, at(0));
-          assert.ok(r.created);
-          return r.notification.uuid;
-        };
-        const b = (hostKey: string, extra: Partial<{ owner: string; expectedStatus: 'new' | 'error' | 'running' }> = {}) => ({
-          owner: 'ctl-a', leaseMs: 10_000, now: at(1), countAttempt: true, expectedStatus: 'new' as const, hostKey, ...extra,
-        });
-        const first = await mk();
-        const started = await s.beginRecovery(first, b('node1'));
-        assert.equal(started.outcome, 'started');
-        assert.ok(started.outcome === 'started');
-        assert.equal(started.notification.status, 'running');
-        assert.equal(started.notification.claimedBy, 'ctl-a');
-        assert.equal(started.notification.attempts, 1);
-        assert.equal(await s.claimHostRecovery('node1', 'someone', 'ctl-b', 10_000, at(2)), false, 'the host is claimed');
-
-        const second = await mk();
-        assert.deepEqual(await s.beginRecovery(second, b('node1', { owner: 'ctl-b' })), { outcome: 'host-busy' });
-        const untouched = (await s.getNotification(second))!;
-        assert.equal(untouched.status, 'new');
-        assert.equal(untouched.claimedBy, null, 'a busy host leaves the notification unclaimed');
-        assert.equal(untouched.attempts, 0);
-
-        assert.deepEqual(await s.beginRecovery(first, b('node1', { owner: 'ctl-b' })), { outcome: 'claimed-elsewhere' });
-        const moved = await s.beginRecovery(second, b('node2', { expectedStatus: 'error' }));
-        assert.equal(moved.outcome, 'status-changed');
-        assert.equal((await s.getNotification(second))!.claimedBy, null, 'nor does a status that moved');
-        assert.equal((await s.claimHostRecovery('node2', 'x', 'ctl-b', 10_000, at(2))), true, 'and the host stays free');
-
-        // Resuming a running one (same owner after a restart): no second attempt counted when asked, status kept.
-        const resumed = await s.beginRecovery(first, b('node1', { expectedStatus: 'running' }));
-        assert.ok(resumed.outcome === 'started');
-        assert.equal(resumed.notification.status, 'running');
-        assert.deepEqual(await s.beginRecovery(randomUUID(), b('node9')), { outcome: 'claimed-elsewhere' });
-      }));
-
       test('finishNotification: final status and both claims released in one write; only our claim', withStore(async (s) => {
         const { h } = await segmentWithHost(s);
         const r = await s.createNotification(notif(h.uuid), 0, at(0));

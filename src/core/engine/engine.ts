@@ -84,13 +84,8 @@ export function createEngine(deps: EngineDeps): Engine {
     n.type === 'VM' ? `instance:${String(n.payload.instance_uuid)}` : hostName;
 
   async function run(uuid: string, mode: ProcessMode, ac: AbortController): Promise<ProcessResult> {
-    const expected: NotificationStatus = mode === 'new' ? 'new' : mode === 'retry' ? 'error' : 'running';
-    const skippedWarning = (status: NotificationStatus) => {
-      if (mode === 'new') log.warn({ notification: uuid, status }, 'Processing of notification is skipped to avoid recovering from failure twice.');
-    };
-    let n: Notification | undefined;
-    /** We hold the notification's claim (and, with `key`, the host's): only then may we write its status. */
-    let owned = false;
+    let n = await store.claimNotification(uuid, ownerId, leaseMs, env.now(), mode !== 'resume');
+    if (!n) return 'claimed-elsewhere';
     let key: string | undefined;
     let leaseLost = false;
     /** The final status write also dropped the claims (Store.finishNotification): nothing left for `finally`. */
@@ -99,53 +94,32 @@ export function createEngine(deps: EngineDeps): Engine {
     /** Set once the workflow is writing its end: an in-flight renewal must neither reschedule nor cry "lost". */
     let renewing = true;
     try {
-      // Reads first (reading needs no claim), so that claiming the notification and its host and marking it running
-      // can be one write (Store.beginRecovery): at intake rates the number of commits per notification is the cost.
-      const pre = await store.getNotification(uuid);
-      if (!pre) return 'claimed-elsewhere';
-      const host = await store.getHost(pre.sourceHostUuid);
+      const expected: NotificationStatus = mode === 'new' ? 'new' : mode === 'retry' ? 'error' : 'running';
+      if (n.status !== expected) {
+        if (mode === 'new') {
+          log.warn({ notification: uuid, status: n.status }, 'Processing of notification is skipped to avoid recovering from failure twice.');
+        }
+        return 'skipped';
+      }
+      const host = await store.getHost(n.sourceHostUuid);
       const segment = host ? await store.getSegment(host.segmentUuid) : undefined;
-      if (!host || !segment || (mode === 'new' && !segment.enabled)) {
-        // No workflow will run: claim the notification alone and record why.
-        n = await store.claimNotification(uuid, ownerId, leaseMs, env.now(), mode !== 'resume');
-        if (!n) return 'claimed-elsewhere';
-        owned = true;
-        if (n.status !== expected) {
-          skippedWarning(n.status);
-          return 'skipped';
-        }
-        if (!host || !segment) {
-          if (n.status !== 'running') n = await status.start(n);
-          await status.fail(n, `Host ${n.sourceHostUuid} of notification '${uuid}' could not be found.`);
-          return 'done';
-        }
+      if (!host || !segment) {
+        if (n.status !== 'running') n = await status.start(n);
+        await status.fail(n, `Host ${n.sourceHostUuid} of notification '${uuid}' could not be found.`);
+        return 'done';
+      }
+      if (mode === 'new' && !segment.enabled) {
         await status.ignoreDisabledSegment(n);
         return 'done';
       }
-      const wantedKey = hostKey(pre, host.name);
-      const begun = await store.beginRecovery(uuid, {
-        owner: ownerId,
-        leaseMs,
-        now: env.now(),
-        countAttempt: mode !== 'resume',
-        expectedStatus: expected,
-        hostKey: wantedKey,
-      });
-      if (begun.outcome === 'claimed-elsewhere') return 'claimed-elsewhere';
-      if (begun.outcome === 'status-changed') {
-        skippedWarning(begun.notification.status);
-        return 'skipped';
-      }
-      if (begun.outcome === 'host-busy') {
+      key = hostKey(n, host.name);
+      if (!(await store.claimHostRecovery(key, uuid, ownerId, leaseMs, env.now()))) {
         // One workflow per failed host: wait for the one that runs (here or on another controller).
-        const w = waiting.get(wantedKey) ?? waiting.set(wantedKey, new Map()).get(wantedKey)!;
+        const w = waiting.get(key) ?? waiting.set(key, new Map()).get(key)!;
         w.set(uuid, mode);
+        key = undefined;
         return 'waiting-for-host';
       }
-      owned = true;
-      key = wantedKey;
-      n = begun.notification;
-      if (pre.status !== 'running') status.startedWithClaims(n);
       const heldKey = key;
       const renew = async () => {
         try {
@@ -169,6 +143,7 @@ export function createEngine(deps: EngineDeps): Engine {
       };
       scheduleRenewal();
 
+      if (n.status !== 'running') n = await status.start(n);
       const runner = await FlowRunner.open(
         { notification: n, compute, store, env, config, log, signal: ac.signal, fenceGate: fence },
         n.attempts,
@@ -191,12 +166,6 @@ export function createEngine(deps: EngineDeps): Engine {
       return 'done';
     } catch (e) {
       if (isAbort(e) || ac.signal.aborted) return 'aborted';
-      if (!owned || !n) {
-        // Failed before we held the claim (a read or the claim itself): not ours to mark; it stays as it is and the
-        // periodic scan takes it up again.
-        log.error({ notification: uuid, err: e }, 'could not start processing notification; the periodic scan retries it');
-        return 'aborted';
-      }
       // A bug or a store failure outside any task: the notification must not stay running forever.
       log.error({ notification: uuid, err: e }, 'unexpected error while processing notification');
       try {
@@ -208,7 +177,7 @@ export function createEngine(deps: EngineDeps): Engine {
     } finally {
       renewing = false;
       renewal?.cancel();
-      if (owned && !leaseLost && !released) {
+      if (!leaseLost && !released) {
         if (key) await store.releaseHostRecovery(key, uuid).catch(() => {});
         await store.releaseNotificationClaim(uuid, ownerId).catch(() => {});
       }

@@ -44,12 +44,6 @@ export class StatusMachine {
     return this.set(n, 'running', null);
   }
 
-  /** The `running` write was part of Store.beginRecovery: log and observe it as start() does. */
-  startedWithClaims(n: Notification): void {
-    this.log.info({ notification: n.uuid }, `Processing notification ${n.uuid} of type: ${n.type}`);
-    this.observe(n.uuid, 'running', null);
-  }
-
   finish(n: Notification, note: string | null = null, release?: ClaimRelease): Promise<Notification> {
     return this.exit(n, 'finished', note, release);
   }

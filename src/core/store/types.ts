@@ -95,23 +95,6 @@ export type CreateNotificationResult =
   | { created: true; notification: Notification }
   | { created: false; reason: 'duplicate'; existing: Notification };
 
-export interface BeginRecovery {
-  owner: string;
-  leaseMs: number;
-  now: Date;
-  countAttempt: boolean;
-  expectedStatus: NotificationStatus;
-  hostKey: string;
-}
-
-export type BeginRecoveryResult =
-  | { outcome: 'started'; notification: Notification }
-  /** Another owner holds an unexpired claim, or there is no such notification. */
-  | { outcome: 'claimed-elsewhere' }
-  /** Claimable, but its status is no longer the expected one (someone finished it meanwhile). */
-  | { outcome: 'status-changed'; notification: Notification }
-  | { outcome: 'host-busy' };
-
 export interface Store {
   /** Dialect name for diagnostics: 'sqlite' | 'mysql'. */
   readonly dialect: string;
@@ -175,14 +158,6 @@ export interface Store {
    * Returns the claimed row (attempts incremented when `countAttempt`), or undefined when someone else holds it.
    */
   claimNotification(uuid: string, owner: string, leaseMs: number, now: Date, countAttempt: boolean): Promise<Notification | undefined>;
-  /**
-   * The start of a workflow: claim the notification (as claimNotification) only while its status is
-   * `expectedStatus`, claim the host (as claimHostRecovery), and set status `running` unless it already is. When the
-   * status changed or the host is held by another notification, the notification is left unclaimed. SQLite does it
-   * as ONE write, all or nothing; MySQL takes the steps one by one (each atomic; a crash between them leaves a claim
-   * that its lease ends, as before this method existed).
-   */
-  beginRecovery(uuid: string, b: BeginRecovery): Promise<BeginRecoveryResult>;
   /** Extends a lease; false when the owner lost it. */
   renewNotificationClaim(uuid: string, owner: string, leaseMs: number, now: Date): Promise<boolean>;
   releaseNotificationClaim(uuid: string, owner: string): Promise<void>;

@@ -90,20 +90,6 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<Store> {
     getNotification: (id) => notifications.getNotification(id),
     createNotification: (input, windowMs, t) => notifications.createNotification(input, windowMs, t),
     setNotificationStatus: (id, status, t, lastError) => notifications.setNotificationStatus(id, status, t, lastError),
-    beginRecovery: async (id, b) => {
-      const claimed = await notifications.claimNotification(id, b.owner, b.leaseMs, b.now, b.countAttempt);
-      if (!claimed) return { outcome: 'claimed-elsewhere' };
-      if (claimed.status !== b.expectedStatus) {
-        await notifications.unclaimNotification(id, b.owner, b.countAttempt);
-        return { outcome: 'status-changed', notification: claimed };
-      }
-      if (!(await engine.claimHostRecovery(b.hostKey, id, b.owner, b.leaseMs, b.now))) {
-        await notifications.unclaimNotification(id, b.owner, b.countAttempt);
-        return { outcome: 'host-busy' };
-      }
-      const notification = claimed.status === 'running' ? claimed : await notifications.setNotificationStatus(id, 'running', b.now);
-      return { outcome: 'started', notification };
-    },
     finishNotification: (id, status, t, lastError, release) => notifications.finishNotification(id, status, t, lastError, release),
     claimNotification: (id, owner, leaseMs, t, count) => notifications.claimNotification(id, owner, leaseMs, t, count),
     renewNotificationClaim: (id, owner, leaseMs, t) => notifications.renewNotificationClaim(id, owner, leaseMs, t),

@@ -156,15 +156,6 @@ export function notificationRepo(db: Db) {
       return affectedRows === 1;
     },
 
-    /** Undoes claimNotification (beginRecovery when it cannot start): the claim, and the attempt it counted. */
-    async unclaimNotification(uuid: string, owner: string, uncountAttempt: boolean): Promise<void> {
-      await db.run('UPDATE notifications SET claimed_by = NULL, claim_expires_at = NULL, attempts = attempts - ? WHERE uuid = ? AND claimed_by = ?', [
-        uncountAttempt ? 1 : 0,
-        uuid,
-        owner,
-      ]);
-    },
-
     async releaseNotificationClaim(uuid: string, owner: string): Promise<void> {
       await db.run('UPDATE notifications SET claimed_by = NULL, claim_expires_at = NULL WHERE uuid = ? AND claimed_by = ?', [uuid, owner]);
     },

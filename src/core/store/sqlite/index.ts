@@ -8,7 +8,7 @@ import { openConnection } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { hostRepo } from './hosts.ts';
 import { migrate, schemaVersion } from './migrate.ts';
-import { backfillPayloadKeys, BeginAborted, notificationRepo } from './notifications.ts';
+import { backfillPayloadKeys, notificationRepo } from './notifications.ts';
 import { purgeRepo } from './purge.ts';
 import { segmentRepo } from './segments.ts';
 import { vmoveRepo } from './vmoves.ts';
@@ -42,8 +42,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
 
   const segments = segmentRepo(conn, uuid);
   const hosts = hostRepo(conn, uuid);
+  const notifications = notificationRepo(conn);
   const engine = engineRepo(conn);
-  const notifications = notificationRepo(conn, engine);
   const vmoves = vmoveRepo(conn, uuid);
   const maintenance = purgeRepo(conn);
 
@@ -76,11 +76,6 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     getNotification: async (id) => notifications.getNotification(id),
     createNotification: async (input, windowMs, t) => notifications.createNotification(input, windowMs, t),
     setNotificationStatus: (id, status, t, lastError) => w1(() => notifications.setNotificationStatus(id, status, t, lastError)),
-    beginRecovery: (id, b) =>
-      w(() => notifications.beginRecovery(id, b)).catch((e: unknown) => {
-        if (e instanceof BeginAborted) return e.result; // its savepoint undid the claim
-        throw e;
-      }),
     finishNotification: (id, status, t, lastError, release) => w(() => notifications.finishNotification(id, status, t, lastError, release)),
     claimNotification: (id, owner, leaseMs, t, count) => w1(() => notifications.claimNotification(id, owner, leaseMs, t, count)),
     renewNotificationClaim: (id, owner, leaseMs, t) => w1(() => notifications.renewNotificationClaim(id, owner, leaseMs, t)),

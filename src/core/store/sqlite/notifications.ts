@@ -2,8 +2,7 @@
 
 import { conflict, notFound } from '../../domain/errors.ts';
 import type { Notification, NotificationStatus } from '../../domain/model.ts';
-import type { BeginRecovery, BeginRecoveryResult, CreateNotificationResult, ListQuery, NewNotification, NotificationFilters } from '../types.ts';
-import type { engineRepo } from './engine.ts';
+import type { CreateNotificationResult, ListQuery, NewNotification, NotificationFilters } from '../types.ts';
 import { isUniqueViolation, type Connection } from './connection.ts';
 import { listRows, type ListSpec } from './listing.ts';
 import { BACKFILL_STATUSES, payloadKey } from '../payload-key.ts';
@@ -42,14 +41,7 @@ const DUPLICATE_OF_STATUSES = "('new', 'running')";
 
 export const notificationNotFound = (uuid: string) => notFound(`No notification with id ${uuid}.`);
 
-/** Thrown inside beginRecovery to roll its savepoint back; index.ts turns it into the result it carries. */
-export class BeginAborted extends Error {
-  constructor(readonly result: BeginRecoveryResult) {
-    super(result.outcome);
-  }
-}
-
-export function notificationRepo(conn: Connection, engine: ReturnType<typeof engineRepo>) {
+export function notificationRepo(conn: Connection) {
   const getRaw = (uuid: string) => conn.stmt('SELECT * FROM notifications WHERE uuid = ? AND deleted = 0').get(uuid) as Raw | undefined;
 
   const findDuplicate = (input: NewNotification, key: string, windowUs: number): Raw | undefined => {
@@ -112,16 +104,6 @@ export function notificationRepo(conn: Connection, engine: ReturnType<typeof eng
       ) as Raw | undefined;
       if (!r) throw notificationNotFound(uuid);
       return toNotification(r);
-    },
-
-    /** Store.beginRecovery: runs inside one write (index.ts) whose savepoint undoes the claim when the host is busy. */
-    beginRecovery(uuid: string, b: BeginRecovery): BeginRecoveryResult {
-      const claimed = this.claimNotification(uuid, b.owner, b.leaseMs, b.now, b.countAttempt);
-      if (!claimed) return { outcome: 'claimed-elsewhere' };
-      if (claimed.status !== b.expectedStatus) throw new BeginAborted({ outcome: 'status-changed', notification: claimed });
-      if (!engine.claimHostRecovery(b.hostKey, uuid, b.owner, b.leaseMs, b.now)) throw new BeginAborted({ outcome: 'host-busy' });
-      const notification = claimed.status === 'running' ? claimed : this.setNotificationStatus(uuid, 'running', b.now);
-      return { outcome: 'started', notification };
     },
 
     /** Store.finishNotification: runs inside one write (index.ts), so the three statements commit together. */

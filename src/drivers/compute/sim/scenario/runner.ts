@@ -64,7 +64,7 @@ interface CrashTrigger {
 
 /** Store methods that write: a crash right after any of them is a crash "at any moment" for the engine. */
 const STORE_WRITES = new Set([
-  'setNotificationStatus', 'beginRecovery', 'finishNotification', 'claimNotification', 'renewNotificationClaim', 'releaseNotificationClaim',
+  'setNotificationStatus', 'finishNotification', 'claimNotification', 'renewNotificationClaim', 'releaseNotificationClaim',
   'claimHostRecovery', 'releaseHostRecovery', 'appendTask', 'updateTask', 'createVMove', 'updateVMove', 'updateHost',
 ]);
 

@@ -34,6 +34,28 @@ test('a fencer that never answers gives no evidence once the timeout has passed'
   assert.equal(env.nowMs(), 30_000);
 });
 
+test('when the timeout gives up, the fencer\'s own operation is aborted too (no power-off left running)', async () => {
+  const env = new VirtualEnv(0);
+  let aborted = 0;
+  const listening: Fencer = {
+    kind: 'bmc',
+    status: () => new Promise(() => {}),
+    powerOff: (_host, signal) =>
+      new Promise((_, reject) => {
+        signal?.addEventListener('abort', () => {
+          aborted++;
+          reject(new Error('aborted'));
+        });
+      }),
+    powerOn: () => new Promise(() => {}),
+  };
+  const p = withTimeout(fencerGate(listening), env, 30_000).confirmFenced('h1', failure);
+  await env.run();
+  const ev = await p;
+  assert.equal(ev.fenced, false);
+  assert.equal(aborted, 1, 'the power-off saw the abort');
+});
+
 test('a power-off answer that is not "off" is checked with a status query', async () => {
   let statusAsked = 0;
   const slowOff: Fencer = {

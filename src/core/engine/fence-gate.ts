@@ -9,12 +9,14 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export function fencerGate(fencer: Fencer): FenceGate {
   return {
     // `failedAt` needs no check here: the power-off happens now, during this recovery, so after the failure.
-    async confirmFenced(host) {
+    // `signal` reaches the fencer: when withTimeout gives up, the ipmitool/agent/HTTP request is ended too, instead
+    // of a power-off still running in the background while the engine retries.
+    async confirmFenced(host, { signal }) {
       const source = fencer.kind;
       try {
-        const result = await fencer.powerOff(host);
+        const result = await fencer.powerOff(host, signal);
         // The power-off answer alone is not evidence: some BMCs acknowledge and do nothing.
-        const confirmed = result.confirmed === 'off' ? 'off' : await fencer.status(host);
+        const confirmed = result.confirmed === 'off' ? 'off' : await fencer.status(host, signal);
         if (confirmed === 'off') return { fenced: true, source, evidence: `${source}: ${result.evidence}` };
         return { fenced: false, source, reason: `${source} powered off host '${host}' but its power state is '${confirmed}'` };
       } catch (e) {

@@ -452,6 +452,39 @@ describe('Nova driver against a real Keystone + Nova', { skip: inCI ? false : (u
       assert.match(noToken.headers.get('www-authenticate') ?? '', /^Keystone uri=/);
       const badToken = await fetch(`${base}/segments`, { headers: { 'x-auth-token': 'gAAAAA-not-a-token' } });
       assert.equal(badToken.status, 401, 'a token Keystone does not know: 401');
+      // A valid token without the admin role: authenticated, but Masakari's default policy (rule:admin_api) refuses.
+      const ks = String(auth_url).replace(/\/+$/, '');
+      const adminJson = async (method: string, path: string, body?: unknown) => {
+        const r = await fetch(ks + path, { method, headers: { 'content-type': 'application/json', 'x-auth-token': token }, ...(body ? { body: JSON.stringify(body) } : {}) });
+        assert.ok(r.ok, `${method} ${path}: ${r.status} ${await r.clone().text()}`);
+        return r.status === 204 ? {} : ((await r.json()) as Record<string, any>);
+      };
+      const projectId = String((await adminJson('GET', `/projects?name=${encodeURIComponent(String(project_name))}`)).projects[0].id);
+      const memberRole = (await adminJson('GET', '/roles?name=member')).roles[0] ?? (await adminJson('POST', '/roles', { role: { name: 'member' } })).role;
+      const memberName = `masakari-member-${process.pid}`;
+      const member = (await adminJson('POST', '/users', { user: { name: memberName, password: 'member-pw', domain_id: 'default' } })).user;
+      await adminJson('PUT', `/projects/${projectId}/users/${member.id}/roles/${memberRole.id}`);
+      const memberTokenRes = await fetch(`${ks}/auth/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          auth: {
+            identity: { methods: ['password'], password: { user: { name: memberName, domain: { name: 'Default' }, password: 'member-pw' } } },
+            scope: { project: { id: projectId } },
+          },
+        }),
+      });
+      assert.equal(memberTokenRes.status, 201, await memberTokenRes.text());
+      const memberToken = memberTokenRes.headers.get('x-subject-token')!;
+      const forbidden = await fetch(`${base}/segments`, { headers: { 'x-auth-token': memberToken } });
+      assert.equal(forbidden.status, 403, 'a member token: 403 from the policy');
+      assert.deepEqual(await forbidden.json(), { forbidden: { code: 403, message: "Policy doesn't allow os_masakari_api:segments:index to be performed." } });
+      const forbiddenPost = await fetch(`${base}/notifications`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-auth-token': memberToken },
+        body: JSON.stringify({ notification: { type: 'VM', hostname: h1, generated_time: new Date().toISOString(), payload: { event: 'LIFECYCLE', instance_uuid: 'x', vir_domain_event: 'STOPPED_FAILED' } } }),
+      });
+      assert.equal(forbiddenPost.status, 403, 'members cannot send notifications either');
       const post = async (path: string, body: unknown) => {
         const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-auth-token': token }, body: JSON.stringify(body) });
         return { status: r.status, body: (await r.json()) as Record<string, Record<string, unknown>> };

@@ -21,6 +21,7 @@ import { fetchHandler, type Handler } from '../../../src/drivers/openstack/http.
 import { startCli, waitFor as cliWaitFor } from '../../support/cli.ts';
 import { inCI, requireComponent } from '../../support/components.ts';
 import { labUnavailableReason, startLab, type OpenStackLab } from '../../labs/openstack/lab.ts';
+import { haveIpmiSim, startSimBmc, type SimBmc } from '../../labs/bmc/sim-bmc.ts';
 import { computeDriverContract } from '../compute-contract.ts';
 import { bootServer, call, createAggregate, waitFor } from './helpers.ts';
 
@@ -399,11 +400,16 @@ describe('Nova driver against a real Keystone + Nova', { skip: inCI ? false : (u
     // The whole product: `masakari --role=controller` (API + engine) configured for this lab, driven over its
     // HTTP API as masakari-monitors would: the host is validated against Nova, the failed host's servers move.
     let child: ReturnType<typeof startCli> | undefined;
-    after(() => {
+    let bmc: SimBmc | undefined;
+    after(async () => {
       child?.kill('SIGKILL');
+      await bmc?.stop();
     });
 
-    test('keystone auth against the real Keystone; segment and hosts validated against Nova; COMPUTE_HOST STOPPED for fake-host-3 evacuates it', async () => {
+    test('keystone auth against the real Keystone; segment and hosts validated against Nova; COMPUTE_HOST STOPPED for fake-host-3: fenced through its BMC (ipmi_sim), then evacuated', async (t) => {
+      if (!requireComponent(t, 'ipmi_sim + ipmitool (Debian openipmi, ipmitool)', haveIpmiSim())) return;
+      // fake-host-3's BMC: a simulated one, driven by the real ipmitool. Fencing stays required (the default).
+      bmc = await startSimBmc({ host: h3, user: 'admin', password: 'bmc-secret' });
       // Alive now: fake-host-1 (repaired), fake-host-2 and fake-host-3. fake-host-3 fails.
       const victims: string[] = [];
       for (let i = 0; i < 2; i++) victims.push(await bootServer(admin, lab, `ctl-vm-${i}`, h3, { HA_Enabled: 'True' }));
@@ -420,7 +426,9 @@ describe('Nova driver against a real Keystone + Nova', { skip: inCI ? false : (u
       writeFileSync(file, stringifyYaml({
         controller: { compute_driver: 'nova' },
         openstack: { auth_url, username, password, project_name, region_name, interface: itf },
-        host_failure: { fencing_required: false },
+        fencing: {
+          hosts: { [h3]: { kind: 'ipmi', address: '127.0.0.1', port: bmc.port, username: 'admin', password_env: 'NOVA_LAB_BMC_PW', confirm_timeout_seconds: 20 } },
+        },
         engine: { verify_interval: 1, wait_period_after_service_update: 120, wait_period_after_evacuation: 300 },
         database: { url: `sqlite:${join(lab.dir, 'masakari.sqlite')}`, auto_migrate: true },
         // Keystone auth against the lab's real Keystone: the controller validates each user token with its own
@@ -431,7 +439,7 @@ describe('Nova driver against a real Keystone + Nova', { skip: inCI ? false : (u
           keystone: { auth_url, username, password, project_name },
         },
       }));
-      child = startCli(['--role=controller', '--config', file]);
+      child = startCli(['--role=controller', '--config', file], { NOVA_LAB_BMC_PW: 'bmc-secret' });
       const base = `http://127.0.0.1:${port}/v1`;
       await cliWaitFor(async () => ((await fetch(`http://127.0.0.1:${port}/`)).ok ? true : undefined), 120_000, `controller on ${port}\n${child.output()}`);
       // A user token from the real Keystone (admin role: Masakari's default policy is rule:admin_api).
@@ -522,6 +530,10 @@ describe('Nova driver against a real Keystone + Nova', { skip: inCI ? false : (u
         assert.deepEqual([sv.vmState, sv.locked], ['active', false], id);
       }
       assert.equal((await driver.getComputeService(h3)).status, 'disabled');
+      // Fenced before anything moved: the BMC was told to power off, and the progress says so.
+      assert.equal(bmc.power(), 'off');
+      assert.ok(bmc.commands().includes('power=0'), bmc.commands().join(', '));
+      assert.match(JSON.stringify(final.recovery_workflow_details), /is fenced/);
     });
   });
 

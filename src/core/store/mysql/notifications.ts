@@ -35,6 +35,15 @@ const DUPLICATE_OF_STATUSES = "('new', 'running')";
 const byUuid = async (c: Executor, uuid: string): Promise<Raw | undefined> =>
   (await c.rows('SELECT * FROM notifications WHERE uuid = ? AND deleted = 0', [uuid]))[0];
 
+/** The status write shared by setNotificationStatus and finishNotification; 404 when there is no such row. */
+async function writeStatus(c: Executor, uuid: string, status: NotificationStatus, now: Date, lastError: string | null | undefined): Promise<void> {
+  const { affectedRows } =
+    lastError === undefined
+      ? await c.run('UPDATE notifications SET status = ?, updated_at = ? WHERE uuid = ? AND deleted = 0', [status, us(now), uuid])
+      : await c.run('UPDATE notifications SET status = ?, updated_at = ?, last_error = ? WHERE uuid = ? AND deleted = 0', [status, us(now), lastError, uuid]);
+  if (affectedRows === 0) throw notificationNotFound(uuid);
+}
+
 export function notificationRepo(db: Db) {
   return {
     listNotifications: async (q: ListQuery<NotificationFilters>) => (await listRows(db, notificationList, q)).map(toNotification),
@@ -89,16 +98,7 @@ export function notificationRepo(db: Db) {
 
     setNotificationStatus(uuid: string, status: NotificationStatus, now: Date, lastError?: string | null): Promise<Notification> {
       return db.tx(async (c) => {
-        const { affectedRows } =
-          lastError === undefined
-            ? await c.run('UPDATE notifications SET status = ?, updated_at = ? WHERE uuid = ? AND deleted = 0', [status, us(now), uuid])
-            : await c.run('UPDATE notifications SET status = ?, updated_at = ?, last_error = ? WHERE uuid = ? AND deleted = 0', [
-                status,
-                us(now),
-                lastError,
-                uuid,
-              ]);
-        if (affectedRows === 0) throw notificationNotFound(uuid);
+        await writeStatus(c, uuid, status, now, lastError);
         return toNotification((await byUuid(c, uuid))!);
       });
     },
@@ -112,16 +112,7 @@ export function notificationRepo(db: Db) {
       release: { owner: string; hostKey?: string },
     ): Promise<Notification> {
       return db.tx(async (c) => {
-        const { affectedRows } =
-          lastError === undefined
-            ? await c.run('UPDATE notifications SET status = ?, updated_at = ? WHERE uuid = ? AND deleted = 0', [status, us(now), uuid])
-            : await c.run('UPDATE notifications SET status = ?, updated_at = ?, last_error = ? WHERE uuid = ? AND deleted = 0', [
-                status,
-                us(now),
-                lastError,
-                uuid,
-              ]);
-        if (affectedRows === 0) throw notificationNotFound(uuid);
+        await writeStatus(c, uuid, status, now, lastError);
         if (release.hostKey !== undefined) {
           await c.run('DELETE FROM host_recovery_claims WHERE host_name = ? AND notification_uuid = ?', [release.hostKey, uuid]);
         }

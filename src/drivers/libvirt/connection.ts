@@ -229,6 +229,23 @@ export class LibvirtConnection implements DomainOwner {
     return this.lookup('virDomainLookupByName', this.native.fn.virDomainLookupByName, name);
   }
 
+  /** Same as lookupByUUID, on a worker thread (a frozen remote daemon cannot stall Node). */
+  async lookupByUUIDAsync(uuid: string): Promise<Domain | null> {
+    try {
+      const p = await this.callAsync<Ptr | null>('virDomainLookupByUUIDString', this.native.fn.virDomainLookupByUUIDString, [this.p, uuid], isFailure);
+      return new Domain(this, p!);
+    } catch (e) {
+      if (e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN) return null;
+      throw e;
+    }
+  }
+
+  /** Same as defineXML, on a worker thread. */
+  async defineXMLAsync(xml: string): Promise<Domain> {
+    const p = await this.callAsync<Ptr | null>('virDomainDefineXML', this.native.fn.virDomainDefineXML, [this.p, xml], isFailure);
+    return new Domain(this, p!);
+  }
+
   private lookup(op: string, fn: Native['fn'][keyof Native['fn']], key: string): Domain | null {
     const p = fn(this.p, key) as Ptr | null;
     if (!isFailure(p)) return new Domain(this, p!);

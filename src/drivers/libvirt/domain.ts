@@ -110,6 +110,14 @@ export class Domain {
     return { state: s[0]!, stateName: domainStateName(s[0]!), reason: r[0]! };
   }
 
+  /** Same as state(), on a worker thread (a frozen remote daemon cannot stall Node). */
+  async stateAsync(): Promise<DomainStateInfo> {
+    const s = [0];
+    const r = [0];
+    await this.withHandle((p) => this.owner.callAsync<number>('virDomainGetState', this.n.fn.virDomainGetState, [p, s, r, 0], (rc) => rc < 0));
+    return { state: s[0]!, stateName: domainStateName(s[0]!), reason: r[0]! };
+  }
+
   info(): DomainInfo {
     const out: Record<string, number | bigint> = {};
     if (this.n.fn.virDomainGetInfo(this.p, out) < 0) throw lastError(this.n, 'virDomainGetInfo');
@@ -179,6 +187,25 @@ export class Domain {
       throw err;
     }
     return takeString(this.n, p);
+  }
+
+  /** Same as getMetadata, on a worker thread. */
+  async getMetadataAsync(nsUri: string, affect: number = Affect.CURRENT): Promise<string | null> {
+    try {
+      const p = await this.withHandle((h) =>
+        this.owner.callAsync<Ptr | null>('virDomainGetMetadata', this.n.fn.virDomainGetMetadata, [h, MetadataType.ELEMENT, nsUri, affect], (r) => r === null),
+      );
+      return takeString(this.n, p);
+    } catch (e) {
+      if (e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN_METADATA) return null;
+      throw e;
+    }
+  }
+
+  /** Same as isActive, on a worker thread. */
+  async isActiveAsync(): Promise<boolean> {
+    const r = await this.withHandle((p) => this.owner.callAsync<number>('virDomainIsActive', this.n.fn.virDomainIsActive, [p], (rc) => rc < 0));
+    return r === 1;
   }
 
   /**

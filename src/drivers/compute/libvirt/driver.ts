@@ -46,6 +46,9 @@ type Located =
   | { kind: 'live'; host: string; conn: LibvirtConnection; dom: Domain }
   | { kind: 'remembered'; host: string; seen: SeenDomain };
 
+/** libvirt errors that mean "the connection to the daemon broke", not "the request was wrong". */
+const CONNECTION_ERRORS = new Set<number>([ErrorCode.NO_CONNECT, ErrorCode.INVALID_CONN, ErrorCode.RPC, ErrorCode.SYSTEM_ERROR, ErrorCode.INTERNAL_ERROR]);
+
 function toDriverError(e: unknown, what: string): ComputeDriverError {
   if (e instanceof ComputeDriverError) return e;
   if (e instanceof LibvirtError) {
@@ -120,10 +123,12 @@ export class LibvirtComputeDriver implements ComputeDriver {
 
   // --- reading ---------------------------------------------------------------------------------------------------
 
-  private metadataOf(dom: Domain): Record<string, string> {
+  // Every libvirt call below that talks to a (possibly remote) daemon runs on a worker thread (the *Async forms):
+  // a frozen libvirtd on one host must not stall the controller's API and engine until keepalive gives up.
+  private async metadataOf(dom: Domain): Promise<Record<string, string>> {
     let el: string | null = null;
     try {
-      el = dom.getMetadata(this.o.metadataNamespace);
+      el = await dom.getMetadataAsync(this.o.metadataNamespace);
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'cannot read domain metadata; treating it as absent');
     }
@@ -133,12 +138,12 @@ export class LibvirtComputeDriver implements ComputeDriver {
   }
 
   /** Reads a live domain, remembers it (XML for evacuation) and returns the remembered form. */
-  private observe(host: string, dom: Domain): SeenDomain {
+  private async observe(host: string, dom: Domain): Promise<SeenDomain> {
     const seen: SeenDomain = {
       name: dom.name(),
-      xml: dom.xml(DEFINITION_XML),
-      state: dom.state().state,
-      metadata: this.metadataOf(dom),
+      xml: await dom.xmlAsync(DEFINITION_XML),
+      state: (await dom.stateAsync()).state,
+      metadata: await this.metadataOf(dom),
       seenAt: new Date().toISOString(),
     };
     return seen;
@@ -191,7 +196,7 @@ export class LibvirtComputeDriver implements ComputeDriver {
         let id: string;
         try {
           id = d.uuid();
-          seen[id] = this.observe(host, d);
+          seen[id] = await this.observe(host, d);
         } catch (e) {
           // Undefined between listing and reading: not there any more.
           if (e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN) continue;
@@ -211,6 +216,10 @@ export class LibvirtComputeDriver implements ComputeDriver {
    * defines it, then (hosts unreachable) the last place we saw it.
    */
   private async locate(id: string): Promise<Located> {
+    // libvirt's own UUID syntax (hex digits, dashes anywhere): anything else cannot name a domain.
+    if (!/^[0-9a-fA-F-]+$/.test(id) || id.replace(/-/g, '').length !== 32) {
+      throw new ComputeDriverError('not_found', `No server with id ${id} on any libvirt host (not a UUID)`);
+    }
     const home = this.state.server(id).home;
     const order = home && this.pool.has(home) ? [home, ...this.pool.hostNames.filter((h) => h !== home)] : this.pool.hostNames;
     const found: Extract<Located, { kind: 'live' }>[] = [];
@@ -224,16 +233,26 @@ export class LibvirtComputeDriver implements ComputeDriver {
         }
         let dom: Domain | null;
         try {
-          dom = conn.lookupByUUID(id);
+          dom = await conn.lookupByUUIDAsync(id);
         } catch (e) {
-          if (e instanceof LibvirtError && (e.code === ErrorCode.INVALID_ARG || e.code === ErrorCode.INTERNAL_ERROR)) dom = null; // not a UUID
-          else throw toDriverError(e, `looking up ${id} on ${host}`);
+          // The connection broke while we asked (daemon died, or froze until keepalive closed it): the host is
+          // unreachable, as if the connection had failed to open. Never "not found": that would read as "no such VM".
+          if (conn.lost || (e instanceof LibvirtError && CONNECTION_ERRORS.has(e.code))) {
+            unreachable.push(host);
+            continue;
+          }
+          throw toDriverError(e, `looking up ${id} on ${host}`);
         }
         if (!dom) continue;
         found.push({ kind: 'live', host, conn, dom });
         if (host === home) break;
       }
-      const pick = found.find((f) => f.host === home) ?? found.find((f) => safeRunning(f.dom)) ?? found[0];
+      let pick = found.find((f) => f.host === home);
+      for (const f of found) {
+        if (pick) break;
+        if (await safeRunning(f.dom)) pick = f;
+      }
+      pick ??= found[0];
       if (pick) {
         for (const f of found) if (f !== pick) f.dom.free();
         return pick;
@@ -271,7 +290,7 @@ export class LibvirtComputeDriver implements ComputeDriver {
     const l = await this.locate(id);
     if (l.kind === 'remembered') return this.toServer(id, l.host, l.seen);
     try {
-      const seen = this.observe(l.host, l.dom);
+      const seen = await this.observe(l.host, l.dom);
       this.state.seenOne(l.host, id, seen);
       return this.toServer(id, l.host, seen);
     } catch (e) {
@@ -285,7 +304,7 @@ export class LibvirtComputeDriver implements ComputeDriver {
 
   async stopServer(id: string): Promise<void> {
     await this.withLive(id, 'stop', async ({ dom, host }) => {
-      if (!isRunningState(dom.state().state)) throw new ComputeDriverError('conflict', `Cannot stop server ${id} on ${host}: it is not running`);
+      if (!isRunningState((await dom.stateAsync()).state)) throw new ComputeDriverError('conflict', `Cannot stop server ${id} on ${host}: it is not running`);
       // A hard power-off: the engine stops a VM that failed, there is no guest to wait for.
       await dom.destroy();
       this.log.info({ instance: id, host }, 'domain stopped (virDomainDestroy)');
@@ -294,7 +313,7 @@ export class LibvirtComputeDriver implements ComputeDriver {
 
   async startServer(id: string): Promise<void> {
     await this.withLive(id, 'start', async ({ dom, host }) => {
-      if (isRunningState(dom.state().state)) throw new ComputeDriverError('conflict', `Cannot start server ${id} on ${host}: it is already running`);
+      if (isRunningState((await dom.stateAsync()).state)) throw new ComputeDriverError('conflict', `Cannot start server ${id} on ${host}: it is already running`);
       await dom.start();
       this.state.updateServer(id, { resetToError: false });
       this.log.info({ instance: id, host }, 'domain started (virDomainCreate)');
@@ -319,7 +338,7 @@ export class LibvirtComputeDriver implements ComputeDriver {
   /** Marks (or unmarks) a domain HA-enabled through our metadata element, live and in its persistent config. */
   async setHaEnabled(id: string, enabled: boolean): Promise<void> {
     await this.withLive(id, 'mark HA on', async ({ dom }) => {
-      const running = dom.isActive();
+      const running = await dom.isActiveAsync();
       const persistent = dom.isPersistent();
       const affect = (running ? Affect.LIVE : 0) | (persistent ? Affect.CONFIG : 0) || Affect.CURRENT;
       dom.setMetadata(this.o.metadataNamespace, METADATA_KEY, haElement(enabled), affect);
@@ -337,10 +356,10 @@ export class LibvirtComputeDriver implements ComputeDriver {
       let xml: string;
       if (l.kind === 'live') {
         // Reachable but forced down (fenced hosts are usually not reachable): never run a VM twice.
-        if (isRunningState(l.dom.state().state)) {
+        if (isRunningState((await l.dom.stateAsync()).state)) {
           throw new ComputeDriverError('conflict', `Cannot evacuate ${id}: its domain still runs on ${source}`);
         }
-        xml = l.dom.xml(DEFINITION_XML);
+        xml = await l.dom.xmlAsync(DEFINITION_XML);
       } else {
         xml = l.seen.xml;
       }
@@ -350,13 +369,13 @@ export class LibvirtComputeDriver implements ComputeDriver {
       const conn = await this.pool.get(target);
       let dom: Domain;
       try {
-        dom = conn.lookupByUUID(id) ?? conn.defineXML(xml);
+        dom = (await conn.lookupByUUIDAsync(id)) ?? (await conn.defineXMLAsync(xml));
       } catch (e) {
         throw toDriverError(e, `defining ${id} on ${target}`);
       }
       try {
         // Idempotent: a resumed evacuation finds the domain defined (and maybe running) already.
-        if (!isRunningState(dom.state().state)) await dom.start();
+        if (!isRunningState((await dom.stateAsync()).state)) await dom.start();
       } catch (e) {
         throw toDriverError(e, `starting ${id} on ${target}`);
       } finally {
@@ -424,9 +443,9 @@ export class LibvirtComputeDriver implements ComputeDriver {
   }
 }
 
-function safeRunning(d: Domain): boolean {
+async function safeRunning(d: Domain): Promise<boolean> {
   try {
-    return isRunningState(d.state().state);
+    return isRunningState((await d.stateAsync()).state);
   } catch {
     return false;
   }

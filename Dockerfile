@@ -42,8 +42,11 @@ RUN apt-get update \
 COPY --from=build /out/ /
 # XDG_CACHE_HOME: where the executable finds (or would extract) its native addons, see the build stage.
 # The API listens on all interfaces inside the container (the default outside one is 127.0.0.1).
+# UV_THREADPOOL_SIZE: libvirt calls wait on libuv's threadpool (4 threads by default, one taken by libvirt's event
+# loop); calls to frozen libvirt daemons must not starve file and DNS work. It only counts when set before start.
 ENV XDG_CACHE_HOME=/var/cache \
-    MASAKARI_API__LISTEN=0.0.0.0:15868
+    MASAKARI_API__LISTEN=0.0.0.0:15868 \
+    UV_THREADPOOL_SIZE=16
 USER masakari
 WORKDIR /var/lib/masakari
 VOLUME ["/var/lib/masakari"]

@@ -80,7 +80,8 @@ export MASAKARI_LIBVIRT__CONNECTION_URI="$uri"
 export MASAKARI_LOG__FORMAT="${MASAKARI_LOG__FORMAT:-pretty}"
 [ "${LAB_PROTECT_ALL:-0}" = 1 ] && export MASAKARI_LIBVIRT_COMPUTE__HA_ENABLED_DEFAULT=true
 # Not exec: the trap must stop the private libvirtd after masakari exits.
-node --import tsx "$repo/src/main.ts" --role=all "$@" &
+# libvirt calls wait on libuv's threadpool (docs/libvirt.md): more than the default 4 threads (read at start only).
+UV_THREADPOOL_SIZE=${UV_THREADPOOL_SIZE:-16} node --import tsx "$repo/src/main.ts" --role=all "$@" &
 masakari_pid=$!
 trap 'kill -TERM "$masakari_pid" 2>/dev/null || true' INT TERM
 wait "$masakari_pid" || true

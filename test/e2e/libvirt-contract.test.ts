@@ -6,12 +6,11 @@ import { test } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../src/core/log.ts';
-import { LibvirtComputeDriver, LibvirtStateStore } from '../../src/drivers/compute/libvirt/index.ts';
 import { LibvirtConnection } from '../../src/drivers/libvirt/index.ts';
 import { libvirtLabAvailable, LibvirtLab, LIBVIRT_LAB_COMPONENT } from '../labs/libvirt/lab.ts';
 import { tinyDomainXml } from '../labs/libvirt/tiny-domain.ts';
 import { requireComponent } from '../support/components.ts';
+import { testComputeDriver } from '../drivers/libvirt-compute/fixtures.ts';
 import { computeDriverContract } from '../drivers/compute-contract.ts';
 
 if (!libvirtLabAvailable()) {
@@ -26,17 +25,7 @@ if (!libvirtLabAvailable()) {
     await dom.start();
     dom.free();
     conn.close();
-    const driver = new LibvirtComputeDriver({
-      hosts: { 'lab-a': a.uri, 'lab-b': b.uri },
-      metadataNamespace: 'http://masakari.dev/xmlns/libvirt/1.0',
-      haKeys: ['HA_Enabled'],
-      haEnabledDefault: true,
-      state: new LibvirtStateStore(join(dir, 'state.json')),
-      connectTimeoutMs: 5000,
-      retryUnreachableMs: 0,
-      inventoryIntervalMs: 0,
-      log: silentLogger,
-    });
+    const driver = testComputeDriver({ 'lab-a': a.uri, 'lab-b': b.uri }, join(dir, 'state.json'), true);
     await driver.refreshInventory();
     return {
       driver,

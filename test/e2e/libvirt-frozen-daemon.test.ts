@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../src/core/log.ts';
-import { LibvirtComputeDriver, LibvirtStateStore } from '../../src/drivers/compute/libvirt/index.ts';
+import type { LibvirtComputeDriver } from '../../src/drivers/compute/libvirt/index.ts';
 import { LibvirtConnection } from '../../src/drivers/libvirt/index.ts';
 import { libvirtLabAvailable, LibvirtLab, LIBVIRT_LAB_COMPONENT } from '../labs/libvirt/lab.ts';
 import { tinyDomainXml } from '../labs/libvirt/tiny-domain.ts';
 import { requireComponent } from '../support/components.ts';
+import { testComputeDriver } from '../drivers/libvirt-compute/fixtures.ts';
 
 const UUID = 'f0000000-0000-4000-8000-0000000000f1';
 
@@ -46,17 +46,7 @@ test('a frozen libvirtd does not stall the event loop; calls complete when it wa
   await dom.start();
   dom.free();
   conn.close();
-  driver = new LibvirtComputeDriver({
-    hosts: { 'lab-a': lab.uri },
-    metadataNamespace: 'http://masakari.dev/xmlns/libvirt/1.0',
-    haKeys: ['HA_Enabled'],
-    haEnabledDefault: true,
-    state: new LibvirtStateStore(join(dir, 'state.json')),
-    connectTimeoutMs: 5000,
-    retryUnreachableMs: 0,
-    inventoryIntervalMs: 0,
-    log: silentLogger,
-  });
+  driver = testComputeDriver({ 'lab-a': lab.uri }, join(dir, 'state.json'), true);
   assert.equal((await driver.getServer(UUID)).vmState, 'active');
 
   // 1. Frozen, then woken: the call waits without blocking Node, and completes.

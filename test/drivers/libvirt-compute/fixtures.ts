@@ -10,6 +10,21 @@ import { LibvirtComputeDriver, LibvirtStateStore } from '../../../src/drivers/co
 
 export const NS = 'http://masakari.dev/xmlns/libvirt/1.0';
 
+/** The driver as the tests use it: no retry back-off, no background inventory, quiet. */
+export function testComputeDriver(hosts: Record<string, string>, statePath: string, haEnabledDefault = false): LibvirtComputeDriver {
+  return new LibvirtComputeDriver({
+    hosts,
+    metadataNamespace: NS,
+    haKeys: ['HA_Enabled'],
+    haEnabledDefault,
+    state: new LibvirtStateStore(statePath),
+    connectTimeoutMs: 5000,
+    retryUnreachableMs: 0,
+    inventoryIntervalMs: 0,
+    log: silentLogger,
+  });
+}
+
 export function testDomainXml(name: string, uuid: string, ha: boolean | null): string {
   const meta = ha === null ? '' : `<metadata><masakari:ha xmlns:masakari='${NS}' enabled='${ha}'/></metadata>`;
   return `<domain type='test'><name>${name}</name><uuid>${uuid}</uuid><memory>65536</memory><os><type>hvm</type></os>${meta}</domain>`;
@@ -34,17 +49,7 @@ export function twoTestHosts(domains: string[]): TwoHosts {
   const statePath = join(dir, 'state.json');
   const drivers: LibvirtComputeDriver[] = [];
   const newDriver = (opts: { haEnabledDefault?: boolean } = {}) => {
-    const d = new LibvirtComputeDriver({
-      hosts: { 'node-a': `test://${files['node-a']}`, 'node-b': `test://${files['node-b']}` },
-      metadataNamespace: NS,
-      haKeys: ['HA_Enabled'],
-      haEnabledDefault: opts.haEnabledDefault ?? false,
-      state: new LibvirtStateStore(statePath),
-      connectTimeoutMs: 5000,
-      retryUnreachableMs: 0,
-      inventoryIntervalMs: 0,
-      log: silentLogger,
-    });
+    const d = testComputeDriver({ 'node-a': `test://${files['node-a']}`, 'node-b': `test://${files['node-b']}` }, statePath, opts.haEnabledDefault);
     drivers.push(d);
     return d;
   };

@@ -596,6 +596,44 @@ export function runStoreContract(label: string, open: () => Promise<Store>) {
         assert.equal(await s.claimHostRecovery('node1', 'n3', 'ctl-c', 10_000, at(15_003)), true);
       }));
 
+      test('settleNewNotification: a new, unclaimed notification ends in one write; anything else is left alone', withStore(async (s) => {
+        const { h } = await segmentWithHost(s);
+        const create = async (i: number) => {
+          const r = await s.createNotification(notif(h.uuid, { payload: { event: 'LIFECYCLE', instance_uuid: randomUUID(), vir_domain_event: `E${i}` } }), 0, at(0));
+          assert.ok(r.created);
+          return r.notification.uuid;
+        };
+        const free = await create(1);
+        const settled = await s.settleNewNotification(free, 'ignored', at(2), 'no recovery needed');
+        assert.equal(settled?.status, 'ignored');
+        assert.equal(settled?.lastError, 'no recovery needed');
+        assert.equal(microsOf(settled!.updatedAt!), microsOf(at(2)));
+        assert.equal(settled?.attempts, 1);
+        assert.equal(settled?.claimedBy, null);
+        assert.equal(await s.settleNewNotification(free, 'finished', at(3), null), undefined, 'no longer new');
+        assert.equal((await s.getNotification(free))!.status, 'ignored');
+
+        const held = await create(2);
+        assert.ok(await s.claimNotification(held, 'ctl-a', 10_000, at(1), true));
+        assert.equal(await s.settleNewNotification(held, 'ignored', at(2), null), undefined, 'a live claim wins');
+        assert.equal((await s.getNotification(held))!.status, 'new');
+        const afterExpiry = await s.settleNewNotification(held, 'ignored', at(10_002), null);
+        assert.equal(afterExpiry?.status, 'ignored', 'an expired claim does not block');
+        assert.equal(await s.settleNewNotification(randomUUID(), 'ignored', at(1), null), undefined);
+
+        // Racing a claimer: exactly one of them gets it as a NEW notification (a claimer that comes second sees the
+        // final status and skips it, as the engine does).
+        for (const order of [0, 1]) {
+          const raced = await create(3 + order);
+          const claim = () => s.claimNotification(raced, 'ctl-b', 10_000, at(1), true);
+          const settle = () => s.settleNewNotification(raced, 'ignored', at(1), null);
+          let claimed: Notification | undefined, settled: Notification | undefined;
+          if (order === 0) [claimed, settled] = await Promise.all([claim(), settle()]);
+          else [settled, claimed] = await Promise.all([settle(), claim()]);
+          assert.equal(Number(claimed?.status === 'new') + Number(settled !== undefined), 1, `order ${order}`);
+        }
+      }));
+
       test('finishNotification: final status and both claims released in one write; only our claim', withStore(async (s) => {
         const { h } = await segmentWithHost(s);
         const r = await s.createNotification(notif(h.uuid), 0, at(0));

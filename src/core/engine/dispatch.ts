@@ -52,32 +52,54 @@ async function outcomeOf(kind: string, n: Notification, flow: () => Promise<void
   }
 }
 
+/** The status a disabled segment's notifications end in (Masakari's wording, typo included). */
+export const DISABLED_SEGMENT_OUTCOME: Outcome = { status: 'ignored', reason: 'Recovery aboart: the segment HA is disabled.' };
+
+/**
+ * The outcomes that follow from the notification alone: no host state, no workflow, no host guard (guards/ act
+ * only on COMPUTE_HOST NORMAL STOPPED/STARTED, which are never decided here). null: a workflow (or a guard) decides.
+ * The engine settles these in one write, without claiming the notification first.
+ */
+export function decideAtOnce(n: Notification): Outcome | null {
+  const p = n.payload;
+  const event = upper(p.event);
+  if (n.type === 'PROCESS') {
+    if (event === 'STARTED') return { status: 'finished', reason: null };
+    if (event !== 'STOPPED') return { status: 'ignored', reason: `Invalid event: ${String(p.event)} received for notification type: ${n.type}` };
+    return null;
+  }
+  if (n.type === 'VM') {
+    return isRecoverableVmEvent(p) ? null : { status: 'ignored', reason: `Notification '${n.uuid}' received with payload ${JSON.stringify(p)} is ignored.` };
+  }
+  // COMPUTE_HOST
+  const hostStatus = upper(p.host_status);
+  if (hostStatus === undefined) return { status: 'ignored', reason: `Notification '${n.uuid}' ignored as host_status is not provided.` };
+  if (hostStatus !== 'NORMAL') return { status: 'ignored', reason: `Notification '${n.uuid}' ignored as host_status is '${hostStatus}'` };
+  if (event !== 'STOPPED' && event !== 'STARTED') {
+    return { status: 'ignored', reason: `Invalid event: ${String(p.event)} received for notification type: ${n.type}` };
+  }
+  return null;
+}
+
 export async function dispatch(d: DispatchDeps, n: Notification, host: Host, segment: Segment, runner: FlowRunner): Promise<Outcome> {
   const p = n.payload;
   const event = upper(p.event);
   const base = { notification_uuid: n.uuid };
+  // Reached for these only when a resumed or retried run finds them (the engine settles new ones at once).
+  const atOnce = decideAtOnce(n);
+  if (atOnce) return atOnce;
 
   if (n.type === 'PROCESS') {
-    if (event === 'STARTED') {
-      d.log.info({ notification: n.uuid }, `Notification type '${n.type}' received for host '${n.sourceHostUuid}': '${String(p.process_name)}' has been ${String(p.event)}.`);
-      return { status: 'finished', reason: null };
-    }
-    if (event !== 'STOPPED') return { status: 'ignored', reason: `Invalid event: ${String(p.event)} received for notification type: ${n.type}` };
     await setMaintenance(d, host, false);
     return outcomeOf('process', n, () => runProcessFlow(runner, d.flows, { ...base, host_name: host.name, process_name: p.process_name }));
   }
 
   if (n.type === 'VM') {
-    if (!isRecoverableVmEvent(p)) return { status: 'ignored', reason: `Notification '${n.uuid}' received with payload ${JSON.stringify(p)} is ignored.` };
     return outcomeOf('instance', n, () => runInstanceFlow(runner, d.flows, { ...base, instance_uuid: p.instance_uuid, host_name: host.name }));
   }
 
-  // COMPUTE_HOST
-  const hostStatus = upper(p.host_status);
-  if (hostStatus === undefined) return { status: 'ignored', reason: `Notification '${n.uuid}' ignored as host_status is not provided.` };
-  if (hostStatus !== 'NORMAL') return { status: 'ignored', reason: `Notification '${n.uuid}' ignored as host_status is '${hostStatus}'` };
+  // COMPUTE_HOST, host_status NORMAL
   if (event === 'STARTED') return { status: 'finished', reason: null };
-  if (event !== 'STOPPED') return { status: 'ignored', reason: `Invalid event: ${String(p.event)} received for notification type: ${n.type}` };
   await setMaintenance(d, host, true);
 
   // The reserved host list is fixed when the run starts: a resumed run must see the same list, although it may

@@ -1,5 +1,5 @@
 // The notification status machine, one function per transition:
-//   new -> running -> finished | ignored | error;   new -> ignored (disabled segment);
+//   new -> running -> finished | ignored | error;   new -> finished | ignored (decided at once, settleNew);
 //   error -> running (the one retry) -> ... ;        error -> failed (retry failed too);
 //   new | running | error -> failed (expired).
 // Every transition goes through here, so the log and the observer see all of them.
@@ -33,10 +33,16 @@ export class StatusMachine {
     return updated;
   }
 
-  /** The segment of the host is disabled: no flow runs. */
-  ignoreDisabledSegment(n: Notification): Promise<Notification> {
-    this.log.info({ notification: n.uuid, type: n.type }, `Notification ${n.uuid} of type: ${n.type} is ignored, because the failover segment is disabled.`);
-    return this.set(n, 'ignored', 'Recovery aboart: the segment HA is disabled.');
+  /**
+   * new -> finished | ignored in one conditional write (Store.settleNewNotification), for outcomes decided without
+   * a workflow. undefined: the notification was no longer new and unclaimed; nothing was written.
+   */
+  async settleNew(n: Notification, to: NotificationStatus, reason: string | null): Promise<Notification | undefined> {
+    const updated = await this.store.settleNewNotification(n.uuid, to, this.env.now(), reason);
+    if (!updated) return undefined;
+    this.log.info({ notification: n.uuid, type: n.type, status: to, reason }, `Notification ${n.uuid} exits with status: ${to}.`);
+    this.observe(n.uuid, to, reason);
+    return updated;
   }
 
   start(n: Notification): Promise<Notification> {

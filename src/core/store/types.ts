@@ -152,6 +152,15 @@ export interface Store {
     release: { owner: string; hostKey?: string },
   ): Promise<Notification>;
 
+  /**
+   * Gives a `new` notification its final status in ONE conditional write, for outcomes decided from the
+   * notification alone (an event that needs no recovery, a disabled segment): no claim, no `running`, no host claim.
+   * Applies only while the row is still `new` and nobody holds a live claim (at `now`), so it races safely with
+   * claimNotification on another controller. Counts one attempt. Returns the updated row, or undefined when the
+   * condition did not hold (someone else took it, or it is no longer new).
+   */
+  settleNewNotification(uuid: string, status: NotificationStatus, now: Date, lastError: string | null): Promise<Notification | undefined>;
+
   // engine leases: a notification and a failed host are each worked on by one controller at a time
   /**
    * Claims the notification for `owner` until now+leaseMs when it is unclaimed or its lease expired.

@@ -91,6 +91,7 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<Store> {
     createNotification: (input, windowMs, t) => notifications.createNotification(input, windowMs, t),
     setNotificationStatus: (id, status, t, lastError) => notifications.setNotificationStatus(id, status, t, lastError),
     finishNotification: (id, status, t, lastError, release) => notifications.finishNotification(id, status, t, lastError, release),
+    settleNewNotification: (id, status, t, lastError) => notifications.settleNewNotification(id, status, t, lastError),
     claimNotification: (id, owner, leaseMs, t, count) => notifications.claimNotification(id, owner, leaseMs, t, count),
     renewNotificationClaim: (id, owner, leaseMs, t) => notifications.renewNotificationClaim(id, owner, leaseMs, t),
     releaseNotificationClaim: (id, owner) => notifications.releaseNotificationClaim(id, owner),

@@ -121,6 +121,20 @@ export function notificationRepo(db: Db) {
       });
     },
 
+    settleNewNotification(uuid: string, status: NotificationStatus, now: Date, lastError: string | null): Promise<Notification | undefined> {
+      const t = us(now);
+      return db.tx(async (c) => {
+        // As claimNotification: InnoDB locks the row and re-evaluates the WHERE against a racing controller's commit.
+        const { affectedRows } = await c.run(
+          `UPDATE notifications SET status = ?, updated_at = ?, last_error = ?, attempts = attempts + 1
+           WHERE uuid = ? AND deleted = 0 AND status = 'new' AND (claimed_by IS NULL OR claim_expires_at < ?)`,
+          [status, t, lastError, uuid, t],
+        );
+        if (affectedRows !== 1) return undefined;
+        return toNotification((await byUuid(c, uuid))!);
+      });
+    },
+
     claimNotification(uuid: string, owner: string, leaseMs: number, now: Date, countAttempt: boolean): Promise<Notification | undefined> {
       const t = us(now);
       return db.tx(async (c) => {

@@ -77,6 +77,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     createNotification: async (input, windowMs, t) => notifications.createNotification(input, windowMs, t),
     setNotificationStatus: (id, status, t, lastError) => w1(() => notifications.setNotificationStatus(id, status, t, lastError)),
     finishNotification: (id, status, t, lastError, release) => w(() => notifications.finishNotification(id, status, t, lastError, release)),
+    settleNewNotification: (id, status, t, lastError) => w1(() => notifications.settleNewNotification(id, status, t, lastError)),
     claimNotification: (id, owner, leaseMs, t, count) => w1(() => notifications.claimNotification(id, owner, leaseMs, t, count)),
     renewNotificationClaim: (id, owner, leaseMs, t) => w1(() => notifications.renewNotificationClaim(id, owner, leaseMs, t)),
     releaseNotificationClaim: (id, owner) => w1(() => notifications.releaseNotificationClaim(id, owner)),

@@ -114,14 +114,35 @@ export function notificationRepo(conn: Connection) {
       lastError: string | null | undefined,
       release: { owner: string; hostKey?: string },
     ): Notification {
-      const n = this.setNotificationStatus(uuid, status, now, lastError);
+      // Status and claim release in one UPDATE (SET expressions all read the old row, so both CASEs see the old owner).
+      const releaseClaim = `claimed_by = CASE WHEN claimed_by = ? THEN NULL ELSE claimed_by END,
+             claim_expires_at = CASE WHEN claimed_by = ? THEN NULL ELSE claim_expires_at END`;
+      const r = (
+        lastError === undefined
+          ? conn
+              .stmt(`UPDATE notifications SET status = ?, updated_at = ?, ${releaseClaim} WHERE uuid = ? AND deleted = 0 RETURNING *`)
+              .get(status, us(now), release.owner, release.owner, uuid)
+          : conn
+              .stmt(`UPDATE notifications SET status = ?, updated_at = ?, last_error = ?, ${releaseClaim} WHERE uuid = ? AND deleted = 0 RETURNING *`)
+              .get(status, us(now), lastError, release.owner, release.owner, uuid)
+      ) as Raw | undefined;
+      if (!r) throw notificationNotFound(uuid);
       if (release.hostKey !== undefined) {
         conn.stmt('DELETE FROM host_recovery_claims WHERE host_name = ? AND notification_uuid = ?').run(release.hostKey, uuid);
       }
-      const released = conn
-        .stmt('UPDATE notifications SET claimed_by = NULL, claim_expires_at = NULL WHERE uuid = ? AND claimed_by = ? RETURNING *')
-        .get(uuid, release.owner) as Raw | undefined;
-      return released ? toNotification(released) : n;
+      return toNotification(r);
+    },
+
+    settleNewNotification(uuid: string, status: NotificationStatus, now: Date, lastError: string | null): Notification | undefined {
+      const t = us(now);
+      const r = conn
+        .stmt(
+          `UPDATE notifications SET status = ?, updated_at = ?, last_error = ?, attempts = attempts + 1
+           WHERE uuid = ? AND deleted = 0 AND status = 'new' AND (claimed_by IS NULL OR claim_expires_at < ?)
+           RETURNING *`,
+        )
+        .get(status, t, lastError, uuid, t) as Raw | undefined;
+      return r ? toNotification(r) : undefined;
     },
 
     claimNotification(uuid: string, owner: string, leaseMs: number, now: Date, countAttempt: boolean): Notification | undefined {

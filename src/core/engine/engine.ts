@@ -89,8 +89,9 @@ export function createEngine(deps: EngineDeps): Engine {
    * that need no recovery), and four writes each were most of the engine's share of intake. false: run the workflow
    * path (which also owns every log line about skipped or missing rows).
    */
-  async function settledAtOnce(uuid: string): Promise<boolean> {
-    const n = await store.getNotification(uuid);
+  async function settledAtOnce(uuid: string, accepted?: Notification): Promise<boolean> {
+    // Type and payload never change, so the API's copy decides as well as a fresh read; the write re-checks status.
+    const n = accepted ?? (await store.getNotification(uuid));
     if (!n || n.status !== 'new') return false;
     const host = await store.getHost(n.sourceHostUuid);
     const segment = host ? await store.getSegment(host.segmentUuid) : undefined;
@@ -103,8 +104,8 @@ export function createEngine(deps: EngineDeps): Engine {
     return (await status.settleNew(n, outcome.status, outcome.reason)) !== undefined;
   }
 
-  async function run(uuid: string, mode: ProcessMode, ac: AbortController): Promise<ProcessResult> {
-    if (mode === 'new' && (await settledAtOnce(uuid))) return 'done';
+  async function run(uuid: string, mode: ProcessMode, ac: AbortController, accepted?: Notification): Promise<ProcessResult> {
+    if (mode === 'new' && (await settledAtOnce(uuid, accepted))) return 'done';
     let n = await store.claimNotification(uuid, ownerId, leaseMs, env.now(), mode !== 'resume');
     if (!n) return 'claimed-elsewhere';
     let key: string | undefined;
@@ -216,7 +217,7 @@ export function createEngine(deps: EngineDeps): Engine {
     for (const [uuid, mode] of w) launch(uuid, mode);
   }
 
-  function launch(uuid: string, mode: ProcessMode): Promise<ProcessResult> {
+  function launch(uuid: string, mode: ProcessMode, accepted?: Notification): Promise<ProcessResult> {
     const existing = active.get(uuid);
     if (existing) return Promise.resolve('busy');
     // Not started (or stopped): leave it `new`; start() takes up every new notification.
@@ -224,7 +225,7 @@ export function createEngine(deps: EngineDeps): Engine {
     const ac = new AbortController();
     // Every wait of the workflow (one per parallel evacuation) listens on this signal.
     setMaxListeners(0, ac.signal);
-    const done = run(uuid, mode, ac)
+    const done = run(uuid, mode, ac, accepted)
       .catch((e: unknown) => {
         log.error({ notification: uuid, err: e }, 'notification processing failed');
         return 'aborted' as const;
@@ -258,8 +259,8 @@ export function createEngine(deps: EngineDeps): Engine {
       await Promise.all([...active.values()].map((a) => a.done));
     },
     notificationAccepted(n) {
-      const uuid = typeof n === 'string' ? n : n.uuid;
-      void launch(uuid, 'new');
+      if (typeof n === 'string') void launch(n, 'new');
+      else void launch(n.uuid, 'new', n);
     },
     process(uuid, mode = 'new') {
       return launch(uuid, mode);

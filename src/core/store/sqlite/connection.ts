@@ -1,12 +1,15 @@
 // Opens the SQLite file with the settings the store relies on, and hands out prepared statements.
 //
-// Durability: journal_mode=WAL lets API reads run while the engine writes; synchronous=FULL makes every commit
-// fsync the WAL, so a notification is on disk before the API answers 202 (NORMAL could lose the last commits on
-// power loss). foreign_keys=ON because SQLite leaves it off by default. busy_timeout makes a second connection
+// Durability: journal_mode=WAL lets API reads run while the engine writes. A write's promise resolves only once its
+// commit is on stable storage, so a notification is on disk before the API answers 202: the group committer waits
+// for an fdatasync of the WAL that a worker thread runs after each batch (wal-sync.ts says why that equals FULL),
+// with synchronous=NORMAL so that COMMIT itself does not block the event loop on the disk. Where WAL is not
+// available (a file system without shared memory), synchronous=FULL syncs in COMMIT instead. foreign_keys=ON because SQLite leaves it off by default. busy_timeout makes a second connection
 // (another process, `masakari db purge`) wait for the write lock instead of failing with SQLITE_BUSY at once.
 
 import Database from 'better-sqlite3';
 import { groupCommitter } from './group-commit.ts';
+import { walSyncer } from './wal-sync.ts';
 
 export interface Connection {
   readonly db: Database.Database;
@@ -28,8 +31,8 @@ const STATEMENT_CACHE_SIZE = 500;
 
 export function openConnection(path: string, busyTimeoutMs: number): Connection {
   const db = new Database(path, { timeout: busyTimeoutMs });
-  if (path !== ':memory:') db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  const wal = path !== ':memory:' && db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+  db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
 
@@ -77,10 +80,14 @@ export function openConnection(path: string, busyTimeoutMs: number): Connection 
     },
     close: () => {
       cache.clear();
+      syncer?.close();
       if (db.open) db.close();
     },
   };
-  const writer = groupCommitter(conn, db.memory ? queueMicrotask : setImmediate, () => conn.noteWrite());
+  // The WAL file exists once the connection has read through it; the syncer opens it by name.
+  if (wal) db.prepare('SELECT count(*) FROM sqlite_master').get();
+  const syncer = wal ? walSyncer(path) : undefined;
+  const writer = groupCommitter(conn, db.memory ? queueMicrotask : setImmediate, () => conn.noteWrite(), syncer && (() => syncer.sync()));
   return conn;
 }
 

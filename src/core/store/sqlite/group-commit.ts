@@ -7,7 +7,8 @@
 // Guarantees kept:
 // - Each operation runs in arrival order inside the shared transaction, so it sees every earlier one of the batch
 //   (the duplicate check of the second of two identical notifications finds the first).
-// - No caller's promise settles before the COMMIT returned: a resolved result is on disk.
+// - No caller's promise settles before the COMMIT returned and, where COMMIT does not sync (wal-sync.ts), before the
+//   WAL was synced: a resolved result is on disk.
 // - An operation that throws is rolled back alone (a savepoint per operation) and only its caller is rejected.
 // - If BEGIN or COMMIT fails, the whole batch is rolled back and EVERY caller is rejected, even those whose own
 //   operation succeeded: nothing is acknowledged that is not durable.
@@ -35,6 +36,11 @@ export function groupCommitter(
   schedule: (flush: () => void) => void = setImmediate,
   /** Called after every batch, committed or not, before any caller is resumed (the change stamp's counter). */
   afterBatch: () => void = () => {},
+  /**
+   * Makes a committed batch durable when COMMIT itself did not (wal-sync.ts). Callers are resumed only after it
+   * resolved; if it rejects, every caller of the batch is rejected, as for a failed COMMIT.
+   */
+  durable?: () => Promise<void>,
 ): GroupCommitter {
   let queue: Pending[] = [];
 
@@ -67,7 +73,10 @@ export function groupCommitter(
       return;
     }
     afterBatch();
-    batch.forEach((p, i) => (outcomes[i]!.ok ? p.resolve(outcomes[i]!.value) : p.reject(outcomes[i]!.value)));
+    const resume = () => batch.forEach((p, i) => (outcomes[i]!.ok ? p.resolve(outcomes[i]!.value) : p.reject(outcomes[i]!.value)));
+    if (!durable) return resume();
+    // The next batch may commit while this one's sync runs: syncs are coalesced by the syncer, commits never wait.
+    durable().then(resume, (e) => batch.forEach((p) => p.reject(e)));
   };
 
   return {

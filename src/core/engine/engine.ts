@@ -18,6 +18,7 @@ import { FlowRunner } from './runner.ts';
 import { StatusMachine } from './status.ts';
 import { withTimeout } from './fence-gate.ts';
 import { hostGuards } from './guards/index.ts';
+import { unlockAfterExpiry } from './expiry-unlock.ts';
 
 export interface EngineObserver {
   status?(uuid: string, status: NotificationStatus, reason: string | null): void;
@@ -248,7 +249,7 @@ export function createEngine(deps: EngineDeps): Engine {
         log.warn('no fencer is configured: host failures will end in error (set up fencing, or host_failure.fencing_required=false)');
       }
       stopping = false;
-      jobs = startPeriodicJobs({ store, env, log, config, ownerId, status, process: (u, m) => launch(u, m), isActive: (u) => active.has(u), abortLocal: (u) => active.get(u)?.abort.abort(), timers: deps.periodic !== false });
+      jobs = startPeriodicJobs({ store, env, log, config, ownerId, status, process: (u, m) => launch(u, m), isActive: (u) => active.has(u), stopLocal: async (u) => { const a = active.get(u); if (a) { a.abort.abort(); await a.done; } }, unlockAfterExpiry: (n) => unlockAfterExpiry({ store, compute, log }, n), timers: deps.periodic !== false });
       await jobs.kick();
     },
     async stop() {

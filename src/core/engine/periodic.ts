@@ -4,7 +4,7 @@
 //  - orphans (orphan_scan_interval, default lease/2): `running` whose lease ran out (or that a previous life of this
 //    controller held) -> resume where its persisted tasks stopped.
 //  - expired (check_expired_notifications_interval): new/running/error older than notifications_expired_interval
-//    (by generated_time) -> failed.
+//    (by generated_time) -> failed; the servers a stopped `running` workflow had locked are unlocked.
 // All timing goes through Env; the jobs never overlap themselves.
 
 import type { Config } from '../config/schema.ts';
@@ -24,8 +24,10 @@ export interface PeriodicDeps {
   status: StatusMachine;
   process(uuid: string, mode: ProcessMode): Promise<ProcessResult>;
   isActive(uuid: string): boolean;
-  /** Stops a workflow of this controller (its notification was failed under it). */
-  abortLocal(uuid: string): void;
+  /** Stops a workflow of this controller (its notification was failed under it); resolves once it has stopped. */
+  stopLocal(uuid: string): Promise<void>;
+  /** Unlocks the servers a stopped workflow had locked (expiry-unlock.ts). */
+  unlockAfterExpiry(n: Notification): Promise<unknown>;
   timers: boolean;
 }
 
@@ -87,7 +89,9 @@ export function startPeriodicJobs(d: PeriodicDeps): PeriodicJobs {
     for (const n of await store.findNotificationsByStatus(['new', 'running', 'error'], BATCH)) {
       if (env.nowMs() - n.generatedTime.getTime() > maxAgeMs) {
         await d.status.expire(n);
-        d.abortLocal(n.uuid);
+        await d.stopLocal(n.uuid);
+        // A workflow still held by another live controller ends its evacuations and unlocks them itself.
+        if (n.status === 'running' && free(n)) await d.unlockAfterExpiry(n);
       }
     }
     return { work: Promise.resolve() };

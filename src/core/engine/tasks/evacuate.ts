@@ -3,7 +3,7 @@
 // its vmove (succeeded -> nothing to do; already on another host -> confirm instead of evacuating again), and the
 // instance's original state is checkpointed before the first change so a resumed run restores it correctly.
 
-import type { VMove } from '../../domain/model.ts';
+import type { VMove, WorkflowTaskRecord } from '../../domain/model.ts';
 import { ComputeDriverError, type ServerInfo } from '../../ports/compute.ts';
 import { RecoveryFailure, isAbort } from '../errors.ts';
 import type { RecoveryTask, TaskContext } from '../task.ts';
@@ -124,8 +124,25 @@ async function stopAfterEvacuation(ctx: TaskContext, id: string, orig: Original)
   if (orig.vmState === 'error') await ctx.compute.resetServerState(id, 'error');
 }
 
+/**
+ * Servers this task locked (they were unlocked when we came) according to its checkpoints in `records`, for the one
+ * who must unlock them when the workflow was stopped under the task (the expiry job: periodic.ts).
+ */
+export function serversLockedByEvacuation(records: WorkflowTaskRecord[]): string[] {
+  const ids = new Set<string>();
+  for (const r of records) {
+    if (r.name !== EVACUATE_TASK_NAME) continue;
+    const checkpoint = (r.result as { checkpoint?: unknown } | null)?.checkpoint;
+    if (!checkpoint || typeof checkpoint !== 'object') continue;
+    for (const [id, orig] of Object.entries(checkpoint as Checkpoint)) if (orig?.lockedByUs) ids.add(id);
+  }
+  return [...ids];
+}
+
+const EVACUATE_TASK_NAME = 'EvacuateInstancesTask';
+
 export const evacuateInstancesTask: RecoveryTask = {
-  displayName: 'EvacuateInstancesTask',
+  displayName: EVACUATE_TASK_NAME,
   async execute(ctx) {
     const failedHost = str(ctx.values.host_name);
     const reserved = typeof ctx.values.reserved_host === 'string' ? ctx.values.reserved_host : undefined;

@@ -1,0 +1,50 @@
+// When the expiry job fails a `running` notification, it stops the workflow mid-evacuation. Servers that workflow
+// had locked would stay locked forever: the stopped workflow skips its unlocks (it was aborted), and no later run
+// will come. So the expiry job unlocks them here, once the workflow has stopped.
+//
+// Only servers the workflow itself locked (its checkpoints say so) and whose evacuation did not succeed (a
+// succeeded one was unlocked before its success was recorded). A server the user had locked stays locked.
+
+import type { Notification } from '../domain/model.ts';
+import type { Logger } from '../log.ts';
+import type { ComputeDriver } from '../ports/compute.ts';
+import type { Store } from '../store/types.ts';
+import { serversLockedByEvacuation } from './tasks/evacuate.ts';
+
+export interface ExpiryUnlockDeps {
+  store: Store;
+  compute: ComputeDriver;
+  log: Logger;
+}
+
+/** Returns the servers it unlocked (those whose unlock failed are logged and left out). */
+export async function unlockAfterExpiry(d: ExpiryUnlockDeps, n: Notification): Promise<string[]> {
+  const locked = serversLockedByEvacuation(await d.store.listTasks(n.uuid));
+  if (locked.length === 0) return [];
+  const succeeded = new Set<string>();
+  for (let marker: number | undefined; ; ) {
+    const page = await d.store.listVMoves({
+      filters: { notificationUuid: n.uuid },
+      sort: [{ key: 'created_at', dir: 'asc' }],
+      limit: 1000,
+      ...(marker !== undefined ? { marker } : {}),
+    });
+    // In creation order, so the latest vmove of an instance decides.
+    for (const v of page) v.status === 'succeeded' ? succeeded.add(v.instanceUuid) : succeeded.delete(v.instanceUuid);
+    if (page.length < 1000) break;
+    marker = page[page.length - 1]!.id;
+  }
+  const unlocked: string[] = [];
+  for (const id of locked.filter((i) => !succeeded.has(i))) {
+    try {
+      await d.compute.unlockServer(id);
+      unlocked.push(id);
+    } catch (e) {
+      d.log.warn({ notification: n.uuid, instance: id, err: (e as Error).message }, 'could not unlock a server of an expired notification');
+    }
+  }
+  if (unlocked.length) {
+    d.log.warn({ notification: n.uuid, instances: unlocked }, `Unlocked ${unlocked.length} server(s) that the expired notification's workflow had locked.`);
+  }
+  return unlocked;
+}

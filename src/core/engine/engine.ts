@@ -249,7 +249,24 @@ export function createEngine(deps: EngineDeps): Engine {
         log.warn('no fencer is configured: host failures will end in error (set up fencing, or host_failure.fencing_required=false)');
       }
       stopping = false;
-      jobs = startPeriodicJobs({ store, env, log, config, ownerId, status, process: (u, m) => launch(u, m), isActive: (u) => active.has(u), stopLocal: async (u) => { const a = active.get(u); if (a) { a.abort.abort(); await a.done; } }, unlockAfterExpiry: (n) => unlockAfterExpiry({ store, compute, log }, n), timers: deps.periodic !== false });
+      jobs = startPeriodicJobs({
+        store,
+        env,
+        log,
+        config,
+        ownerId,
+        status,
+        process: (u, m) => launch(u, m),
+        isActive: (u) => active.has(u),
+        stopLocal: async (u) => {
+          const a = active.get(u);
+          if (!a) return;
+          a.abort.abort();
+          await a.done;
+        },
+        unlockAfterExpiry: (n) => unlockAfterExpiry({ store, compute, log }, n),
+        timers: deps.periodic !== false,
+      });
       await jobs.kick();
     },
     async stop() {

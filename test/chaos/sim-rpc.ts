@@ -20,6 +20,7 @@ const OPS = [
   'lockServer',
   'unlockServer',
   'evacuateServer',
+  'latestEvacuation',
   'getComputeService',
   'disableComputeService',
   'enableComputeService',
@@ -124,6 +125,10 @@ export class RpcComputeDriver implements ComputeDriver {
   lockServer = (id: string) => this.call<void>('lockServer', id);
   unlockServer = (id: string) => this.call<void>('unlockServer', id);
   evacuateServer = (id: string, target?: string) => this.call<void>('evacuateServer', id, ...(target === undefined ? [] : [target]));
+  latestEvacuation = async (id: string) => {
+    const r = await this.call<{ status: 'in_progress' | 'done' | 'failed'; createdAt: string | null; destHost: string | null } | null>('latestEvacuation', id);
+    return r && { ...r, createdAt: r.createdAt === null ? null : new Date(r.createdAt) };
+  };
   getComputeService = (h: string, b?: string) => this.call<Awaited<ReturnType<ComputeDriver['getComputeService']>>>('getComputeService', h, ...(b === undefined ? [] : [b]));
   disableComputeService = (h: string, r: string, b?: string) => this.call<void>('disableComputeService', h, r, ...(b === undefined ? [] : [b]));
   enableComputeService = (h: string, b?: string) => this.call<void>('enableComputeService', h, ...(b === undefined ? [] : [b]));

@@ -167,9 +167,16 @@ export function computeDriverContract(name: string, setup: () => Promise<Contrac
       assert.ok(f.failHost, 'the driver fixture must provide failHost');
       await f.failHost(f.hostA);
       await f.driver.setComputeServiceForcedDown(f.hostA, true);
+      assert.equal(await f.driver.latestEvacuation(f.serverId), null, 'never evacuated: no record');
       await f.driver.evacuateServer(f.serverId, f.hostB);
       const s = await eventually('rebuilt on hostB', f.settleMs, server, (x) => x.host === f.hostB && x.taskState === null);
       assert.equal(s.vmState, 'active');
+      // The engine re-evacuates only when this is not in_progress: once the server is on hostB it must not be.
+      const record = await eventually('evacuation recorded as finished', f.settleMs, () => f.driver.latestEvacuation(f.serverId), (r) => r?.status !== 'in_progress');
+      if (record !== null) {
+        assert.equal(record.status, 'done');
+        assert.equal(record.destHost, f.hostB);
+      }
       assert.ok((await f.driver.listServersOnHost(f.hostB)).some((x) => x.id === f.serverId));
       assert.ok(!(await f.driver.listServersOnHost(f.hostA)).some((x) => x.id === f.serverId));
     });

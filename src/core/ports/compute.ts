@@ -41,6 +41,18 @@ export interface ComputeService {
   disabledReason: string | null;
 }
 
+/** The backend's record of a server's latest evacuation (Nova: its newest migration of type evacuation). */
+export interface EvacuationRecord {
+  /**
+   * in_progress: the backend may still move the server, although it may already look idle on the failed host
+   * (Nova shows it active, no task state, on the old host until the new host has recorded the move). Evacuating
+   * it again then starts it a second time elsewhere.
+   */
+  status: 'in_progress' | 'done' | 'failed';
+  createdAt: Date | null;
+  destHost: string | null;
+}
+
 export interface Aggregate {
   id: string;
   name: string;
@@ -72,6 +84,11 @@ export interface ComputeDriver {
   unlockServer(id: string): Promise<void>;
   /** Rebuilds the server on `targetHost`, or on a host the backend's scheduler picks when undefined. */
   evacuateServer(id: string, targetHost?: string): Promise<void>;
+  /**
+   * The latest evacuation of the server the backend knows of; null when there is none, or when the backend's
+   * evacuation is complete when evacuateServer returns (libvirt). The engine asks before every evacuate call.
+   */
+  latestEvacuation(id: string): Promise<EvacuationRecord | null>;
   getComputeService(host: string, binary?: string): Promise<ComputeService>;
   disableComputeService(host: string, reason: string, binary?: string): Promise<void>;
   enableComputeService(host: string, binary?: string): Promise<void>;

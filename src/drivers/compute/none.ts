@@ -21,6 +21,7 @@ export const noComputeDriver: ComputeDriver = {
   lockServer: refuse,
   unlockServer: refuse,
   evacuateServer: refuse,
+  latestEvacuation: refuse,
   getComputeService: refuse,
   disableComputeService: refuse,
   enableComputeService: refuse,

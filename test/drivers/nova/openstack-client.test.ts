@@ -16,7 +16,7 @@ import { MicroversionNegotiator, versionRoot } from '../../../src/drivers/openst
 import { backoffDelay, retryInterceptor } from '../../../src/drivers/openstack/interceptors/retry.ts';
 import { timeoutInterceptor } from '../../../src/drivers/openstack/interceptors/timeout.ts';
 import { authRequestBody, KeystoneSession, v3Url } from '../../../src/drivers/openstack/keystone.ts';
-import { errorFromResponse, toServerInfo } from '../../../src/drivers/compute/nova/mapping.ts';
+import { errorFromResponse, toEvacuationRecord, toServerInfo } from '../../../src/drivers/compute/nova/mapping.ts';
 
 type Route = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -402,5 +402,24 @@ describe('Keystone session timing (a stand-in Keystone on loopback; the real one
     assert.equal((await s.getToken()).id, t.id);
     s.invalidate(t.id);
     assert.notEqual((await s.getToken()).id, t.id);
+  });
+});
+
+describe("Nova's evacuation migrations -> EvacuationRecord", () => {
+  test('only done/completed are finished, failed/error/cancelled failed; anything else may still move the server', () => {
+    const rec = (status: string) => toEvacuationRecord({ id: 7, status, created_at: '2026-11-22T10:20:33.000000', dest_compute: 'fake-host-3' }).status;
+    assert.equal(rec('done'), 'done');
+    assert.equal(rec('completed'), 'done');
+    for (const s of ['failed', 'error', 'cancelled', 'Failed']) assert.equal(rec(s), 'failed', s);
+    for (const s of ['accepted', 'pre-migrating', 'migrating', 'queued', 'something-new']) assert.equal(rec(s), 'in_progress', s);
+  });
+
+  test("created_at without a zone is UTC; the destination is kept; a row without a status is refused", () => {
+    const r = toEvacuationRecord({ id: 1, status: 'accepted', created_at: '2026-11-22T10:20:33.000000', dest_compute: null });
+    assert.equal(r.createdAt?.toISOString(), '2026-11-22T10:20:33.000Z');
+    assert.equal(r.destHost, null);
+    assert.equal(toEvacuationRecord({ status: 'done', dest_compute: 'h2' }).destHost, 'h2');
+    assert.equal(toEvacuationRecord({ status: 'done' }).createdAt, null);
+    assert.throws(() => toEvacuationRecord({ id: 2 }));
   });
 });

@@ -124,6 +124,18 @@ async function stopAfterEvacuation(ctx: TaskContext, id: string, orig: Original)
   if (orig.vmState === 'error') await ctx.compute.resetServerState(id, 'error');
 }
 
+/** True when the backend may still move the server (a rebuild task state, or its latest evacuation unfinished). */
+async function evacuationUnderWay(ctx: TaskContext, id: string, s: ServerInfo): Promise<boolean> {
+  if (s.taskState?.startsWith('rebuild')) return true;
+  const last = await ctx.compute.latestEvacuation(id);
+  if (last?.status !== 'in_progress') return false;
+  ctx.log.warn(
+    { instance: id, destHost: last.destHost, since: last.createdAt?.toISOString() },
+    'an evacuation of this instance is still under way: waiting for it instead of evacuating again',
+  );
+  return true;
+}
+
 /**
  * Servers this task locked (they were unlocked when we came) according to its checkpoints in `records`, for the one
  * who must unlock them when the workflow was stopped under the task (the expiry job: periodic.ts).
@@ -205,8 +217,10 @@ export const evacuateInstancesTask: RecoveryTask = {
               await ctx.saveCheckpoint(checkpoint);
               s = await ctx.compute.getServer(id);
             }
-            // Still on the failed host and not already being rebuilt (an evacuation issued before a crash): evacuate.
-            if (s.host === failedHost && s.taskState !== 'rebuilding') {
+            // Still on the failed host and no evacuation of it under way: evacuate. Not "not rebuilding" alone: Nova
+            // shows a server whose rebuild ended but whose move the new host has not recorded yet as active, idle,
+            // on the failed host, and accepts a second evacuate then (found on the OpenStack lab: bench/openstack).
+            if (s.host === failedHost && !(await evacuationUnderWay(ctx, id, s))) {
               if (vmove.status !== 'ongoing' || !vmove.startTime) {
                 vmove = await ctx.store.updateVMove(vmove.uuid, { status: 'ongoing', startTime: now() }, now());
               }

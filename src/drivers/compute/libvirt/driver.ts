@@ -14,6 +14,7 @@ import {
   type Aggregate,
   type ComputeDriver,
   type ComputeService,
+  type EvacuationRecord,
   type ServerInfo,
 } from '../../../core/ports/compute.ts';
 import { Affect, ErrorCode, LibvirtError, type Domain, type LibvirtConnection } from '../../libvirt/index.ts';
@@ -343,6 +344,14 @@ export class LibvirtComputeDriver implements ComputeDriver {
       const affect = (running ? Affect.LIVE : 0) | (persistent ? Affect.CONFIG : 0) || Affect.CURRENT;
       dom.setMetadata(this.o.metadataNamespace, METADATA_KEY, haElement(enabled), affect);
     });
+  }
+
+  /**
+   * Our evacuation is complete when evacuateServer returns (define and start on the target, in the call), and a
+   * repeated call finds the domain on the target first: there is never one in flight to wait for.
+   */
+  async latestEvacuation(): Promise<EvacuationRecord | null> {
+    return null;
   }
 
   async evacuateServer(id: string, targetHost?: string): Promise<void> {

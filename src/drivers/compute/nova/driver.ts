@@ -7,10 +7,11 @@ import {
   type Aggregate,
   type ComputeDriver,
   type ComputeService,
+  type EvacuationRecord,
   type ServerInfo,
 } from '../../../core/ports/compute.ts';
 import type { Handler, HttpMethod, OsRequest, OsResponse } from '../../openstack/http.ts';
-import { errorFromClient, errorFromResponse, toAggregate, toComputeService, toServerInfo } from './mapping.ts';
+import { errorFromClient, errorFromResponse, toAggregate, toComputeService, toEvacuationRecord, toServerInfo } from './mapping.ts';
 
 export interface NovaDriverOptions {
   /** The OpenStack client's handler (createOpenStackClient(...).request). */
@@ -113,6 +114,17 @@ export class NovaComputeDriver implements ComputeDriver {
     // adminPass. Without "force" the scheduler still checks the target host (2.29+).
     const body = targetHost === undefined ? { evacuate: {} } : { evacuate: { host: targetHost } };
     await this.action(targetHost === undefined ? 'evacuate' : `evacuate to ${targetHost}`, id, body);
+  }
+
+  async latestEvacuation(id: string): Promise<EvacuationRecord | null> {
+    // instance_uuid and migration_type are filters of os-migrations at every microversion we use (2.53+).
+    const res = await this.call(`list evacuations of ${id}`, 'GET', '/os-migrations', { query: { instance_uuid: id, migration_type: 'evacuation' } });
+    const list = (res.body as { migrations?: unknown } | null)?.migrations;
+    if (!Array.isArray(list)) throw new ComputeDriverError('unknown', 'Nova answered GET /os-migrations without a migrations list');
+    // Filtered again: an API that ignored a filter must not make another server's migration count.
+    const mine = list.filter((m) => (m as { instance_uuid?: unknown })?.instance_uuid === id && ((m as { migration_type?: unknown }).migration_type ?? 'evacuation') === 'evacuation');
+    const newest = mine.reduce<unknown>((a, b) => (a === undefined || Number((b as { id?: unknown }).id) > Number((a as { id?: unknown }).id) ? b : a), undefined);
+    return newest === undefined ? null : toEvacuationRecord(newest);
   }
 
   async getComputeService(host: string, binary = COMPUTE): Promise<ComputeService> {

@@ -5,6 +5,7 @@ import {
   ComputeDriverError,
   type Aggregate,
   type ComputeService,
+  type EvacuationRecord,
   type ServerInfo,
   type VmState,
 } from '../../../core/ports/compute.ts';
@@ -57,6 +58,24 @@ export function toComputeService(s: unknown): ComputeService {
     state: s.state === 'up' ? 'up' : 'down',
     forcedDown: s.forced_down === true,
     disabledReason: typeof s.disabled_reason === 'string' ? s.disabled_reason : null,
+  };
+}
+
+// Nova's migration statuses for evacuations: accepted (API), pre-migrating (destination compute), done (moved),
+// completed (the source cleaned up after it came back), failed (rebuild failed), error (no valid host).
+const EVACUATION_FINISHED = new Set(['done', 'completed']);
+const EVACUATION_FAILED = new Set(['failed', 'error', 'cancelled']);
+
+export function toEvacuationRecord(m: unknown): EvacuationRecord {
+  if (!isObj(m) || typeof m.status !== 'string') bad('migration');
+  const status = m.status.toLowerCase();
+  // Nova's created_at has no zone and is UTC.
+  const created = typeof m.created_at === 'string' ? Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(m.created_at) ? m.created_at : `${m.created_at}Z`) : NaN;
+  return {
+    // Anything else (accepted, pre-migrating, migrating, ...) may still move the server.
+    status: EVACUATION_FINISHED.has(status) ? 'done' : EVACUATION_FAILED.has(status) ? 'failed' : 'in_progress',
+    createdAt: Number.isNaN(created) ? null : new Date(created),
+    destHost: typeof m.dest_compute === 'string' ? m.dest_compute : null,
   };
 }
 

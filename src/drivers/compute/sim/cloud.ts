@@ -4,7 +4,7 @@
 // Time and randomness come from the Env, so on a VirtualEnv everything is deterministic.
 
 import type { Env } from '../../../core/env.ts';
-import type { ComputeService, VmState } from '../../../core/ports/compute.ts';
+import type { ComputeService, EvacuationRecord, VmState } from '../../../core/ports/compute.ts';
 
 export interface SimServer {
   id: string;
@@ -65,6 +65,7 @@ export type SimOp =
   | 'lockServer'
   | 'unlockServer'
   | 'evacuateServer'
+  | 'latestEvacuation'
   | 'getComputeService'
   | 'disableComputeService'
   | 'enableComputeService'
@@ -81,8 +82,13 @@ export interface SimFault {
   times?: number;
 }
 
-/** How a server's rebuild ends: normally (Nova's rules), in error, or never (stuck in rebuilding). */
-export type RebuildOutcome = 'normal' | 'error' | 'stuck';
+/**
+ * How a server's rebuild ends: normally (Nova's rules), in error, or never (stuck in rebuilding); late-move is
+ * Nova on a busy destination compute: the rebuild ends (active, no task state) while the server still shows on the
+ * failed host, and the move is recorded LATE_MOVE_MS later. Nova accepts a second evacuate in that window.
+ */
+export type RebuildOutcome = 'normal' | 'error' | 'stuck' | 'late-move';
+export const LATE_MOVE_MS = 120_000;
 /** How a server reacts to stop/start: normally, or never reaching the state. */
 export type PowerOutcome = 'normal' | 'stuck';
 
@@ -105,6 +111,8 @@ export class SimCloud {
   apiUp = true;
   latencies: SimLatencies;
   private readonly completedEvacuation = new Set<string>();
+  /** Nova's evacuation migration records, newest per server. */
+  readonly evacuationRecords = new Map<string, EvacuationRecord>();
 
   constructor(
     readonly env: Env,
@@ -210,30 +218,49 @@ export class SimCloud {
     const n = (this.evacuations.get(server.id) ?? 0) + 1;
     this.evacuations.set(server.id, n);
     if (this.completedEvacuation.has(server.id)) this.repeatedEvacuations++;
-    server.host = target;
+    const previous = this.evacuationRecords.get(server.id);
+    if (previous?.status === 'in_progress') this.violations.push(`${server.id} evacuated again while its evacuation to ${previous.destHost} was unfinished`);
+    const record: EvacuationRecord = { status: 'in_progress', createdAt: this.env.now(), destHost: target };
+    this.evacuationRecords.set(server.id, record);
+    const outcome = this.rebuildOutcome.get(server.id) ?? 'normal';
+    const lateMove = outcome === 'late-move';
+    if (!lateMove) server.host = target;
     server.taskState = 'rebuilding';
     this.event(`rebuild ${server.id} ${source} -> ${target} started`);
-    const outcome = this.rebuildOutcome.get(server.id) ?? 'normal';
     if (outcome === 'stuck') return;
     const { rebuildMinMs: lo, rebuildMaxMs: hi } = this.latencies;
     const ms = lo + Math.floor(this.env.random() * (hi - lo + 1));
     this.env.setTimer(() => {
-      if (server.taskState !== 'rebuilding' || server.host !== target) return;
+      if (server.taskState !== 'rebuilding' || server.host !== (lateMove ? source : target)) return;
       server.taskState = null;
       if (outcome === 'error') {
         server.vmState = 'error';
+        record.status = 'failed';
         this.event(`rebuild ${server.id} on ${target} failed`);
         return;
       }
       // Nova: an error instance comes back active; a stopped one stays stopped.
       server.vmState = before === 'stopped' ? 'stopped' : 'active';
       server.powerState = server.vmState === 'active' ? 1 : 4;
-      this.completedEvacuation.add(server.id);
-      const src = this.hosts.get(source);
-      if (server.vmState === 'active' && src?.power === 'on') {
-        this.violations.push(`${server.id} active on ${target} while ${source} still has power`);
+      const moved = () => {
+        server.host = target;
+        record.status = 'done';
+        this.completedEvacuation.add(server.id);
+        const src = this.hosts.get(source);
+        if (server.vmState === 'active' && src?.power === 'on') {
+          this.violations.push(`${server.id} active on ${target} while ${source} still has power`);
+        }
+      };
+      if (!lateMove) {
+        moved();
+        this.event(`rebuild ${server.id} on ${target} done (${server.vmState})`);
+        return;
       }
-      this.event(`rebuild ${server.id} on ${target} done (${server.vmState})`);
+      this.event(`rebuild ${server.id} on ${target} done (${server.vmState}), still shown on ${source}`);
+      this.env.setTimer(() => {
+        moved();
+        this.event(`rebuild ${server.id}: move to ${target} recorded`);
+      }, LATE_MOVE_MS);
     }, ms);
   }
 }

@@ -6,6 +6,7 @@ import {
   type Aggregate,
   type ComputeDriver,
   type ComputeService,
+  type EvacuationRecord,
   type ServerInfo,
 } from '../../../core/ports/compute.ts';
 import type { SimCloud, SimOp, SimServer } from './cloud.ts';
@@ -136,11 +137,19 @@ export class SimComputeDriver implements ComputeDriver {
         // Nova accepts the request; the conductor finds no valid host and the server ends in error on the old host.
         this.cloud.event(`evacuate ${id} (scheduler): No valid host was found`);
         s.vmState = 'error';
+        this.cloud.evacuationRecords.set(id, { status: 'failed', createdAt: this.cloud.env.now(), destHost: null });
         return;
       }
     }
     this.cloud.event(`evacuate ${id} -> ${targetHost ?? `(scheduler: ${target})`}`);
     this.cloud.beginRebuild(s, target);
+  }
+
+  async latestEvacuation(id: string): Promise<EvacuationRecord | null> {
+    await this.call('latestEvacuation', id);
+    this.server(id);
+    const r = this.cloud.evacuationRecords.get(id);
+    return r ? { ...r } : null;
   }
 
   async getComputeService(host: string, binary = 'nova-compute'): Promise<ComputeService> {

@@ -92,7 +92,7 @@ const eventSchema = z
         times: z.number().int().min(1).optional(),
       })
       .optional(),
-    rebuild: z.strictObject({ server: z.string(), outcome: z.enum(['normal', 'error', 'stuck']) }).optional(),
+    rebuild: z.strictObject({ server: z.string(), outcome: z.enum(['normal', 'error', 'stuck', 'late-move']) }).optional(),
     power: z.strictObject({ server: z.string(), outcome: z.enum(['normal', 'stuck']) }).optional(),
     fence_fault: z.strictObject({ host: z.string(), fault: z.enum(['error', 'no_effect', 'none']) }).optional(),
     server_state: z.strictObject({ server: z.string(), vm_state: z.enum(vmStates).optional(), task_state: z.string().nullable().optional(), host: z.string().optional() }).optional(),

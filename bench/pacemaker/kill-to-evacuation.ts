@@ -13,12 +13,11 @@ import { parseConfig } from '../../src/core/config/load.ts';
 import { createEngine } from '../../src/core/engine/index.ts';
 import { realEnv } from '../../src/core/env.ts';
 import { silentLogger } from '../../src/core/log.ts';
-import { HostMonitor } from '../../src/core/monitors/host/host-monitor.ts';
 import type { NotificationDraft } from '../../src/core/ports/notify.ts';
 import { openSqliteStore } from '../../src/core/store/sqlite/index.ts';
 import { SimCloud, SimComputeDriver } from '../../src/drivers/compute/sim/index.ts';
 import { pacemakerFenceGate, parseFenceTime } from '../../src/drivers/cluster/pacemaker/fence-evidence.ts';
-import { PacemakerLab, pacemakerLabMissing } from '../../test/labs/pacemaker/lab.ts';
+import { labHostMonitor, PacemakerLab, pacemakerLabMissing } from '../../test/labs/pacemaker/lab.ts';
 
 const RUNS = Number(process.argv[2] ?? 5);
 const NODES = ['node2', 'node3'] as const;
@@ -85,25 +84,13 @@ async function main(): Promise<void> {
   const mirrorPower = () => {
     for (const [name, key] of [['node1', 1], ['node2', 2], ['node3', 3]] as const) (lab.nodeIsOn(key) ? cloud.powerOn(name) : cloud.powerOff(name));
   };
-  const monitor = new HostMonitor({
-    driver: lab.driver(1),
-    localNode: 'node1',
-    intervalMs: 500,
-    samples: 2,
-    restrictToRemotes: false,
-    offlineWithoutFencing: 'UNKNOWN',
-    env: realEnv,
-    log: silentLogger,
-    sink: {
-      submit: async (draft) => {
-        const at = Date.now();
-        mirrorPower();
-        const uuid = randomUUID();
-        const r = await store.createNotification({ uuid, type: draft.type, generatedTime: new Date(), sourceHostUuid: hostUuid[draft.hostname]!, payload: draft.payload }, 0, new Date());
-        if (!r.created) throw new Error(`not created: ${JSON.stringify(draft)}`);
-        accepted.push({ draft, uuid, at, done: engine.process(uuid) });
-      },
-    },
+  const monitor = labHostMonitor(lab, 1, async (draft) => {
+    const at = Date.now();
+    mirrorPower();
+    const uuid = randomUUID();
+    const r = await store.createNotification({ uuid, type: draft.type, generatedTime: new Date(), sourceHostUuid: hostUuid[draft.hostname]!, payload: draft.payload }, 0, new Date());
+    if (!r.created) throw new Error(`not created: ${JSON.stringify(draft)}`);
+    accepted.push({ draft, uuid, at, done: engine.process(uuid) });
   });
   const pollUntil = async (until: () => boolean, what: string) => lab.waitFor(async () => (await monitor.poll(), until()), what, 120_000, 500);
   await pollUntil(() => true, 'first sample');

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { requireComponent } from '../support/components.ts';
-import { PacemakerLab, pacemakerLabMissing, pacemakerRemoteMissing } from '../labs/pacemaker/lab.ts';
+import { labHostMonitor, PacemakerLab, pacemakerLabMissing, pacemakerRemoteMissing } from '../labs/pacemaker/lab.ts';
 import { parseConfig } from '../../src/core/config/load.ts';
 import { createEngine, type Engine } from '../../src/core/engine/index.ts';
 import { realEnv } from '../../src/core/env.ts';
@@ -73,21 +73,9 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
   }
 
   const monitor = (node: number) =>
-    new HostMonitor({
-      driver: lab!.driver(node),
-      localNode: `node${node}`,
-      intervalMs: 500,
-      samples: 2,
-      restrictToRemotes: false,
-      offlineWithoutFencing: 'UNKNOWN',
-      env: realEnv,
-      log: silentLogger,
-      sink: {
-        submit: async (d) => {
-          submitted.push({ by: `monitor@node${node}`, draft: d });
-          await accept(`monitor@node${node}`, d);
-        },
-      },
+    labHostMonitor(lab!, node, async (d) => {
+      submitted.push({ by: `monitor@node${node}`, draft: d });
+      await accept(`monitor@node${node}`, d);
     });
 
   /** Polls a monitor until `until` holds (bounded); returns the last decision. */

@@ -84,6 +84,9 @@ export function createEngine(deps: EngineDeps): Engine {
   const hostKey = (n: Notification, hostName: string) =>
     n.type === 'VM' ? `instance:${String(n.payload.instance_uuid)}` : hostName;
 
+  const logDisabledSegment = (n: Notification) =>
+    log.info({ notification: n.uuid, type: n.type }, `Notification ${n.uuid} of type: ${n.type} is ignored, because the failover segment is disabled.`);
+
   /**
    * A new notification whose outcome needs no workflow (decideAtOnce, or a disabled segment) gets its final status
    * in one conditional write: no claim, no host claim, no `running`. Most of a flood is such notifications (VM events
@@ -99,9 +102,7 @@ export function createEngine(deps: EngineDeps): Engine {
     if (!host || !segment) return false;
     const outcome = segment.enabled ? decideAtOnce(n) : DISABLED_SEGMENT_OUTCOME;
     if (!outcome) return false;
-    if (!segment.enabled) {
-      log.info({ notification: uuid, type: n.type }, `Notification ${uuid} of type: ${n.type} is ignored, because the failover segment is disabled.`);
-    }
+    if (!segment.enabled) logDisabledSegment(n);
     return (await status.settleNew(n, outcome.status, outcome.reason)) !== undefined;
   }
 
@@ -133,7 +134,7 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       if (mode === 'new' && !segment.enabled) {
         // Normally settled before the claim (settledAtOnce); here when the segment was disabled in between.
-        log.info({ notification: uuid, type: n.type }, `Notification ${uuid} of type: ${n.type} is ignored, because the failover segment is disabled.`);
+        logDisabledSegment(n);
         await status.ignore(n, DISABLED_SEGMENT_OUTCOME.reason!, { owner: ownerId });
         released = true;
         return 'done';

@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import type { ComputeDriver } from '../ports/compute.ts';
 import type { Store } from '../store/types.ts';
 import { serversLockedByEvacuation } from './tasks/evacuate.ts';
+import { listAllVMoves } from './tasks/host.ts';
 
 export interface ExpiryUnlockDeps {
   store: Store;
@@ -22,18 +23,8 @@ export async function unlockAfterExpiry(d: ExpiryUnlockDeps, n: Notification): P
   const locked = serversLockedByEvacuation(await d.store.listTasks(n.uuid));
   if (locked.length === 0) return [];
   const succeeded = new Set<string>();
-  for (let marker: number | undefined; ; ) {
-    const page = await d.store.listVMoves({
-      filters: { notificationUuid: n.uuid },
-      sort: [{ key: 'created_at', dir: 'asc' }],
-      limit: 1000,
-      ...(marker !== undefined ? { marker } : {}),
-    });
-    // In creation order, so the latest vmove of an instance decides.
-    for (const v of page) v.status === 'succeeded' ? succeeded.add(v.instanceUuid) : succeeded.delete(v.instanceUuid);
-    if (page.length < 1000) break;
-    marker = page[page.length - 1]!.id;
-  }
+  // Oldest first, so the latest vmove of an instance decides.
+  for (const v of await listAllVMoves(d.store, n.uuid)) v.status === 'succeeded' ? succeeded.add(v.instanceUuid) : succeeded.delete(v.instanceUuid);
   const unlocked: string[] = [];
   for (const id of locked.filter((i) => !succeeded.has(i))) {
     try {

@@ -12,6 +12,10 @@ import { join } from 'node:path';
 import { haveCommand } from '../../support/components.ts';
 import { PacemakerDriver, DEFAULT_CRM_MON_COMMAND } from '../../../src/drivers/cluster/pacemaker/pacemaker-driver.ts';
 import type { ClusterSnapshot } from '../../../src/core/ports/cluster.ts';
+import { realEnv } from '../../../src/core/env.ts';
+import { silentLogger } from '../../../src/core/log.ts';
+import { HostMonitor } from '../../../src/core/monitors/host/host-monitor.ts';
+import type { NotificationDraft } from '../../../src/core/ports/notify.ts';
 
 const HERE = new URL('.', import.meta.url).pathname;
 const script = (name: string) => join(HERE, name);
@@ -268,4 +272,22 @@ export class PacemakerLab {
     live.delete(this);
     if (!process.env.KEEP_PCMK_LAB) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The real host monitor as the e2e test and the benchmark run it: reading crm_mon inside node N, a 500 ms interval,
+ * acting on a state stable over 2 samples, every draft handed to `submit`.
+ */
+export function labHostMonitor(lab: PacemakerLab, node: number, submit: (draft: NotificationDraft) => Promise<void>): HostMonitor {
+  return new HostMonitor({
+    driver: lab.driver(node),
+    localNode: `node${node}`,
+    intervalMs: 500,
+    samples: 2,
+    restrictToRemotes: false,
+    offlineWithoutFencing: 'UNKNOWN',
+    env: realEnv,
+    log: silentLogger,
+    sink: { submit },
+  });
 }

@@ -170,7 +170,7 @@ export const evacuateInstancesTask: RecoveryTask = {
     for (const [id, o] of Object.entries(checkpoint)) checkpoint[id] = { ...o, lockedByUs: false, inherited: true };
     Object.assign(checkpoint, (ctx.checkpoint as Checkpoint | undefined) ?? {});
     const latest = new Map<string, VMove>();
-    for (const v of await listAllVMoves(ctx)) latest.set(v.instanceUuid, v);
+    for (const v of await listAllVMoves(ctx.store, ctx.notification.uuid)) latest.set(v.instanceUuid, v);
     // The cap applies where the target is known in advance (the reserved host); the scheduler spreads the rest.
     const perTarget = new Slots(reserved ? cfg.max_evacuations_per_target_host : 0);
     const now = () => ctx.env.now();

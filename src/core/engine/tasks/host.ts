@@ -1,6 +1,7 @@
 // Host-failure tasks before evacuation: the fencing gate, disabling the failed host's compute service, and choosing
 // the instances to evacuate. Messages match Masakari's where Masakari has the step (API 1.1 clients show them).
 
+import type { Store } from '../../store/types.ts';
 import type { ServerInfo } from '../../ports/compute.ts';
 import { FencingFailed, RecoveryFailure, SkipRecovery } from '../errors.ts';
 import type { RecoveryTask, TaskContext } from '../task.ts';
@@ -111,7 +112,7 @@ export const prepareHAEnabledInstancesTask: RecoveryTask = {
       throw new SkipRecovery(msg);
     }
     // One pending vmove per instance that has none still open (a resumed or repeated run reuses them).
-    const existing = await listAllVMoves(ctx);
+    const existing = await listAllVMoves(ctx.store, ctx.notification.uuid);
     for (const s of chosen) {
       const open = existing.find((v) => v.instanceUuid === s.id && (v.status === 'pending' || v.status === 'ongoing'));
       if (open) continue;
@@ -127,12 +128,12 @@ export const prepareHAEnabledInstancesTask: RecoveryTask = {
 };
 
 /** Every vmove of the notification, oldest first. */
-export async function listAllVMoves(ctx: TaskContext) {
+export async function listAllVMoves(store: Store, notificationUuid: string) {
   const out = [];
   let marker: number | undefined;
   for (;;) {
-    const page = await ctx.store.listVMoves({
-      filters: { notificationUuid: ctx.notification.uuid },
+    const page = await store.listVMoves({
+      filters: { notificationUuid },
       sort: [{ key: 'created_at', dir: 'asc' }],
       limit: 1000,
       ...(marker !== undefined ? { marker } : {}),

@@ -4,8 +4,9 @@
 // commit is on stable storage, so a notification is on disk before the API answers 202: the group committer waits
 // for an fdatasync of the WAL that a worker thread runs after each batch (wal-sync.ts says why that equals FULL),
 // with synchronous=NORMAL so that COMMIT itself does not block the event loop on the disk. Where WAL is not
-// available (a file system without shared memory), synchronous=FULL syncs in COMMIT instead. foreign_keys=ON because SQLite leaves it off by default. busy_timeout makes a second connection
-// (another process, `masakari db purge`) wait for the write lock instead of failing with SQLITE_BUSY at once.
+// available (a file system without shared memory), synchronous=FULL syncs in COMMIT instead. foreign_keys=ON
+// because SQLite leaves it off by default. busy_timeout makes a second connection (another process, `masakari db
+// purge`) wait for the write lock instead of failing with SQLITE_BUSY at once.
 
 import Database from 'better-sqlite3';
 import { groupCommitter } from './group-commit.ts';

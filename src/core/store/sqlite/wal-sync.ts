@@ -82,24 +82,21 @@ export function walSyncer(dbPath: string): WalSyncer {
   // (a CLI awaiting its last write would otherwise exit before the write is acknowledged).
   worker.unref();
   type Waiter = { resolve: () => void; reject: (e: Error) => void };
-  /** Waiting for the sync in flight. */
+  /** Waiting for the sync in flight; empty exactly when none is in flight (a sync starts only for waiters). */
   let current: Waiter[] = [];
   /** Arrived while one was in flight: the next sync covers all of them at once. */
   let next: Waiter[] = [];
-  let inFlight = false;
   let failure: Error | undefined;
 
   const start = () => {
     current = next;
     next = [];
-    inFlight = true;
     worker.ref();
     worker.postMessage(0);
   };
   const settle = () => {
     const done = current;
     current = [];
-    inFlight = false;
     for (const w of done) w.resolve();
     if (next.length && !failure) start();
     else worker.unref();
@@ -110,7 +107,6 @@ export function walSyncer(dbPath: string): WalSyncer {
     const all = [...current, ...next];
     current = [];
     next = [];
-    inFlight = false;
     for (const w of all) w.reject(e);
     worker.unref();
   };
@@ -126,7 +122,7 @@ export function walSyncer(dbPath: string): WalSyncer {
       if (failure) return Promise.reject(failure);
       return new Promise<void>((resolve, reject) => {
         next.push({ resolve, reject });
-        if (!inFlight) start();
+        if (current.length === 0) start();
       });
     },
     close() {

@@ -121,9 +121,13 @@ export class NovaComputeDriver implements ComputeDriver {
     const res = await this.call(`list evacuations of ${id}`, 'GET', '/os-migrations', { query: { instance_uuid: id, migration_type: 'evacuation' } });
     const list = (res.body as { migrations?: unknown } | null)?.migrations;
     if (!Array.isArray(list)) throw new ComputeDriverError('unknown', 'Nova answered GET /os-migrations without a migrations list');
-    // Filtered again: an API that ignored a filter must not make another server's migration count.
-    const mine = list.filter((m) => (m as { instance_uuid?: unknown })?.instance_uuid === id && ((m as { migration_type?: unknown }).migration_type ?? 'evacuation') === 'evacuation');
-    const newest = mine.reduce<unknown>((a, b) => (a === undefined || Number((b as { id?: unknown }).id) > Number((a as { id?: unknown }).id) ? b : a), undefined);
+    type Row = { id?: unknown; instance_uuid?: unknown; migration_type?: unknown };
+    let newest: Row | undefined;
+    for (const m of list as Row[]) {
+      // Filtered again: an API that ignored a filter must not make another server's migration count.
+      if (m?.instance_uuid !== id || (m.migration_type ?? 'evacuation') !== 'evacuation') continue;
+      if (newest === undefined || Number(m.id) > Number(newest.id)) newest = m;
+    }
     return newest === undefined ? null : toEvacuationRecord(newest);
   }
 

@@ -12,7 +12,7 @@ const HOST_UP = { event: 'STARTED', host_status: 'NORMAL', cluster_status: 'ONLI
 
 test('verdict: more than the share pauses; exactly the share, or hosts outside the segment, do not', () => {
   const v = (failed: string[], hosts = ['a', 'b', 'c'], share = 0.5) =>
-    massFailureVerdict({ segmentName: 'S', segmentHosts: hosts, failedHosts: failed, maxFailedShare: share, windowSeconds: 300 });
+    massFailureVerdict({ segmentName: 'S', segmentHosts: hosts, failedHosts: failed, maxFailedShare: share, minFailedHosts: 2, windowSeconds: 300 });
   const paused = v(['a', 'b']);
   assert.equal(paused.paused, true);
   assert.match(paused.paused ? paused.reason : '', /^Evacuation paused: 2 of 3 hosts of segment S failed within 300 s \(a, b\), more than 50%/);
@@ -20,6 +20,33 @@ test('verdict: more than the share pauses; exactly the share, or hosts outside t
   assert.equal(v(['a', 'b'], ['a', 'b', 'c', 'd']).paused, false, '2 of 4 is 50%, not more');
   assert.equal(v(['a', 'a', 'x', 'y']).paused, false, 'duplicates and foreign hosts do not count');
   assert.equal(v(['a', 'b', 'c'], ['a', 'b', 'c'], 1).paused, false, 'share 1 never pauses');
+});
+
+test('verdict: fewer failed hosts than min_failed_hosts never pause, whatever their share', () => {
+  const v = (failed: string[], hosts: string[], min: number) =>
+    massFailureVerdict({ segmentName: 'S', segmentHosts: hosts, failedHosts: failed, maxFailedShare: 0.5, minFailedHosts: min, windowSeconds: 300 });
+  const alone = v(['a'], ['a'], 2);
+  assert.equal(alone.paused, false, 'the only host of a segment failing is one failed host, not a mass failure');
+  assert.match(alone.paused ? '' : alone.detail, /1 of 1 hosts .*\(fewer than 2 failed hosts never pause/);
+  assert.equal(v(['a', 'b'], ['a', 'b'], 2).paused, true, '2 of 2 reaches the minimum and is more than 50%');
+  assert.equal(v(['a', 'b'], ['a', 'b', 'c'], 3).paused, false, 'min 3: two failed hosts never pause');
+  assert.equal(v(['a'], ['a'], 1).paused, true, 'min 1 is the old rule: 1 of 1 pauses');
+});
+
+test('the only host of its segment fails: recovered with the default guard (min_failed_hosts 2)', async () => {
+  const w = await world({ hosts: ['h1'] });
+  w.cloud.addHost('elsewhere');
+  w.cloud.addServer({ id: 'vm-h1', host: 'h1', metadata: { HA_Enabled: 'true' } });
+  const e = w.engine();
+  await e.start();
+  w.cloud.powerOff('h1');
+  const n = await w.notify('COMPUTE_HOST', 'h1', HOST_DOWN);
+  await w.drive(e.process(n.uuid));
+  const after = (await w.store.getNotification(n.uuid))!;
+  assert.equal(after.status, 'finished', after.lastError ?? '');
+  assert.equal(w.cloud.servers.get('vm-h1')!.host, 'elsewhere');
+  await e.stop();
+  await w.close();
 });
 
 async function threeHosts(config: Record<string, unknown> = {}) {

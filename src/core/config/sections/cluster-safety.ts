@@ -37,6 +37,11 @@ export const clusterSafetySection = z.strictObject({
       enabled: z.boolean().default(true),
       /** Pause when MORE than this share of the segment's hosts failed within window_seconds (0.5: 2 of 3, 3 of 4). */
       max_failed_share: z.number().gt(0).max(1).default(0.5),
+      /**
+       * Never pause for fewer failed hosts than this, whatever their share: the only host of a segment failing is one
+       * failed host, not a partition (under `auto` Nova may place its servers anywhere in the cloud). 1 = share only.
+       */
+      min_failed_hosts: z.number().int().min(1).default(2),
       /** Host failures (COMPUTE_HOST STOPPED notifications) this close to the one being handled count together. */
       window_seconds: seconds(300),
     })

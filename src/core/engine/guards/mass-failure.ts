@@ -25,6 +25,8 @@ export interface MassFailureInput {
   /** Names of the segment's hosts with a host failure (STOPPED, NORMAL) within the window, this one included. */
   failedHosts: string[];
   maxFailedShare: number;
+  /** Fewer failed hosts than this never pause, whatever their share: one host alone in its segment is one failure. */
+  minFailedHosts: number;
   windowSeconds: number;
 }
 
@@ -40,6 +42,9 @@ export function massFailureVerdict(i: MassFailureInput): MassFailureVerdict {
   const failed = [...new Set(i.failedHosts)].filter((h) => members.has(h)).sort();
   const total = members.size;
   const summary = `${failed.length} of ${total} hosts of segment ${i.segmentName} failed within ${i.windowSeconds} s`;
+  if (failed.length < i.minFailedHosts) {
+    return { paused: false, detail: `${summary} (fewer than ${i.minFailedHosts} failed hosts never pause evacuations)` };
+  }
   if (total === 0 || failed.length / total <= i.maxFailedShare) {
     return { paused: false, detail: `${summary} (at most ${Math.round(i.maxFailedShare * 100)}% may fail before evacuations pause)` };
   }
@@ -115,6 +120,7 @@ export async function massFailureGuard(d: GuardDeps, runner: FlowRunner, n: Noti
     segmentHosts: hosts.map((h) => h.name),
     failedHosts: [...failed, host.name],
     maxFailedShare: cfg.max_failed_share,
+    minFailedHosts: cfg.min_failed_hosts,
     windowSeconds: cfg.window_seconds,
   });
   if (!v.paused) {

@@ -106,6 +106,18 @@ export function parseRule(text: string): Rule {
   return rule;
 }
 
+/** The names a rule refers to with rule:NAME (for the configuration check: an undefined one denies silently). */
+export function referencedRules(text: string): string[] {
+  const out: string[] = [];
+  const walk = (r: Rule): void => {
+    if (r.kind === 'check' && r.field === 'rule') out.push(r.match);
+    else if (r.kind === 'not') walk(r.rule);
+    else if (r.kind === 'and' || r.kind === 'or') r.rules.forEach(walk);
+  };
+  walk(parseRule(text));
+  return out;
+}
+
 const MAX_REMEMBERED_DECISIONS = 4096;
 
 export class PolicyEnforcer {

@@ -39,7 +39,16 @@ export function configFromArgs(args: GlobalArgs, extra: Record<string, unknown> 
     overrides[section] = { ...(overrides[section] ?? {}), ...(values as Record<string, unknown>) };
   }
   const file = args.config ?? process.env.MASAKARI_CONFIG;
-  return checkSemantics(loadConfig({ file, env: process.env, overrides }), file ?? 'configuration');
+  return checkSemantics(loadConfig({ file, env: process.env, overrides, warn: warnOnce }), file ?? 'configuration');
+}
+
+const warned = new Set<string>();
+
+/** Before the logger exists (its settings come from the configuration): straight to stderr, once per process. */
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.stderr.write(`masakari: warning: ${message}\n`);
 }
 
 /** Runs a command body; a ConfigError becomes a clear message on stderr and exit code 2. */

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { configSchema, type Config } from './schema.ts';
+import { nearestName } from './nearest.ts';
 
 export class ConfigError extends Error {
   constructor(
@@ -18,8 +19,10 @@ export class ConfigError extends Error {
 export interface ConfigSources {
   /** Path of the YAML file; undefined means none. */
   file?: string;
-  /** Usually process.env; only MASAKARI_<SECTION>__<KEY>[__<KEY>...] entries are read. */
+  /** Usually process.env; only MASAKARI_<SECTION>__<KEY>[__<KEY>...] entries are read (see envOverrides). */
   env?: Record<string, string | undefined>;
+  /** Told about MASAKARI_* variables that are ignored because they are no configuration key. */
+  warn?: (message: string) => void;
   /** Already-structured overrides from flags, e.g. {api: {listen: '0.0.0.0:15868'}}. */
   overrides?: Record<string, unknown>;
 }
@@ -54,16 +57,29 @@ function readYaml(file: string): Tree {
   return doc;
 }
 
+/** MASAKARI_* variables that are not configuration keys: the config file's path, and switches of the CLI and tests. */
+const NOT_CONFIG = new Set(['MASAKARI_CONFIG', 'MASAKARI_DEBUG', 'MASAKARI_KEEP_LAB']);
+
 /**
  * MASAKARI_API__LISTEN=0.0.0.0:15868 -> {api: {listen: '0.0.0.0:15868'}}. Keys are lower-cased; the value is read
  * as a YAML scalar so that numbers and booleans keep their type (quote it to force a string).
- * MASAKARI_CONFIG is the config file path, not a key.
+ * Only a variable whose first part is one of our top-level keys (a section such as API, or DATA_DIR) is
+ * configuration; below that, an unknown key is an error like in the file (a typo must not pass). Any other
+ * MASAKARI_* variable may belong to another tool on the machine (MASAKARI_MIRROR...): it is ignored, and `warn` is
+ * told, with the nearest section when it looks like a misspelled one. MASAKARI_CONFIG is the config file's path.
  */
-export function envOverrides(env: Record<string, string | undefined>): Tree {
+export function envOverrides(env: Record<string, string | undefined>, warn: (message: string) => void = () => {}): Tree {
+  const topLevel = Object.keys(configSchema.shape);
   let out: Tree = {};
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith('MASAKARI_') || raw === undefined || name === 'MASAKARI_CONFIG') continue;
+    if (!name.startsWith('MASAKARI_') || raw === undefined || NOT_CONFIG.has(name)) continue;
     const path = name.slice('MASAKARI_'.length).toLowerCase().split('__');
+    if (!topLevel.includes(path[0]!)) {
+      const near = path.length > 1 ? nearestName(path[0]!, topLevel) : undefined;
+      const hint = near ? `; did you mean MASAKARI_${near.toUpperCase()}__${path.slice(1).join('__').toUpperCase()}?` : '';
+      warn(`environment variable ${name} is not a configuration key (no section "${path[0]}"): ignored${hint}`);
+      continue;
+    }
     if (path.some((p) => p === '')) continue;
     let value: unknown;
     try {
@@ -99,7 +115,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   let tree: Tree = sources.file ? readYaml(sources.file) : {};
   const from = [sources.file ?? 'defaults'];
   if (sources.env) {
-    const e = envOverrides(sources.env);
+    const e = envOverrides(sources.env, sources.warn);
     if (Object.keys(e).length) {
       tree = deepMerge(tree, e);
       from.push('environment');

@@ -1,24 +1,45 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
 
-/** One logger per process; children carry a `component` field. Logs go to stderr so stdout stays for command output. */
-export function createLogger(level: string, format: 'json' | 'pretty' = 'json'): Logger {
+/**
+ * One logger per process; children carry a `component` field. Logs go to stderr so stdout stays for command output
+ * (`destination` replaces stderr for the json format: tests read the lines).
+ */
+export function createLogger(level: string, format: 'json' | 'pretty' = 'json', destination?: DestinationStream): Logger {
+  const options: LoggerOptions = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
   if (format === 'pretty') {
     // Minimal human format without pino-pretty (a worker-thread transport does not bundle into one executable).
-    return pino(
-      { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
-      {
+    return withUniqueBindings(
+      pino(options, {
         write(line: string) {
           const o = JSON.parse(line) as Record<string, unknown>;
           const { time, level: lv, msg, component, ...rest } = o;
           const extra = Object.keys(rest).length ? ' ' + JSON.stringify(rest) : '';
           process.stderr.write(`${time} ${pino.levels.labels[lv as number] ?? lv} ${component ? `[${component}] ` : ''}${msg ?? ''}${extra}\n`);
         },
-      },
+      }),
     );
   }
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: false }));
+  return withUniqueBindings(pino(options, destination ?? pino.destination({ fd: 2, sync: false })));
+}
+
+/**
+ * pino appends a child's bindings to its parent's as they are, so a child that names a key its parent already named
+ * writes it twice: the Nova driver's logger is the roles' child {component: nova}, and the OpenStack client makes
+ * its own child {component: openstack} of it, giving "component":"nova","component":"openstack". Log collectors keep
+ * one of them or reject the line. Here every child created from this logger (and from its children, which inherit
+ * `child` through the prototype) leaves out the keys already bound: the outer name stays, as the caller chose it
+ * (the component that owns the client, nova or keystone, says more than the client's own "openstack").
+ */
+function withUniqueBindings(root: Logger): Logger {
+  const pinoChild = root.child;
+  root.child = function child(this: Logger, bindings, options) {
+    const bound = this.bindings();
+    const fresh = Object.fromEntries(Object.entries(bindings).filter(([k]) => !(k in bound)));
+    return pinoChild.call(this, fresh, options);
+  } as Logger['child'];
+  return root;
 }
 
 /** A logger that drops everything (tests, the simulator). */

@@ -14,6 +14,7 @@ import * as controller from '../../src/roles/controller.ts';
 import { bootstrapLabSegment, LAB_SEGMENT } from '../../src/drivers/compute/libvirt/lab.ts';
 import { libvirtAvailable } from '../../src/drivers/libvirt/index.ts';
 import { requireComponent } from '../support/components.ts';
+import { checkedLogger } from '../support/checked-log.ts';
 import { testDomainXml, twoTestHosts } from '../drivers/libvirt-compute/fixtures.ts';
 
 const U1 = '44444444-4444-4444-8444-444444444444';
@@ -63,7 +64,9 @@ async function hostFailure(t: import('node:test').TestContext, fencingRequired: 
       host_failure: { fencing_required: fencingRequired },
     },
   });
-  const ctl = await controller.start(config, silentLogger, { compute: h.driver });
+  // Every JSON line the role logs is checked for repeated keys (test/support/checked-log.ts).
+  const checked = checkedLogger('debug');
+  const ctl = await controller.start(config, checked.log, { compute: h.driver });
   t.after(() => ctl.stop());
   await h.driver.refreshInventory(); // the controller has seen node-a's domains before it dies
   const seg = await ctl.store.createSegment({ name: 's', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date());
@@ -86,7 +89,11 @@ async function hostFailure(t: import('node:test').TestContext, fencingRequired: 
     const n = (await (await fetch(`${base}/notifications/${uuid}`, { headers: { 'OpenStack-API-Version': 'instance-ha 1.1' } })).json()) as {
       notification: { status: string; recovery_workflow_details: { name: string; progress_details: { message: string }[] }[] };
     };
-    if (['finished', 'error', 'failed', 'ignored'].includes(n.notification.status)) return { n: n.notification, driver: h.driver };
+    if (['finished', 'error', 'failed', 'ignored'].includes(n.notification.status)) {
+      assert.ok(checked.raw.length > 0, 'the role logged');
+      assert.deepEqual(checked.problems, []);
+      return { n: n.notification, driver: h.driver };
+    }
     if (Date.now() > until) assert.fail(`notification stuck in ${n.notification.status}`);
     await new Promise((res) => setTimeout(res, 50));
   }

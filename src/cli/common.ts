@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { loadConfig, ConfigError } from '../core/config/load.ts';
 import type { Config } from '../core/config/schema.ts';
 import { checkSemantics } from '../core/config/semantic.ts';
+import { maskUrlCredentials } from '../core/mask.ts';
 
 export interface GlobalArgs {
   config?: string;
@@ -59,13 +60,14 @@ export async function runCommand(body: () => Promise<number | void>): Promise<ne
   } catch (e) {
     if (e instanceof ConfigError || (e as Error)?.name === 'TaskConfigError') {
       // Bad configuration found after the schema (e.g. a recovery task list naming an unknown task): same exit code.
-      process.stderr.write(`masakari: ${(e as Error).message}\n`);
+      process.stderr.write(`masakari: ${maskUrlCredentials((e as Error).message)}\n`);
       process.exit(EXIT_BAD_CONFIG);
     }
     // Operators get the reason, not a stack trace; MASAKARI_DEBUG=1 shows where it came from.
     const err = e as Error;
     const detail = process.env.MASAKARI_DEBUG ? (err.stack ?? String(err)) : `${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message ?? String(err)}`;
-    process.stderr.write(`masakari: ${detail}\n`);
+    // A URL from the configuration may be in the message (database.url...): never with its password.
+    process.stderr.write(`masakari: ${maskUrlCredentials(detail)}\n`);
     process.exit(1);
   }
 }

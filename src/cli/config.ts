@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../core/config/load.ts';
 import { runCommand } from './common.ts';
 import { checkSemantics } from '../core/config/semantic.ts';
+import { maskUrlCredentials } from '../core/mask.ts';
 
 interface Args {
   action: 'check';
@@ -29,9 +30,10 @@ export const configCommand: CommandModule<object, Args> = {
     }),
 };
 
-/** Hides values of keys that look like secrets when printing a configuration. */
+/** Hides values of keys that look like secrets, and the password of every URL, when printing a configuration. */
 export function redact(value: unknown, key = ''): unknown {
   if (/pass(word)?|secret|token/i.test(key) && typeof value === 'string' && value !== '') return '***';
+  if (typeof value === 'string') return maskUrlCredentials(value);
   if (Array.isArray(value)) return value.map((v) => redact(v));
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { maskDeep } from './mask.ts';
 
 export type { Logger };
 
@@ -7,7 +8,18 @@ export type { Logger };
  * (`destination` replaces stderr for the json format: tests read the lines).
  */
 export function createLogger(level: string, format: 'json' | 'pretty' = 'json', destination?: DestinationStream): Logger {
-  const options: LoggerOptions = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
+  const options: LoggerOptions = {
+    level,
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // No URL is logged with its password (database.url, a Keystone auth_url, a libvirt URI, a Redfish url...),
+    // whichever code logs it: the message, every field, an error's message and stack (src/core/mask.ts).
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, maskDeep(args) as Parameters<typeof method>);
+      },
+    },
+  };
   if (format === 'pretty') {
     // Minimal human format without pino-pretty (a worker-thread transport does not bundle into one executable).
     return withUniqueBindings(
@@ -36,7 +48,7 @@ function withUniqueBindings(root: Logger): Logger {
   const pinoChild = root.child;
   root.child = function child(this: Logger, bindings, options) {
     const bound = this.bindings();
-    const fresh = Object.fromEntries(Object.entries(bindings).filter(([k]) => !(k in bound)));
+    const fresh = maskDeep(Object.fromEntries(Object.entries(bindings).filter(([k]) => !(k in bound))));
     return pinoChild.call(this, fresh, options);
   } as Logger['child'];
   return root;

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import type { Store } from './types.ts';
+import { maskUrlCredentials } from '../mask.ts';
 import { openSqliteStore, SchemaError } from './sqlite/index.ts';
 import { MysqlConnectError, MysqlUrlError, openMysqlStore, parseMysqlUrl } from './mysql/index.ts';
 
@@ -52,7 +53,7 @@ export function parseDatabaseUrl(url: string, dataDir: string): DatabaseTarget {
     }
     return { dialect: 'mysql', url };
   }
-  throw new DatabaseUrlError(`database.url "${url}" is not supported: use sqlite:PATH, sqlite::memory: or mysql://user:pass@host/db`);
+  throw new DatabaseUrlError(`database.url "${maskUrlCredentials(url)}" is not supported: use sqlite:PATH, sqlite::memory: or mysql://user:pass@host/db`);
 }
 
 export async function openStore(config: Config, opts: OpenStoreOptions = {}): Promise<Store> {

@@ -2,6 +2,8 @@
 // BMC error bodies are not ours to trust: an agent may echo its stdin line ("Ignoring unknown option 'x=...'"),
 // so every text that leaves a driver (error message, evidence, log field) goes through redact() first.
 
+import { maskUrlCredentials } from '../../core/mask.ts';
+
 export const REDACTED = '***';
 
 export class Redactor {
@@ -16,7 +18,8 @@ export class Redactor {
   }
 
   redact(text: string): string {
-    let out = text;
+    let out = maskUrlCredentials(text); // a Redfish url may carry user:password@
+
     for (const s of this.secrets) out = out.split(s).join(REDACTED);
     return out;
   }

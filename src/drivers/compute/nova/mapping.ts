@@ -11,6 +11,7 @@ import {
 } from '../../../core/ports/compute.ts';
 import { faultMessage, OpenStackError } from '../../openstack/errors.ts';
 import type { OsResponse } from '../../openstack/http.ts';
+import { maskUrlCredentials } from '../../../core/mask.ts';
 
 const VM_STATES: ReadonlySet<string> = new Set<VmState>([
   'active', 'building', 'paused', 'suspended', 'stopped', 'rescued', 'resized',
@@ -108,8 +109,10 @@ export function errorFromResponse(op: string, res: OsResponse): ComputeDriverErr
 /** A ComputeDriverError for a failure of the client itself (network, timeout, Keystone, catalog, microversion). */
 export function errorFromClient(op: string, e: unknown): ComputeDriverError {
   if (e instanceof ComputeDriverError) return e;
-  if (!(e instanceof OpenStackError)) return new ComputeDriverError('unknown', `${op}: ${(e as Error)?.message ?? String(e)}`);
-  const text = `${op}: ${e.message}`;
+  // The message may quote a URL of the configuration (a Keystone auth_url...): it reaches the notification's
+  // progress, the API and the logs, never with the URL's password.
+  if (!(e instanceof OpenStackError)) return new ComputeDriverError('unknown', maskUrlCredentials(`${op}: ${(e as Error)?.message ?? String(e)}`));
+  const text = maskUrlCredentials(`${op}: ${e.message}`);
   switch (e.code) {
     case 'timeout':
       return new ComputeDriverError('timeout', text);

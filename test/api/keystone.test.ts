@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createApiApp, type ApiApp } from '../../src/core/api/app.ts';
 import { parseConfig } from '../../src/core/config/load.ts';
-import { silentLogger } from '../../src/core/log.ts';
+import { checkedLogger } from '../support/checked-log.ts';
 import { acceptAllHostCatalog } from '../../src/core/ports/host-catalog.ts';
 import { openSqliteStore } from '../../src/core/store/sqlite/index.ts';
 import type { Store } from '../../src/core/store/types.ts';
@@ -13,6 +13,9 @@ import { FAKE_PROJECT, FakeKeystone } from './fake-keystone.ts';
 
 const PROJECT = FAKE_PROJECT;
 const OTHER_PROJECT = 'fedcba9876543210fedcba9876543210';
+
+/** Every JSON line the API and the validator log is checked for repeated keys (last test below). */
+const checked = checkedLogger('trace');
 
 function keystoneApp(ks: FakeKeystone, store: Store, overrides: Record<string, unknown> = {}): ApiApp {
   const config = parseConfig(
@@ -25,7 +28,7 @@ function keystoneApp(ks: FakeKeystone, store: Store, overrides: Record<string, u
     },
     'test',
   );
-  return createApiApp({ store, config, log: silentLogger, hostCatalog: acceptAllHostCatalog, tokenValidator: new KeystoneTokenValidator(config.api.keystone, silentLogger) });
+  return createApiApp({ store, config, log: checked.log, hostCatalog: acceptAllHostCatalog, tokenValidator: new KeystoneTokenValidator(config.api.keystone, checked.log.child({ component: 'keystone' })) });
 }
 
 const get = (app: ApiApp, path: string, token?: string) => app.request(path, { headers: token ? { 'X-Auth-Token': token } : {} });
@@ -114,4 +117,10 @@ describe('keystone auth', () => {
     assert.equal(r.status, 503);
     assert.equal(((await r.json()) as any).serviceUnavailable.message, 'The Keystone service is temporarily unavailable.');
   });
+});
+
+test('no JSON log line of the API and the token validator repeats a key', async () => {
+  await new Promise((r) => setTimeout(r, 50)); // pino writes asynchronously
+  assert.ok(checked.raw.length > 0, 'the tests above logged');
+  assert.deepEqual(checked.problems, []);
 });

@@ -12,6 +12,7 @@ import {
 import { faultMessage, OpenStackError } from '../../openstack/errors.ts';
 import type { OsResponse } from '../../openstack/http.ts';
 import { maskUrlCredentials } from '../../../core/mask.ts';
+import { errorMessage } from '../../../core/errors.ts';
 
 const VM_STATES: ReadonlySet<string> = new Set<VmState>([
   'active', 'building', 'paused', 'suspended', 'stopped', 'rescued', 'resized',
@@ -111,7 +112,7 @@ export function errorFromClient(op: string, e: unknown): ComputeDriverError {
   if (e instanceof ComputeDriverError) return e;
   // The message may quote a URL of the configuration (a Keystone auth_url...): it reaches the notification's
   // progress, the API and the logs, never with the URL's password.
-  if (!(e instanceof OpenStackError)) return new ComputeDriverError('unknown', maskUrlCredentials(`${op}: ${(e as Error)?.message ?? String(e)}`));
+  if (!(e instanceof OpenStackError)) return new ComputeDriverError('unknown', maskUrlCredentials(`${op}: ${errorMessage(e)}`));
   const text = maskUrlCredentials(`${op}: ${e.message}`);
   switch (e.code) {
     case 'timeout':

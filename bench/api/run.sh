@@ -7,8 +7,7 @@
 # What it does (method: bench/README.md, section "API and memory vs Masakari 14.0.2"):
 #   1. checks the tools (installs nothing; prints the apt-get line for what is missing);
 #   2. builds this repository's bundle (node dist/masakari.mjs) into the work dir;
-#   3. copies the Masakari peer recipe (/work/shared/reference/recipes/masakari-peer, or $PEER_RECIPE) into the work
-#      dir with its paths and ports moved to the work dir and private ports, and starts it with its start-peer.sh
+#   3. starts the Masakari peer lab (test/labs/masakari-peer/start.sh) in the work dir on private ports
 #      (RabbitMQ, stand-in Keystone/Nova, masakari-api with 2 workers, masakari-engine, SQLite);
 #   4. starts ours (--role=controller, SQLite file, noauth2, compute_driver none);
 #   5. seeds both identically through their APIs: 100 segments, 10 hosts, 100 notifications;
@@ -30,7 +29,7 @@ DURATION=${DURATION:-30}
 ROUNDS=${ROUNDS:-2}
 WARMUP=${WARMUP:-3}
 TIMEOUT=${TIMEOUT:-30}  # wrk --timeout: Masakari answers slower than wrk's default 2 s under this load
-PEER_RECIPE=${PEER_RECIPE:-/work/shared/reference/recipes/masakari-peer}
+PEER_LAB=$ROOT/test/labs/masakari-peer
 PEER_PORT=${PEER_PORT:-35868}
 OURS_PORT=${OURS_PORT:-35869}
 RABBIT_PORT=${RABBIT_PORT:-35673}
@@ -58,7 +57,6 @@ if [ ${#missing_pkgs[@]} -gt 0 ]; then
   echo "install with: DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing_pkgs[*]}" >&2
   exit 1
 fi
-[ -f "$PEER_RECIPE/start-peer.sh" ] || { echo "peer recipe not found at $PEER_RECIPE (set PEER_RECIPE)" >&2; exit 1; }
 for p in $PEER_PORT $OURS_PORT $RABBIT_PORT $RABBIT_DIST_PORT $EPMD_PORT $NOVA_PORT; do
   if ss -Hltn "sport = :$p" | grep -q .; then echo "port $p is in use (set the *_PORT variables)" >&2; exit 1; fi
 done
@@ -73,16 +71,7 @@ PEER_STARTED=0
 cleanup() {
   set +e
   if [ -n "$OURS_PID" ] && kill -0 "$OURS_PID" 2>/dev/null; then kill "$OURS_PID"; wait "$OURS_PID" 2>/dev/null; fi
-  if [ "$PEER_STARTED" = 1 ]; then
-    (cd "$PEER" && ./stop-peer.sh >/dev/null 2>&1)
-    # stop-peer.sh's `epmd -kill` is refused while RabbitMQ is still shutting down: wait for the node, then retry,
-    # then end the private epmd (on our private port, so started by this run) by its PID.
-    local rpid; rpid=$(ss -Hltnp "sport = :$RABBIT_PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
-    for _ in $(seq 1 50); do [ -n "$rpid" ] && kill -0 "$rpid" 2>/dev/null || break; sleep 0.2; done
-    ERL_EPMD_PORT=$EPMD_PORT /usr/lib/erlang/erts-*/bin/epmd -kill >/dev/null 2>&1
-    local epid; epid=$(ss -Hltnp "sport = :$EPMD_PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
-    [ -n "$epid" ] && kill "$epid"
-  fi
+  if [ "$PEER_STARTED" = 1 ]; then "$PEER_LAB/stop.sh" "$PEER" >/dev/null 2>&1; fi
   if [ "$KEEP" = 1 ]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -94,18 +83,11 @@ log "building dist/masakari.mjs into $WORK/dist"
 (cd "$ROOT" && npx --no-install tsx build.ts --outdir "$WORK/dist" --no-sea >"$WORK/build.log" 2>&1) || { cat "$WORK/build.log" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------------- 3. the peer
-# The recipe hard-codes /tmp/masakari-peer and its ports: the copy gets the work dir and private ports instead, so
-# it cannot collide with another peer on this machine.
-cp -r "$PEER_RECIPE" "$PEER"
-rm -rf "$PEER/run" "$PEER/log" "$PEER/rabbit" "$PEER"/*.db "$PEER"/fake_nova.log
-(cd "$PEER" && sed -i \
-  -e "s#/tmp/masakari-peer#$PEER#g" -e "s/15868/$PEER_PORT/g" -e "s/25673/$RABBIT_DIST_PORT/g" \
-  -e "s/:5673/:$RABBIT_PORT/g" -e "s/=5673/=$RABBIT_PORT/g" -e "s/4371/$EPMD_PORT/g" -e "s/15000/$NOVA_PORT/g" \
-  -e "s/masakariref@/masakariapibench@/g" \
-  start-peer.sh stop-peer.sh rabbit-env.sh etc/masakari.conf bin/masakari-api-peer bin/masakari-engine-peer)
+# Private ports, so that it cannot collide with another peer (or the OpenStack lab) on this machine.
 log "starting the Masakari peer (RabbitMQ takes ~20 s)"
 PEER_STARTED=1
-(cd "$PEER" && FAKE_NOVA_PORT=$NOVA_PORT ./start-peer.sh >"$WORK/peer-start.log" 2>&1) || { cat "$WORK/peer-start.log" >&2; exit 1; }
+PEER_PORT=$PEER_PORT NOVA_PORT=$NOVA_PORT RABBIT_PORT=$RABBIT_PORT RABBIT_DIST_PORT=$RABBIT_DIST_PORT EPMD_PORT=$EPMD_PORT \
+  PEER_WORKERS=2 "$PEER_LAB/start.sh" "$PEER" >"$WORK/peer-start.log" 2>&1 || { cat "$WORK/peer-start.log" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------------- 4. ours
 cat >"$OURS/masakari.yaml" <<EOF
@@ -133,9 +115,7 @@ descendants() { # PIDs of the given roots and all their descendants
 }
 service_pids() {
   if [ "$1" = ours ]; then descendants "$OURS_PID"; return; fi
-  local roots="$(cat "$PEER/run/api.pid") $(cat "$PEER/run/engine.pid") $(cat "$PEER/run/rabbit.wrapper.pid")"
-  local epmd; epmd=$(ss -Hltnp "sport = :$EPMD_PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
-  descendants $roots $epmd
+  descendants $(cat "$PEER"/pids/{api,engine,rabbitmq,epmd}.pid)
 }
 mem_kib() { # "RSS PSS" in KiB summed over the service's processes
   local rss=0 pss=0 r p

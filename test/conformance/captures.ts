@@ -1,10 +1,10 @@
-// Reads the recorded request/response pairs of the real Masakari 14.0.2 (shared/reference/masakari-captures/,
-// beside the repository; nothing from them is copied into the repository).
+// Reads the recorded request/response pairs of the real Masakari 14.0.2, committed in test/fixtures/masakari-captures/
+// (where and how they were recorded: test/fixtures/README.md).
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const CAPTURES_DIR = resolve(import.meta.dirname, '../../../shared/reference/masakari-captures');
+export const CAPTURES_DIR = resolve(import.meta.dirname, '../fixtures/masakari-captures');
 
 export interface Capture {
   /** File name without .txt, e.g. "014_seg_create_ok_v10". */
@@ -64,12 +64,10 @@ export function parseCapture(name: string, text: string): Capture {
   };
 }
 
-/** The API captures in recorded order (engine_* and monitor_wire are other areas' references). */
+/** The API captures in recorded order (the engine_* files beside them are the engine's recorded flows). */
 export function loadCaptures(dir = CAPTURES_DIR): Capture[] {
   return readdirSync(dir)
     .filter((f) => /^\d{3}_.*\.txt$/.test(f))
     .sort()
     .map((f) => parseCapture(f.replace(/\.txt$/, ''), readFileSync(join(dir, f), 'utf8')));
 }
-
-export const capturesAvailable = () => existsSync(CAPTURES_DIR);

@@ -11,8 +11,7 @@ import { silentLogger } from '../../src/core/log.ts';
 import type { HostCatalog } from '../../src/core/ports/host-catalog.ts';
 import { openSqliteStore } from '../../src/core/store/sqlite/index.ts';
 import type { Store } from '../../src/core/store/types.ts';
-import { requireComponent } from '../support/components.ts';
-import { capturesAvailable, loadCaptures, type Capture } from './captures.ts';
+import { loadCaptures, type Capture } from './captures.ts';
 import { compareBodies, UuidMap } from './compare.ts';
 import { DIFFERENCES, RECONSTRUCTED, rebuildBody, refs, type CaptureLookup, type OurResponse } from './scenario.ts';
 
@@ -56,8 +55,7 @@ function compareResponse(c: Capture, ours: OurResponse, uuids: UuidMap): string[
 }
 
 describe('conformance replay of the Masakari 14.0.2 captures', () => {
-  const available = capturesAvailable();
-  const captures = available ? loadCaptures() : [];
+  const captures = loadCaptures();
   const uuids = new UuidMap();
   const find: CaptureLookup = (prefix) => {
     const c = captures.find((x) => x.name.startsWith(prefix));
@@ -66,7 +64,6 @@ describe('conformance replay of the Masakari 14.0.2 captures', () => {
   };
 
   before(async () => {
-    if (!available) return;
     store = openSqliteStore({ path: ':memory:' });
     const app = createApiApp({ store, config: parseConfig({}, 'test'), log: silentLogger, hostCatalog: recordedNova });
     server = await startApiServer(app, '127.0.0.1:0');
@@ -77,8 +74,7 @@ describe('conformance replay of the Masakari 14.0.2 captures', () => {
     await store?.close();
   });
 
-  test('the captures are present', (t) => {
-    if (!requireComponent(t, 'shared/reference/masakari-captures beside the repository', available)) return;
+  test('the captures are present', () => {
     assert.ok(captures.length >= 100, `only ${captures.length} captures`);
   });
 

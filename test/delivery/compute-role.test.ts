@@ -10,7 +10,7 @@ import { parseConfig } from '../../src/core/config/load.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { startCompute, type RunningCompute } from '../../src/roles/compute.ts';
 import { requireComponent } from '../support/components.ts';
-import { crmMonDir, crmMonFile } from '../drivers/cluster/pacemaker/reference.ts';
+import { crmMonFile } from '../drivers/cluster/pacemaker/reference.ts';
 import { FakeController, notificationOf, waitFor } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'masakari-compute-'));
@@ -22,8 +22,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('process and host failures reach the controller over HTTP; stop() stops everything and keeps the outbox', async (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('process and host failures reach the controller over HTTP; stop() stops everything and keeps the outbox', async () => {
   const c = await new FakeController(() => ({ status: 202, body: {} })).listen();
   controllers.push(c);
 

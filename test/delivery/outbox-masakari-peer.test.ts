@@ -1,4 +1,4 @@
-// Wire compatibility with OpenStack: the outbox delivering to the real masakari-api 14.0.2 (see masakari-peer.ts).
+// Wire compatibility with OpenStack: the outbox delivering to the real masakari-api 14.0.2 (see test/labs/masakari-peer/).
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { FixedToken } from '../../src/core/delivery/auth.ts';
 import { monitorTimestamp, type NotificationDraft } from '../../src/core/ports/notify.ts';
 import { requireComponent } from '../support/components.ts';
 import { waitFor } from './helpers.ts';
-import { masakariApiAvailable, startMasakariPeer, type MasakariPeer } from './masakari-peer.ts';
+import { masakariApiAvailable, startMasakariPeer, type MasakariPeer } from '../labs/masakari-peer/lab.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'masakari-peer-'));
 let peer: MasakariPeer | null = null;

@@ -11,8 +11,7 @@ import type { FenceGate, FenceQuery, Fencer } from '../../src/core/ports/fence.t
 import { pacemakerFenceGate } from '../../src/drivers/cluster/pacemaker/fence-evidence.ts';
 import { parseCrmMonXml } from '../../src/drivers/cluster/pacemaker/parse-crm-mon.ts';
 import type { ClusterDriver } from '../../src/core/ports/cluster.ts';
-import { requireComponent } from '../support/components.ts';
-import { crmMonDir, crmMonFile } from '../drivers/cluster/pacemaker/reference.ts';
+import { crmMonFile } from '../drivers/cluster/pacemaker/reference.ts';
 import { world, HOST_DOWN } from './harness.ts';
 
 const failure: FenceQuery = { failedAt: new Date('2026-01-01T00:00:00Z') };
@@ -136,16 +135,14 @@ async function recoverNode3(generatedTime: Date) {
   return { n, details, vmHost };
 }
 
-test('FenceHostTask: Pacemaker fenced the host after the reported failure (within tolerance): evacuated', async (t) => {
-  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+test('FenceHostTask: Pacemaker fenced the host after the reported failure (within tolerance): evacuated', async () => {
   const { n, details, vmHost } = await recoverNode3(new Date('2026-11-22T02:05:40Z'));
   assert.equal(n.status, 'finished', details.join('\n'));
   assert.ok(details.some((l) => l.startsWith("FenceHostTask: Host 'node3' is fenced: Pacemaker fenced 'node3'")), details.join('\n'));
   assert.equal(vmHost, 'h2');
 });
 
-test('FenceHostTask: the only fencing is older than the reported failure: no evidence, nothing evacuated', async (t) => {
-  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+test('FenceHostTask: the only fencing is older than the reported failure: no evidence, nothing evacuated', async () => {
   const { n, details, vmHost } = await recoverNode3(new Date('2026-11-22T03:05:40Z'));
   assert.equal(n.status, 'error');
   const line =

@@ -6,8 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { requireComponent } from '../support/components.ts';
-import { crmMonDir, crmMonFile } from '../drivers/cluster/pacemaker/reference.ts';
+import { crmMonFile } from '../drivers/cluster/pacemaker/reference.ts';
 import { OutboxStore } from '../../src/core/delivery/outbox-store.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -25,8 +24,7 @@ function masakari(args: string[], env: Record<string, string> = {}): Promise<{ c
   });
 }
 
-test('monitors host --once on one crm_mon output: each node and the notification it would get', async (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('monitors host --once on one crm_mon output: each node and the notification it would get', async () => {
   const r = await masakari(['monitors', 'host', '--once', '--crm-mon-xml', crmMonFile('02-node3-unclean-fence-pending.xml'), '--local-node', 'node1']);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { quorate: boolean; nodes: { name: string; condition: string; fencing: string; notification: unknown }[] };
@@ -36,8 +34,7 @@ test('monitors host --once on one crm_mon output: each node and the notification
   assert.equal(out.nodes.some((n) => n.name === 'node1'), false, 'the local node is not listed');
 });
 
-test('monitors host --once with several files replays them as polls', async (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('monitors host --once with several files replays them as polls', async () => {
   const r = await masakari([
     'monitors', 'host', '--once', '--local-node', 'node1',
     '--crm-mon-xml', crmMonFile('01-all-online.xml'), crmMonFile('02-node3-unclean-fence-pending.xml'), crmMonFile('03-node3-offline-after-fencing.xml'),

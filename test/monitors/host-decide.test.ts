@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { requireComponent } from '../support/components.ts';
 import { parseCrmMonXml } from '../../src/drivers/cluster/pacemaker/parse-crm-mon.ts';
 import {
   decide,
@@ -16,7 +15,7 @@ import {
   type HostNotification,
 } from '../../src/core/monitors/host/decide.ts';
 import type { ClusterNode, ClusterSnapshot } from '../../src/core/ports/cluster.ts';
-import { crmMonDir, crmMonFile } from '../drivers/cluster/pacemaker/reference.ts';
+import { crmMonFile } from '../drivers/cluster/pacemaker/reference.ts';
 
 const opts: DecideOptions = { localNode: 'node1', samples: 1, restrictToRemotes: false, offlineWithoutFencing: 'UNKNOWN' };
 const STARTED = { event: 'STARTED', cluster_status: 'ONLINE', host_status: 'NORMAL' };
@@ -35,8 +34,7 @@ function replay(files: string[], o: DecideOptions = opts): HostNotification[][] 
   });
 }
 
-test('the recorded lab day: fenced nodes are reported down and safe, their return as started', (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('the recorded lab day: fenced nodes are reported down and safe, their return as started', () => {
   const steps = replay([
     '01-all-online.xml',
     '02-node3-unclean-fence-pending.xml',
@@ -65,8 +63,7 @@ test('the recorded lab day: fenced nodes are reported down and safe, their retur
   ]);
 });
 
-test('a clean shutdown is not a fencing: old fence events do not count, host_status UNKNOWN', (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('a clean shutdown is not a fencing: old fence events do not count, host_status UNKNOWN', () => {
   // node3 was fenced twice before 05a; it then shut down cleanly (06). Those old events must not make 06 "fenced".
   assert.deepEqual(replay(['05a-node3-shutting-down.xml', '12-all-online-after-recovery.xml', '06-node3-offline-clean-shutdown.xml'])[2], [
     { hostname: 'node3', payload: STOPPED_UNKNOWN },
@@ -81,8 +78,7 @@ test('a clean shutdown is not a fencing: old fence events do not count, host_sta
   );
 });
 
-test('the local node is never reported on; restrict_to_remotes watches only remote nodes', (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('the local node is never reported on; restrict_to_remotes watches only remote nodes', () => {
   const asNode3 = replay(['01-all-online.xml', '02-node3-unclean-fence-pending.xml', '03-node3-offline-after-fencing.xml'], {
     ...opts,
     localNode: 'node3',
@@ -94,8 +90,7 @@ test('the local node is never reported on; restrict_to_remotes watches only remo
   assert.deepEqual(remotes[1], [{ hostname: 'remote1', payload: STOPPED_NORMAL }]);
 });
 
-test('monitoring_samples: a status counts only after that many identical polls', (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('monitoring_samples: a status counts only after that many identical polls', () => {
   const o = { ...opts, samples: 3 };
   const steps = replay(
     [
@@ -219,8 +214,7 @@ test('a node removed from the cluster is forgotten', () => {
   assert.deepEqual(Object.keys(r2.state.peers), []);
 });
 
-test('preview (monitors host --once) shows what each state would send', (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('preview (monitors host --once) shows what each state would send', () => {
   const p = previewSnapshot(load('08-remote1-offline-fenced.xml'), opts);
   const byName = Object.fromEntries(p.reports.map((r) => [r.name, r.notification?.payload ?? null]));
   assert.deepEqual(byName, { node2: STARTED, node3: STOPPED_NORMAL, remote1: STOPPED_NORMAL });

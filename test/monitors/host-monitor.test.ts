@@ -12,7 +12,7 @@ import { HostMonitor } from '../../src/core/monitors/host/host-monitor.ts';
 import { PacemakerDriver } from '../../src/drivers/cluster/pacemaker/pacemaker-driver.ts';
 import type { NotificationDraft, NotificationSink } from '../../src/core/ports/notify.ts';
 import { haveCommand, requireComponent } from '../support/components.ts';
-import { crmMonDir, crmMonFile } from '../drivers/cluster/pacemaker/reference.ts';
+import { crmMonFile } from '../drivers/cluster/pacemaker/reference.ts';
 import { waitFor } from '../delivery/helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'masakari-hostmon-'));
@@ -22,7 +22,6 @@ const base = { samples: 1, restrictToRemotes: false, offlineWithoutFencing: 'UNK
 
 test('real crm_mon on saved CIBs: node2 leaves -> STOPPED with host_status UNKNOWN (a CIB has no fence history)', async (t) => {
   if (!requireComponent(t, 'crm_mon (pacemaker-cli-utils)', haveCommand('crm_mon'))) return;
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
   const cib = join(dir, 'cib.xml');
   copyFileSync(crmMonFile('cib-01-all-online.xml'), cib);
   const drafts: NotificationDraft[] = [];
@@ -43,8 +42,7 @@ test('real crm_mon on saved CIBs: node2 leaves -> STOPPED with host_status UNKNO
   assert.match(drafts[0]?.generated_time ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
 });
 
-test('the loop polls on its own, survives a bad answer, and stop() ends it', async (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('the loop polls on its own, survives a bad answer, and stop() ends it', async () => {
   const out = join(dir, 'crm_mon.xml');
   copyFileSync(crmMonFile('01-all-online.xml'), out);
   const drafts: NotificationDraft[] = [];
@@ -67,8 +65,7 @@ test('the loop polls on its own, survives a bad answer, and stop() ends it', asy
   assert.equal(drafts[0]?.hostname, 'node3');
 });
 
-test('a notification that cannot be queued is decided again at the next poll', async (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('a notification that cannot be queued is decided again at the next poll', async () => {
   const out = join(dir, 'crm_mon-2.xml');
   copyFileSync(crmMonFile('01-all-online.xml'), out);
   const drafts: NotificationDraft[] = [];
@@ -91,8 +88,7 @@ test('a notification that cannot be queued is decided again at the next poll', a
   assert.equal(drafts.length, 1, 'sent once');
 });
 
-test('what the monitor knows survives a restart: a peer fenced while the agent was down is still reported', async (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('what the monitor knows survives a restart: a peer fenced while the agent was down is still reported', async () => {
   const out = join(dir, 'crm_mon-3.xml');
   const statePath = join(dir, 'host-monitor-state.json');
   copyFileSync(crmMonFile('01-all-online.xml'), out);
@@ -118,8 +114,7 @@ test('what the monitor knows survives a restart: a peer fenced while the agent w
   assert.deepEqual(drafts2, []);
 });
 
-test('a corrupt state file is ignored with a warning, not a crash', async (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('a corrupt state file is ignored with a warning, not a crash', async () => {
   const { writeFileSync } = await import('node:fs');
   const { loadHostMonitorState } = await import('../../src/core/monitors/host/state-file.ts');
   const statePath = join(dir, 'corrupt.json');

@@ -1,20 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { requireComponent } from '../support/components.ts';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { notifiedProcessName, parseProcessList } from '../../src/core/monitors/process/process-list.ts';
 import { commandArgv } from '../../src/core/monitors/process/run-command.ts';
 import { isRunning } from '../../src/core/monitors/process/proc-scan.ts';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
-const reference = [join(repoRoot, '../shared/reference/clients/process_list.yaml'), '/work/shared/reference/clients/process_list.yaml'].find((p) =>
-  existsSync(p),
-);
+// The file the real masakari-processmonitor 14.0.0 ran with (test/fixtures/README.md).
+const reference = resolve(import.meta.dirname, '../fixtures/masakari-monitors/process_list.yaml');
 
-test("masakari-monitors' own process_list.yaml (the one the real processmonitor used) parses unchanged", (t) => {
-  if (!requireComponent(t, 'shared reference clients/process_list.yaml', reference !== undefined)) return;
-  const list = parseProcessList(readFileSync(reference!, 'utf8'), reference!);
+test("masakari-monitors' own process_list.yaml (the one the real processmonitor used) parses unchanged", () => {
+  const list = parseProcessList(readFileSync(reference, 'utf8'), reference);
   assert.deepEqual(list, [
     {
       process_name: '/usr/bin/masakari-fake-nova-compute-daemon',

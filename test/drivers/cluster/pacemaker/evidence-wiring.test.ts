@@ -8,7 +8,7 @@ import { requireComponent, haveCommand } from '../../../support/components.ts';
 import { parseConfig } from '../../../../src/core/config/load.ts';
 import { silentLogger } from '../../../../src/core/log.ts';
 import { createBackends } from '../../../../src/roles/backends.ts';
-import { crmMonDir, crmMonFile } from './reference.ts';
+import { crmMonFile } from './reference.ts';
 
 const YEARS = 10 * 365 * 86400; // the recordings are older than the default max age
 // A failure reported just after the recorded fencing of node3 (2026-11-22 02:05:18Z), as the host monitor would.
@@ -22,8 +22,7 @@ test('off by default: no gate without fencing.hosts', async () => {
   await b.close();
 });
 
-test("on: Pacemaker's evidence is used, and its reasons reported", async (t) => {
-  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+test("on: Pacemaker's evidence is used, and its reasons reported", async () => {
   const fenced = await createBackends(withCat('03-node3-offline-after-fencing.xml'), silentLogger);
   const ev = await fenced.fence!.confirmFenced('node3', failure);
   assert.equal(ev.fenced, true);
@@ -37,7 +36,6 @@ test("on: Pacemaker's evidence is used, and its reasons reported", async (t) => 
 });
 
 test('on, with a fencer too: Pacemaker first, then the fencer; both reasons when neither has evidence', async (t) => {
-  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
   if (!requireComponent(t, 'ipmitool', haveCommand('ipmitool'))) return;
   // A BMC address where nothing answers (UDP port 9 on loopback, one short attempt).
   const fencing = { fencing: { hosts: { node3: { kind: 'ipmi', address: '127.0.0.1', port: 9, username: 'admin', password: 'x', retries: 0, timeout_seconds: 2 } } } };
@@ -49,8 +47,7 @@ test('on, with a fencer too: Pacemaker first, then the fencer; both reasons when
   await b.close();
 });
 
-test('failure_time_tolerance_seconds reaches the gate: a fencing 22 s before the reported failure passes 120 s, not 10 s', async (t) => {
-  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+test('failure_time_tolerance_seconds reaches the gate: a fencing 22 s before the reported failure passes 120 s, not 10 s', async () => {
   const byDefault = await createBackends(withCat('03-node3-offline-after-fencing.xml'), silentLogger);
   assert.equal((await byDefault.fence!.confirmFenced('node3', failure)).fenced, true);
   const strict = parseConfig(

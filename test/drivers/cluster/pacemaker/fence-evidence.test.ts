@@ -4,12 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { requireComponent } from '../../../support/components.ts';
 import { parseCrmMonXml } from '../../../../src/drivers/cluster/pacemaker/parse-crm-mon.ts';
 import { PacemakerDriver } from '../../../../src/drivers/cluster/pacemaker/pacemaker-driver.ts';
 import { fenceEvidenceFrom, pacemakerFenceGate, parseFenceTime } from '../../../../src/drivers/cluster/pacemaker/fence-evidence.ts';
 import type { ClusterSnapshot, FenceEvent } from '../../../../src/core/ports/cluster.ts';
-import { crmMonDir, crmMonFile } from './reference.ts';
+import { crmMonFile } from './reference.ts';
 
 const HOUR = 3_600_000; // max age used here (the default is 600 s)
 const TOLERANCE = 120_000; // the default failure_time_tolerance_seconds
@@ -27,23 +26,20 @@ test('crm_mon completion times parse in both formats; garbage is null', () => {
   assert.equal(parseFenceTime(null), null);
 });
 
-test('fenced after failing (real output): evidence names the action, the time and who fenced it', (t) => {
-  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+test('fenced after failing (real output): evidence names the action, the time and who fenced it', () => {
   const ev = fenceEvidenceFrom(load('03-node3-offline-after-fencing.xml'), 'node3', opts);
   assert.equal(ev.fenced, true);
   assert.equal(ev.source, 'pacemaker');
   assert.match(ev.fenced ? ev.evidence : '', /fenced 'node3' \(action reboot, completed 2026-11-22 02:05:18Z, executed by node1, requested by node2\)/);
 });
 
-test('UNCLEAN with fencing pending (real output): not fenced, and the reason says pending', (t) => {
-  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+test('UNCLEAN with fencing pending (real output): not fenced, and the reason says pending', () => {
   const ev = fenceEvidenceFrom(load('02-node3-unclean-fence-pending.xml'), 'node3', opts);
   assert.equal(ev.fenced, false);
   assert.match(ev.fenced ? '' : ev.reason, /fencing of 'node3' is still pending/);
 });
 
-test('a healthy node is not fenced (real output)', (t) => {
-  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+test('a healthy node is not fenced (real output)', () => {
   const ev = fenceEvidenceFrom(load('01-all-online.xml'), 'node1', opts);
   assert.deepEqual(ev, { fenced: false, source: 'pacemaker', reason: "'node1' is online in the Pacemaker cluster: a running host is not evacuated" });
 });
@@ -98,8 +94,7 @@ test('the newest success counts, even with an older failure before it; not once 
   assert.match(back.fenced ? '' : back.reason, /online in the Pacemaker cluster/);
 });
 
-test('the gate reads crm_mon through the driver; a broken crm_mon is "no evidence" with its error', async (t) => {
-  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+test('the gate reads crm_mon through the driver; a broken crm_mon is "no evidence" with its error', async () => {
   const good = pacemakerFenceGate({
     driver: new PacemakerDriver({ xmlFile: crmMonFile('03-node3-offline-after-fencing.xml') }),
     failureToleranceMs: TOLERANCE,
@@ -159,8 +154,7 @@ test('the judged fencing is the newest: an old success does not stand in for a n
   assert.match(r.fenced ? '' : r.reason, /did not succeed/);
 });
 
-test('real output: the recorded fencing is evidence for the failure it followed, not for one reported an hour later', async (t) => {
-  if (!requireComponent(t, 'recorded crm_mon outputs (shared/reference/crm_mon)', crmMonDir !== null)) return;
+test('real output: the recorded fencing is evidence for the failure it followed, not for one reported an hour later', async () => {
   const gate = pacemakerFenceGate({
     driver: new PacemakerDriver({ xmlFile: crmMonFile('03-node3-offline-after-fencing.xml') }),
     failureToleranceMs: TOLERANCE,

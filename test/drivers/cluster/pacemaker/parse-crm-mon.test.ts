@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { requireComponent } from '../../../support/components.ts';
 import { CrmMonParseError, parseCrmMonXml } from '../../../../src/drivers/cluster/pacemaker/parse-crm-mon.ts';
 import { conditionOf } from '../../../../src/core/monitors/host/decide.ts';
-import { crmMonDir, crmMonFile, crmMonFiles } from './reference.ts';
+import { crmMonFile, crmMonFiles } from './reference.ts';
 
 const at = new Date('2026-11-22T02:10:00Z');
 
@@ -50,16 +49,14 @@ const expected: Record<string, { conditions: Record<string, string>; fence: 'non
   },
 };
 
-test('the reference crm_mon outputs are there', (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs (../shared/reference/crm_mon)', crmMonDir !== null)) return;
+test('the reference crm_mon outputs are there', () => {
   const outputs = crmMonFiles().filter((f) => !f.startsWith('cib-'));
   // Every recorded crm_mon output has an expectation below: a new recording must get one too.
   assert.deepEqual(outputs, Object.keys(expected).sort());
 });
 
 for (const [file, want] of Object.entries(expected)) {
-  test(`parses ${file}`, (t) => {
-    if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+  test(`parses ${file}`, () => {
     const snap = parseCrmMonXml(readFileSync(crmMonFile(file), 'utf8'), at);
     assert.equal(snap.takenAt, at);
     assert.equal(snap.quorate, true);
@@ -78,8 +75,7 @@ for (const [file, want] of Object.entries(expected)) {
   });
 }
 
-test('a fence event carries action, completion and who did it', (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('a fence event carries action, completion and who did it', () => {
   const snap = parseCrmMonXml(readFileSync(crmMonFile('08-remote1-offline-fenced.xml'), 'utf8'), at);
   assert.deepEqual(snap.fenceHistory?.[0], {
     target: 'remote1',
@@ -91,8 +87,7 @@ test('a fence event carries action, completion and who did it', (t) => {
   });
 });
 
-test('the saved CIBs (cibadmin --query) are not crm_mon output: a clear error', (t) => {
-  if (!requireComponent(t, 'shared reference crm_mon outputs', crmMonDir !== null)) return;
+test('the saved CIBs (cibadmin --query) are not crm_mon output: a clear error', () => {
   const cibs = crmMonFiles().filter((f) => f.startsWith('cib-'));
   assert.ok(cibs.length >= 1);
   for (const f of cibs) {

@@ -1,14 +1,11 @@
-// The real crm_mon outputs recorded from a live Pacemaker cluster live in the shared reference folder, beside the
-// repository (../shared/reference): read at test time, never copied into the repository.
+// Real crm_mon outputs recorded from a live Pacemaker cluster, committed in test/fixtures/crm_mon/ (where and how
+// each was recorded: test/fixtures/README.md).
 
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const repoRoot = resolve(import.meta.dirname, '../../../..');
+export const crmMonDir = resolve(import.meta.dirname, '../../../fixtures/crm_mon');
 
-export const crmMonDir: string | null =
-  [join(repoRoot, '../shared/reference/crm_mon'), '/work/shared/reference/crm_mon'].find((d) => existsSync(d)) ?? null;
+export const crmMonFiles = (): string[] => readdirSync(crmMonDir).filter((f) => f.endsWith('.xml')).sort();
 
-export const crmMonFiles = (): string[] => (crmMonDir ? readdirSync(crmMonDir).filter((f) => f.endsWith('.xml')).sort() : []);
-
-export const crmMonFile = (name: string): string => join(crmMonDir ?? '/nonexistent', name);
+export const crmMonFile = (name: string): string => join(crmMonDir, name);

@@ -1,15 +1,26 @@
-// The real OpenStack masakari-api (Debian's python3-masakari 14.0.2) as a peer for delivery tests: noauth2,
-// SQLite, and oslo.messaging's in-memory fake:// transport, so no RabbitMQ and no engine are needed (the API's
-// cast to the engine goes nowhere). Hosts are written straight into its database, because creating them through
-// the API would ask Nova whether they exist.
+// The real OpenStack masakari-api (Debian's python3-masakari 14.0.2) alone, for tests: noauth2, SQLite, and
+// oslo.messaging's in-memory fake:// transport, so no RabbitMQ and no engine are needed (the API's cast to the
+// engine goes nowhere). Hosts are written straight into its database, because creating them through the API would
+// ask Nova whether they exist. The whole peer (engine, RabbitMQ, stand-in Nova) is start.sh's job.
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { freePort } from './helpers.ts';
 
 const PYTHON = '/usr/bin/python3';
+// The same WSGI pipeline and launcher (with its in-memory fix for 14.0.2) as start.sh.
+const API_PASTE = join(import.meta.dirname, 'api-paste.ini');
+const LAUNCHER = join(import.meta.dirname, 'run-masakari.py');
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
 
 /** True when Debian's masakari Python package can be imported (the API's own code). */
 export function masakariApiAvailable(): Promise<boolean> {
@@ -17,54 +28,6 @@ export function masakariApiAvailable(): Promise<boolean> {
     execFile(PYTHON, ['-c', 'import masakari.cmd.api, masakari.cmd.manage'], { timeout: 60_000 }, (err) => resolve(!err)),
   );
 }
-
-const PASTE = `[composite:masakari_api]
-use = call:masakari.api.urlmap:urlmap_factory
-/: versions
-/v1: v1
-
-[composite:v1]
-use = call:masakari.api.auth:pipeline_factory_v1
-noauth2 = request_id faultwrap noauth2 router
-keystone = request_id faultwrap noauth2 router
-
-[filter:request_id]
-paste.filter_factory = oslo_middleware:RequestId.factory
-
-[filter:faultwrap]
-paste.filter_factory = masakari.api.openstack:FaultWrapper.factory
-
-[filter:noauth2]
-paste.filter_factory = masakari.api.auth:NoAuthMiddleware.factory
-
-[app:router]
-paste.app_factory = masakari.api.openstack.ha:APIRouterV1.factory
-
-[app:versions]
-paste.app_factory = masakari.api.openstack.ha.versions:Versions.factory
-`;
-
-// masakari 14.0.2 with oslo.messaging 14: the notifier rebuilds the request context without read_deleted and
-// masakari then refuses None, so every create answers 500. Default it before the API starts (nothing installed
-// is modified).
-const LAUNCHER = `import sys
-from masakari import context
-
-_original = context.RequestContext.from_dict.__func__
-
-
-def _from_dict(cls, values, **kwargs):
-    if values.get('read_deleted') is None:
-        values = dict(values, read_deleted='no')
-    return _original(cls, values, **kwargs)
-
-
-context.RequestContext.from_dict = classmethod(_from_dict)
-
-from masakari.cmd.api import main  # noqa: E402
-
-sys.exit(main())
-`;
 
 export interface MasakariPeer {
   endpoint: string;
@@ -84,8 +47,6 @@ export async function startMasakariPeer(dir: string): Promise<MasakariPeer> {
   mkdirSync(join(dir, 'lock'), { recursive: true });
   const port = await freePort();
   const conf = join(dir, 'masakari.conf');
-  writeFileSync(join(dir, 'api-paste.ini'), PASTE);
-  writeFileSync(join(dir, 'run-api.py'), LAUNCHER);
   writeFileSync(
     conf,
     [
@@ -94,9 +55,12 @@ export async function startMasakariPeer(dir: string): Promise<MasakariPeer> {
       'masakari_api_listen = 127.0.0.1',
       `masakari_api_listen_port = ${port}`,
       'masakari_api_workers = 1',
-      `api_paste_config = ${join(dir, 'api-paste.ini')}`,
+      `api_paste_config = ${API_PASTE}`,
       'transport_url = fake://',
       `log_file = ${join(dir, 'api.log')}`,
+      // Masakari logs in to Nova with this plugin even under noauth2 (not reached here: hosts go into the database).
+      '[keystone_authtoken]',
+      'auth_type = password',
       '[database]',
       `connection = sqlite:///${join(dir, 'masakari.db')}`,
       '[taskflow]',
@@ -124,7 +88,7 @@ export async function startMasakariPeer(dir: string): Promise<MasakariPeer> {
   };
 
   // Its own process group, so that stop() ends the API and the worker it forks together.
-  const child: ChildProcess = spawn(PYTHON, [join(dir, 'run-api.py'), '--config-file', conf], { detached: true, stdio: 'ignore' });
+  const child: ChildProcess = spawn(PYTHON, [LAUNCHER, 'api', '--config-file', conf], { detached: true, stdio: 'ignore' });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const stop = async () => {
     db.close();

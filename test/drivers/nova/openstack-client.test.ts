@@ -13,8 +13,8 @@ import { faultMessage, OpenStackError } from '../../../src/drivers/openstack/err
 import { compose, fetchHandler, type OsRequest } from '../../../src/drivers/openstack/http.ts';
 import { authInterceptor } from '../../../src/drivers/openstack/interceptors/auth.ts';
 import { MicroversionNegotiator, versionRoot } from '../../../src/drivers/openstack/interceptors/microversion.ts';
-import { backoffDelay, retryInterceptor } from '../../../src/drivers/openstack/interceptors/retry.ts';
-import { timeoutInterceptor } from '../../../src/drivers/openstack/interceptors/timeout.ts';
+import { backoffDelay, retryInterceptor } from '../../../src/drivers/http/interceptors/retry.ts';
+import { timeoutInterceptor } from '../../../src/drivers/http/interceptors/timeout.ts';
 import { authRequestBody, KeystoneSession, v3Url } from '../../../src/drivers/openstack/keystone.ts';
 import { errorFromResponse, toEvacuationRecord, toServerInfo } from '../../../src/drivers/compute/nova/mapping.ts';
 

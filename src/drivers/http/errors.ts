@@ -1,4 +1,4 @@
-// Errors of the outbound HTTP client (every call to Keystone, Nova, Placement, the controller and Redfish BMCs).
+// Errors of the outbound HTTP client (every call to Keystone, Nova, the controller and Redfish BMCs).
 // `code` is stable (undici's idea): callers branch on it, never on messages. A driver that speaks a richer protocol
 // widens the family with codes of its own (OpenStack adds 'catalog' and 'microversion', see
 // ../openstack/errors.ts) but throws the same class, so every interceptor here recognises every error of the stack.

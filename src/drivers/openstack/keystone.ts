@@ -81,25 +81,36 @@ export function authRequestBody(a: KeystoneAuth): unknown {
 export class KeystoneSession {
   readonly authUrl: string;
   private token: Token | null = null;
-  private pending: Promise<Token> | null = null;
+  /** The token request under way, shared by every caller that needs a token meanwhile. */
+  private pending: { token: Promise<Token>; ctl: AbortController; waiters: number } | null = null;
 
   constructor(private readonly o: KeystoneSessionOptions) {
     this.authUrl = v3Url(o.authUrl);
   }
 
   /**
-   * A token valid for at least refreshMarginMs more; fetches a new one when needed. `signal` aborts the wait, and
-   * the token request too when this call started it (delivery's sender stops with its outbox).
+   * A token valid for at least refreshMarginMs more; fetches a new one when needed. `signal` aborts this caller's
+   * wait; the token request itself is aborted once every caller waiting for it has given up (delivery's sender
+   * stops with its outbox), never under a caller that still waits.
    */
   async getToken(signal?: AbortSignal): Promise<Token> {
     const t = this.token;
     const now = this.o.env.nowMs();
     if (t && t.expiresAtMs - this.o.refreshMarginMs > now) return t;
-    this.pending ??= this.issue(signal).finally(() => {
-      this.pending = null;
-    });
+    if (!this.pending) {
+      const ctl = new AbortController();
+      const pending = { ctl, waiters: 0, token: this.issue(ctl.signal) };
+      this.pending = pending;
+      void pending.token
+        .finally(() => {
+          if (this.pending === pending) this.pending = null;
+        })
+        .catch(() => undefined);
+    }
+    const pending = this.pending;
+    pending.waiters++;
     try {
-      return await untilAborted(this.pending, signal);
+      return await untilAborted(pending.token, signal);
     } catch (e) {
       // Keystone is unreachable while renewing early: the old token still works for a while, and a recovery in
       // progress should not stop because of Keystone. Once it has expired, the error is the caller's.
@@ -108,6 +119,8 @@ export class KeystoneSession {
         return t;
       }
       throw e;
+    } finally {
+      if (--pending.waiters === 0 && signal?.aborted) pending.ctl.abort(signal.reason);
     }
   }
 

@@ -5,20 +5,11 @@
 
 import type { Interceptor } from '../http.ts';
 
-/** Where tokens come from: a KeystoneSession, or a fixed token for services without Keystone (noauth2). */
+/** Where tokens come from: a KeystoneSession, or a fixed token for services without Keystone (../../delivery/auth.ts). */
 export interface TokenSource {
   getToken(signal?: AbortSignal): Promise<{ id: string }>;
   /** The service refused `tokenId`: forget it, so the next getToken() asks for a new one. */
   invalidate(tokenId: string): void;
-}
-
-/** A token that never changes: noauth2 services ignore it (masakari-monitors send "notused" style dummies). */
-export class FixedToken implements TokenSource {
-  constructor(private readonly value: string) {}
-  async getToken(): Promise<{ id: string }> {
-    return { id: this.value };
-  }
-  invalidate(): void {}
 }
 
 export function authInterceptor(session: TokenSource, opts: { replayOnUnauthorized?: boolean } = {}): Interceptor {

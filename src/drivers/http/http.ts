@@ -92,10 +92,15 @@ export function abortError(req: HttpRequest, url: string, cause: unknown): HttpC
   return reason instanceof HttpClientError ? reason : new HttpClientError('aborted', `${req.method} ${url}: aborted`, { cause });
 }
 
+/** The URL a base dispatcher sends to, with the query; a relative one means no interceptor resolved it. */
+export function wireUrl(req: HttpRequest): string {
+  if (!/^https?:\/\//.test(req.url)) throw new HttpClientError('bad_response', `not an absolute URL: ${req.url} (no service endpoint resolved)`);
+  return buildUrl(req.url, req.query);
+}
+
 /** The base dispatcher: one fetch, the body read and parsed. Throws HttpClientError for transport failures only. */
 export const fetchHandler: Handler = async (req) => {
-  if (!/^https?:\/\//.test(req.url)) throw new HttpClientError('bad_response', `not an absolute URL: ${req.url} (no service endpoint resolved)`);
-  const url = buildUrl(req.url, req.query);
+  const url = wireUrl(req);
   const { headers, body } = wireRequest(req);
   let res: Response;
   let text: string;

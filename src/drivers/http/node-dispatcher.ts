@@ -6,7 +6,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { HttpClientError } from './errors.ts';
-import { abortError, buildUrl, connectionError, parseBody, requestIdOf, wireRequest, type Handler } from './http.ts';
+import { abortError, connectionError, parseBody, requestIdOf, wireRequest, wireUrl, type Handler } from './http.ts';
 
 export interface TlsOptions {
   /** false: accept any certificate (self-signed BMC). */
@@ -36,7 +36,7 @@ export function nodeDispatcher(o: NodeDispatcherOptions): Handler {
   const maxBody = o.maxBodyBytes ?? 1024 * 1024;
   return (req) =>
     new Promise((resolve, reject) => {
-      const url = buildUrl(req.url, req.query);
+      const url = wireUrl(req);
       if (req.signal?.aborted) return reject(abortError(req, url, undefined));
       const wire = wireRequest({ ...req, headers: { ...o.headers, ...req.headers } });
       const headers: Record<string, string | number> = { ...wire.headers };

@@ -122,8 +122,11 @@ describe('redfish driver against an HTTPS Redfish endpoint', { timeout: 120_000 
     const f = fencerFor({ c1: host({ timeout_seconds: 30, retries: 3 }) });
     const ac = new AbortController();
     const started = Date.now();
-    setTimeout(() => ac.abort(), 200);
-    const e = await rejection(() => f.status('c1', ac.signal));
+    const pending = rejection(() => f.status('c1', ac.signal));
+    // Abort once the BMC holds the request (a fixed delay could fire before the TLS handshake on a busy machine).
+    while (bmc!.log.length === before && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    const e = await pending;
     assert.equal(e.code, 'aborted');
     assert.ok(Date.now() - started < 10_000, 'not held until the 30 s request timeout');
     assert.equal(bmc!.log.length - before, 1);

@@ -13,18 +13,18 @@
 import type { Config } from '../core/config/schema.ts';
 import type { Logger } from '../core/log.ts';
 import { LocalTransport } from '../core/delivery/local-transport.ts';
-import { notificationBody, faultMessage } from '../core/delivery/transport.ts';
+import { notificationBody, faultMessage } from '../core/ports/notification-transport.ts';
 import { MasakariError, type FaultKey } from '../core/domain/errors.ts';
 import type { EngineObserver } from '../core/engine/index.ts';
 import type { ApiApp } from '../core/api/app.ts';
 import type { NotificationDraft } from '../core/ports/notify.ts';
-import type { TokenProvider } from '../core/delivery/auth.ts';
 import type { ComputeDriver } from '../core/ports/compute.ts';
 // The libvirt driver loads koffi (a native addon): imported only when this role starts, so --help and the other
 // commands never need the addon unpacked.
 import type { LibvirtComputeDriver } from '../drivers/compute/libvirt/index.ts';
+import type { ControllerAuth } from '../drivers/delivery/auth.ts';
 import * as controller from './controller.ts';
-import { startCompute, tokenProvider, type RunningCompute } from './compute.ts';
+import { controllerAuth, startCompute, type RunningCompute } from './compute.ts';
 import type { RunningController } from './controller.ts';
 import type { Running } from './types.ts';
 
@@ -51,15 +51,16 @@ export function allRoleConfig(config: Config): Config {
 }
 
 /** Hands a monitor's draft to the API app in-process; throws what the API answered as a MasakariError. */
-function inProcessIntake(app: ApiApp, auth: TokenProvider) {
+function inProcessIntake(app: ApiApp, auth: ControllerAuth) {
   return async (draft: NotificationDraft): Promise<void> => {
+    const token = await auth.getToken();
     const res = await app.request('/v1/notifications', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-auth-token': await auth.token() },
+      headers: { 'content-type': 'application/json', 'x-auth-token': token.id },
       body: JSON.stringify(notificationBody(draft)),
     });
     if (res.status >= 200 && res.status < 300) return;
-    if (res.status === 401) auth.invalidate();
+    if (res.status === 401) auth.invalidate(token.id);
     const key: FaultKey = res.status === 409 ? 'conflictingRequest' : 'badRequest';
     throw new MasakariError(res.status, key, faultMessage(await res.text()));
   };
@@ -87,7 +88,7 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
       driver.start();
       await lab!.reportProtected(driver, config.instance_failure.ha_enabled_instance_metadata_key, log);
     }
-    const compute = await startCompute(config, log, { transport: new LocalTransport(inProcessIntake(ctl.app, tokenProvider(config))) });
+    const compute = await startCompute(config, log, { transport: new LocalTransport(inProcessIntake(ctl.app, controllerAuth(config))) });
     const running = ctl;
     log.info({ api: `http://${config.api.listen.replace(/:\d+$/, '')}:${running.port}/v1`, compute: driver ? 'libvirt' : config.controller.compute_driver }, 'all-in-one role running');
     return {

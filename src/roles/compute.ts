@@ -8,21 +8,21 @@ import { dirname, isAbsolute, join } from 'node:path';
 import type { Config } from '../core/config/schema.ts';
 import type { Logger } from '../core/log.ts';
 import { realEnv, type Env } from '../core/env.ts';
-import { FixedToken, KeystonePasswordAuth, type TokenProvider } from '../core/delivery/auth.ts';
-import { HttpTransport } from '../core/delivery/http-transport.ts';
 import { Outbox } from '../core/delivery/outbox.ts';
-import type { Transport } from '../core/delivery/transport.ts';
+import type { NotificationTransport } from '../core/ports/notification-transport.ts';
 import type { NotificationSink } from '../core/ports/notify.ts';
 import type { Monitor } from '../core/monitors/types.ts';
 import { ProcessMonitor } from '../core/monitors/process/process-monitor.ts';
 import { HostMonitor } from '../core/monitors/host/host-monitor.ts';
 import { PacemakerDriver } from '../drivers/cluster/pacemaker/pacemaker-driver.ts';
+import { FixedToken, KeystonePasswordAuth, type ControllerAuth } from '../drivers/delivery/auth.ts';
+import { HttpTransport } from '../drivers/delivery/http-transport.ts';
 import { VERSION } from '../version.ts';
 import type { Running } from './types.ts';
 
 export interface ComputeRoleOptions {
   /** --role=all passes a LocalTransport to the controller in the same process. */
-  transport?: Transport;
+  transport?: NotificationTransport;
   env?: Env;
   /** Monitors built elsewhere (e.g. instance, introspective) that share this role's outbox. */
   extraMonitors?: (sink: NotificationSink) => Monitor[];
@@ -38,7 +38,7 @@ export const outboxPath = (config: Config): string =>
     ? config.compute.delivery.outbox_path
     : join(config.data_dir, config.compute.delivery.outbox_path);
 
-export function tokenProvider(config: Config): TokenProvider {
+export function controllerAuth(config: Config): ControllerAuth {
   const a = config.compute.controller.auth;
   if (a.type === 'none') return new FixedToken(a.token);
   return new KeystonePasswordAuth({
@@ -57,7 +57,7 @@ export function tokenProvider(config: Config): TokenProvider {
 export function httpTransport(config: Config): HttpTransport {
   return new HttpTransport({
     endpoint: config.compute.controller.endpoint,
-    auth: tokenProvider(config),
+    auth: controllerAuth(config),
     timeoutMs: config.compute.controller.timeout_seconds * 1000,
     userAgent: `masakari-compute/${VERSION}`,
   });

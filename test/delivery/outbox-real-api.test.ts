@@ -13,8 +13,8 @@ import { silentLogger } from '../../src/core/log.ts';
 import { acceptAllHostCatalog } from '../../src/core/ports/host-catalog.ts';
 import { openSqliteStore } from '../../src/core/store/sqlite/index.ts';
 import { Outbox } from '../../src/core/delivery/outbox.ts';
-import { HttpTransport } from '../../src/core/delivery/http-transport.ts';
-import { FixedToken } from '../../src/core/delivery/auth.ts';
+import { HttpTransport } from '../../src/drivers/delivery/http-transport.ts';
+import { FixedToken } from '../../src/drivers/delivery/auth.ts';
 import { monitorTimestamp, type NotificationDraft } from '../../src/core/ports/notify.ts';
 import { waitFor } from './helpers.ts';
 

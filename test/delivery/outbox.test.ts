@@ -11,8 +11,8 @@ import { realEnv } from '../../src/core/env.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { Outbox, OutboxClosedError } from '../../src/core/delivery/outbox.ts';
 import { OutboxStore } from '../../src/core/delivery/outbox-store.ts';
-import { HttpTransport } from '../../src/core/delivery/http-transport.ts';
-import { FixedToken } from '../../src/core/delivery/auth.ts';
+import { HttpTransport } from '../../src/drivers/delivery/http-transport.ts';
+import { FixedToken } from '../../src/drivers/delivery/auth.ts';
 import type { NotificationDraft } from '../../src/core/ports/notify.ts';
 import { FakeController, freePort, notificationOf, waitFor } from './helpers.ts';
 

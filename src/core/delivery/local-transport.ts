@@ -2,12 +2,13 @@
 // going over HTTP. The function throws what the API would answer with (a MasakariError carrying 400/409...).
 
 import { MasakariError } from '../domain/errors.ts';
+import { errorMessage } from '../errors.ts';
 import type { NotificationDraft } from '../ports/notify.ts';
-import { outcomeOfStatus, type SendOutcome, type Transport } from './transport.ts';
+import { outcomeOfStatus, type NotificationTransport, type SendOutcome } from '../ports/notification-transport.ts';
 
 export type AcceptNotification = (draft: NotificationDraft) => Promise<unknown>;
 
-export class LocalTransport implements Transport {
+export class LocalTransport implements NotificationTransport {
   readonly name = 'local';
   constructor(private readonly accept: AcceptNotification) {}
 
@@ -18,7 +19,7 @@ export class LocalTransport implements Transport {
     } catch (e) {
       if (e instanceof MasakariError) return outcomeOfStatus(e.status, e.message);
       // Anything unexpected (store busy, engine starting): keep the draft and try again, as over HTTP.
-      return { kind: 'retry', message: (e as Error).message };
+      return { kind: 'retry', message: errorMessage(e) };
     }
   }
 }

@@ -9,11 +9,11 @@ import type { Logger } from '../log.ts';
 import type { NotificationDraft, NotificationSink } from '../ports/notify.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { OutboxStore, type OutboxRow } from './outbox-store.ts';
-import type { SendOutcome, Transport } from './transport.ts';
+import type { NotificationTransport, SendOutcome } from '../ports/notification-transport.ts';
 
 export interface OutboxOptions {
   path: string;
-  transport: Transport;
+  transport: NotificationTransport;
   env: Env;
   log: Logger;
   backoff: BackoffOptions;

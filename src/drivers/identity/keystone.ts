@@ -2,10 +2,21 @@
 // password (POST /v3/auth/tokens), then validates each user token with GET /v3/auth/tokens (X-Auth-Token: service
 // token, X-Subject-Token: user token). Validations are cached for a bounded time and count, keyed by a hash of the
 // token so raw tokens are not kept in memory longer than a request.
+// The service token comes from the same Keystone session as the Nova driver's (../openstack/keystone.ts), and the
+// calls go through the shared client: auth -> timeout -> log -> fetch. No retry: a user waits on this answer, and
+// a 503 tells the client to try again.
 
 import { createHash } from 'node:crypto';
+import { errorMessage } from '../../core/errors.ts';
+import { realEnv, type Env } from '../../core/env.ts';
 import type { Logger } from '../../core/log.ts';
 import { TokenValidationError, type Identity, type TokenValidator } from '../../core/ports/identity.ts';
+import { logInterceptor } from '../http/interceptors/log.ts';
+import { timeoutInterceptor } from '../http/interceptors/timeout.ts';
+import { OpenStackError } from '../openstack/errors.ts';
+import { compose, fetchHandler, type Handler, type OsRequest, type OsResponse } from '../openstack/http.ts';
+import { authInterceptor } from '../openstack/interceptors/auth.ts';
+import { KeystoneSession } from '../openstack/keystone.ts';
 
 export interface KeystoneOptions {
   auth_url: string;
@@ -38,16 +49,35 @@ export class KeystoneTokenValidator implements TokenValidator {
   readonly wwwAuthenticateUri: string;
   private readonly base: string;
   private readonly cache = new Map<string, Cached>();
-  private serviceToken: { value: string; until: number } | undefined;
-  private serviceTokenPending: Promise<string> | undefined;
+  private readonly session: KeystoneSession;
+  private readonly http: Handler;
+  private readonly nowMs: () => number;
 
   constructor(
     private readonly opts: KeystoneOptions,
     private readonly log: Logger,
-    private readonly nowMs: () => number = Date.now,
+    env: Env = realEnv,
   ) {
+    this.nowMs = () => env.nowMs();
     this.base = opts.auth_url.replace(/\/+$/, '');
     this.wwwAuthenticateUri = opts.www_authenticate_uri ?? this.base.replace(/\/v3$/, '');
+    const keystone = compose<OsRequest>(fetchHandler, timeoutInterceptor(opts.timeout_seconds * 1000), logInterceptor(log, this.nowMs, 'keystone call'));
+    this.session = new KeystoneSession({
+      authUrl: opts.auth_url,
+      auth: {
+        type: 'password',
+        username: opts.username,
+        password: opts.password,
+        userDomainName: opts.user_domain_name,
+        projectName: opts.project_name,
+        projectDomainName: opts.project_domain_name,
+      },
+      http: keystone,
+      env,
+      refreshMarginMs: SERVICE_TOKEN_MARGIN_MS,
+      logger: log,
+    });
+    this.http = compose<OsRequest>(keystone, authInterceptor(this.session));
   }
 
   async validate(token: string): Promise<Identity> {
@@ -60,7 +90,7 @@ export class KeystoneTokenValidator implements TokenValidator {
     }
     if (hit) this.cache.delete(key);
     try {
-      const identity = await this.ask(token, true);
+      const identity = await this.ask(token);
       const expires = identity.expiresAt?.getTime() ?? Infinity;
       this.remember(key, { identity, until: Math.min(now + this.opts.token_cache_seconds * 1000, expires) });
       return identity;
@@ -79,31 +109,27 @@ export class KeystoneTokenValidator implements TokenValidator {
     this.cache.set(key, entry);
   }
 
-  private async request(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<Response> {
+  private async ask(token: string): Promise<Identity> {
+    let res: OsResponse;
     try {
-      return await fetch(this.base + path, {
-        method,
-        headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(this.opts.timeout_seconds * 1000),
-      });
+      // The service token goes in X-Auth-Token (auth interceptor: a 401 means ours was revoked or expired early, and
+      // it is replaced once), the token to validate in X-Subject-Token.
+      res = await this.http({ method: 'GET', url: `${this.session.authUrl}/auth/tokens`, headers: { 'X-Subject-Token': token } });
     } catch (e) {
-      throw new TokenValidationError('unavailable', `Keystone at ${this.base} did not answer: ${(e as Error).message}`);
+      throw this.unavailable(e);
     }
+    if (res.status === 200) return this.identityOf((typeof res.body === 'object' && res.body !== null ? res.body : {}) as TokenBody);
+    if (res.status === 404) throw new TokenValidationError('invalid', 'token not found or expired');
+    throw new TokenValidationError('unavailable', `Keystone answered ${res.status} to token validation`);
   }
 
-  private async ask(token: string, retryOnServiceExpiry: boolean): Promise<Identity> {
-    const service = await this.getServiceToken();
-    const res = await this.request('GET', '/auth/tokens', { 'X-Auth-Token': service, 'X-Subject-Token': token });
-    if (res.status === 200) return this.identityOf((await res.json().catch(() => ({}))) as TokenBody);
-    await res.body?.cancel();
-    if (res.status === 404) throw new TokenValidationError('invalid', 'token not found or expired');
-    if (res.status === 401 && retryOnServiceExpiry) {
-      // Our own token was revoked or expired early: authenticate again, once.
-      this.serviceToken = undefined;
-      return this.ask(token, false);
+  /** Keystone could not be asked: not answering, or refusing our own service user (which an operator must fix). */
+  private unavailable(e: unknown): TokenValidationError {
+    if (e instanceof OpenStackError && e.code === 'auth') {
+      this.log.error({ status: e.status, user: this.opts.username }, 'the service user could not authenticate to Keystone');
+      return new TokenValidationError('unavailable', `service user ${this.opts.username} could not authenticate (Keystone answered ${e.status})`);
     }
-    throw new TokenValidationError('unavailable', `Keystone answered ${res.status} to token validation`);
+    return new TokenValidationError('unavailable', `Keystone at ${this.base} did not answer: ${errorMessage(e)}`);
   }
 
   private identityOf(body: TokenBody): Identity {
@@ -119,34 +145,5 @@ export class KeystoneTokenValidator implements TokenValidator {
       roles: (t.roles ?? []).map((r) => r.name ?? '').filter(Boolean),
       expiresAt,
     };
-  }
-
-  private getServiceToken(): Promise<string> {
-    if (this.serviceToken && this.serviceToken.until > this.nowMs()) return Promise.resolve(this.serviceToken.value);
-    // Concurrent requests share one authentication.
-    this.serviceTokenPending ??= this.authenticate().finally(() => (this.serviceTokenPending = undefined));
-    return this.serviceTokenPending;
-  }
-
-  private async authenticate(): Promise<string> {
-    const o = this.opts;
-    const res = await this.request('POST', '/auth/tokens', {}, {
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: o.username, domain: { name: o.user_domain_name }, password: o.password } },
-        },
-        scope: { project: { name: o.project_name, domain: { name: o.project_domain_name } } },
-      },
-    });
-    const value = res.headers.get('X-Subject-Token');
-    const body = (await res.json().catch(() => ({}))) as TokenBody;
-    if (res.status !== 201 || !value) {
-      this.log.error({ status: res.status, user: o.username }, 'the service user could not authenticate to Keystone');
-      throw new TokenValidationError('unavailable', `service user ${o.username} could not authenticate (Keystone answered ${res.status})`);
-    }
-    const expires = body.token?.expires_at ? new Date(body.token.expires_at).getTime() : this.nowMs() + 3600_000;
-    this.serviceToken = { value, until: expires - SERVICE_TOKEN_MARGIN_MS };
-    return value;
   }
 }

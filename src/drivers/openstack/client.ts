@@ -1,5 +1,6 @@
 // Builds the OpenStack client from the `openstack:` config section: a Keystone session and one handler made of
-// interceptors. Order, outermost first: retry -> endpoint -> auth -> microversion -> timeout -> log -> fetch.
+// interceptors (retry, timeout and log are the shared ones of ../http; endpoint, auth and microversion are
+// OpenStack's). Order, outermost first: retry -> endpoint -> auth -> microversion -> timeout -> log -> fetch.
 // Retry is outermost so a retried attempt gets a fresh token, endpoint and timeout; log is innermost so every
 // attempt on the wire is logged with its own request id.
 
@@ -7,13 +8,13 @@ import type { OpenstackConfig } from '../../core/config/sections/openstack.ts';
 import { realEnv, type Env } from '../../core/env.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { OpenStackError } from './errors.ts';
-import { compose, fetchHandler, type Handler } from './http.ts';
+import { logInterceptor } from '../http/interceptors/log.ts';
+import { retryInterceptor } from '../http/interceptors/retry.ts';
+import { timeoutInterceptor } from '../http/interceptors/timeout.ts';
+import { compose, fetchHandler, type Handler, type OsRequest } from './http.ts';
 import { authInterceptor } from './interceptors/auth.ts';
 import { endpointInterceptor } from './interceptors/endpoint.ts';
-import { logInterceptor } from './interceptors/log.ts';
 import { MicroversionNegotiator } from './interceptors/microversion.ts';
-import { retryInterceptor } from './interceptors/retry.ts';
-import { timeoutInterceptor } from './interceptors/timeout.ts';
 import { KeystoneSession, type KeystoneAuth } from './keystone.ts';
 
 /** The compute microversion the Nova driver cannot do without: os-services addressed by UUID (2.53). */
@@ -65,12 +66,12 @@ export function createOpenStackClient(c: OpenstackConfig, deps: ClientDeps = {})
   const env = deps.env ?? realEnv;
   const logger = (deps.logger ?? silentLogger).child({ component: 'openstack' });
   const base = deps.dispatcher ?? fetchHandler;
-  const retry = retryInterceptor({ retries: c.retries, baseDelayMs: c.retry_delay * 1000, maxDelayMs: c.retry_max_delay * 1000, env, logger });
+  const retry = retryInterceptor({ retries: c.retries, baseDelayMs: c.retry_delay * 1000, maxDelayMs: c.retry_max_delay * 1000, env, logger, message: 'openstack request failed; retrying' });
   const timeout = timeoutInterceptor(c.timeout * 1000);
-  const log = logInterceptor(logger, () => env.nowMs());
+  const log = logInterceptor(logger, () => env.nowMs(), 'openstack call');
 
   // Keystone's own calls: no token, no endpoint lookup.
-  const keystoneHttp = compose(base, retry, timeout, log);
+  const keystoneHttp = compose<OsRequest>(base, retry, timeout, log);
   const session = new KeystoneSession({ authUrl: c.auth_url, auth: keystoneAuth(c), http: keystoneHttp, env, refreshMarginMs: c.token_refresh_margin * 1000, logger });
   const compute = new MicroversionNegotiator({
     service: 'compute',
@@ -80,7 +81,7 @@ export function createOpenStackClient(c: OpenstackConfig, deps: ClientDeps = {})
     legacyHeader: 'X-OpenStack-Nova-API-Version',
   });
   const overrides: Record<string, string> = c.compute_endpoint_override ? { compute: c.compute_endpoint_override } : {};
-  const request = compose(
+  const request = compose<OsRequest>(
     base,
     retry,
     endpointInterceptor(session, { interface: c.interface, region: c.region_name }, overrides),

@@ -1,45 +1,24 @@
 // Errors of the OpenStack HTTP client. `code` is stable (undici's idea): callers branch on it, never on messages.
 
+import { HttpClientError, type HttpClientErrorCode } from '../http/errors.ts';
+
+/**
+ * The codes of the shared HTTP client (../http/errors.ts: connection, timeout, http, auth, bad_response, aborted)
+ * and two of OpenStack's own.
+ */
 export type OpenStackErrorCode =
-  /** TCP/TLS level: refused, reset, DNS. `sent` says whether the request may have reached the server. */
-  | 'connection'
-  /** No answer within the per-request timeout. */
-  | 'timeout'
-  /** The server answered with a status that the caller did not accept (see `status`). */
-  | 'http'
-  /** Keystone refused the credentials, or a fresh token was still refused. */
-  | 'auth'
+  | HttpClientErrorCode
   /** The catalog has no endpoint for the service/interface/region asked for. */
   | 'catalog'
   /** The service does not offer the microversion range this client needs. */
-  | 'microversion'
-  /** The server answered with something that is not what the API documents. */
-  | 'bad_response'
-  /** The caller aborted the request. */
-  | 'aborted';
+  | 'microversion';
 
-export class OpenStackError extends Error {
-  readonly code: OpenStackErrorCode;
-  readonly status: number | null;
-  readonly requestId: string | null;
-  /** For 'connection': false when the request certainly never reached the server (connection refused). */
-  readonly sent: boolean;
-  /** Set by the retry interceptor when it gives up, so an outer retry layer does not multiply the attempts. */
-  exhausted = false;
-
-  constructor(
-    code: OpenStackErrorCode,
-    message: string,
-    opts: { status?: number; requestId?: string | null; sent?: boolean; cause?: unknown } = {},
-  ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.name = 'OpenStackError';
-    this.code = code;
-    this.status = opts.status ?? null;
-    this.requestId = opts.requestId ?? null;
-    this.sent = opts.sent ?? true;
-  }
-}
+/**
+ * The shared client's error class with OpenStack's codes: one class, so that `instanceof OpenStackError` holds for
+ * a refused connection or a timeout raised below the OpenStack interceptors as much as for a catalog error.
+ */
+export const OpenStackError = HttpClientError<OpenStackErrorCode>;
+export type OpenStackError = HttpClientError<OpenStackErrorCode>;
 
 /**
  * The human message inside an OpenStack error body. Nova wraps it as {"itemNotFound": {"message": ...}},

@@ -1,9 +1,12 @@
 // A Keystone v3 session for the service user: gets a project-scoped token with a password or an application
 // credential, renews it `refreshMarginMs` before it expires, and drops it when a service answers 401 (revoked,
-// or Keystone's keys rotated). Concurrent callers share one token request.
+// or Keystone's keys rotated). Concurrent callers share one token request. The one Keystone client of the code
+// base: the Nova driver, token validation (../identity/keystone.ts) and delivery to the controller
+// (../delivery/auth.ts) each hold a session; what differs between them is the handler it is given.
 
 import type { Env } from '../../core/env.ts';
 import type { Logger } from '../../core/log.ts';
+import { errorMessage } from '../../core/errors.ts';
 import { findEndpoint, type Catalog, type EndpointFilter } from './catalog.ts';
 import { OpenStackError } from './errors.ts';
 import { expectStatus, type Handler } from './http.ts';
@@ -78,30 +81,46 @@ export function authRequestBody(a: KeystoneAuth): unknown {
 export class KeystoneSession {
   readonly authUrl: string;
   private token: Token | null = null;
-  private pending: Promise<Token> | null = null;
+  /** The token request under way, shared by every caller that needs a token meanwhile. */
+  private pending: { token: Promise<Token>; ctl: AbortController; waiters: number } | null = null;
 
   constructor(private readonly o: KeystoneSessionOptions) {
     this.authUrl = v3Url(o.authUrl);
   }
 
-  /** A token valid for at least refreshMarginMs more; fetches a new one when needed. */
-  async getToken(): Promise<Token> {
+  /**
+   * A token valid for at least refreshMarginMs more; fetches a new one when needed. `signal` aborts this caller's
+   * wait; the token request itself is aborted once every caller waiting for it has given up (delivery's sender
+   * stops with its outbox), never under a caller that still waits.
+   */
+  async getToken(signal?: AbortSignal): Promise<Token> {
     const t = this.token;
     const now = this.o.env.nowMs();
     if (t && t.expiresAtMs - this.o.refreshMarginMs > now) return t;
-    this.pending ??= this.issue().finally(() => {
-      this.pending = null;
-    });
+    if (!this.pending) {
+      const ctl = new AbortController();
+      const pending = { ctl, waiters: 0, token: this.issue(ctl.signal) };
+      this.pending = pending;
+      void pending.token
+        .finally(() => {
+          if (this.pending === pending) this.pending = null;
+        })
+        .catch(() => undefined);
+    }
+    const pending = this.pending;
+    pending.waiters++;
     try {
-      return await this.pending;
+      return await untilAborted(pending.token, signal);
     } catch (e) {
       // Keystone is unreachable while renewing early: the old token still works for a while, and a recovery in
       // progress should not stop because of Keystone. Once it has expired, the error is the caller's.
-      if (t && this.token === t && t.expiresAtMs > now + 5_000) {
-        this.o.logger?.warn({ err: (e as Error).message, expiresInMs: t.expiresAtMs - now }, 'keystone token renewal failed; using the current token until it expires');
+      if (t && this.token === t && t.expiresAtMs > now + 5_000 && !signal?.aborted) {
+        this.o.logger?.warn({ err: errorMessage(e), expiresInMs: t.expiresAtMs - now }, 'keystone token renewal failed; using the current token until it expires');
         return t;
       }
       throw e;
+    } finally {
+      if (--pending.waiters === 0 && signal?.aborted) pending.ctl.abort(signal.reason);
     }
   }
 
@@ -110,13 +129,13 @@ export class KeystoneSession {
     if (this.token?.id === tokenId) this.token = null;
   }
 
-  async endpoint(serviceType: string, filter: EndpointFilter): Promise<string> {
-    return findEndpoint((await this.getToken()).catalog, serviceType, filter);
+  async endpoint(serviceType: string, filter: EndpointFilter, signal?: AbortSignal): Promise<string> {
+    return findEndpoint((await this.getToken(signal)).catalog, serviceType, filter);
   }
 
-  private async issue(): Promise<Token> {
+  private async issue(signal?: AbortSignal): Promise<Token> {
     try {
-      return await this.requestToken();
+      return await this.requestToken(signal);
     } catch (e) {
       // The Keystone handler has retried already: an outer retry layer must not multiply the attempts.
       if (e instanceof OpenStackError) e.exhausted = true;
@@ -124,11 +143,11 @@ export class KeystoneSession {
     }
   }
 
-  private async requestToken(): Promise<Token> {
-    const req = { method: 'POST' as const, url: `${this.authUrl}/auth/tokens`, auth: false, body: authRequestBody(this.o.auth) };
+  private async requestToken(signal?: AbortSignal): Promise<Token> {
+    const req = { method: 'POST' as const, url: `${this.authUrl}/auth/tokens`, auth: false, body: authRequestBody(this.o.auth), ...(signal ? { signal } : {}) };
     const res = await this.o.http(req);
     if (res.status === 401 || res.status === 403) {
-      throw new OpenStackError('auth', `Keystone refused the ${this.o.auth.type} credentials (HTTP ${res.status}) at ${req.url}`, {
+      throw new OpenStackError('auth', `Keystone at ${req.url} answered ${res.status}: it refused the ${this.o.auth.type} credentials`, {
         status: res.status,
         requestId: res.requestId,
       });
@@ -151,4 +170,15 @@ export class KeystoneSession {
     this.token = token;
     return token;
   }
+}
+
+/** `p`, or a rejection as soon as `signal` fires (the shared token request itself may go on for other callers). */
+function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new OpenStackError('aborted', 'aborted while waiting for a Keystone token', { cause: signal.reason }));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -115,6 +115,23 @@ describe('redfish driver against an HTTPS Redfish endpoint', { timeout: 120_000 
     assert.equal(bmc!.log.length - before, 2);
   });
 
+  test("the caller's abort (the fence gate's deadline) stops a hanging request at once: aborted, not retried", async (t) => {
+    if (!need(t)) return;
+    bmc!.hang = true;
+    const before = bmc!.log.length;
+    const f = fencerFor({ c1: host({ timeout_seconds: 30, retries: 3 }) });
+    const ac = new AbortController();
+    const started = Date.now();
+    const pending = rejection(() => f.status('c1', ac.signal));
+    // Abort once the BMC holds the request (a fixed delay could fire before the TLS handshake on a busy machine).
+    while (bmc!.log.length === before && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    const e = await pending;
+    assert.equal(e.code, 'aborted');
+    assert.ok(Date.now() - started < 10_000, 'not held until the 30 s request timeout');
+    assert.equal(bmc!.log.length - before, 1);
+  });
+
   test('session auth: one session per request group, always logged out; a wrong password is an auth error', async (t) => {
     if (!need(t)) return;
     const sess = await startRedfishBmc({ cert: cert!, user: 'root', password: PASSWORD, basicAuth: false });

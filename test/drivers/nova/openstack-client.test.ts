@@ -10,11 +10,11 @@ import { realEnv, type Env } from '../../../src/core/env.ts';
 import { findEndpoint, type Catalog } from '../../../src/drivers/openstack/catalog.ts';
 import { createOpenStackClient } from '../../../src/drivers/openstack/client.ts';
 import { faultMessage, OpenStackError } from '../../../src/drivers/openstack/errors.ts';
-import { compose, fetchHandler, type OsRequest } from '../../../src/drivers/openstack/http.ts';
+import { compose, fetchHandler, type Handler, type OsRequest } from '../../../src/drivers/openstack/http.ts';
 import { authInterceptor } from '../../../src/drivers/openstack/interceptors/auth.ts';
 import { MicroversionNegotiator, versionRoot } from '../../../src/drivers/openstack/interceptors/microversion.ts';
-import { backoffDelay, retryInterceptor } from '../../../src/drivers/openstack/interceptors/retry.ts';
-import { timeoutInterceptor } from '../../../src/drivers/openstack/interceptors/timeout.ts';
+import { backoffDelay, retryInterceptor } from '../../../src/drivers/http/interceptors/retry.ts';
+import { timeoutInterceptor } from '../../../src/drivers/http/interceptors/timeout.ts';
 import { authRequestBody, KeystoneSession, v3Url } from '../../../src/drivers/openstack/keystone.ts';
 import { errorFromResponse, toEvacuationRecord, toServerInfo } from '../../../src/drivers/compute/nova/mapping.ts';
 
@@ -402,6 +402,27 @@ describe('Keystone session timing (a stand-in Keystone on loopback; the real one
     assert.equal((await s.getToken()).id, t.id);
     s.invalidate(t.id);
     assert.notEqual((await s.getToken()).id, t.id);
+  });
+
+  test("a caller's abort ends its own wait; the shared token request is aborted only once no caller waits for it", async () => {
+    const sent: AbortSignal[] = [];
+    const hanging: Handler = (req) =>
+      new Promise((_resolve, reject) => {
+        sent.push(req.signal!);
+        req.signal!.addEventListener('abort', () => reject(new OpenStackError('aborted', 'aborted')));
+      });
+    const s = new KeystoneSession({ authUrl: 'http://keystone.invalid', auth: { type: 'password', username: 'u', password: 'p', projectName: 'p' }, http: hanging, env, refreshMarginMs: 120_000 });
+    const a = new AbortController();
+    const b = new AbortController();
+    const pa = s.getToken(a.signal);
+    const pb = s.getToken(b.signal);
+    assert.equal(sent.length, 1, 'one token request for both callers');
+    a.abort();
+    await assert.rejects(pa, (e: unknown) => e instanceof OpenStackError && e.code === 'aborted');
+    assert.equal(sent[0]!.aborted, false, 'the other caller still waits for it');
+    b.abort();
+    await assert.rejects(pb, (e: unknown) => e instanceof OpenStackError && e.code === 'aborted');
+    assert.equal(sent[0]!.aborted, true, 'nobody waits: the request is dropped');
   });
 });
 

@@ -1,25 +1,37 @@
-// A minimal HTTPS JSON client for Redfish: one request per call, no connection reuse (a fencing operation sends a
-// handful of requests, and a pooled socket to a BMC that just rebooted is a source of confusing failures), a hard
-// timeout per request, and errors mapped to FenceError codes.
+// Redfish's HTTPS JSON requests through the shared outbound client (../../http): a node:https dispatcher with the
+// BMC's TLS settings and no connection reuse (a fencing operation sends a handful of requests, and a pooled socket
+// to a BMC that just rebooted is a source of confusing failures), the shared timeout interceptor for the hard limit
+// per request (the fence gate's abort signal stops it too), and the client's errors mapped to FenceError codes.
+// No retry interceptor: the fencer retries whole attempts (../retry.ts).
 
-import { request } from 'node:https';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { errorMessage } from '../../../core/errors.ts';
+import { HttpClientError, systemErrorCode, systemErrorMessage } from '../../http/errors.ts';
+import { compose } from '../../http/http.ts';
+import { timeoutInterceptor } from '../../http/interceptors/timeout.ts';
+import { nodeDispatcher, type TlsOptions } from '../../http/node-dispatcher.ts';
 import { FenceError } from '../errors.ts';
 
-export interface TlsOptions {
-  /** false: accept any certificate (self-signed BMC). */
-  verify: boolean;
-  /** PEM text of CAs to trust instead of the system's. */
-  ca?: string | undefined;
-}
+export type { TlsOptions };
 
 export interface JsonResponse {
   status: number;
-  headers: IncomingHttpHeaders;
-  /** Parsed body, or undefined when it was empty or not JSON. */
+  headers: Headers;
+  /** Parsed body, or undefined when it was empty or not JSON (whatever the Content-Type said). */
   json: unknown;
   text: string;
 }
+
+export type Method = 'GET' | 'POST' | 'DELETE';
+
+export interface JsonRequestOptions {
+  /** Authentication headers (Authorization or X-Auth-Token); none for the session login itself. */
+  headers: Record<string, string>;
+  body?: unknown;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+export type RequestJson = (url: URL, method: Method, opts: JsonRequestOptions) => Promise<JsonResponse>;
 
 const MAX_BODY = 1024 * 1024;
 
@@ -33,81 +45,37 @@ function tlsHint(code: string | undefined): string | null {
   return null;
 }
 
-export type Method = 'GET' | 'POST' | 'DELETE';
+function parseJson(text: string): unknown {
+  try {
+    return text.trim() ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
-export function requestJson(
-  url: URL,
-  method: Method,
-  opts: {
-    /** Authentication headers (Authorization or X-Auth-Token); none for the session login itself. */
-    headers: Record<string, string>;
-    body?: unknown;
-    tls: TlsOptions;
-    timeoutMs: number;
-    signal?: AbortSignal | undefined;
-  },
-): Promise<JsonResponse> {
-  return new Promise((resolve, reject) => {
-    if (opts.signal?.aborted) return reject(new FenceError('aborted', 'aborted'));
-    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const headers: OutgoingHttpHeaders = {
-      accept: 'application/json',
-      'OData-Version': '4.0',
-      ...opts.headers,
-    };
-    if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
+/** The shared client's errors in fencing's terms: what the fencer retries, and what an operator must fix. */
+function fenceErrorOf(e: unknown, where: string, timeoutMs: number): unknown {
+  if (!(e instanceof HttpClientError)) return e;
+  if (e.code === 'timeout') return new FenceError('timeout', `${where}: no answer within ${timeoutMs / 1000} s`);
+  if (e.code === 'aborted') return new FenceError('aborted', `${where}: aborted`);
+  const code = systemErrorCode(e);
+  const message = systemErrorMessage(e) ?? errorMessage(e);
+  const hint = tlsHint(code);
+  if (hint) return new FenceError('config', `${where}: ${message}; ${hint}`);
+  return new FenceError(code && UNREACHABLE.has(code) ? 'unreachable' : 'protocol', `${where}: ${code ?? ''} ${message}`.replace(/\s+/g, ' '));
+}
+
+/** A JSON client for one BMC; `tls` is fixed for its lifetime. */
+export function redfishClient(tls: TlsOptions): RequestJson {
+  // Every request carries its own timeoutMs (the attempt's), so the interceptor's default is never used.
+  const http = compose(nodeDispatcher({ tls, headers: { 'OData-Version': '4.0' }, maxBodyBytes: MAX_BODY }), timeoutInterceptor(0));
+  return async (url, method, opts) => {
+    try {
+      const res = await http({ method, url: url.toString(), headers: opts.headers, body: opts.body, timeoutMs: opts.timeoutMs, signal: opts.signal });
+      const text = res.text ?? '';
+      return { status: res.status, headers: res.headers, json: parseJson(text), text };
+    } catch (e) {
+      throw fenceErrorOf(e, `${method} ${url.pathname}`, opts.timeoutMs);
     }
-    const where = `${method} ${url.pathname}`;
-    let done = false;
-    const settle = (fn: () => void) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    const req = request(url, {
-      method,
-      headers,
-      agent: false,
-      rejectUnauthorized: opts.tls.verify,
-      ...(opts.tls.ca ? { ca: opts.tls.ca } : {}),
-    });
-    const timer = setTimeout(() => {
-      settle(() => reject(new FenceError('timeout', `${where}: no answer within ${opts.timeoutMs / 1000} s`)));
-      req.destroy();
-    }, opts.timeoutMs);
-    const onAbort = () => {
-      settle(() => reject(new FenceError('aborted', `${where}: aborted`)));
-      req.destroy();
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-    req.on('error', (e: NodeJS.ErrnoException) => {
-      const hint = tlsHint(e.code);
-      if (hint) return settle(() => reject(new FenceError('config', `${where}: ${e.message}; ${hint}`)));
-      const code = e.code && UNREACHABLE.has(e.code) ? 'unreachable' : 'protocol';
-      settle(() => reject(new FenceError(code, `${where}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '))));
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        if (text.length < MAX_BODY) text += d;
-      });
-      res.on('error', (e) => settle(() => reject(new FenceError('unreachable', `${where}: connection lost: ${e.message}`))));
-      res.on('end', () => {
-        let json: unknown;
-        try {
-          json = text.trim() ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, json, text }));
-      });
-    });
-    req.end(payload);
-  });
+  };
 }

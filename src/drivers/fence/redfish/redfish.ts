@@ -6,12 +6,13 @@
 // Unlike fence_redfish, which crashes with KeyError 'Members' on a wrong password, a 401/403 is an 'auth' error.
 
 import { readFile } from 'node:fs/promises';
+import { errorCode } from '../../../core/errors.ts';
 import type { PowerState } from '../../../core/ports/fence.ts';
 import type { RedfishFenceHostConfig } from '../../../core/config/sections/fencing.ts';
 import type { Attempt, PowerBackend, PowerTarget } from '../backend.ts';
 import { FenceError } from '../errors.ts';
 import { tail } from '../redact.ts';
-import { requestJson, type JsonResponse, type Method, type TlsOptions } from './https.ts';
+import { redfishClient, type JsonResponse, type Method, type RequestJson } from './https.ts';
 
 export type RedfishOptions = Pick<RedfishFenceHostConfig, 'url' | 'verify_tls' | 'ca_file' | 'system' | 'service_root' | 'username' | 'auth'>;
 type AuthHeaders = Record<string, string>;
@@ -57,7 +58,7 @@ export class RedfishBackend implements PowerBackend {
   readonly checksBeforeActing = false;
   private readonly base: URL;
   private systemPath: string | null;
-  private ca: string | undefined;
+  private client: RequestJson | null = null;
 
   constructor(private readonly o: RedfishOptions) {
     this.base = new URL(o.url);
@@ -65,15 +66,19 @@ export class RedfishBackend implements PowerBackend {
     this.describe = `redfish ${this.base.host}${o.verify_tls ? '' : ' (TLS not verified)'}`;
   }
 
-  private async tls(): Promise<TlsOptions> {
-    if (this.o.ca_file && this.ca === undefined) {
+  /** The JSON client with this BMC's TLS settings, made once ca_file has been read. */
+  private async http(): Promise<RequestJson> {
+    if (this.client) return this.client;
+    let ca: string | undefined;
+    if (this.o.ca_file) {
       try {
-        this.ca = await readFile(this.o.ca_file, 'utf8');
+        ca = await readFile(this.o.ca_file, 'utf8');
       } catch (e) {
-        throw new FenceError('config', `cannot read ca_file ${this.o.ca_file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+        throw new FenceError('config', `cannot read ca_file ${this.o.ca_file}: ${errorCode(e) ?? 'error'}`);
       }
     }
-    return { verify: this.o.verify_tls, ca: this.ca };
+    this.client = redfishClient({ verify: this.o.verify_tls, ca });
+    return this.client;
   }
 
   private url(path: string): URL {
@@ -85,7 +90,7 @@ export class RedfishBackend implements PowerBackend {
 
   private async call(method: Method, path: string, at: Attempt, auth: AuthHeaders, body?: unknown): Promise<JsonResponse> {
     const url = this.url(path);
-    const r = await requestJson(url, method, { headers: auth, body, tls: await this.tls(), timeoutMs: at.timeoutMs, signal: at.signal });
+    const r = await (await this.http())(url, method, { headers: auth, body, timeoutMs: at.timeoutMs, signal: at.signal });
     const where = `${method} ${url.pathname}`;
     if (r.status === 401 || r.status === 403) {
       throw new FenceError('auth', `BMC rejected the credentials${this.o.username ? ` of user ${this.o.username}` : ''} (${where}: HTTP ${r.status})`);
@@ -102,9 +107,9 @@ export class RedfishBackend implements PowerBackend {
     }
     const login = `${this.o.service_root}/SessionService/Sessions`;
     const r = await this.call('POST', login, at, {}, { UserName: this.o.username, Password: at.password });
-    const token = r.headers['x-auth-token'];
-    if (typeof token !== 'string' || !token) throw new FenceError('protocol', `POST ${login}: HTTP ${r.status} without an X-Auth-Token header`);
-    const location = typeof r.headers.location === 'string' ? r.headers.location : isObj(r.json) && typeof r.json['@odata.id'] === 'string' ? r.json['@odata.id'] : null;
+    const token = r.headers.get('x-auth-token');
+    if (!token) throw new FenceError('protocol', `POST ${login}: HTTP ${r.status} without an X-Auth-Token header`);
+    const location = r.headers.get('location') ?? (isObj(r.json) && typeof r.json['@odata.id'] === 'string' ? r.json['@odata.id'] : null);
     try {
       return await fn({ 'x-auth-token': token });
     } finally {
@@ -115,7 +120,7 @@ export class RedfishBackend implements PowerBackend {
   private async logout(location: string, token: string): Promise<void> {
     try {
       // No caller signal: even an aborted operation must not leave its session behind.
-      await requestJson(this.url(location), 'DELETE', { headers: { 'x-auth-token': token }, tls: await this.tls(), timeoutMs: LOGOUT_TIMEOUT_MS });
+      await (await this.http())(this.url(location), 'DELETE', { headers: { 'x-auth-token': token }, timeoutMs: LOGOUT_TIMEOUT_MS });
     } catch {
       // Best effort: the BMC expires idle sessions by itself.
     }

@@ -1,7 +1,10 @@
-// How delivery hands one notification to the controller. Implementations: HTTP (a remote masakari-api, ours or
-// OpenStack's) and local (the controller in the same process, --role=all). The outbox only sees the outcome.
+// How delivery hands one notification to the controller. core owns this interface; implementations: HTTP
+// (src/drivers/delivery/http-transport.ts: a remote masakari-api, ours or OpenStack's, through the shared outbound
+// HTTP client) and local (src/core/delivery/local-transport.ts: the controller in the same process, --role=all).
+// The outbox only sees the outcome. The wire format of POST /v1/notifications is here too: every transport maps
+// the controller's answer the same way.
 
-import type { NotificationDraft } from '../ports/notify.ts';
+import type { NotificationDraft } from './notify.ts';
 
 export type SendOutcome =
   /** 2xx: the controller stored it. */
@@ -13,8 +16,10 @@ export type SendOutcome =
   /** Anything else (network error, timeout, 5xx, 401...): try again later. */
   | { kind: 'retry'; message: string };
 
-export interface Transport {
+export interface NotificationTransport {
+  /** Names the transport in the outbox's log lines ("http", "local"). */
   readonly name: string;
+  /** One attempt; never throws for a failed delivery (that is a 'retry' outcome), only when `signal` aborted it. */
   send(draft: NotificationDraft, signal?: AbortSignal): Promise<SendOutcome>;
 }
 

@@ -7,8 +7,9 @@
 
 import type { Env } from '../../../core/env.ts';
 import type { Logger } from '../../../core/log.ts';
-import { OpenStackError } from '../errors.ts';
-import { IDEMPOTENT, type Interceptor, type OsRequest, type OsResponse } from '../http.ts';
+import { errorMessage } from '../../../core/errors.ts';
+import { HttpClientError } from '../errors.ts';
+import { IDEMPOTENT, type Handler, type HttpRequest, type HttpResponse } from '../http.ts';
 
 export interface RetryOptions {
   /** Extra attempts after the first. */
@@ -17,16 +18,18 @@ export interface RetryOptions {
   maxDelayMs: number;
   env: Env;
   logger?: Logger;
+  /** The log message of a retry, naming the service (default 'http request failed; retrying'). */
+  message?: string;
 }
 
 const ALWAYS_RETRY_STATUS = new Set([502, 503, 504]);
 
-function retryableResponse(req: OsRequest, res: OsResponse): boolean {
+function retryableResponse(req: HttpRequest, res: HttpResponse): boolean {
   return ALWAYS_RETRY_STATUS.has(res.status) || (res.status === 500 && IDEMPOTENT.has(req.method));
 }
 
-function retryableError(req: OsRequest, e: unknown): boolean {
-  if (!(e instanceof OpenStackError) || e.exhausted) return false;
+function retryableError(req: HttpRequest, e: unknown): boolean {
+  if (!(e instanceof HttpClientError) || e.exhausted) return false;
   if (e.code === 'connection') return !e.sent || IDEMPOTENT.has(req.method);
   if (e.code === 'timeout') return IDEMPOTENT.has(req.method);
   // A failed sub-request made on the caller's behalf (the microversion discovery GET).
@@ -40,15 +43,15 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
   return d / 2 + (d / 2) * random();
 }
 
-function retryAfterMs(res: OsResponse): number | null {
+function retryAfterMs(res: HttpResponse): number | null {
   const h = res.headers.get('retry-after');
   if (h === null) return null;
   const s = Number(h);
   return Number.isFinite(s) && s >= 0 ? s * 1000 : null;
 }
 
-export function retryInterceptor(o: RetryOptions): Interceptor {
-  return (next) => async (req) => {
+export function retryInterceptor(o: RetryOptions) {
+  return <R extends HttpRequest>(next: Handler<R>): Handler<R> => async (req) => {
     for (let attempt = 0; ; attempt++) {
       let why: string;
       let delay = backoffDelay(attempt, o.baseDelayMs, o.maxDelayMs, o.env.random);
@@ -60,12 +63,12 @@ export function retryInterceptor(o: RetryOptions): Interceptor {
         if (ra !== null) delay = Math.min(ra, o.maxDelayMs);
       } catch (e) {
         if (attempt >= o.retries || !retryableError(req, e) || req.signal?.aborted) {
-          if (e instanceof OpenStackError) e.exhausted = true;
+          if (e instanceof HttpClientError) e.exhausted = true;
           throw e;
         }
-        why = (e as Error).message;
+        why = errorMessage(e);
       }
-      o.logger?.warn({ method: req.method, url: req.url, attempt: attempt + 1, delayMs: Math.round(delay), why }, 'openstack request failed; retrying');
+      o.logger?.warn({ method: req.method, url: req.url, attempt: attempt + 1, delayMs: Math.round(delay), why }, o.message ?? 'http request failed; retrying');
       await o.env.sleep(delay, req.signal);
     }
   };

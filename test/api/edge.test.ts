@@ -95,6 +95,13 @@ describe('HTTP edge (noauth2)', () => {
     assert.deepEqual(errors(s.captured), [], 'client mistakes are not logged as errors');
   });
 
+  test('clients that reset the connection right after a rejected request do not crash the server', async () => {
+    const rejected = ['CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n'];
+    for (const request of rejected) for (let i = 0; i < 50; i++) await rawRequest(s.port, request, { end: 'reset' });
+    await new Promise((r) => setTimeout(r, 100)); // a write error would surface as an uncaught exception by now
+    assert.equal((await rawRequest(s.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).response?.status, 200);
+  });
+
   test('HEAD answers carry the request id too, also for errors raised before the microversion is known', async () => {
     for (const [what, request, status] of [
       ['bad microversion', 'HEAD /v1/segments HTTP/1.1\r\nHost: x\r\nOpenStack-API-Version: instance-ha 01.1\r\n\r\n', 400],

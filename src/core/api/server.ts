@@ -82,6 +82,9 @@ class Edge {
     const head = [`HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}`];
     for (const [k, v] of Object.entries({ ...f.headers, 'Content-Length': String(Buffer.byteLength(f.body)), Connection: 'close' })) head.push(`${k}: ${v}`);
     logRequest(this.log, { requestId: f.id, ...log, status: err.status, ms: 0, client: socket.remoteAddress });
+    // Node hands over a CONNECT socket without any 'error' listener: a client that reset it would make this write's
+    // ECONNRESET an uncaught exception (the process would exit).
+    if (socket.listenerCount('error') === 0) socket.on('error', () => socket.destroy());
     if (!socket.writable) return void socket.destroy();
     socket.end(`${head.join('\r\n')}\r\n\r\n${f.body}`);
     // A client that stops reading must not keep the socket forever.

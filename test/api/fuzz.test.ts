@@ -101,7 +101,8 @@ async function fuzz(t: TestContext, lab: Lab, count: number, seed: number, token
       continue;
     }
     // Half-close after the request: a truncated body or head then ends in Node's parser (an answer), not a wait.
-    const { response, raw } = await rawRequest(lab.ctl.port, c.bytes, { end: 'half-close', timeoutMs: 3000 });
+    // The timeouts (here and Keystone's) are generous so that a loaded CI machine does not turn into a finding.
+    const { response, raw } = await rawRequest(lab.ctl.port, c.bytes, { end: 'half-close', timeoutMs: 10_000 });
     // Nothing but line breaks is no request (HTTP allows empty lines before one): no answer is right then.
     const nothingSent = /^[\r\n]*$/.test(c.bytes.toString('latin1'));
     const problem = response ? problemWith(response, c.method) : nothingSent ? undefined : 'no answer';
@@ -133,7 +134,7 @@ describe(`API fuzz (seed ${SEED}; FUZZ_SEED=${SEED} replays it)`, () => {
     let lab: Lab;
     before(async () => {
       await ks.start();
-      lab = await startLab({ auth_strategy: 'keystone', keystone: { auth_url: `${ks.url}/v3`, password: 'secret', timeout_seconds: 2 } }, { 'X-Auth-Token': 'admin-token' });
+      lab = await startLab({ auth_strategy: 'keystone', keystone: { auth_url: `${ks.url}/v3`, password: 'secret', timeout_seconds: 10 } }, { 'X-Auth-Token': 'admin-token' });
     });
     after(async () => {
       await lab?.ctl.stop();

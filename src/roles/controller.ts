@@ -42,7 +42,7 @@ export async function start(config: Config, log: Logger, opts: { compute?: Compu
     ...(backends.tokenValidator ? { tokenValidator: backends.tokenValidator } : {}),
   });
   await engine.start();
-  const api = await startApiServer(app, config.api.listen);
+  const api = await startApiServer(app, config.api.listen, { log, env: realEnv });
   log.info({ listen: config.api.listen, port: api.port, auth: config.api.auth_strategy, database: store.dialect, compute: backends.compute.name }, 'controller started');
   return {
     store,

@@ -21,9 +21,30 @@ describe('request pipeline', () => {
       assert.equal(v1.body.version.links[0].href, 'http://localhost/v1/');
       assert.equal(v1.headers.get('openstack-api-version'), 'masakari 1.0');
     }
-    const proxied = await api.call('GET', '/', { headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'ha.example.org' } });
-    assert.equal(proxied.body.versions[0].links[0].href, 'https://ha.example.org/v1/');
     assert.equal((await api.call('GET', '/v2')).status, 300);
+  });
+
+  test('proxy headers are ignored unless api.enable_proxy_headers_parsing is on (as oslo.middleware does)', async () => {
+    const proxy = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'ha.example.org' };
+    const href = (r: { body: any }) => r.body.versions[0].links[0].href;
+    assert.equal(href(await api.call('GET', '/', { headers: proxy })), 'http://localhost/v1/', 'off by default');
+    assert.equal(href(await api.call('GET', '/', { headers: { Forwarded: 'proto=https;host=ha.example.org' } })), 'http://localhost/v1/');
+    const behindProxy = testApi({ api: { enable_proxy_headers_parsing: true } });
+    try {
+      const at = async (headers: Record<string, string>) => href(await behindProxy.call('GET', '/', { headers }));
+      assert.equal(await at(proxy), 'https://ha.example.org/v1/');
+      assert.equal(await at({ 'X-Forwarded-Proto': 'HTTPS', 'X-Forwarded-Host': 'ha.example.org:8443, inner:1' }), 'https://ha.example.org:8443/v1/');
+      // RFC 7239 Forwarded wins over the X-Forwarded-* headers; the first (outermost) proxy's element counts.
+      assert.equal(await at({ Forwarded: 'for=192.0.2.1;proto=https;host="ha.example.org", for=10.0.0.1', ...proxy, 'X-Forwarded-Host': 'other' }), 'https://ha.example.org/v1/');
+      // Only http and https, and only a well-formed host[:port]: anything else is ignored, not echoed into links.
+      assert.equal(await at({ 'X-Forwarded-Proto': 'javascript', 'X-Forwarded-Host': 'evil.example' }), 'http://evil.example/v1/');
+      for (const host of ['a b', 'evil.example/x', 'evil.example:99999', 'x@evil.example', '"><script>', '']) {
+        assert.equal(await at({ 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': host }), 'https://localhost/v1/', JSON.stringify(host));
+      }
+      assert.equal(await at({ Forwarded: 'proto=javascript;host=evil.example' }), 'http://evil.example/v1/');
+    } finally {
+      await behindProxy.close();
+    }
   });
 
   test('microversions: latest, other services ignored, malformed 400 without version header, too high 406', async () => {

@@ -1,12 +1,12 @@
 // The Masakari v1 REST API as a hono app. Middleware order follows Masakari's paste pipeline:
-//   request id -> access log -> faults -> body size limit -> auth -> (router) -> microversion -> resource
-// GET / answers without authentication; everything under /v1 (and /v1/{project_id}) goes through auth.
+//   request id -> access log -> faults -> declared body size limit -> auth -> body read -> (router) -> microversion
+//   -> resource
+// GET / answers without authentication; everything under /v1 (and /v1/{project_id}) goes through auth, and no body
+// is read before it. The Node server in front of it is in server.ts.
 
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import type { Config } from '../config/schema.ts';
-import { splitHostPort } from '../config/types.ts';
 import type { Notification } from '../domain/model.ts';
 import { realEnv, type Env } from '../env.ts';
 import type { Logger } from '../log.ts';
@@ -16,7 +16,7 @@ import type { Store } from '../store/types.ts';
 import type { ApiEnv } from './context.ts';
 import { accessLog } from './middleware/access-log.ts';
 import { authenticate } from './middleware/auth.ts';
-import { bodyLimit } from './middleware/body.ts';
+import { declaredSizeLimit, readBody } from './middleware/body.ts';
 import { notFound, onError } from './middleware/faults.ts';
 import { microversion } from './middleware/microversion.ts';
 import { PolicyEnforcer } from './middleware/policy.ts';
@@ -25,7 +25,7 @@ import type { ResourceDeps } from './resources/common.ts';
 import { hostRoutes } from './resources/hosts.ts';
 import { notificationRoutes } from './resources/notifications.ts';
 import { segmentRoutes } from './resources/segments.ts';
-import { multipleChoices, versionsRoot, versionV1 } from './resources/versions.ts';
+import { versionDocuments } from './resources/versions.ts';
 import { vmoveRoutes } from './resources/vmoves.ts';
 import { ResponseCache } from './response-cache.ts';
 import { routingPath } from './routing-path.ts';
@@ -62,47 +62,26 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   };
 
   // Resource routes under /v1; /v1/{project_id}/... reaches them too (routing-path.ts).
+  const versions = versionDocuments({ parseProxyHeaders: api.enable_proxy_headers_parsing });
   const v1 = new Hono<ApiEnv>();
   v1.use('*', microversion);
-  v1.get('/', versionV1);
+  v1.get('/', versions.v1);
   segmentRoutes(v1, d);
   hostRoutes(v1, d);
   notificationRoutes(v1, d);
   vmoveRoutes(v1, d);
 
   const app = new Hono<ApiEnv>({ router: new RegExpRouter(), getPath: routingPath });
-  app.use('*', requestId(env), accessLog(log));
+  app.use('*', requestId(env), accessLog(log, { parseProxyHeaders: api.enable_proxy_headers_parsing }));
   app.onError(onError(log));
   app.notFound(notFound);
-  app.get('/', versionsRoot);
+  app.get('/', versions.root);
   const auth = authenticate(api.auth_strategy, { ...(deps.tokenValidator ? { validator: deps.tokenValidator } : {}), policy, log });
   // '/v1/*' also matches '/v1' itself (registering both would run auth twice).
-  app.use('/v1/*', bodyLimit(api.max_request_body_size), auth);
+  app.use('/v1/*', declaredSizeLimit(api.max_request_body_size), auth, readBody(api.max_request_body_size));
   app.route('/v1', v1);
-  app.get('*', multipleChoices);
+  app.get('*', versions.multipleChoices);
   return app;
 }
 
-export interface RunningApi {
-  port: number;
-  close(): Promise<void>;
-}
-
-/** Serves the app on "HOST:PORT" (port 0 picks a free one). Resolves once listening. */
-export function startApiServer(app: ApiApp, listen: string): Promise<RunningApi> {
-  const { host, port } = splitHostPort(listen);
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
-      resolve({
-        port: info.port,
-        close: () =>
-          new Promise<void>((res) => {
-            server.close(() => res());
-            // Idle keep-alive connections would hold close() open.
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-          }),
-      });
-    });
-    server.once('error', reject);
-  });
-}
+export { startApiServer, type RunningApi } from './server.ts';

@@ -1,12 +1,27 @@
-// Request bodies: a hard size limit before anything else runs (oslo sizelimit: 413), then, for the resources,
-// JSON decoding with Masakari's rules: no or text/plain Content-Type means JSON, other non-JSON types are 415,
-// an empty body is JSON null (so validation says "None is not of type 'object'"), bad JSON is 400.
+// Request bodies. Before authentication only the declared size is checked (oslo sizelimit: 413); the body itself
+// is read after it, so a caller without a valid token cannot make the server read (or wait for) anything. Then,
+// for the resources, JSON decoding with Masakari's rules: no or text/plain Content-Type means JSON, other non-JSON
+// types are 415, an empty body is JSON null (so validation says "None is not of type 'object'"), bad JSON is 400.
+// A client that goes away before its body is complete is a client event (RequestAbortedError), not a server fault.
 
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Readable } from 'node:stream';
+import { AppError } from '../../errors.ts';
 import { MasakariError, badRequest } from '../../domain/errors.ts';
 import type { ApiEnv } from '../context.ts';
 import { requestHeader } from '../request-header.ts';
+
+/** The client closed (or reset) the connection before the request body was complete. */
+export class RequestAbortedError extends AppError {
+  readonly code = 'REQUEST_ABORTED';
+  constructor(
+    /** Body bytes that did arrive. */
+    readonly received: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`the client closed the connection after ${received} bytes of the request body`, options);
+  }
+}
 
 const EMPTY = new Uint8Array(0);
 const tooLarge = () => new MasakariError(413, 'overLimit', 'Request is too large.');
@@ -38,6 +53,8 @@ async function readCapped(stream: ReadableStream<Uint8Array>, max: number): Prom
 /**
  * Node's request stream, read directly (no web-stream wrapper per chunk); same cap as readCapped. Plain listeners,
  * not for-await: leaving a for-await loop destroys the stream, and with it the socket the 413 must go out on.
+ * The stream may already be gone when this starts (the client left while authentication ran): Node then emits
+ * nothing more, so that is checked first.
  */
 function readIncomingCapped(incoming: Readable, max: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
@@ -57,26 +74,42 @@ function readIncomingCapped(incoming: Readable, max: number): Promise<Uint8Array
       cleanup();
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
+    // Node reports a connection that ended mid-body as 'error' (ECONNRESET "aborted"), then 'close'.
     const onError = (e: Error) => {
       cleanup();
-      reject(e);
+      reject(new RequestAbortedError(size, { cause: e }));
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new RequestAbortedError(size));
     };
     const cleanup = () => {
       incoming.off('data', onData);
       incoming.off('end', onEnd);
       incoming.off('error', onError);
+      incoming.off('close', onClose);
     };
     if (incoming.readableEnded) return resolve(EMPTY);
+    if (incoming.destroyed) return reject(new RequestAbortedError(0));
     incoming.on('data', onData);
     incoming.on('end', onEnd);
     incoming.on('error', onError);
+    incoming.on('close', onClose);
   });
 }
 
-export function bodyLimit(maxBytes: number): MiddlewareHandler<ApiEnv> {
+/** Before authentication: a declared Content-Length over the limit is 413 at once; nothing is read. */
+export function declaredSizeLimit(maxBytes: number): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const declared = requestHeader(c, 'content-length');
     if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge();
+    await next();
+  };
+}
+
+/** After authentication: the body, read once and capped (413 also for chunked bodies without a length). */
+export function readBody(maxBytes: number): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
     const method = c.req.method;
     if (method === 'GET' || method === 'HEAD') {
       // Touching c.req.raw.body would make @hono/node-server build a full web Request just to find no body.

@@ -1,19 +1,27 @@
 // Error responses in Masakari's envelope: {"<key>": {"code": <status>, "message": "<text>"}}, Content-Type
 // "application/json; charset=UTF-8", and (once the microversion is known) "OpenStack-API-Version: instance-ha X.Y".
 // Anything that is not a MasakariError is a bug: 500 masakariFault without details, logged with the request id.
+// Except a client that went away mid-body: that is the client's doing (logged at debug with its address; the 400
+// it would have got goes nowhere, and the access log marks the request aborted).
 
 import type { Context, ErrorHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { MasakariError } from '../../domain/errors.ts';
+import { MasakariError, badRequest } from '../../domain/errors.ts';
 import type { Logger } from '../../log.ts';
 import { versionString, type ApiEnv } from '../context.ts';
 import { toJson } from '../format.ts';
+import { REQUEST_ID_HEADER } from './request-id.ts';
+import { peerAddress } from '../proxy-headers.ts';
+import { RequestAbortedError } from './body.ts';
 
 export const VERSION_HEADER = 'OpenStack-API-Version';
 export const JSON_ERROR_TYPE = 'application/json; charset=UTF-8';
 
 export function errorResponse(c: Context<ApiEnv>, err: MasakariError, extraHeaders: Record<string, string> = {}): Response {
-  const headers: Record<string, string> = { 'Content-Type': JSON_ERROR_TYPE, ...extraHeaders };
+  // The request id goes in here rather than being added afterwards by the request-id middleware: hono answers HEAD
+  // with `new Response(null, res)`, and @hono/node-server's lightweight Response then keeps only the headers it was
+  // built with.
+  const headers: Record<string, string> = { 'Content-Type': JSON_ERROR_TYPE, [REQUEST_ID_HEADER]: c.get('requestId'), ...extraHeaders };
   const v = c.get('version');
   if (v) {
     headers[VERSION_HEADER] = `instance-ha ${versionString(v)}`;
@@ -28,9 +36,22 @@ const UNEXPECTED =
 export function onError(log: Logger): ErrorHandler<ApiEnv> {
   return (err, c) => {
     if (err instanceof MasakariError) return errorResponse(c, err);
+    if (err instanceof RequestAbortedError) {
+      log.debug(
+        { requestId: c.get('requestId'), client: peerAddress(c), method: c.req.method, path: c.req.path, received: err.received },
+        'client closed the connection before the request body was complete',
+      );
+      return errorResponse(c, badRequest('The request body is incomplete: the client closed the connection.'));
+    }
     log.error({ err, requestId: c.get('requestId'), method: c.req.method, path: c.req.path }, 'unexpected API error');
-    return errorResponse(c, new MasakariError(500, 'masakariFault', `${UNEXPECTED}\n<class '${err.name || 'Error'}'>`));
+    return errorResponse(c, unexpectedFault(err));
   };
+}
+
+/** The 500 of a bug: Masakari's text and the error's class name, nothing else. */
+export function unexpectedFault(err: unknown): MasakariError {
+  const name = (err instanceof Error && err.name) || 'Error';
+  return new MasakariError(500, 'masakariFault', `${UNEXPECTED}\n<class '${name}'>`);
 }
 
 /** Unknown routes: Masakari answers an HTML page; we answer the same status in the JSON envelope. */

@@ -5,19 +5,11 @@ import type { Context } from 'hono';
 import { versionString, type ApiEnv } from '../context.ts';
 import { MAX_VERSION, MIN_VERSION } from '../middleware/microversion.ts';
 import { notFound } from '../middleware/faults.ts';
+import { publicOrigin } from '../proxy-headers.ts';
 import { reply } from './common.ts';
-import { requestHeader } from '../request-header.ts';
 
 const UPDATED = '2016-07-01T11:33:21Z';
 const MEDIA_TYPES = [{ base: 'application/json', type: 'application/vnd.openstack.masakari+json;version=1' }];
-
-/** The server's base URL as the client reached it (honours X-Forwarded-Proto/Host from a TLS proxy). */
-function baseUrl(c: Context<ApiEnv>): string {
-  const url = new URL(c.req.url);
-  const proto = requestHeader(c, 'x-forwarded-proto')?.split(',')[0]?.trim() || url.protocol.replace(':', '');
-  const host = requestHeader(c, 'x-forwarded-host')?.split(',')[0]?.trim() || url.host;
-  return `${proto}://${host}`;
-}
 
 const SUMMARY = {
   id: 'v1.0',
@@ -27,25 +19,26 @@ const SUMMARY = {
   updated: UPDATED,
 };
 
-export const versionsRoot = (c: Context<ApiEnv>) =>
-  reply(c, 200, { versions: [{ ...SUMMARY, links: [{ rel: 'self', href: `${baseUrl(c)}/v1/` }] }] });
-
-export const versionV1 = (c: Context<ApiEnv>) =>
-  reply(c, 200, {
-    version: {
-      ...SUMMARY,
-      links: [
-        { rel: 'self', href: `${baseUrl(c)}/v1/` },
-        { rel: 'describedby', type: 'text/html', href: 'https://docs.openstack.org/' },
-      ],
-      'media-types': MEDIA_TYPES,
+/**
+ * The three handlers. Links carry the URL the client used; proxy headers say what that was only when
+ * api.enable_proxy_headers_parsing is on (proxy-headers.ts).
+ */
+export function versionDocuments(opts: { parseProxyHeaders: boolean }) {
+  const self = (c: Context<ApiEnv>) => ({ rel: 'self', href: `${publicOrigin(c, opts.parseProxyHeaders)}/v1/` });
+  return {
+    root: (c: Context<ApiEnv>) => reply(c, 200, { versions: [{ ...SUMMARY, links: [self(c)] }] }),
+    v1: (c: Context<ApiEnv>) =>
+      reply(c, 200, {
+        version: {
+          ...SUMMARY,
+          links: [self(c), { rel: 'describedby', type: 'text/html', href: 'https://docs.openstack.org/' }],
+          'media-types': MEDIA_TYPES,
+        },
+      }),
+    /** Any other path outside /v1 (unknown paths under /v1 are plain 404s). */
+    multipleChoices: (c: Context<ApiEnv>) => {
+      if (/^\/v1(\/|$)/.test(c.req.path)) return notFound(c);
+      return reply(c, 300, { choices: [{ id: 'v1.0', status: 'CURRENT', links: [self(c)], 'media-types': MEDIA_TYPES }] });
     },
-  });
-
-/** Any other path outside /v1 (unknown paths under /v1 are plain 404s). */
-export const multipleChoices = (c: Context<ApiEnv>) => {
-  if (/^\/v1(\/|$)/.test(c.req.path)) return notFound(c);
-  return reply(c, 300, {
-    choices: [{ id: 'v1.0', status: 'CURRENT', links: [{ rel: 'self', href: `${baseUrl(c)}/v1/` }], 'media-types': MEDIA_TYPES }],
-  });
-};
+  };
+}

@@ -33,4 +33,9 @@ export const apiSection = z.strictObject({
   osapi_max_limit: z.number().int().min(1).default(1000),
   /** Requests with a larger body get 413. */
   max_request_body_size: z.number().int().min(1024).default(114688),
+  /**
+   * Believe Forwarded / X-Forwarded-Proto / X-Forwarded-Host / X-Forwarded-For (oslo.middleware's option of the same
+   * name). Only behind a proxy that sets them: otherwise any client can choose the links the API answers.
+   */
+  enable_proxy_headers_parsing: z.boolean().default(false),
 });

@@ -4,6 +4,7 @@
 // instance's original state is checkpointed before the first change so a resumed run restores it correctly.
 
 import type { VMove, WorkflowTaskRecord } from '../../domain/model.ts';
+import { AppError } from '../../errors.ts';
 import { ComputeDriverError, type ServerInfo } from '../../ports/compute.ts';
 import { RecoveryFailure, isAbort } from '../errors.ts';
 import type { RecoveryTask, TaskContext } from '../task.ts';
@@ -29,7 +30,10 @@ interface Original {
 
 type Checkpoint = Record<string, Original>;
 
-class EvacuationFailed extends Error {}
+/** One attempt at one instance failed (error state, or a timeout); the task retries, then records the vmove failed. */
+class EvacuationFailed extends AppError {
+  readonly code = 'EVACUATION_FAILED';
+}
 
 /** A counting semaphore per key (target host). */
 class Slots {

@@ -82,7 +82,8 @@ export function createEngine(deps: EngineDeps): Engine {
   let jobs: PeriodicJobs | undefined;
   let stopping = false;
 
-  const hostKey = (ev: FailureEvent, hostName: string) => (ev.type === 'VM' ? `instance:${String(ev.instanceUuid)}` : hostName);
+  /** One workflow at a time per failed host, or per instance for an instance failure (store column recovery_key). */
+  const recoveryKey = (ev: FailureEvent, hostName: string) => (ev.type === 'VM' ? `instance:${String(ev.instanceUuid)}` : hostName);
 
   const logDisabledSegment = (n: Notification) =>
     log.info({ notification: n.uuid, type: n.type }, `Notification ${n.uuid} of type: ${n.type} is ignored, because the failover segment is disabled.`);
@@ -141,7 +142,7 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       // The payload, read once: every decision below works on the typed event.
       const ev = failureEvent(n);
-      key = hostKey(ev, host.name);
+      key = recoveryKey(ev, host.name);
       if (!(await store.claimHostRecovery(key, uuid, ownerId, leaseMs, env.now()))) {
         // One workflow per failed host: wait for the one that runs (here or on another controller).
         const w = waiting.get(key) ?? waiting.set(key, new Map()).get(key)!;

@@ -257,8 +257,12 @@ class InstanceEvacuation {
     const first = this.orig;
     // Record first what we are about to change: a crash right after the lock must still unlock.
     const lockedByUs = first?.preparing ? first.lockedByUs : !s.locked;
-    checkpoint[this.id] = { vmState: first?.vmState ?? s.vmState, stopAfter: first?.stopAfter ?? true, expectState: s.vmState, lockedByUs, preparing: true };
+    const preparing: Original = { vmState: first?.vmState ?? s.vmState, stopAfter: first?.stopAfter ?? true, expectState: s.vmState, lockedByUs, preparing: true };
+    checkpoint[this.id] = preparing;
     await ctx.saveCheckpoint(checkpoint);
+    // From here a failed attempt is a preparation cut short, as after a crash: the retry (and the final unlock) must
+    // know that we hold the lock, not read the instance as locked by its user.
+    this.orig = preparing;
     if (lockedByUs && !s.locked) await ctx.compute.lockServer(this.id);
     const fresh = await prepareState(ctx, s, lockedByUs);
     // The state first seen wins over what an earlier flow or an interrupted preparation left behind.

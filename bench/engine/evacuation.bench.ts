@@ -2,7 +2,7 @@
 // Run: npx tsx bench/engine/evacuation.bench.ts [counts...]   (default 50 200 1000)
 // Method and results: bench/README.md ("Engine").
 
-import { parseScenario, runScenario } from '../../src/drivers/compute/sim/scenario/index.ts';
+import { parseScenario, runScenario } from '../../src/sim/index.ts';
 
 const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const sizes = counts.length ? counts : [50, 200, 1000];

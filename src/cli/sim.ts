@@ -14,7 +14,7 @@ export const simCommand: CommandModule = {
       .option('check', { type: 'boolean', default: false, describe: 'compare with the expected log; exit 1 on difference' }),
   handler: (args) =>
     runCommand(async () => {
-      const { loadScenario, runScenario, scenarioFiles, ScenarioError } = await import('../drivers/compute/sim/scenario/index.ts');
+      const { loadScenario, runScenario, scenarioFiles, ScenarioError } = await import('../sim/index.ts');
       const path = String(args.path);
       let result;
       try {

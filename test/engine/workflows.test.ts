@@ -84,6 +84,29 @@ test('a task list without the evacuation: the flow only disables the service (op
   await w.close();
 });
 
+test('a task whose input no earlier task provided fails the workflow naming task and input (not an empty value)', async () => {
+  // Evacuation without the task that chooses the instances: instance_list is never set. It used to read as an empty
+  // list and end `finished` with nothing evacuated.
+  const w = await world({ config: { taskflow_driver_recovery_flows: { host_auto_failure_recovery_tasks: { main: ['evacuate_instances_task'], post: [] } } } });
+  w.cloud.addServer({ id: 'vm1', host: 'h1', metadata: { HA_Enabled: 'True' } });
+  w.cloud.powerOff('h1');
+  const e = w.engine();
+  await e.start();
+  const n = await w.notify('COMPUTE_HOST', 'h1', HOST_DOWN);
+  await w.drive(e.process(n.uuid));
+  const after = (await w.store.getNotification(n.uuid))!;
+  assert.equal(after.status, 'error');
+  assert.match(after.lastError ?? '', /Task 'EvacuateInstancesTask' needs the flow value 'instance_list', which no earlier task of the workflow provided/);
+  const tasks = await w.store.listTasks(n.uuid);
+  assert.deepEqual(tasks.map((t) => [t.name, t.state]), [
+    ['FenceHostTask', 'SUCCESS'],
+    ['DisableComputeServiceTask', 'REVERTED'],
+    ['EvacuateInstancesTask', 'REVERTED'],
+  ]);
+  assert.equal(w.cloud.servers.get('vm1')!.host, 'h1');
+  await w.close();
+});
+
 test('evacuation is idempotent: an instance already active on another host is confirmed, not evacuated again', async () => {
   const w = await world({ hosts: ['h1', 'h2', 'h3'] });
   w.cloud.addServer({ id: 'vm1', host: 'h1', metadata: { HA_Enabled: 'True' } });

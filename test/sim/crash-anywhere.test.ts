@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseScenario, runScenario } from '../../src/drivers/compute/sim/scenario/index.ts';
+import { parseScenario, runScenario } from '../../src/sim/index.ts';
 
 function scenario(crashAfterWrites: number, method: 'auto' | 'reserved_host', takeover = false) {
   return parseScenario(

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadScenario, runScenario, scenarioFiles } from '../../src/drivers/compute/sim/scenario/index.ts';
+import { loadScenario, runScenario, scenarioFiles } from '../../src/sim/index.ts';
 
 const dir = join(import.meta.dirname, 'scenarios');
 const update = process.env.SIM_UPDATE === '1';

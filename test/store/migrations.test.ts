@@ -63,6 +63,37 @@ test('a database migrated by a newer masakari is refused with a clear error', ()
   assert.throws(() => openSqliteStore({ path }), (e: unknown) => e instanceof SchemaError && /9999_from_the_future/.test(e.message));
 });
 
+test('0002 upgrade: a recovery claim held during the upgrade stays held, under its key column recovery_key', async () => {
+  const file = join(dir, 'upgrade-0002.sqlite');
+  const db = new Database(file);
+  const now = new Date(Date.UTC(2026, 11, 7));
+  try {
+    migrate(db, 1, migrations.slice(0, 2)); // the schema as released before 0002
+    // An instance failure's claim, as the engine wrote it into the column then named host_name.
+    db.prepare('INSERT INTO host_recovery_claims (host_name, notification_uuid, owner, expires_at) VALUES (?, ?, ?, ?)').run(
+      'instance:i-1',
+      'n1',
+      'c1',
+      (now.getTime() + 60_000) * 1000,
+    );
+  } finally {
+    db.close();
+  }
+  const store = openSqliteStore({ path: file }); // applies 0002
+  try {
+    const check = new Database(file, { readonly: true });
+    const columns = (check.prepare('PRAGMA table_info(host_recovery_claims)').all() as { name: string }[]).map((c) => c.name);
+    check.close();
+    assert.deepEqual(columns, ['recovery_key', 'notification_uuid', 'owner', 'expires_at']);
+    assert.equal(await store.claimHostRecovery('instance:i-1', 'n2', 'c2', 60_000, now), false, 'still held by n1');
+    assert.equal(await store.claimHostRecovery('instance:i-1', 'n1', 'c1', 60_000, now), true, 'renewed by its holder');
+    await store.releaseHostRecovery('instance:i-1', 'n1');
+    assert.equal(await store.claimHostRecovery('instance:i-1', 'n2', 'c2', 60_000, now), true, 'free once released');
+  } finally {
+    await store.close();
+  }
+});
+
 test('connections use WAL, synchronous=NORMAL (the WAL is synced by wal-sync.ts), foreign keys and the busy timeout', () => {
   const conn = openConnection(join(dir, 'pragmas.sqlite'), 1234);
   try {

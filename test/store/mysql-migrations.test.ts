@@ -220,6 +220,34 @@ test('0001 upgrade: unfinished notifications written before it get a payload key
   }
 });
 
+test('0002 upgrade: a recovery claim held during the upgrade stays held, under its key column recovery_key', async (t) => {
+  if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
+  const url = await lab!.createDatabase('upgrade0002');
+  const db = openPool(parseMysqlUrl(url));
+  const now = new Date(Date.UTC(2026, 11, 7));
+  try {
+    await migrate(db, 1, migrations.slice(0, 2)); // the schema as released before 0002
+    // An instance failure's claim, as the engine wrote it into the column then named host_name.
+    await db.run('INSERT INTO host_recovery_claims (host_name, notification_uuid, owner, expires_at) VALUES (?, ?, ?, ?)', [
+      'instance:i-1',
+      'n1',
+      'c1',
+      (now.getTime() + 60_000) * 1000,
+    ]);
+  } finally {
+    await db.close();
+  }
+  const store = await openMysqlStore({ url }); // applies 0002
+  try {
+    assert.equal(await store.claimHostRecovery('instance:i-1', 'n2', 'c2', 60_000, now), false, 'still held by n1');
+    assert.equal(await store.claimHostRecovery('instance:i-1', 'n1', 'c1', 60_000, now), true, 'renewed by its holder');
+    await store.releaseHostRecovery('instance:i-1', 'n1');
+    assert.equal(await store.claimHostRecovery('instance:i-1', 'n2', 'c2', 60_000, now), true, 'free once released');
+  } finally {
+    await store.close();
+  }
+});
+
 test('a failing migration is not recorded and the error names the statement', async (t) => {
   if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
   await withPool(async (db) => {

@@ -6,10 +6,11 @@ import type { Env } from '../env.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
 import { isAbort, outcomeKind } from './errors.ts';
+import { isRecoverableVmEvent, type FailureEvent } from './event.ts';
 import type { ResolvedFlows } from './registry.ts';
 import type { FlowRunner } from './runner.ts';
 import { runHostFlow } from './workflows/host.ts';
-import { isRecoverableVmEvent, runInstanceFlow } from './workflows/instance.ts';
+import { runInstanceFlow } from './workflows/instance.ts';
 import { runProcessFlow } from './workflows/process.ts';
 
 export interface Outcome {
@@ -23,8 +24,6 @@ export interface DispatchDeps {
   log: Logger;
   flows: ResolvedFlows;
 }
-
-const upper = (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : undefined);
 
 async function setMaintenance(d: DispatchDeps, host: Host, clearReserved: boolean): Promise<void> {
   const patch: { onMaintenance?: boolean; reserved?: boolean } = {};
@@ -60,46 +59,41 @@ export const DISABLED_SEGMENT_OUTCOME: Outcome = { status: 'ignored', reason: 'R
  * only on COMPUTE_HOST NORMAL STOPPED/STARTED, which are never decided here). null: a workflow (or a guard) decides.
  * The engine settles these in one write, without claiming the notification first.
  */
-export function decideAtOnce(n: Notification): Outcome | null {
-  const p = n.payload;
-  const event = upper(p.event);
-  if (n.type === 'PROCESS') {
-    if (event === 'STARTED') return { status: 'finished', reason: null };
-    if (event !== 'STOPPED') return { status: 'ignored', reason: `Invalid event: ${String(p.event)} received for notification type: ${n.type}` };
+export function decideAtOnce(n: Notification, ev: FailureEvent): Outcome | null {
+  if (ev.type === 'PROCESS') {
+    if (ev.event === 'STARTED') return { status: 'finished', reason: null };
+    if (ev.event !== 'STOPPED') return { status: 'ignored', reason: `Invalid event: ${ev.eventText} received for notification type: ${ev.type}` };
     return null;
   }
-  if (n.type === 'VM') {
-    return isRecoverableVmEvent(p) ? null : { status: 'ignored', reason: `Notification '${n.uuid}' received with payload ${JSON.stringify(p)} is ignored.` };
+  if (ev.type === 'VM') {
+    return isRecoverableVmEvent(ev) ? null : { status: 'ignored', reason: `Notification '${n.uuid}' received with payload ${JSON.stringify(n.payload)} is ignored.` };
   }
   // COMPUTE_HOST
-  const hostStatus = upper(p.host_status);
-  if (hostStatus === undefined) return { status: 'ignored', reason: `Notification '${n.uuid}' ignored as host_status is not provided.` };
-  if (hostStatus !== 'NORMAL') return { status: 'ignored', reason: `Notification '${n.uuid}' ignored as host_status is '${hostStatus}'` };
-  if (event !== 'STOPPED' && event !== 'STARTED') {
-    return { status: 'ignored', reason: `Invalid event: ${String(p.event)} received for notification type: ${n.type}` };
+  if (ev.hostStatus === undefined) return { status: 'ignored', reason: `Notification '${n.uuid}' ignored as host_status is not provided.` };
+  if (ev.hostStatus !== 'NORMAL') return { status: 'ignored', reason: `Notification '${n.uuid}' ignored as host_status is '${ev.hostStatus}'` };
+  if (ev.event !== 'STOPPED' && ev.event !== 'STARTED') {
+    return { status: 'ignored', reason: `Invalid event: ${ev.eventText} received for notification type: ${ev.type}` };
   }
   return null;
 }
 
-export async function dispatch(d: DispatchDeps, n: Notification, host: Host, segment: Segment, runner: FlowRunner): Promise<Outcome> {
-  const p = n.payload;
-  const event = upper(p.event);
+export async function dispatch(d: DispatchDeps, n: Notification, ev: FailureEvent, host: Host, segment: Segment, runner: FlowRunner): Promise<Outcome> {
   const base = { notification_uuid: n.uuid };
   // Reached for these only when a resumed or retried run finds them (the engine settles new ones at once).
-  const atOnce = decideAtOnce(n);
+  const atOnce = decideAtOnce(n, ev);
   if (atOnce) return atOnce;
 
-  if (n.type === 'PROCESS') {
+  if (ev.type === 'PROCESS') {
     await setMaintenance(d, host, false);
-    return outcomeOf('process', n, () => runProcessFlow(runner, d.flows, { ...base, host_name: host.name, process_name: p.process_name }));
+    return outcomeOf('process', n, () => runProcessFlow(runner, d.flows, { ...base, host_name: host.name, process_name: ev.processName }));
   }
 
-  if (n.type === 'VM') {
-    return outcomeOf('instance', n, () => runInstanceFlow(runner, d.flows, { ...base, instance_uuid: p.instance_uuid, host_name: host.name }));
+  if (ev.type === 'VM') {
+    return outcomeOf('instance', n, () => runInstanceFlow(runner, d.flows, { ...base, instance_uuid: ev.instanceUuid, host_name: host.name }));
   }
 
   // COMPUTE_HOST, host_status NORMAL
-  if (event === 'STARTED') return { status: 'finished', reason: null };
+  if (ev.event === 'STARTED') return { status: 'finished', reason: null };
   await setMaintenance(d, host, true);
 
   // The reserved host list is fixed when the run starts: a resumed run must see the same list, although it may

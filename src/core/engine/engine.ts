@@ -12,6 +12,7 @@ import type { FenceGate } from '../ports/fence.ts';
 import type { Store } from '../store/types.ts';
 import { DISABLED_SEGMENT_OUTCOME, decideAtOnce, dispatch } from './dispatch.ts';
 import { WorkflowAborted, isAbort } from './errors.ts';
+import { failureEvent, type FailureEvent } from './event.ts';
 import { startPeriodicJobs, type PeriodicJobs } from './periodic.ts';
 import { resolveFlows, type ResolvedFlows } from './registry.ts';
 import { FlowRunner } from './runner.ts';
@@ -81,8 +82,8 @@ export function createEngine(deps: EngineDeps): Engine {
   let jobs: PeriodicJobs | undefined;
   let stopping = false;
 
-  const hostKey = (n: Notification, hostName: string) =>
-    n.type === 'VM' ? `instance:${String(n.payload.instance_uuid)}` : hostName;
+  /** One workflow at a time per failed host, or per instance for an instance failure (store column recovery_key). */
+  const recoveryKey = (ev: FailureEvent, hostName: string) => (ev.type === 'VM' ? `instance:${String(ev.instanceUuid)}` : hostName);
 
   const logDisabledSegment = (n: Notification) =>
     log.info({ notification: n.uuid, type: n.type }, `Notification ${n.uuid} of type: ${n.type} is ignored, because the failover segment is disabled.`);
@@ -100,7 +101,7 @@ export function createEngine(deps: EngineDeps): Engine {
     const host = await store.getHost(n.sourceHostUuid);
     const segment = host ? await store.getSegment(host.segmentUuid) : undefined;
     if (!host || !segment) return false;
-    const outcome = segment.enabled ? decideAtOnce(n) : DISABLED_SEGMENT_OUTCOME;
+    const outcome = segment.enabled ? decideAtOnce(n, failureEvent(n)) : DISABLED_SEGMENT_OUTCOME;
     if (!outcome) return false;
     if (!segment.enabled) logDisabledSegment(n);
     return (await status.settleNew(n, outcome.status, outcome.reason)) !== undefined;
@@ -139,7 +140,9 @@ export function createEngine(deps: EngineDeps): Engine {
         released = true;
         return 'done';
       }
-      key = hostKey(n, host.name);
+      // The payload, read once: every decision below works on the typed event.
+      const ev = failureEvent(n);
+      key = recoveryKey(ev, host.name);
       if (!(await store.claimHostRecovery(key, uuid, ownerId, leaseMs, env.now()))) {
         // One workflow per failed host: wait for the one that runs (here or on another controller).
         const w = waiting.get(key) ?? waiting.set(key, new Map()).get(key)!;
@@ -177,7 +180,7 @@ export function createEngine(deps: EngineDeps): Engine {
         (u, name, state) => deps.observer?.task?.(u, name, state),
       );
       // guards/: mass-failure pause and host-return un-maintenance (null: dispatch as usual).
-      const outcome = (await hostGuards({ store, env, log, config }, n, host, segment, runner)) ?? (await dispatch({ store, env, log, flows: flows! }, n, host, segment, runner));
+      const outcome = (await hostGuards({ store, env, log, config }, n, ev, host, segment, runner)) ?? (await dispatch({ store, env, log, flows: flows! }, n, ev, host, segment, runner));
       if (ac.signal.aborted) throw new WorkflowAborted('aborted');
       // The expiry job may have failed it meanwhile: never overwrite a final status.
       const current = await store.getNotification(uuid);

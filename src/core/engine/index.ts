@@ -3,5 +3,5 @@ export { createEngine, type Engine, type EngineDeps, type EngineObserver, type P
 export { fencerGate, firstEvidence, withTimeout } from './fence-gate.ts';
 export { resolveFlows, BUILTIN_TASKS, TaskConfigError, type ResolvedFlows } from './registry.ts';
 export type { RecoveryTask, TaskContext, FlowValues } from './task.ts';
-export { SkipRecovery, IgnoreRecovery, RecoveryFailure, ReservedHostsUnavailable, FencingFailed } from './errors.ts';
-export { RECOVERABLE_VM_EVENTS, isRecoverableVmEvent } from './workflows/instance.ts';
+export { SkipRecovery, IgnoreRecovery, RecoveryFailure, ReservedHostsUnavailable, FencingFailed, MissingTaskInput } from './errors.ts';
+export { RECOVERABLE_VM_EVENTS, isRecoverableVmEvent, failureEvent, type FailureEvent } from './event.ts';

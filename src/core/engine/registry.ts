@@ -5,6 +5,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Config } from '../config/schema.ts';
+import { AppError, errorMessage } from '../errors.ts';
 import type { RecoveryTask } from './task.ts';
 import { disableComputeServiceTask, prepareHAEnabledInstancesTask } from './tasks/host.ts';
 import { evacuateInstancesTask } from './tasks/evacuate.ts';
@@ -38,8 +39,9 @@ export interface ResolvedFlows {
   process: FlowTasks;
 }
 
-export class TaskConfigError extends Error {
-  override name = 'TaskConfigError';
+/** The task lists in the config name a task that does not exist or a module that does not export one. */
+export class TaskConfigError extends AppError {
+  readonly code = 'TASK_CONFIG_INVALID';
 }
 
 function isTask(v: unknown): v is RecoveryTask {
@@ -52,7 +54,7 @@ async function loadCustom(name: string, path: string, baseDir: string): Promise<
   try {
     mod = (await import(pathToFileURL(full).href)) as Record<string, unknown>;
   } catch (e) {
-    throw new TaskConfigError(`custom task '${name}': cannot load module ${full}: ${(e as Error).message}`);
+    throw new TaskConfigError(`custom task '${name}': cannot load module ${full}: ${errorMessage(e)}`);
   }
   const task = mod.default ?? mod.task;
   if (!isTask(task)) {

@@ -6,7 +6,7 @@
 
 import type { TaskState, WorkflowTaskRecord } from '../domain/model.ts';
 import type { FlowValues, RecoveryTask, TaskContext } from './task.ts';
-import { WorkflowAborted } from './errors.ts';
+import { MissingTaskInput, WorkflowAborted } from './errors.ts';
 
 interface StoredResult {
   run: number;
@@ -22,7 +22,15 @@ const asResult = (r: unknown): StoredResult | undefined =>
 
 export type TaskObserver = (notificationUuid: string, taskName: string, state: TaskState) => void;
 
-export type ContextBase = Omit<TaskContext, 'values' | 'update' | 'checkpoint' | 'earlierCheckpoints' | 'saveCheckpoint'>;
+export type ContextBase = Omit<TaskContext, 'values' | 'input' | 'update' | 'checkpoint' | 'earlierCheckpoints' | 'saveCheckpoint'>;
+
+/** An input counts as missing when absent, null or empty text: none of the built-in inputs may be any of these. */
+const isMissing = (v: unknown) => v === undefined || v === null || v === '';
+
+/** The task's declared inputs that `values` lacks, first one thrown. */
+function checkInputs(task: RecoveryTask, values: FlowValues): void {
+  for (const name of task.inputs ?? []) if (isMissing(values[name])) throw new MissingTaskInput(task.displayName, name);
+}
 
 export class FlowRunner {
   private records: WorkflowTaskRecord[] = [];
@@ -118,6 +126,11 @@ export class FlowRunner {
     const ctx: TaskContext = {
       ...this.base,
       values,
+      input: (name) => {
+        const v = values[name];
+        if (isMissing(v)) throw new MissingTaskInput(task.displayName, name);
+        return String(v);
+      },
       checkpoint: stored.checkpoint,
       earlierCheckpoints: this.records
         .filter((t) => t.seq !== seq && t.name === task.displayName && asResult(t.result)?.checkpoint !== undefined)
@@ -135,6 +148,7 @@ export class FlowRunner {
     };
     let output: FlowValues | void;
     try {
+      checkInputs(task, values);
       output = await task.execute(ctx);
     } catch (e) {
       if (this.base.signal.aborted) throw new WorkflowAborted('aborted');

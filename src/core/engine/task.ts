@@ -20,6 +20,11 @@ export interface TaskContext {
   readonly notification: Notification;
   /** Inputs from the dispatcher and outputs of earlier tasks. */
   readonly values: Readonly<FlowValues>;
+  /**
+   * A flow value the task cannot work without, as text: throws MissingTaskInput (TASK_INPUT_MISSING) when it is
+   * absent, null or empty, instead of the task working on ''. Declare it in RecoveryTask.inputs too.
+   */
+  input(name: string): string;
   readonly compute: ComputeDriver;
   readonly store: Store;
   readonly env: Env;
@@ -41,6 +46,11 @@ export interface TaskContext {
 export interface RecoveryTask {
   /** The name API 1.1 shows (Masakari's class name, e.g. "DisableComputeServiceTask"). */
   readonly displayName: string;
+  /**
+   * Flow values the task needs (e.g. 'host_name'). The runner checks them before execute(): a missing one fails the
+   * task, and so the workflow, with MissingTaskInput naming task and value. Optional values are not listed.
+   */
+  readonly inputs?: readonly string[];
   /**
    * Does the work. Throw SkipRecovery / IgnoreRecovery / RecoveryFailure (src/core/engine/errors.ts) to end the
    * workflow; any other error ends it in `error`. Returned values are merged into the flow values.

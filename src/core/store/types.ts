@@ -172,9 +172,12 @@ export interface Store {
   releaseNotificationClaim(uuid: string, owner: string): Promise<void>;
   /** Notifications in the given statuses, oldest first, at most `limit`. */
   findNotificationsByStatus(statuses: NotificationStatus[], limit: number): Promise<Notification[]>;
-  /** Claims the right to run recovery for a host (one workflow per failed host). */
-  claimHostRecovery(hostName: string, notificationUuid: string, owner: string, leaseMs: number, now: Date): Promise<boolean>;
-  releaseHostRecovery(hostName: string, notificationUuid: string): Promise<void>;
+  /**
+   * Claims the right to run recovery under `recoveryKey` (one workflow per failed host or instance: the engine's key
+   * is the host's name, or `instance:<uuid>` for an instance failure; column recovery_key).
+   */
+  claimHostRecovery(recoveryKey: string, notificationUuid: string, owner: string, leaseMs: number, now: Date): Promise<boolean>;
+  releaseHostRecovery(recoveryKey: string, notificationUuid: string): Promise<void>;
 
   // workflow progress (API 1.1 recovery_workflow_details)
   /** Adds a task record at the end of the notification's task list and returns its seq. */

@@ -1,8 +1,9 @@
 // /v1/notifications[/{notification_id}]: failure reports from monitors. Accepting one means: validated, the host is
-// known and not on maintenance, not a duplicate, stored durably (then 202), and handed to the engine.
+// known and not on maintenance, not a duplicate, stored durably (domain/intake.ts; then 202), and handed to the engine.
 
 import type { Hono } from 'hono';
-import { badRequest, conflict, notFound } from '../../domain/errors.ts';
+import { badRequest, notFound } from '../../domain/errors.ts';
+import { acceptNotification } from '../../domain/intake.ts';
 import type { NotificationStatus, NotificationType } from '../../domain/model.ts';
 import type { NotificationFilters } from '../../store/types.ts';
 import { atLeast, type ApiEnv } from '../context.ts';
@@ -81,25 +82,11 @@ export function notificationRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
     d.policy.enforce(RULE('create'), c.get('caller'));
     validate(PAYLOAD_VALIDATORS[b.type], b.payload);
 
-    const host = await d.store.getHostByName(b.hostname);
-    if (!host) throw badRequest(`Host with name ${b.hostname} could not be found.`);
-    // Checked before the duplicate test, as Masakari does (a resent host-down usually meets this one).
-    if (host.onMaintenance) {
-      throw conflict(`Notification received from host ${b.hostname} of type '${b.type}' is ignored as the host is already under maintenance.`);
-    }
-    const result = await d.store.createNotification(
-      {
-        uuid: d.env.uuid(),
-        type: b.type,
-        generatedTime: parseIsoTime(b.generated_time)!,
-        sourceHostUuid: host.uuid,
-        payload: b.payload,
-      },
-      d.duplicateWindowMs,
-      d.env.now(),
+    // The intake rules (known host, not on maintenance, not a duplicate) are shared with the simulator.
+    const n = await acceptNotification(
+      { store: d.store, duplicateWindowMs: d.duplicateWindowMs, now: () => d.env.now(), uuid: () => d.env.uuid() },
+      { type: b.type, hostname: b.hostname, generatedTime: parseIsoTime(b.generated_time)!, payload: b.payload },
     );
-    if (!result.created) throw conflict(`Notification received from host ${b.hostname} of type ${b.type} is duplicate.`);
-    const n = result.notification;
     try {
       d.onNotificationAccepted?.(n);
     } catch (e) {

@@ -8,6 +8,7 @@
 
 import type { Host, Notification } from '../../domain/model.ts';
 import type { Logger } from '../../log.ts';
+import { failureEvent } from '../event.ts';
 import type { GuardDeps } from './mass-failure.ts';
 
 export type ReturnVerdict = { unset: true; because: string } | { unset: false; because: string };
@@ -35,7 +36,7 @@ async function lastStopBefore(d: GuardDeps, host: Host, n: Notification): Promis
     limit: 50,
   });
   return page.find(
-    (x) => x.uuid !== n.uuid && String(x.payload.event).toUpperCase() === 'STOPPED' && x.generatedTime.getTime() <= n.generatedTime.getTime(),
+    (x) => x.uuid !== n.uuid && failureEvent(x).event === 'STOPPED' && x.generatedTime.getTime() <= n.generatedTime.getTime(),
   );
 }
 

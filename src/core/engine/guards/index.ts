@@ -4,16 +4,14 @@
 // Returns the outcome that replaces the dispatch, or null to dispatch as usual.
 
 import type { Host, Notification, Segment } from '../../domain/model.ts';
+import type { FailureEvent } from '../event.ts';
 import type { FlowRunner } from '../runner.ts';
 import { hostReturned } from './host-return.ts';
 import { massFailureGuard, type GuardDeps, type GuardOutcome } from './mass-failure.ts';
 
-const upper = (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : undefined);
-
-export async function hostGuards(d: GuardDeps, n: Notification, host: Host, segment: Segment, runner: FlowRunner): Promise<GuardOutcome | null> {
-  if (n.type !== 'COMPUTE_HOST' || upper(n.payload.host_status) !== 'NORMAL') return null;
-  const event = upper(n.payload.event);
-  if (event === 'STOPPED') return massFailureGuard(d, runner, n, host, segment);
-  if (event === 'STARTED') await hostReturned(d, n, host);
+export async function hostGuards(d: GuardDeps, n: Notification, ev: FailureEvent, host: Host, segment: Segment, runner: FlowRunner): Promise<GuardOutcome | null> {
+  if (ev.type !== 'COMPUTE_HOST' || ev.hostStatus !== 'NORMAL') return null;
+  if (ev.event === 'STOPPED') return massFailureGuard(d, runner, n, host, segment);
+  if (ev.event === 'STARTED') await hostReturned(d, n, host);
   return null;
 }

@@ -15,6 +15,7 @@ import type { Env } from '../../env.ts';
 import type { Logger } from '../../log.ts';
 import type { Store } from '../../store/types.ts';
 import { RecoveryFailure } from '../errors.ts';
+import { failureEvent, isHostDown } from '../event.ts';
 import type { FlowRunner } from '../runner.ts';
 import type { RecoveryTask } from '../task.ts';
 
@@ -57,8 +58,6 @@ export function massFailureVerdict(i: MassFailureInput): MassFailureVerdict {
   };
 }
 
-const upper = (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : undefined);
-
 /**
  * The segment's hosts with a STOPPED/NORMAL host failure generated within the last `windowMs` before `now`. Anchored on
  * the time of judgement, not on the notification: a retry long after the burst is judged on what fails then.
@@ -78,7 +77,7 @@ async function failedHostsSince(store: Store, hostsByUuid: Map<string, string>, 
       // Only failures reported as down (host_status NORMAL): a STOPPED/UNKNOWN is a host that left its cluster cleanly
       // (planned maintenance, rolling upgrades) or whose state is unknown; the engine never evacuates those, and
       // counting them would pause real recoveries during a maintenance window.
-      if (host && upper(x.payload.event) === 'STOPPED' && upper(x.payload.host_status) === 'NORMAL') out.add(host);
+      if (host && isHostDown(failureEvent(x))) out.add(host);
     }
     if (page.length < 1000) return [...out];
     marker = page[page.length - 1]!.id;

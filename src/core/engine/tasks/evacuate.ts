@@ -2,13 +2,15 @@
 // each one. Idempotent by construction: before acting on an instance it looks at where the instance is now and at
 // its vmove (succeeded -> nothing to do; already on another host -> confirm instead of evacuating again), and the
 // instance's original state is checkpointed before the first change so a resumed run restores it correctly.
+// Each instance's evacuation is a named state machine (InstanceEvacuation, below): one method per state.
 
 import type { VMove, WorkflowTaskRecord } from '../../domain/model.ts';
+import { AppError, errorMessage } from '../../errors.ts';
 import { ComputeDriverError, type ServerInfo } from '../../ports/compute.ts';
-import { RecoveryFailure, isAbort } from '../errors.ts';
+import { MissingTaskInput, RecoveryFailure, isAbort } from '../errors.ts';
 import type { RecoveryTask, TaskContext } from '../task.ts';
 import { listAllVMoves } from './host.ts';
-import { errMessage, str, waitFor } from './util.ts';
+import { waitFor } from './util.ts';
 
 const SHUTDOWN = 4;
 
@@ -29,7 +31,10 @@ interface Original {
 
 type Checkpoint = Record<string, Original>;
 
-class EvacuationFailed extends Error {}
+/** One attempt at one instance failed (error state, or a timeout); the task retries, then records the vmove failed. */
+class EvacuationFailed extends AppError {
+  readonly code = 'EVACUATION_FAILED';
+}
 
 /** A counting semaphore per key (target host). */
 class Slots {
@@ -153,127 +158,264 @@ export function serversLockedByEvacuation(records: WorkflowTaskRecord[]): string
 
 const EVACUATE_TASK_NAME = 'EvacuateInstancesTask';
 
+/** What the instances of one execution of the task share. */
+interface EvacuationRun {
+  readonly ctx: TaskContext;
+  readonly failedHost: string;
+  /** The reserved host of this reserved_host flow; undefined: the scheduler chooses. */
+  readonly reserved: string | undefined;
+  /** Original state per instance, persisted as the task's checkpoint. */
+  readonly checkpoint: Checkpoint;
+  /** The latest vmove per instance. */
+  readonly latest: Map<string, VMove>;
+  readonly perTarget: Slots;
+}
+
+/**
+ * The states of one instance's evacuation. An attempt runs inspect -> [prepare ->] evacuate -> confirm -> restore ->
+ * record; a failure anywhere in an attempt goes back to inspect while attempts remain
+ * (host_failure.evacuation_retries), then to failed. succeeded and failed are final.
+ */
+type EvacuationState = 'inspect' | 'prepare' | 'evacuate' | 'confirm' | 'restore' | 'record' | 'succeeded' | 'failed';
+
+/**
+ * One instance's evacuation as a named state machine (as pve-ha-manager writes its manager): one method per state,
+ * each doing that state's work and returning the next state. What it knew before touching the instance (`orig`) is
+ * checkpointed before the first change, so a resumed execution starts again at inspect and goes on from there.
+ */
+class InstanceEvacuation {
+  private state: EvacuationState = 'inspect';
+  private attempt = 0;
+  /** The server as last read by inspect or prepare. */
+  private server: ServerInfo | undefined;
+  private failure = '';
+  private unlocked = false;
+
+  constructor(
+    private readonly run: EvacuationRun,
+    private readonly id: string,
+    private vmove: VMove,
+    private orig: Original | undefined,
+  ) {}
+
+  private get ctx(): TaskContext {
+    return this.run.ctx;
+  }
+
+  private now(): Date {
+    return this.ctx.env.now();
+  }
+
+  /** Drives the states to a final one, holding a slot of the target host's cap meanwhile. */
+  async drive(): Promise<void> {
+    const slotKey = this.run.reserved ?? '';
+    await this.run.perTarget.take(slotKey);
+    try {
+      while (this.state !== 'succeeded' && this.state !== 'failed') {
+        try {
+          this.state = await this.next(this.state);
+        } catch (e) {
+          this.state = this.attemptFailed(e);
+        }
+      }
+      if (this.state === 'failed') await this.recordFailure();
+    } finally {
+      this.run.perTarget.give(slotKey);
+      await this.unlock();
+    }
+  }
+
+  private next(state: Exclude<EvacuationState, 'succeeded' | 'failed'>): Promise<EvacuationState> {
+    switch (state) {
+      case 'inspect':
+        return this.inspect();
+      case 'prepare':
+        return this.prepare();
+      case 'evacuate':
+        return this.evacuate();
+      case 'confirm':
+        return this.confirm();
+      case 'restore':
+        return this.restore();
+      case 'record':
+        return this.record();
+    }
+  }
+
+  /** Where the instance is now; whether its original state is known yet (a first or interrupted preparation). */
+  private async inspect(): Promise<EvacuationState> {
+    this.server = await this.ctx.compute.getServer(this.id);
+    const o = this.orig;
+    return !o || o.inherited || o.preparing ? 'prepare' : 'evacuate';
+  }
+
+  /** Lock and put it in a state Nova evacuates, checkpointing first what is about to change. */
+  private async prepare(): Promise<EvacuationState> {
+    const { ctx, checkpoint } = this.run;
+    const s = this.server!;
+    // Facts saved by a failed earlier flow of this run, or by a preparation a crash interrupted.
+    const first = this.orig;
+    // Record first what we are about to change: a crash right after the lock must still unlock.
+    const lockedByUs = first?.preparing ? first.lockedByUs : !s.locked;
+    const preparing: Original = { vmState: first?.vmState ?? s.vmState, stopAfter: first?.stopAfter ?? true, expectState: s.vmState, lockedByUs, preparing: true };
+    checkpoint[this.id] = preparing;
+    await ctx.saveCheckpoint(checkpoint);
+    // From here a failed attempt is a preparation cut short, as after a crash: the retry (and the final unlock) must
+    // know that we hold the lock, not read the instance as locked by its user.
+    this.orig = preparing;
+    if (lockedByUs && !s.locked) await ctx.compute.lockServer(this.id);
+    const fresh = await prepareState(ctx, s, lockedByUs);
+    // The state first seen wins over what an earlier flow or an interrupted preparation left behind.
+    if (first?.inherited) this.orig = { ...fresh, vmState: first.vmState, stopAfter: first.stopAfter };
+    else if (first?.preparing) this.orig = { ...fresh, vmState: first.vmState };
+    else this.orig = fresh;
+    checkpoint[this.id] = this.orig;
+    await ctx.saveCheckpoint(checkpoint);
+    this.server = await ctx.compute.getServer(this.id);
+    return 'evacuate';
+  }
+
+  /**
+   * Still on the failed host and no evacuation of it under way: evacuate. Otherwise it is already elsewhere (an
+   * evacuation issued before a crash): go on to confirm, never repeat. Not "not rebuilding" alone: Nova shows a
+   * server whose rebuild ended but whose move the new host has not recorded yet as active, idle, on the failed host,
+   * and accepts a second evacuate then (found on the OpenStack lab: bench/openstack).
+   */
+  private async evacuate(): Promise<EvacuationState> {
+    const { ctx, failedHost } = this.run;
+    const s = this.server!;
+    if (s.host === failedHost && !(await evacuationUnderWay(ctx, this.id, s))) {
+      if (this.vmove.status !== 'ongoing' || !this.vmove.startTime) {
+        this.vmove = await ctx.store.updateVMove(this.vmove.uuid, { status: 'ongoing', startTime: this.now() }, this.now());
+      }
+      if (s.vmState === 'error' && this.orig!.expectState !== 'error') {
+        // A failed earlier attempt left it in error: Nova evacuates error instances, expect active.
+        this.orig = { ...this.orig!, expectState: 'error' };
+      }
+      await ctx.compute.evacuateServer(this.id, this.run.reserved);
+    }
+    return 'confirm';
+  }
+
+  private async confirm(): Promise<EvacuationState> {
+    await confirmEvacuated(this.ctx, this.id, this.run.failedHost, this.orig!);
+    return 'restore';
+  }
+
+  /** Back to the power state it had (Masakari's rules for non-active instances). */
+  private async restore(): Promise<EvacuationState> {
+    await stopAfterEvacuation(this.ctx, this.id, this.orig!);
+    return 'record';
+  }
+
+  private async record(): Promise<EvacuationState> {
+    const dest = (await this.ctx.compute.getServer(this.id)).host;
+    // Unlock before recording success: a crash in between repeats the (harmless) unlock, never skips it.
+    await this.unlock();
+    this.vmove = await this.ctx.store.updateVMove(this.vmove.uuid, { status: 'succeeded', destHost: dest, endTime: this.now() }, this.now());
+    this.run.latest.set(this.id, this.vmove);
+    return 'succeeded';
+  }
+
+  /** A failed attempt: inspect again while attempts remain. An abort (controller stopping) ends it at once. */
+  private attemptFailed(e: unknown): EvacuationState {
+    if (isAbort(e) || this.ctx.signal.aborted) throw e;
+    this.failure = errorMessage(e);
+    this.ctx.log.warn({ instance: this.id, attempt: this.attempt, err: this.failure }, 'evacuation attempt failed');
+    if (this.attempt >= this.ctx.config.host_failure.evacuation_retries) return 'failed';
+    this.attempt++;
+    return 'inspect';
+  }
+
+  private async recordFailure(): Promise<void> {
+    this.vmove = await this.ctx.store.updateVMove(this.vmove.uuid, { status: 'failed', message: this.failure, endTime: this.now() }, this.now());
+    this.run.latest.set(this.id, this.vmove);
+  }
+
+  private async unlock(): Promise<void> {
+    if (this.unlocked || !this.orig?.lockedByUs || this.ctx.signal.aborted) return;
+    this.unlocked = true;
+    await this.ctx.compute.unlockServer(this.id).catch((e: unknown) => this.ctx.log.warn({ instance: this.id, err: errorMessage(e) }, 'unlock failed'));
+  }
+}
+
+/**
+ * What each instance looked like before this workflow touched it: from this task's checkpoint, or from an earlier
+ * execution in this run (a *_priority fallback must not take the error state it left for the original).
+ */
+function restoredCheckpoint(ctx: TaskContext): Checkpoint {
+  const checkpoint: Checkpoint = {};
+  for (const earlier of ctx.earlierCheckpoints) Object.assign(checkpoint, earlier as Checkpoint);
+  for (const [id, o] of Object.entries(checkpoint)) checkpoint[id] = { ...o, lockedByUs: false, inherited: true };
+  Object.assign(checkpoint, (ctx.checkpoint as Checkpoint | undefined) ?? {});
+  return checkpoint;
+}
+
+/** Starts (or takes up again) one instance's evacuation; an instance whose vmove succeeded is never touched again. */
+async function evacuateOne(run: EvacuationRun, id: string): Promise<void> {
+  const { ctx, latest } = run;
+  let vmove = latest.get(id);
+  if (vmove?.status === 'succeeded') return; // done before a crash: never again
+  if (!vmove || vmove.status === 'failed' || vmove.status === 'ignored') {
+    vmove = await ctx.store.createVMove(
+      { notificationUuid: ctx.notification.uuid, instanceUuid: id, instanceName: null, sourceHost: run.failedHost, destHost: null, type: 'evacuation', status: 'pending' },
+      ctx.env.now(),
+    );
+    latest.set(id, vmove);
+  }
+  await ctx.update(`Evacuation of instance started: '${id}'`, 0.5);
+  await new InstanceEvacuation(run, id, vmove, run.checkpoint[id]).drive();
+}
+
+/** The outcome over all instances, in Masakari's words; some failed: RecoveryFailure. */
+async function reportOutcome(run: EvacuationRun, wanted: string[]): Promise<void> {
+  const { ctx, failedHost } = run;
+  const outcome = wanted.map((id) => run.latest.get(id)!);
+  const succeeded = outcome.filter((v) => v.status === 'succeeded').map((v) => v.instanceUuid).sort();
+  const failed = outcome.filter((v) => v.status === 'failed').map((v) => v.instanceUuid);
+  if (succeeded.length) {
+    await ctx.update(`Successfully evacuate instances '${succeeded.join(',')}' from host '${failedHost}'`, 0.7);
+  }
+  if (failed.length) {
+    const msg = `Failed to evacuate instances '${failed.join(',')}' from host '${failedHost}'`;
+    await ctx.update(msg, 0.7);
+    throw new RecoveryFailure(msg);
+  }
+  await ctx.update('Evacuation process completed!', 1.0);
+}
+
+function instanceList(ctx: TaskContext): string[] {
+  const list = ctx.values.instance_list;
+  if (!Array.isArray(list)) throw new MissingTaskInput(EVACUATE_TASK_NAME, 'instance_list');
+  return list as string[];
+}
+
 export const evacuateInstancesTask: RecoveryTask = {
   displayName: EVACUATE_TASK_NAME,
+  inputs: ['host_name', 'instance_list'],
   async execute(ctx) {
-    const failedHost = str(ctx.values.host_name);
+    const failedHost = ctx.input('host_name');
     const reserved = typeof ctx.values.reserved_host === 'string' ? ctx.values.reserved_host : undefined;
     const cfg = ctx.config.host_failure;
-    const wanted = Array.isArray(ctx.values.instance_list) ? (ctx.values.instance_list as string[]) : [];
+    const wanted = instanceList(ctx);
     await ctx.update(`Start evacuation of instances from failed host '${failedHost}', instance uuids are: '${wanted.join(',')}'`);
     if (reserved) await enableReservedHost(ctx, failedHost, reserved);
 
-    // What each instance looked like before this workflow touched it: from this task's checkpoint, or from an
-    // earlier execution in this run (a *_priority fallback must not take the error state it left for the original).
-    const checkpoint: Checkpoint = {};
-    for (const earlier of ctx.earlierCheckpoints) Object.assign(checkpoint, earlier as Checkpoint);
-    for (const [id, o] of Object.entries(checkpoint)) checkpoint[id] = { ...o, lockedByUs: false, inherited: true };
-    Object.assign(checkpoint, (ctx.checkpoint as Checkpoint | undefined) ?? {});
+    const checkpoint = restoredCheckpoint(ctx);
     const latest = new Map<string, VMove>();
     for (const v of await listAllVMoves(ctx.store, ctx.notification.uuid)) latest.set(v.instanceUuid, v);
     // The cap applies where the target is known in advance (the reserved host); the scheduler spreads the rest.
     const perTarget = new Slots(reserved ? cfg.max_evacuations_per_target_host : 0);
-    const now = () => ctx.env.now();
-
-    const evacuateOne = async (id: string): Promise<void> => {
-      let vmove = latest.get(id);
-      if (vmove?.status === 'succeeded') return; // done before a crash: never again
-      if (!vmove || vmove.status === 'failed' || vmove.status === 'ignored') {
-        vmove = await ctx.store.createVMove(
-          { notificationUuid: ctx.notification.uuid, instanceUuid: id, instanceName: null, sourceHost: failedHost, destHost: null, type: 'evacuation', status: 'pending' },
-          now(),
-        );
-        latest.set(id, vmove);
-      }
-      await ctx.update(`Evacuation of instance started: '${id}'`, 0.5);
-      let orig = checkpoint[id];
-      let failure = '';
-      let unlocked = false;
-      const unlock = async () => {
-        if (unlocked || !orig?.lockedByUs || ctx.signal.aborted) return;
-        unlocked = true;
-        await ctx.compute.unlockServer(id).catch((e: unknown) => ctx.log.warn({ instance: id, err: errMessage(e) }, 'unlock failed'));
-      };
-      const slotKey = reserved ?? '';
-      await perTarget.take(slotKey);
-      try {
-        for (let attempt = 0; attempt <= cfg.evacuation_retries; attempt++) {
-          try {
-            let s = await ctx.compute.getServer(id);
-            if (!orig || orig.inherited || orig.preparing) {
-              // Facts saved by a failed earlier flow of this run, or by a preparation a crash interrupted.
-              const first = orig;
-              // Record first what we are about to change: a crash right after the lock must still unlock.
-              const lockedByUs = first?.preparing ? first.lockedByUs : !s.locked;
-              checkpoint[id] = { vmState: first?.vmState ?? s.vmState, stopAfter: first?.stopAfter ?? true, expectState: s.vmState, lockedByUs, preparing: true };
-              await ctx.saveCheckpoint(checkpoint);
-              if (lockedByUs && !s.locked) await ctx.compute.lockServer(id);
-              const fresh = await prepareState(ctx, s, lockedByUs);
-              // The state first seen wins over what an earlier flow or an interrupted preparation left behind.
-              if (first?.inherited) orig = { ...fresh, vmState: first.vmState, stopAfter: first.stopAfter };
-              else if (first?.preparing) orig = { ...fresh, vmState: first.vmState };
-              else orig = fresh;
-              checkpoint[id] = orig;
-              await ctx.saveCheckpoint(checkpoint);
-              s = await ctx.compute.getServer(id);
-            }
-            // Still on the failed host and no evacuation of it under way: evacuate. Not "not rebuilding" alone: Nova
-            // shows a server whose rebuild ended but whose move the new host has not recorded yet as active, idle,
-            // on the failed host, and accepts a second evacuate then (found on the OpenStack lab: bench/openstack).
-            if (s.host === failedHost && !(await evacuationUnderWay(ctx, id, s))) {
-              if (vmove.status !== 'ongoing' || !vmove.startTime) {
-                vmove = await ctx.store.updateVMove(vmove.uuid, { status: 'ongoing', startTime: now() }, now());
-              }
-              if (s.vmState === 'error' && orig.expectState !== 'error') {
-                // A failed earlier attempt left it in error: Nova evacuates error instances, expect active.
-                orig = { ...orig, expectState: 'error' };
-              }
-              await ctx.compute.evacuateServer(id, reserved);
-            }
-            // Otherwise it is already elsewhere (an evacuation issued before a crash): confirm, don't repeat.
-            await confirmEvacuated(ctx, id, failedHost, orig);
-            await stopAfterEvacuation(ctx, id, orig);
-            const dest = (await ctx.compute.getServer(id)).host;
-            // Unlock before recording success: a crash in between repeats the (harmless) unlock, never skips it.
-            await unlock();
-            vmove = await ctx.store.updateVMove(vmove.uuid, { status: 'succeeded', destHost: dest, endTime: now() }, now());
-            latest.set(id, vmove);
-            return;
-          } catch (e) {
-            if (isAbort(e) || ctx.signal.aborted) throw e;
-            failure = errMessage(e);
-            ctx.log.warn({ instance: id, attempt, err: failure }, 'evacuation attempt failed');
-          }
-        }
-        vmove = await ctx.store.updateVMove(vmove.uuid, { status: 'failed', message: failure, endTime: now() }, now());
-        latest.set(id, vmove);
-      } finally {
-        perTarget.give(slotKey);
-        await unlock();
-      }
-    };
+    const run: EvacuationRun = { ctx, failedHost, reserved, checkpoint, latest, perTarget };
 
     // A fixed pool of workers pulling from the ordered list keeps HA-enabled and high-priority instances first.
     let next = 0;
     const workers = Math.max(1, Math.min(ctx.config.engine.host_failure_recovery_threads, wanted.length));
     await Promise.all(
       Array.from({ length: workers }, async () => {
-        while (next < wanted.length) await evacuateOne(wanted[next++]!);
+        while (next < wanted.length) await evacuateOne(run, wanted[next++]!);
       }),
     );
-
-    const outcome = wanted.map((id) => latest.get(id)!);
-    const succeeded = outcome.filter((v) => v.status === 'succeeded').map((v) => v.instanceUuid).sort();
-    const failed = outcome.filter((v) => v.status === 'failed').map((v) => v.instanceUuid);
-    if (succeeded.length) {
-      await ctx.update(`Successfully evacuate instances '${succeeded.join(',')}' from host '${failedHost}'`, 0.7);
-    }
-    if (failed.length) {
-      const msg = `Failed to evacuate instances '${failed.join(',')}' from host '${failedHost}'`;
-      await ctx.update(msg, 0.7);
-      throw new RecoveryFailure(msg);
-    }
-    await ctx.update('Evacuation process completed!', 1.0);
+    await reportOutcome(run, wanted);
   },
 };
-

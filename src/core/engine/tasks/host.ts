@@ -5,13 +5,14 @@ import type { Store } from '../../store/types.ts';
 import type { ServerInfo } from '../../ports/compute.ts';
 import { FencingFailed, RecoveryFailure, SkipRecovery } from '../errors.ts';
 import type { RecoveryTask, TaskContext } from '../task.ts';
-import { boolFromString, seconds, str, waitFor } from './util.ts';
+import { boolFromString, seconds, waitFor } from './util.ts';
 
 /** The safety gate: no evacuation without evidence that the failed host is fenced (or an explicit opt-out). */
 export const fenceHostTask: RecoveryTask = {
   displayName: 'FenceHostTask',
+  inputs: ['host_name'],
   async execute(ctx) {
-    const host = str(ctx.values.host_name);
+    const host = ctx.input('host_name');
     if (!ctx.config.host_failure.fencing_required) {
       const msg =
         `WARNING: fencing is disabled by configuration (host_failure.fencing_required=false): ` +
@@ -45,8 +46,9 @@ async function serviceDisabledAndDown(ctx: TaskContext, host: string): Promise<b
 
 export const disableComputeServiceTask: RecoveryTask = {
   displayName: 'DisableComputeServiceTask',
+  inputs: ['host_name'],
   async execute(ctx) {
-    const host = str(ctx.values.host_name);
+    const host = ctx.input('host_name');
     const cfg = ctx.config.host_failure;
     await ctx.update(`Disabling compute service on host: '${host}'`);
     const svc = await ctx.compute.getComputeService(host);
@@ -76,8 +78,9 @@ function priorityOf(s: ServerInfo, key: string | null): number {
 
 export const prepareHAEnabledInstancesTask: RecoveryTask = {
   displayName: 'PrepareHAEnabledInstancesTask',
+  inputs: ['host_name'],
   async execute(ctx) {
-    const host = str(ctx.values.host_name);
+    const host = ctx.input('host_name');
     const cfg = ctx.config.host_failure;
     await ctx.update('Preparing instances for evacuation');
     const servers = await ctx.compute.listServersOnHost(host);

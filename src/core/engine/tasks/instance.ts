@@ -3,12 +3,13 @@
 import { ComputeDriverError } from '../../ports/compute.ts';
 import { IgnoreRecovery, RecoveryFailure, SkipRecovery } from '../errors.ts';
 import type { RecoveryTask } from '../task.ts';
-import { boolFromString, str, waitFor } from './util.ts';
+import { boolFromString, waitFor } from './util.ts';
 
 export const stopInstanceTask: RecoveryTask = {
   displayName: 'StopInstanceTask',
+  inputs: ['instance_uuid'],
   async execute(ctx) {
-    const id = str(ctx.values.instance_uuid);
+    const id = ctx.input('instance_uuid');
     const cfg = ctx.config.instance_failure;
     const s = await ctx.compute.getServer(id);
     if (!cfg.process_all_instances && !boolFromString(s.metadata[cfg.ha_enabled_instance_metadata_key])) {
@@ -45,8 +46,9 @@ export const stopInstanceTask: RecoveryTask = {
 
 export const startInstanceTask: RecoveryTask = {
   displayName: 'StartInstanceTask',
+  inputs: ['instance_uuid'],
   async execute(ctx) {
-    const id = str(ctx.values.instance_uuid);
+    const id = ctx.input('instance_uuid');
     await ctx.update(`Starting instance: '${id}'`);
     const s = await ctx.compute.getServer(id);
     // Resumed after a crash that followed our start call: the start is already done or under way.
@@ -65,8 +67,9 @@ export const startInstanceTask: RecoveryTask = {
 
 export const confirmInstanceActiveTask: RecoveryTask = {
   displayName: 'ConfirmInstanceActiveTask',
+  inputs: ['instance_uuid'],
   async execute(ctx) {
-    const id = str(ctx.values.instance_uuid);
+    const id = ctx.input('instance_uuid');
     await ctx.update(`Confirming instance '${id}' vm_state is ACTIVE`);
     const active = await waitFor(ctx, ctx.config.engine.wait_period_after_power_on, async () => (await ctx.compute.getServer(id)).vmState === 'active');
     if (!active) {

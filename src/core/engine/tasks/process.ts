@@ -3,13 +3,14 @@
 
 import { RecoveryFailure } from '../errors.ts';
 import type { RecoveryTask } from '../task.ts';
-import { str, waitFor } from './util.ts';
+import { waitFor } from './util.ts';
 
 export const disableComputeNodeTask: RecoveryTask = {
   displayName: 'DisableComputeNodeTask',
+  inputs: ['host_name', 'process_name'],
   async execute(ctx) {
-    const host = str(ctx.values.host_name);
-    const binary = str(ctx.values.process_name);
+    const host = ctx.input('host_name');
+    const binary = ctx.input('process_name');
     await ctx.update(`Disabling compute service on host: '${host}'`);
     const svc = await ctx.compute.getComputeService(host, binary);
     if (svc.status !== 'disabled') {
@@ -23,9 +24,10 @@ export const disableComputeNodeTask: RecoveryTask = {
 
 export const confirmComputeNodeDisabledTask: RecoveryTask = {
   displayName: 'ConfirmComputeNodeDisabledTask',
+  inputs: ['host_name', 'process_name'],
   async execute(ctx) {
-    const host = str(ctx.values.host_name);
-    const binary = str(ctx.values.process_name);
+    const host = ctx.input('host_name');
+    const binary = ctx.input('process_name');
     await ctx.update(`Confirming compute service is disabled on host: '${host}'`);
     const ok = await waitFor(ctx, ctx.config.engine.wait_period_after_service_update, async () => (await ctx.compute.getComputeService(host, binary)).status === 'disabled');
     if (!ok) {

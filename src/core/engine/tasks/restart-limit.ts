@@ -7,15 +7,16 @@
 // StartInstanceTask succeeded: skipped, ignored or failed recoveries do not count.
 
 import { RecoveryFailure } from '../errors.ts';
+import { failureEvent } from '../event.ts';
 import type { RecoveryTask } from '../task.ts';
-import { str } from './util.ts';
 
 const LOOKBACK_LIMIT = 1000;
 
 export const instanceRestartLimitTask: RecoveryTask = {
   displayName: 'InstanceRestartLimitTask',
+  inputs: ['instance_uuid'],
   async execute(ctx) {
-    const id = str(ctx.values.instance_uuid);
+    const id = ctx.input('instance_uuid');
     const { max_restarts: max, window_seconds: window } = ctx.config.instance_restart_limit;
     const since = new Date(ctx.env.nowMs() - window * 1000);
     const recent = await ctx.store.listNotifications({
@@ -25,7 +26,8 @@ export const instanceRestartLimitTask: RecoveryTask = {
     });
     let restarts = 0;
     for (const n of recent) {
-      if (n.uuid === ctx.notification.uuid || str(n.payload.instance_uuid) !== id) continue;
+      const earlier = failureEvent(n);
+      if (n.uuid === ctx.notification.uuid || earlier.type !== 'VM' || earlier.instanceUuid !== id) continue;
       const tasks = await ctx.store.listTasks(n.uuid);
       if (tasks.some((t) => t.name === 'StartInstanceTask' && t.state === 'SUCCESS')) restarts++;
     }

@@ -20,6 +20,3 @@ export function waitFor(ctx: TaskContext, timeoutSeconds: number, check: () => P
     signal: ctx.signal,
   });
 }
-
-export const str = (v: unknown): string => (typeof v === 'string' ? v : String(v ?? ''));
-export const errMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -17,14 +17,14 @@ export function engineRepo(db: Db) {
       //    (under the row lock, a racing second UPDATE re-checks the WHERE against the winner's values);
       const { affectedRows } = await db.run(
         `UPDATE host_recovery_claims SET notification_uuid = ?, owner = ?, expires_at = ?
-         WHERE host_name = ? AND (expires_at < ? OR (owner = ? AND notification_uuid = ?))`,
+         WHERE recovery_key = ? AND (expires_at < ? OR (owner = ? AND notification_uuid = ?))`,
         [notificationUuid, owner, expires, hostName, t, owner, notificationUuid],
       );
       if (affectedRows === 1) return true;
       // 2. otherwise the row is either held by someone else or absent: inserting wins only when absent (the
       //    primary key makes a racing second insert fail).
       try {
-        await db.run('INSERT INTO host_recovery_claims (host_name, notification_uuid, owner, expires_at) VALUES (?, ?, ?, ?)', [
+        await db.run('INSERT INTO host_recovery_claims (recovery_key, notification_uuid, owner, expires_at) VALUES (?, ?, ?, ?)', [
           hostName,
           notificationUuid,
           owner,
@@ -38,7 +38,7 @@ export function engineRepo(db: Db) {
     },
 
     async releaseHostRecovery(hostName: string, notificationUuid: string): Promise<void> {
-      await db.run('DELETE FROM host_recovery_claims WHERE host_name = ? AND notification_uuid = ?', [hostName, notificationUuid]);
+      await db.run('DELETE FROM host_recovery_claims WHERE recovery_key = ? AND notification_uuid = ?', [hostName, notificationUuid]);
     },
 
     appendTask(notificationUuid: string, name: string, state: TaskState, now: Date): Promise<number> {

@@ -114,7 +114,7 @@ export function notificationRepo(db: Db) {
       return db.tx(async (c) => {
         await writeStatus(c, uuid, status, now, lastError);
         if (release.hostKey !== undefined) {
-          await c.run('DELETE FROM host_recovery_claims WHERE host_name = ? AND notification_uuid = ?', [release.hostKey, uuid]);
+          await c.run('DELETE FROM host_recovery_claims WHERE recovery_key = ? AND notification_uuid = ?', [release.hostKey, uuid]);
         }
         await c.run('UPDATE notifications SET claimed_by = NULL, claim_expires_at = NULL WHERE uuid = ? AND claimed_by = ?', [uuid, release.owner]);
         return toNotification((await byUuid(c, uuid))!);

@@ -142,8 +142,9 @@ export const workflowTasks = mysqlTable(
   (t) => [primaryKey({ columns: [t.notificationUuid, t.seq] })],
 );
 
+/** One workflow per failed host or instance: recovery_key is the host's name, or `instance:<uuid>`. */
 export const hostRecoveryClaims = mysqlTable('host_recovery_claims', {
-  hostName: varchar('host_name', { length: 255 }).primaryKey(),
+  recoveryKey: varchar('recovery_key', { length: 255 }).primaryKey(),
   notificationUuid: varchar('notification_uuid', { length: 36 }).notNull(),
   owner: varchar('owner', { length: 255 }).notNull(),
   expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),

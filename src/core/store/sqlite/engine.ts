@@ -13,8 +13,8 @@ export function engineRepo(conn: Connection) {
       // Insert, or take over the row when its lease expired or it is already ours for this notification.
       const changes = conn
         .stmt(
-          `INSERT INTO host_recovery_claims (host_name, notification_uuid, owner, expires_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT (host_name) DO UPDATE SET
+          `INSERT INTO host_recovery_claims (recovery_key, notification_uuid, owner, expires_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (recovery_key) DO UPDATE SET
              notification_uuid = excluded.notification_uuid, owner = excluded.owner, expires_at = excluded.expires_at
            WHERE host_recovery_claims.expires_at < ?
               OR (host_recovery_claims.owner = excluded.owner AND host_recovery_claims.notification_uuid = excluded.notification_uuid)`,
@@ -24,7 +24,7 @@ export function engineRepo(conn: Connection) {
     },
 
     releaseHostRecovery(hostName: string, notificationUuid: string): void {
-      conn.stmt('DELETE FROM host_recovery_claims WHERE host_name = ? AND notification_uuid = ?').run(hostName, notificationUuid);
+      conn.stmt('DELETE FROM host_recovery_claims WHERE recovery_key = ? AND notification_uuid = ?').run(hostName, notificationUuid);
     },
 
     appendTask(notificationUuid: string, name: string, state: TaskState, now: Date): number {

@@ -128,7 +128,7 @@ export function notificationRepo(conn: Connection) {
       ) as Raw | undefined;
       if (!r) throw notificationNotFound(uuid);
       if (release.hostKey !== undefined) {
-        conn.stmt('DELETE FROM host_recovery_claims WHERE host_name = ? AND notification_uuid = ?').run(release.hostKey, uuid);
+        conn.stmt('DELETE FROM host_recovery_claims WHERE recovery_key = ? AND notification_uuid = ?').run(release.hostKey, uuid);
       }
       return toNotification(r);
     },

@@ -140,8 +140,9 @@ export const workflowTasks = sqliteTable(
   (t) => [primaryKey({ columns: [t.notificationUuid, t.seq] })],
 );
 
+/** One workflow per failed host or instance: recovery_key is the host's name, or `instance:<uuid>`. */
 export const hostRecoveryClaims = sqliteTable('host_recovery_claims', {
-  hostName: text('host_name').primaryKey(),
+  recoveryKey: text('recovery_key').primaryKey(),
   notificationUuid: text('notification_uuid').notNull(),
   owner: text('owner').notNull(),
   expiresAt: integer('expires_at').notNull(),

@@ -2,7 +2,8 @@
 // A scenario is a starting cloud, a list of timed events, and (next to it) the expected log.
 
 import { z } from 'zod';
-import { RECOVERY_METHODS } from '../../../../core/domain/model.ts';
+import { RECOVERY_METHODS } from '../core/domain/model.ts';
+import { AppError } from '../core/errors.ts';
 
 const vmStates = ['active', 'building', 'paused', 'suspended', 'stopped', 'rescued', 'resized', 'error', 'shelved'] as const;
 
@@ -139,8 +140,9 @@ export const scenarioSchema = z.strictObject({
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type ScenarioEvent = Scenario['events'][number];
 
-export class ScenarioError extends Error {
-  override name = 'ScenarioError';
+/** A scenario file that cannot be read or does not follow the format; `masakari sim run` exits 2 on it. */
+export class ScenarioError extends AppError {
+  readonly code = 'SCENARIO_INVALID';
 }
 
 export function parseScenario(raw: unknown, source: string): Scenario {

@@ -3,7 +3,7 @@
 // had already sent (a store write that committed, an evacuate Nova accepted) stays done. The engine code is not
 // told anything: it is simply frozen, like a killed process.
 
-import type { Env, Timer } from '../../../../core/env.ts';
+import type { Env, Timer } from '../core/env.ts';
 
 const never = <T>() => new Promise<T>(() => {});
 

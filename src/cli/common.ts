@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { loadConfig, ConfigError } from '../core/config/load.ts';
 import type { Config } from '../core/config/schema.ts';
 import { checkSemantics } from '../core/config/semantic.ts';
+import { errorMessage } from '../core/errors.ts';
 
 export interface GlobalArgs {
   config?: string;
@@ -50,7 +51,7 @@ export async function runCommand(body: () => Promise<number | void>): Promise<ne
   } catch (e) {
     if (e instanceof ConfigError || (e as Error)?.name === 'TaskConfigError') {
       // Bad configuration found after the schema (e.g. a recovery task list naming an unknown task): same exit code.
-      process.stderr.write(`masakari: ${(e as Error).message}\n`);
+      process.stderr.write(`masakari: ${errorMessage(e)}\n`);
       process.exit(EXIT_BAD_CONFIG);
     }
     // Operators get the reason, not a stack trace; MASAKARI_DEBUG=1 shows where it came from.

@@ -4,6 +4,7 @@
 import { PolicyEnforcer } from '../api/middleware/policy.ts';
 import { ConfigError } from './load.ts';
 import type { Config } from './schema.ts';
+import { errorMessage } from '../errors.ts';
 
 export function checkSemantics(config: Config, source: string): Config {
   const problems: { path: string; message: string }[] = [];
@@ -11,7 +12,7 @@ export function checkSemantics(config: Config, source: string): Config {
     try {
       new PolicyEnforcer({ [name]: rule });
     } catch (e) {
-      problems.push({ path: `api.policy.${name}`, message: (e as Error).message.replace(/^api\.policy: /, '') });
+      problems.push({ path: `api.policy.${name}`, message: errorMessage(e).replace(/^api\.policy: /, '') });
     }
   }
   if (problems.length) throw new ConfigError(source, problems);

@@ -235,7 +235,7 @@ export class LibvirtConnection implements DomainOwner {
       const p = await this.callAsync<Ptr | null>('virDomainLookupByUUIDString', this.native.fn.virDomainLookupByUUIDString, [this.p, uuid], isFailure);
       return new Domain(this, p!);
     } catch (e) {
-      if (e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN) return null;
+      if (e instanceof LibvirtError && e.libvirtCode === ErrorCode.NO_DOMAIN) return null;
       throw e;
     }
   }
@@ -250,7 +250,7 @@ export class LibvirtConnection implements DomainOwner {
     const p = fn(this.p, key) as Ptr | null;
     if (!isFailure(p)) return new Domain(this, p!);
     const err = lastError(this.native, op);
-    if (err.code === ErrorCode.NO_DOMAIN) return null;
+    if (err.libvirtCode === ErrorCode.NO_DOMAIN) return null;
     throw err;
   }
 

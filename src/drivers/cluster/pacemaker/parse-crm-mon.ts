@@ -3,13 +3,12 @@
 // <nodes> elements; only the new one reports errors in <status code=...>.
 
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { AppError } from '../../../core/errors.ts';
 import type { ClusterNode, ClusterNodeType, ClusterSnapshot, FenceEvent, FenceStatus } from '../../../core/ports/cluster.ts';
 
-export class CrmMonParseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CrmMonParseError';
-  }
+/** crm_mon could not be run, or printed nothing we can read: the cluster state is not known. */
+export class CrmMonParseError extends AppError {
+  readonly code = 'CRM_MON_UNREADABLE';
 }
 
 type El = Record<string, unknown>;

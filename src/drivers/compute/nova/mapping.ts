@@ -11,6 +11,7 @@ import {
 } from '../../../core/ports/compute.ts';
 import { faultMessage, OpenStackError } from '../../openstack/errors.ts';
 import type { OsResponse } from '../../openstack/http.ts';
+import { errorMessage } from '../../../core/errors.ts';
 
 const VM_STATES: ReadonlySet<string> = new Set<VmState>([
   'active', 'building', 'paused', 'suspended', 'stopped', 'rescued', 'resized',
@@ -108,7 +109,7 @@ export function errorFromResponse(op: string, res: OsResponse): ComputeDriverErr
 /** A ComputeDriverError for a failure of the client itself (network, timeout, Keystone, catalog, microversion). */
 export function errorFromClient(op: string, e: unknown): ComputeDriverError {
   if (e instanceof ComputeDriverError) return e;
-  if (!(e instanceof OpenStackError)) return new ComputeDriverError('unknown', `${op}: ${(e as Error)?.message ?? String(e)}`);
+  if (!(e instanceof OpenStackError)) return new ComputeDriverError('unknown', `${op}: ${errorMessage(e)}`);
   const text = `${op}: ${e.message}`;
   switch (e.code) {
     case 'timeout':

@@ -118,7 +118,7 @@ export const monitorsCommand: CommandModule<object, MonitorsArgs> = {
         describe: 'host: read crm_mon XML from FILE instead of running crm_mon (several files: replayed as successive polls)',
       })
       .option('retry-rejected', { type: 'boolean', describe: 'outbox: queue the rejected notifications again (after fixing the cause)' })
-      .option('local-node', { type: 'string', describe: "host: this node's cluster name (default: compute.host_monitor.local_node_name or the hostname)" }) as never,
+      .option('local-node', { type: 'string', describe: "host: this node's cluster name (default: compute.host_monitor.local_node_name or the hostname)" }),
   handler: (args) =>
     runCommand(async () => {
       if (args.monitor === 'outbox') return outboxStatus(args);

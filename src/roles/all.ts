@@ -19,7 +19,6 @@ import type { EngineObserver } from '../core/engine/index.ts';
 import type { ApiApp } from '../core/api/app.ts';
 import type { NotificationDraft } from '../core/ports/notify.ts';
 import type { TokenProvider } from '../core/delivery/auth.ts';
-import type { ComputeDriver } from '../core/ports/compute.ts';
 // The libvirt driver loads koffi (a native addon): imported only when this role starts, so --help and the other
 // commands never need the addon unpacked.
 import type { LibvirtComputeDriver } from '../drivers/compute/libvirt/index.ts';
@@ -81,7 +80,7 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
   const driver = libvirt ? libvirt.createLibvirtComputeDriver(config, log) : null;
   let ctl: RunningController | undefined;
   try {
-    ctl = await controller.start(config, log, { ...(driver ? { compute: driver as ComputeDriver } : {}), observer: recoveryReporter(log) });
+    ctl = await controller.start(config, log, { ...(driver ? { compute: driver } : {}), observer: recoveryReporter(log) });
     if (driver) {
       await lab!.bootstrapLabSegment(ctl.store, driver.hostNames, log);
       driver.start();

@@ -75,7 +75,7 @@ export class ResilientLibvirt {
 
   /** Subscribes now (when connected) and again after every reconnection, until cancelled. */
   subscribe<K extends DomainEventKind>(kind: K, handler: (ev: EventOf<K>) => void): Subscription {
-    const w: Wanted = { kind, handler: handler as (ev: never) => void, live: null };
+    const w: Wanted = { kind, handler: handler, live: null };
     this.wanted.add(w);
     if (this.conn) this.register(this.conn, w);
     return {

@@ -25,7 +25,7 @@ const parser = new XMLParser({
 const isEl = (v: unknown): v is El => typeof v === 'object' && v !== null && !Array.isArray(v);
 // An element without attributes or children (<summary/>) comes back as '': still present, just empty.
 const child = (el: El, name: string): El | undefined =>
-  isEl(el[name]) ? (el[name] as El) : el[name] === '' ? {} : undefined;
+  isEl(el[name]) ? (el[name]) : el[name] === '' ? {} : undefined;
 const children = (el: El | undefined, name: string): El[] =>
   el && Array.isArray(el[name]) ? (el[name] as unknown[]).filter(isEl) : [];
 const attr = (el: El | undefined, name: string): string | undefined => {

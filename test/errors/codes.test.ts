@@ -121,7 +121,10 @@ const appErrors = [...classes.values()].filter((c) => c.name !== 'AppError' && i
 test('the scan finds the error classes (the test can fail)', () => {
   assert.ok(classes.has('AppError'), 'AppError itself is found');
   for (const name of ['MasakariError', 'ConfigError', 'FenceError', 'ComputeDriverError', 'LibvirtError']) {
-    assert.ok(appErrors.some((c) => c.name === name), `${name} is found as an AppError subclass`);
+    assert.ok(
+      appErrors.some((c) => c.name === name),
+      `${name} is found as an AppError subclass`,
+    );
   }
   assert.deepEqual(codesOf(classes.get('ComputeDriverError')!)?.includes('not_found'), true, 'inline unions are read');
   assert.deepEqual(codesOf(classes.get('FenceError')!)?.includes('not_configured'), true, 'type aliases are read');

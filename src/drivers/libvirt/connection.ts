@@ -95,7 +95,7 @@ export class LibvirtConnection implements DomainOwner {
     const n = libvirtNative();
     const fn = opts.readOnly ? n.fn.virConnectOpenReadOnly : n.fn.virConnectOpen;
     const p = await new Promise<Ptr | null>((resolve, reject) =>
-      fn.async(uri, (err: unknown, r: Ptr | null) => (err ? reject(err) : resolve(r))),
+      fn.async(uri, (err: Error | null, r: Ptr | null) => (err ? reject(err) : resolve(r))),
     );
     if (!isFailure(p)) return new LibvirtConnection(n, uri, !!opts.readOnly, p!);
     return LibvirtConnection.open(uri, opts);
@@ -341,7 +341,7 @@ export class LibvirtConnection implements DomainOwner {
     const run = () =>
       new Promise<T>((resolve, reject) => {
         n.fn.virConnResetLastError(conn);
-        fn.async(...args, (err: unknown, r: T) => {
+        fn.async(...args, (err: Error | null, r: T) => {
           if (err) return reject(err);
           if (failed(r)) return reject(connectionError(n, conn, op));
           resolve(r);

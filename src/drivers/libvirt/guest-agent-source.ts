@@ -59,7 +59,8 @@ export class LibvirtGuestAgentSource implements GuestAgentSource {
 
   async listAgentDomains(): Promise<AgentDomain[]> {
     const c = this.conn.connection;
-    if (!c) throw new Error('not connected to libvirt');
+    // Between reconnections: the introspective monitor logs it and asks again next round.
+    if (!c) throw new LibvirtError('virConnectListAllDomains', ErrorCode.NO_CONNECT, 0, 'not connected to libvirt');
     const out: AgentDomain[] = [];
     for (const d of await c.listDomainsAsync('active')) {
       try {

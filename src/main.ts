@@ -32,6 +32,7 @@ await globalOptions(yargs(hideBin(process.argv)))
   .wrap(Math.min(110, process.stdout.columns || 110))
   .fail((msg, err, y) => {
     if (err) throw err;
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- inside fail(), help() returns the text (typed Argv)
     process.stderr.write(`${y.help()}\n\nmasakari: ${msg}\n`);
     process.exit(2);
   })

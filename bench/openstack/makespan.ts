@@ -67,7 +67,7 @@ function parseOptions(): Options {
       out: { type: 'string' },
     },
   });
-  const profiles = values.profiles!.split(',').map((p) => p.trim()).filter(Boolean);
+  const profiles = values.profiles.split(',').map((p) => p.trim()).filter(Boolean);
   for (const p of profiles) if (!PROFILES[p]) throw new Error(`unknown profile ${p} (known: ${Object.keys(PROFILES).join(', ')})`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '').slice(0, 15);
   return {
@@ -190,7 +190,7 @@ function deepMerge(a: Tree, b: Tree): Tree {
   const out: Tree = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const isTree = (x: unknown): x is Tree => typeof x === 'object' && x !== null && !Array.isArray(x);
-    out[k] = isTree(v) && isTree(out[k]) ? deepMerge(out[k] as Tree, v) : v;
+    out[k] = isTree(v) && isTree(out[k]) ? deepMerge(out[k], v) : v;
   }
   return out;
 }

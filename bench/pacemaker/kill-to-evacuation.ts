@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await engine.stop().catch(() => undefined);
-    store.close();
+    await store.close();
     await lab.teardown();
   }
 

@@ -54,7 +54,7 @@ function loadEmbedded(name: string): unknown {
     // but an asset added from a file is always an ArrayBuffer.
     bytes = Buffer.from(sea()!.getRawAsset(`native/${name}`) as ArrayBuffer);
   } catch (e) {
-    throw new Error(`native addon ${name} is not embedded in this executable: ${(e as Error).message}`);
+    throw new Error(`native addon ${name} is not embedded in this executable: ${(e as Error).message}`, { cause: e });
   }
   const digest = sha256(bytes);
   const problems: string[] = [];
@@ -147,6 +147,7 @@ function dlopen(file: string): unknown {
     throw new Error(
       `cannot dlopen ${file}: ${(e as Error).message} ` +
         `(the addon needs the OS, CPU architecture and C library the executable was built on)`,
+      { cause: e },
     );
   }
   return mod.exports;

@@ -20,7 +20,7 @@ export const configCommand: CommandModule<object, Args> = {
     y
       .positional('action', { choices: ['check'] as const, demandOption: true })
       .positional('file', { type: 'string', demandOption: true, describe: 'YAML configuration file' })
-      .option('show', { type: 'boolean', default: false, describe: 'print the effective configuration (defaults filled in)' }) as never,
+      .option('show', { type: 'boolean', default: false, describe: 'print the effective configuration (defaults filled in)' }),
   handler: (args) =>
     runCommand(async () => {
       // The environment is not applied here: the command checks the file itself.

@@ -91,7 +91,7 @@ const purge: CommandModule<GlobalArgs, PurgeArgs> = {
         type: 'number',
         default: -1,
         describe: 'at most this many rows per table (-1: no limit)',
-      }) as Argv<PurgeArgs>,
+      }),
   handler: (args) =>
     runCommand(async () => {
       const age = args['age-days'];
@@ -120,6 +120,6 @@ const purge: CommandModule<GlobalArgs, PurgeArgs> = {
 export const dbCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'db <command>',
   describe: 'database chores: sync (apply migrations), version, purge',
-  builder: (y) => y.command(sync).command(version).command(purge as CommandModule<GlobalArgs, never>).demandCommand(1) as never,
+  builder: (y) => y.command(sync).command(version).command(purge as CommandModule<GlobalArgs, never>).demandCommand(1),
   handler: () => {},
 };

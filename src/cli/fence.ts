@@ -20,7 +20,7 @@ export const fenceCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('action', { choices: ['status', 'off', 'on'] as const, demandOption: true })
       .positional('host', { type: 'string', demandOption: true, describe: 'host name as in fencing.hosts' })
-      .option('yes', { type: 'boolean', default: false, describe: 'confirm a power action (off/on)' }) as never,
+      .option('yes', { type: 'boolean', default: false, describe: 'confirm a power action (off/on)' }),
   handler: (args) =>
     runCommand(async () => {
       const config = configFromArgs(args);

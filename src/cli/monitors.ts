@@ -7,6 +7,7 @@ import { decide, initialHostMonitorState, previewSnapshot, type DecideOptions, t
 import { OutboxStore } from '../core/delivery/outbox-store.ts';
 import { statusOf } from '../core/delivery/outbox.ts';
 import { outboxPath } from '../roles/compute.ts';
+import { errorCode, errorMessage } from '../core/errors.ts';
 
 // `masakari monitors host --once [--crm-mon-xml FILE...]`: what the host monitor makes of the cluster (no sending).
 // `masakari monitors outbox`: the delivery outbox's pending and rejected notifications.
@@ -117,7 +118,7 @@ export const monitorsCommand: CommandModule<object, MonitorsArgs> = {
         describe: 'host: read crm_mon XML from FILE instead of running crm_mon (several files: replayed as successive polls)',
       })
       .option('retry-rejected', { type: 'boolean', describe: 'outbox: queue the rejected notifications again (after fixing the cause)' })
-      .option('local-node', { type: 'string', describe: "host: this node's cluster name (default: compute.host_monitor.local_node_name or the hostname)" }) as never,
+      .option('local-node', { type: 'string', describe: "host: this node's cluster name (default: compute.host_monitor.local_node_name or the hostname)" }),
   handler: (args) =>
     runCommand(async () => {
       if (args.monitor === 'outbox') return outboxStatus(args);
@@ -128,8 +129,8 @@ export const monitorsCommand: CommandModule<object, MonitorsArgs> = {
       try {
         return await hostOnce(args);
       } catch (e) {
-        if ((e as Error).name === 'CrmMonParseError') {
-          process.stderr.write(`masakari: ${(e as Error).message}\n`);
+        if (errorCode(e) === 'CRM_MON_UNREADABLE') {
+          process.stderr.write(`masakari: ${errorMessage(e)}\n`);
           return 1;
         }
         throw e;

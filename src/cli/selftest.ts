@@ -51,7 +51,7 @@ export async function nativeSelftest(): Promise<NativeReport> {
 export const selftestCommand: CommandModule<object, { what: 'native' }> = {
   command: 'selftest <what>',
   describe: false, // hidden: a packaging check, not a user command
-  builder: (y) => y.positional('what', { choices: ['native'] as const, demandOption: true }) as never,
+  builder: (y) => y.positional('what', { choices: ['native'] as const, demandOption: true }),
   handler: () =>
     runCommand(async () => {
       process.stdout.write(`${JSON.stringify(await nativeSelftest())}\n`);

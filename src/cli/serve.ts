@@ -12,7 +12,7 @@ type Role = 'controller' | 'compute' | 'all';
 export const serveCommand: CommandModule<GlobalArgs, GlobalArgs & { role?: Role }> = {
   command: '$0',
   describe: 'run a role: controller (API + engine), compute (monitors), all (both, in one process)',
-  builder: (y) => y.option('role', { choices: ['controller', 'compute', 'all'] as const, describe: 'what to run' }) as never,
+  builder: (y) => y.option('role', { choices: ['controller', 'compute', 'all'] as const, describe: 'what to run' }),
   handler: (args) =>
     runCommand(async () => {
       if (!args.role) {

@@ -3,6 +3,7 @@ import { configFromArgs, runCommand, type GlobalArgs } from './common.ts';
 import { ConfigError } from '../core/config/load.ts';
 import type { Config } from '../core/config/schema.ts';
 import { openStore } from '../core/store/open.ts';
+import { errorMessage } from '../core/errors.ts';
 
 // `masakari status upgrade check`, like masakari-status: runs checks and exits with
 // 0 = all succeeded, 1 = at least one warning, 2 = at least one failure, 255 = a check could not run.
@@ -83,7 +84,7 @@ export const statusCommand: CommandModule<GlobalArgs, GlobalArgs & { area: strin
       try {
         results.push(await checkDatabase(config));
       } catch (e) {
-        process.stderr.write(`masakari: database check could not run: ${(e as Error).message}\n`);
+        process.stderr.write(`masakari: database check could not run: ${errorMessage(e)}\n`);
         return 255;
       }
       results.push(checkAuth(config), checkFencing(config));

@@ -3,6 +3,7 @@
 // (test/sim). Never call Date.now(), setTimeout or Math.random directly in src/core/engine.
 
 import { randomUUID } from 'node:crypto';
+import { AppError } from './errors.ts';
 
 export interface Timer {
   cancel(): void;
@@ -19,10 +20,11 @@ export interface Env {
   uuid(): string;
 }
 
-export class AbortError extends Error {
+export class AbortError extends AppError {
+  readonly code = 'ABORTED';
+
   constructor() {
     super('aborted');
-    this.name = 'AbortError';
   }
 }
 

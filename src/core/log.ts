@@ -25,7 +25,7 @@ export function createLogger(level: string, format: 'json' | 'pretty' = 'json', 
     return withUniqueBindings(
       pino(options, {
         write(line: string) {
-          const o = JSON.parse(line) as Record<string, unknown>;
+          const o = JSON.parse(line) as { time?: string; level?: number; msg?: string; component?: string; [key: string]: unknown };
           const { time, level: lv, msg, component, ...rest } = o;
           const extra = Object.keys(rest).length ? ' ' + JSON.stringify(rest) : '';
           process.stderr.write(`${time} ${pino.levels.labels[lv as number] ?? lv} ${component ? `[${component}] ` : ''}${msg ?? ''}${extra}\n`);

@@ -82,7 +82,7 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
   const driver = libvirt ? libvirt.createLibvirtComputeDriver(config, log) : null;
   let ctl: RunningController | undefined;
   try {
-    ctl = await controller.start(config, log, { ...(driver ? { compute: driver as ComputeDriver } : {}), observer: recoveryReporter(log) });
+    ctl = await controller.start(config, log, { ...(driver ? { compute: driver } : {}), observer: recoveryReporter(log) });
     if (driver) {
       await lab!.bootstrapLabSegment(ctl.store, driver.hostNames, log);
       driver.start();

@@ -79,14 +79,14 @@ export async function startControllerProc(config: Record<string, unknown>, simUr
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`controller ${owner} not ready after ${timeoutMs} ms:\n${out.slice(-3000)}`)), timeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
-      out += d;
+      out += d.toString();
       const m = /READY (\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
     });
-    child.stderr!.on('data', (d: Buffer) => (out += d));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     child.once('exit', (code, sig) => {
       clearTimeout(timer);
       reject(new Error(`controller ${owner} exited (${code ?? sig}) before it was ready:\n${out.slice(-3000)}`));

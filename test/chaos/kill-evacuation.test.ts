@@ -147,14 +147,14 @@ test(`kill -9 the working controller ${KILLS} times during a ${INSTANCES}-instan
     if (bystander) {
       await killHard(bystander.child);
       ctl.delete(bystander.owner);
-      restarts.push((async () => void ctl.set(bystander.owner, await startControllerProc(config, rpc!.url, bystander.owner)))());
+      restarts.push((async () => void ctl.set(bystander.owner, await startControllerProc(config, rpc.url, bystander.owner)))());
     }
     kills.push({ owner: holder, pid: victim.child.pid!, afterMs: Date.now() - t0, movesDone, restart, ...(bystander ? { alsoKilled: bystander.owner } : {}) });
     restarts.push(
       (async () => {
         // 'after takeover': stay dead for longer than the lease, so another controller resumes the workflow.
         if (restart === 'after takeover') await sleep((LEASE_S + 2) * 1000);
-        ctl.set(holder, await startControllerProc(config, rpc!.url, holder));
+        ctl.set(holder, await startControllerProc(config, rpc.url, holder));
       })(),
     );
   }

@@ -127,7 +127,7 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
 
   after(async () => {
     await engine?.stop().catch(() => undefined);
-    store?.close();
+    await store?.close();
     await lab?.teardown();
   });
 

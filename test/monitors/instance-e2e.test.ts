@@ -74,7 +74,7 @@ describe('instance monitor against a real libvirtd + QEMU', { timeout: 180_000 }
     assert.deepEqual(got[0]!.payload, { event: 'LIFECYCLE', instance_uuid: uuid, vir_domain_event: 'STOPPED_FAILED' });
     assert.equal(got[0]!.type, 'VM');
     assert.equal(got[0]!.hostname, 'e2e-host');
-    assert.deepEqual(domain!.state().stateName, 'SHUTOFF');
+    assert.deepEqual(domain.state().stateName, 'SHUTOFF');
     // Defining and starting are not reported (not in masakari's filter): only the failure is.
     assert.deepEqual(sink.drafts.filter((d) => d.payload.instance_uuid === uuid).map((d) => d.payload.vir_domain_event), ['STOPPED_FAILED']);
   });

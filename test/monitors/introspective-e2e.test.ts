@@ -42,7 +42,7 @@ describe('introspective monitor against a real libvirtd + QEMU', { timeout: 120_
 
   test('the real agent error is typed: AGENT_UNRESPONSIVE, "not connected"', async (t) => {
     if (!requireComponent(t, LIBVIRT_LAB_COMPONENT, AVAILABLE)) return;
-    await assert.rejects(domains[0]!.agentCommand('{"execute":"guest-ping"}', 1), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.AGENT_UNRESPONSIVE && /not connected/.test(e.message));
+    await assert.rejects(domains[0]!.agentCommand('{"execute":"guest-ping"}', 1), (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.AGENT_UNRESPONSIVE && /not connected/.test(e.message));
   });
 
   test('only the domain with an agent channel is probed; its silent agent is counted but never reported', async (t) => {

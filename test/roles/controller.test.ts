@@ -34,7 +34,7 @@ test('controller serves the API and the engine drives an accepted notification t
   };
   const seg = await post('/segments', { segment: { name: 'seg', recovery_method: 'auto', service_type: 'COMPUTE' } });
   assert.equal(seg.status, 201);
-  const host = await post(`/segments/${seg.body.segment!.uuid}/hosts`, { host: { name: 'cmp1', type: 'COMPUTE', control_attributes: 'x' } });
+  const host = await post(`/segments/${String(seg.body.segment!.uuid)}/hosts`, { host: { name: 'cmp1', type: 'COMPUTE', control_attributes: 'x' } });
   assert.equal(host.status, 201);
   const n = await post('/notifications', {
     notification: {
@@ -49,7 +49,7 @@ test('controller serves the API and the engine drives an accepted notification t
   // No compute driver is configured: the engine must still take the notification and end it with a reason.
   const final = await waitFor(
     async () => {
-      const r = await fetch(`${base}/notifications/${n.body.notification!.notification_uuid}`);
+      const r = await fetch(`${base}/notifications/${String(n.body.notification!.notification_uuid)}`);
       const s = ((await r.json()) as { notification: { status: string } }).notification.status;
       return s === 'error' || s === 'failed' ? s : undefined;
     },

@@ -5,14 +5,16 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { configSchema, type Config } from './schema.ts';
 import { nearestName } from './nearest.ts';
+import { AppError, errorMessage } from '../errors.ts';
 
-export class ConfigError extends Error {
+export class ConfigError extends AppError {
+  readonly code = 'CONFIG_INVALID';
+
   constructor(
     readonly source: string,
     readonly problems: { path: string; message: string }[],
   ) {
     super(`invalid configuration (${source}):\n` + problems.map((p) => `  ${p.path || '<root>'}: ${p.message}`).join('\n'));
-    this.name = 'ConfigError';
   }
 }
 
@@ -43,13 +45,13 @@ function readYaml(file: string): Tree {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(file, [{ path: '', message: `cannot read: ${(e as Error).message}` }]);
+    throw new ConfigError(file, [{ path: '', message: `cannot read: ${errorMessage(e)}` }]);
   }
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (e) {
-    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0]! : (e as Error).message;
+    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0]! : errorMessage(e);
     throw new ConfigError(file, [{ path: '', message: `not valid YAML: ${msg}` }]);
   }
   if (doc === null || doc === undefined) return {};

@@ -2,6 +2,8 @@
 // src/drivers/compute/{sim,nova,libvirt} implement it, and all of them pass one contract suite
 // (test/drivers/compute-contract.ts).
 
+import { AppError } from '../errors.ts';
+
 /** Nova-style vm_state values; the libvirt driver maps domain states onto them. */
 export type VmState =
   | 'active'
@@ -60,13 +62,12 @@ export interface Aggregate {
 }
 
 /** Thrown by drivers; `code` is stable so the engine can branch on it. */
-export class ComputeDriverError extends Error {
+export class ComputeDriverError extends AppError {
   constructor(
     readonly code: 'not_found' | 'conflict' | 'unavailable' | 'timeout' | 'bad_request' | 'unsupported' | 'unknown',
     message: string,
   ) {
     super(message);
-    this.name = 'ComputeDriverError';
   }
 }
 

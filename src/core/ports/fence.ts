@@ -1,6 +1,8 @@
 // Fencing: making sure a failed host can no longer write to shared storage before its VMs start
 // elsewhere. core owns this interface; src/drivers/fence/{ipmi,redfish,agent} implement it.
 
+import { AppError } from '../errors.ts';
+
 export type PowerState = 'on' | 'off' | 'unknown';
 
 export interface FenceResult {
@@ -24,13 +26,12 @@ export interface Fencer {
  */
 export type FenceErrorCode = 'auth' | 'unreachable' | 'timeout' | 'protocol' | 'failed' | 'config' | 'not_configured' | 'aborted';
 
-export class FenceError extends Error {
+export class FenceError extends AppError {
   constructor(
     readonly code: FenceErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = 'FenceError';
   }
 }
 

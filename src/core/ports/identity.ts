@@ -1,6 +1,8 @@
 // Token validation for the API's keystone auth strategy. core owns this interface; src/drivers/identity/keystone.ts
 // implements it against Keystone v3 (GET /v3/auth/tokens), as keystonemiddleware's auth_token does.
 
+import { AppError } from '../errors.ts';
+
 export interface Identity {
   userId: string;
   userName: string | null;
@@ -12,13 +14,15 @@ export interface Identity {
 }
 
 /** Why a token was not accepted: `invalid` answers 401, `unavailable` answers 503 (Keystone could not be asked). */
-export class TokenValidationError extends Error {
+export class TokenValidationError extends AppError {
+  readonly code: 'TOKEN_INVALID' | 'TOKEN_VALIDATION_UNAVAILABLE';
+
   constructor(
     readonly kind: 'invalid' | 'unavailable',
     message: string,
   ) {
     super(message);
-    this.name = 'TokenValidationError';
+    this.code = kind === 'invalid' ? 'TOKEN_INVALID' : 'TOKEN_VALIDATION_UNAVAILABLE';
   }
 }
 

@@ -95,7 +95,7 @@ export class LibvirtConnection implements DomainOwner {
     const n = libvirtNative();
     const fn = opts.readOnly ? n.fn.virConnectOpenReadOnly : n.fn.virConnectOpen;
     const p = await new Promise<Ptr | null>((resolve, reject) =>
-      fn.async(uri, (err: unknown, r: Ptr | null) => (err ? reject(err) : resolve(r))),
+      fn.async(uri, (err: Error | null, r: Ptr | null) => (err ? reject(err) : resolve(r))),
     );
     if (!isFailure(p)) return new LibvirtConnection(n, uri, !!opts.readOnly, p!);
     return LibvirtConnection.open(uri, opts);
@@ -235,7 +235,7 @@ export class LibvirtConnection implements DomainOwner {
       const p = await this.callAsync<Ptr | null>('virDomainLookupByUUIDString', this.native.fn.virDomainLookupByUUIDString, [this.p, uuid], isFailure);
       return new Domain(this, p!);
     } catch (e) {
-      if (e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN) return null;
+      if (e instanceof LibvirtError && e.libvirtCode === ErrorCode.NO_DOMAIN) return null;
       throw e;
     }
   }
@@ -250,7 +250,7 @@ export class LibvirtConnection implements DomainOwner {
     const p = fn(this.p, key) as Ptr | null;
     if (!isFailure(p)) return new Domain(this, p!);
     const err = lastError(this.native, op);
-    if (err.code === ErrorCode.NO_DOMAIN) return null;
+    if (err.libvirtCode === ErrorCode.NO_DOMAIN) return null;
     throw err;
   }
 
@@ -341,7 +341,7 @@ export class LibvirtConnection implements DomainOwner {
     const run = () =>
       new Promise<T>((resolve, reject) => {
         n.fn.virConnResetLastError(conn);
-        fn.async(...args, (err: unknown, r: T) => {
+        fn.async(...args, (err: Error | null, r: T) => {
           if (err) return reject(err);
           if (failed(r)) return reject(connectionError(n, conn, op));
           resolve(r);

@@ -99,7 +99,7 @@ export const Affect = { CURRENT: 0, LIVE: 1, CONFIG: 2 } as const;
 /** virDomainUndefineFlagsValues (the ones a recovery driver may need). */
 export const UndefineFlags = { MANAGED_SAVE: 1, SNAPSHOTS_METADATA: 2, NVRAM: 4, KEEP_NVRAM: 8 } as const;
 
-/** virErrorNumber: the codes callers branch on. Others still reach LibvirtError.code as numbers. */
+/** virErrorNumber: the codes callers branch on. Others still reach LibvirtError.libvirtCode as numbers. */
 export const ErrorCode = {
   OK: 0,
   INTERNAL_ERROR: 1,

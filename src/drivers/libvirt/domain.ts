@@ -183,7 +183,7 @@ export class Domain {
     const p = this.n.fn.virDomainGetMetadata(this.p, MetadataType.ELEMENT, nsUri, affect) as Ptr | null;
     if (p === null) {
       const err = lastError(this.n, 'virDomainGetMetadata');
-      if (err.code === ErrorCode.NO_DOMAIN_METADATA) return null;
+      if (err.libvirtCode === ErrorCode.NO_DOMAIN_METADATA) return null;
       throw err;
     }
     return takeString(this.n, p);
@@ -197,7 +197,7 @@ export class Domain {
       );
       return takeString(this.n, p);
     } catch (e) {
-      if (e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN_METADATA) return null;
+      if (e instanceof LibvirtError && e.libvirtCode === ErrorCode.NO_DOMAIN_METADATA) return null;
       throw e;
     }
   }

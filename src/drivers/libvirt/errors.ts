@@ -1,12 +1,15 @@
-// libvirt failures as one typed error. `code` and `domain` are libvirt's virErrorNumber / virErrorDomain, so a
-// caller can branch on ErrorCode.NO_DOMAIN etc. instead of parsing messages.
+// libvirt failures as one typed error. `libvirtCode` and `domain` are libvirt's virErrorNumber / virErrorDomain, so a
+// caller can branch on ErrorCode.NO_DOMAIN etc. instead of parsing messages. `code` is AppError's stable string
+// (docs/errors.md), the same for every libvirt failure.
 
+import { AppError } from '../../core/errors.ts';
 import { errorCodeName } from './constants.ts';
 import type { Native, Ptr } from './ffi.ts';
 
-export class LibvirtError extends Error {
+export class LibvirtError extends AppError {
+  readonly code = 'LIBVIRT_ERROR';
   /** virErrorNumber (see ErrorCode); -1 when libvirt left no error record (should not happen). */
-  readonly code: number;
+  readonly libvirtCode: number;
   /** virErrorDomain: which part of libvirt raised it (12 = test driver, 10 = QEMU, 7 = remote ...). */
   readonly domain: number;
   /** The libvirt call that failed, e.g. "virDomainCreate". */
@@ -14,15 +17,14 @@ export class LibvirtError extends Error {
 
   constructor(operation: string, code: number, domain: number, message: string) {
     super(`${operation}: ${message}`);
-    this.name = 'LibvirtError';
-    this.code = code;
+    this.libvirtCode = code;
     this.domain = domain;
     this.operation = operation;
   }
 
   /** Stable name of the code, e.g. "NO_DOMAIN", for logs. */
   get codeName(): string {
-    return errorCodeName(this.code);
+    return errorCodeName(this.libvirtCode);
   }
 }
 

@@ -16,6 +16,7 @@ import type { LibvirtConnection, Subscription } from './connection.ts';
 import { DomainState, LifecycleEvent, StoppedDetail } from './constants.ts';
 import { ALL_EVENT_KINDS } from './events.ts';
 import { ResilientLibvirt } from './resilient.ts';
+import { errorMessage } from '../../core/errors.ts';
 
 /** virDomainShutoffReason values meaning "QEMU went away, nobody asked for it". */
 const SHUTOFF_CRASHED = 3;
@@ -90,7 +91,7 @@ export class LibvirtDomainEventSource implements DomainEventSource {
           d.free();
         }
       } catch (err) {
-        this.log.debug({ instance_uuid: ref.uuid, err: (err as Error).message }, 'state check after CONTROL_ERROR failed');
+        this.log.debug({ instance_uuid: ref.uuid, err: errorMessage(err) }, 'state check after CONTROL_ERROR failed');
       }
       if (state?.state === DomainState.SHUTOFF) {
         if ([SHUTOFF_CRASHED, SHUTOFF_FAILED, SHUTOFF_DAEMON].includes(state.reason)) {

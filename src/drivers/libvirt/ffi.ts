@@ -9,6 +9,7 @@
 //   free()d; strings libvirt keeps (virDomainGetName) are declared `const char *`.
 
 import koffi, { type LibraryHandle } from 'koffi';
+import { AppError, errorMessage } from '../../core/errors.ts';
 
 export type Ptr = bigint;
 
@@ -16,10 +17,11 @@ export type Ptr = bigint;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Fn = ((...args: any[]) => any) & { async: (...args: any[]) => void };
 
-export class LibvirtUnavailableError extends Error {
+export class LibvirtUnavailableError extends AppError {
+  readonly code = 'LIBVIRT_UNAVAILABLE';
+
   constructor(cause: unknown) {
-    super(`libvirt client library (libvirt.so.0) cannot be loaded: ${cause instanceof Error ? cause.message : String(cause)}; install the Debian package libvirt0`);
-    this.name = 'LibvirtUnavailableError';
+    super(`libvirt client library (libvirt.so.0) cannot be loaded: ${errorMessage(cause)}; install the Debian package libvirt0`);
   }
 }
 

@@ -6,6 +6,7 @@ import type { AgentDomain, GuestAgentSource, PingResult } from '../../core/monit
 import { ErrorCode } from './constants.ts';
 import { LibvirtError } from './errors.ts';
 import { ResilientLibvirt } from './resilient.ts';
+import { errorMessage } from '../../core/errors.ts';
 
 /** Errors that say we could not ask the agent, not that it failed to answer: they do not count as failures. */
 const NOT_THE_AGENTS_FAULT = new Set<number>([
@@ -58,7 +59,8 @@ export class LibvirtGuestAgentSource implements GuestAgentSource {
 
   async listAgentDomains(): Promise<AgentDomain[]> {
     const c = this.conn.connection;
-    if (!c) throw new Error('not connected to libvirt');
+    // Between reconnections: the introspective monitor logs it and asks again next round.
+    if (!c) throw new LibvirtError('virConnectListAllDomains', ErrorCode.NO_CONNECT, 0, 'not connected to libvirt');
     const out: AgentDomain[] = [];
     for (const d of await c.listDomainsAsync('active')) {
       try {
@@ -81,15 +83,15 @@ export class LibvirtGuestAgentSource implements GuestAgentSource {
     try {
       d = c.lookupByUUID(uuid);
     } catch (err) {
-      return { outcome: 'unknown', reason: (err as Error).message };
+      return { outcome: 'unknown', reason: errorMessage(err) };
     }
     if (!d) return { outcome: 'unknown', reason: 'domain no longer exists' };
     try {
       await d.agentCommand('{"execute":"guest-ping"}', Math.max(1, Math.round(timeoutSec)));
       return { outcome: 'ok' };
     } catch (err) {
-      const reason = (err as Error).message;
-      return { outcome: err instanceof LibvirtError && NOT_THE_AGENTS_FAULT.has(err.code) ? 'unknown' : 'failed', reason };
+      const reason = errorMessage(err);
+      return { outcome: err instanceof LibvirtError && NOT_THE_AGENTS_FAULT.has(err.libvirtCode) ? 'unknown' : 'failed', reason };
     } finally {
       d.free();
     }

@@ -7,6 +7,7 @@
 import type { Logger } from '../../core/log.ts';
 import { LibvirtConnection, type Subscription } from './connection.ts';
 import type { DomainEventKind, EventOf } from './events.ts';
+import { errorMessage } from '../../core/errors.ts';
 
 export interface ResilientOptions {
   uri: string;
@@ -74,7 +75,7 @@ export class ResilientLibvirt {
 
   /** Subscribes now (when connected) and again after every reconnection, until cancelled. */
   subscribe<K extends DomainEventKind>(kind: K, handler: (ev: EventOf<K>) => void): Subscription {
-    const w: Wanted = { kind, handler: handler as (ev: never) => void, live: null };
+    const w: Wanted = { kind, handler: handler, live: null };
     this.wanted.add(w);
     if (this.conn) this.register(this.conn, w);
     return {
@@ -107,7 +108,7 @@ export class ResilientLibvirt {
     } catch (err) {
       // First failure and then every 20th at warn level: a long outage should not flood the log.
       const level = this.attempts === 1 || this.attempts % 20 === 0 ? 'warn' : 'debug';
-      this.o.log[level]({ uri: this.o.uri, attempt: this.attempts, err: (err as Error).message }, 'cannot connect to libvirt; retrying');
+      this.o.log[level]({ uri: this.o.uri, attempt: this.attempts, err: errorMessage(err) }, 'cannot connect to libvirt; retrying');
       this.schedule();
       return;
     }
@@ -119,7 +120,7 @@ export class ResilientLibvirt {
       if (this.o.keepalive) conn.setKeepAlive(this.o.keepalive.intervalSec, this.o.keepalive.count);
       for (const w of this.wanted) this.register(conn, w);
     } catch (err) {
-      this.o.log.warn({ uri: this.o.uri, err: (err as Error).message }, 'libvirt connection unusable; reconnecting');
+      this.o.log.warn({ uri: this.o.uri, err: errorMessage(err) }, 'libvirt connection unusable; reconnecting');
       for (const w of this.wanted) w.live = null;
       conn.close();
       this.schedule();
@@ -142,7 +143,7 @@ export class ResilientLibvirt {
       try {
         l(conn, this.connects > 1);
       } catch (err) {
-        this.o.log.warn({ uri: this.o.uri, err: (err as Error).message }, 'after-connect step failed');
+        this.o.log.warn({ uri: this.o.uri, err: errorMessage(err) }, 'after-connect step failed');
       }
     }
     const waiters = this.connectedWaiters;

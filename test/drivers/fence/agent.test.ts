@@ -85,7 +85,7 @@ describe('agent driver', { timeout: 120_000 }, () => {
     assert.equal(bmc!.power(), 'on');
   });
 
-  test('stdin carries action, credentials and options as key=value lines; nothing in argv', async (t) => {
+  test('stdin carries action, credentials and options as key=value lines; nothing in argv', async () => {
     const rec = join(tmp, 'record');
     // Records its argv and stdin; answers status with "off" (exit 2) as the fence-agents API says.
     const agent = script('fence_record', `echo "argc=$#" > ${rec}.argv\ncat > ${rec}.stdin\ngrep -q '^action=status$' ${rec}.stdin && exit 2\nexit 0`);
@@ -107,7 +107,7 @@ describe('agent driver', { timeout: 120_000 }, () => {
     ]);
   });
 
-  test('status exit codes: 0 is on, 2 is off, anything else an error with the agent\'s own words', async (t) => {
+  test('status exit codes: 0 is on, 2 is off, anything else an error with the agent\'s own words', async () => {
     const agent = script('fence_exit', `read line\ncase "$line" in action=status) echo "2026-01-01 00:00:00,000 ERROR: Failed: Unable to connect" >&2; exit 1;; esac\nexit 0`);
     const f = fencerFor({ h1: { kind: 'agent', agent, retries: 0 } });
     const e = await rejection(() => f.status('h1'));
@@ -115,7 +115,7 @@ describe('agent driver', { timeout: 120_000 }, () => {
     assert.match(e.message, /action=status failed \(exit 1\): ERROR: Failed: Unable to connect/);
   });
 
-  test('an agent that hangs is killed with its children at the timeout, and retried', async (t) => {
+  test('an agent that hangs is killed with its children at the timeout, and retried', async () => {
     const pids = join(tmp, 'hang.pids');
     const agent = script('fence_hang', `sleep 300 &\necho "$$ $!" >> ${pids}\nwait`);
     const log = captureLog();

@@ -5,6 +5,7 @@
 
 import { MasakariError } from '../../domain/errors.ts';
 import type { CallerContext } from '../context.ts';
+import { AppError, errorMessage } from '../../errors.ts';
 
 export const ADMIN_API = 'rule:admin_api';
 
@@ -43,7 +44,9 @@ type Rule =
   | { kind: 'and' | 'or'; rules: Rule[] }
   | { kind: 'check'; field: string; match: string };
 
-export class PolicyParseError extends Error {}
+export class PolicyParseError extends AppError {
+  readonly code = 'POLICY_RULE_INVALID';
+}
 
 /** Like oslo.policy: split on whitespace, then peel leading '(' and trailing ')' off each word (so %(x)s stays whole). */
 function tokenize(text: string): string[] {
@@ -130,7 +133,7 @@ export class PolicyEnforcer {
       try {
         this.rules.set(name, parseRule(text));
       } catch (e) {
-        throw new Error(`api.policy: rule "${name}" (${JSON.stringify(text)}) does not parse: ${(e as Error).message}`);
+        throw new PolicyParseError(`api.policy: rule "${name}" (${JSON.stringify(text)}) does not parse: ${errorMessage(e)}`, { cause: e });
       }
     }
   }

@@ -3,6 +3,7 @@
 
 import { badRequest, MarkerNotFoundError } from '../../domain/errors.ts';
 import type { ListQuery, SortDir } from '../../store/types.ts';
+import { AppError, errorMessage } from '../../errors.ts';
 
 /** All values of every query parameter, in order (parameters may repeat: sort_key, sort_dir). */
 export type QueryParams = Record<string, string[]>;
@@ -27,13 +28,18 @@ const ACCEPTED = [...TRUE_STRINGS, ...FALSE_STRINGS]
   .map((s) => `'${s}'`)
   .join(', ');
 
-/** oslo strutils.bool_from_string(strict=True). Throws the "Unrecognized value" text as an Error message. */
+/** A value that strictBool does not accept; callers turn its message into their own 400. */
+export class InvalidBooleanError extends AppError {
+  readonly code = 'INVALID_BOOLEAN';
+}
+
+/** oslo strutils.bool_from_string(strict=True). Throws InvalidBooleanError with the "Unrecognized value" text. */
 export function strictBool(value: string | boolean): boolean {
   if (typeof value === 'boolean') return value;
   const v = value.trim().toLowerCase();
   if (TRUE_STRINGS.includes(v)) return true;
   if (FALSE_STRINGS.includes(v)) return false;
-  throw new Error(`Unrecognized value '${value}', acceptable values are: ${ACCEPTED}`);
+  throw new InvalidBooleanError(`Unrecognized value '${value}', acceptable values are: ${ACCEPTED}`);
 }
 
 /** A boolean list filter: 400 "Invalid value for <name>: ..." like Masakari's host filters. */
@@ -43,7 +49,7 @@ export function boolFilter(q: QueryParams, name: string): boolean | undefined {
   try {
     return strictBool(raw);
   } catch (e) {
-    throw badRequest(`Invalid value for ${name}: ${(e as Error).message}`);
+    throw badRequest(`Invalid value for ${name}: ${errorMessage(e)}`);
   }
 }
 

@@ -9,6 +9,7 @@ import { monitorTimestamp, type NotificationSink } from '../../ports/notify.ts';
 import type { Monitor } from '../types.ts';
 import { decide, initialHostMonitorState, type DecideOptions, type DecideResult, type HostMonitorState } from './decide.ts';
 import { loadHostMonitorState, saveHostMonitorState } from './state-file.ts';
+import { errorMessage } from '../../errors.ts';
 
 export interface HostMonitorOptions extends Omit<DecideOptions, 'localNode'> {
   driver: ClusterDriver;
@@ -51,7 +52,7 @@ export class HostMonitor implements Monitor {
         this.log.info({ path: this.opts.statePath, peers: Object.keys(saved.peers) }, 'restored what was known about the peers');
       }
     } catch (e) {
-      this.log.warn({ reason: (e as Error).message }, 'ignoring the saved host monitor state: peers are learnt anew');
+      this.log.warn({ reason: errorMessage(e) }, 'ignoring the saved host monitor state: peers are learnt anew');
     }
   }
 
@@ -63,7 +64,7 @@ export class HostMonitor implements Monitor {
       saveHostMonitorState(this.opts.statePath, this.state);
       this.savedText = text;
     } catch (e) {
-      this.log.error({ reason: (e as Error).message }, 'cannot save the host monitor state');
+      this.log.error({ reason: errorMessage(e) }, 'cannot save the host monitor state');
     }
   }
 
@@ -89,7 +90,7 @@ export class HostMonitor implements Monitor {
       } catch (e) {
         if (signal.aborted) break;
         // Never let one bad answer end the loop (masakari-hostmonitor's loop could die with the process alive).
-        this.log.warn({ reason: (e as Error).message }, 'cannot read the cluster state; trying again next interval');
+        this.log.warn({ reason: errorMessage(e) }, 'cannot read the cluster state; trying again next interval');
       }
       try {
         await this.opts.env.sleep(this.opts.intervalMs, signal);

@@ -4,7 +4,13 @@
 // unreadable file only means starting with an empty memory, which is logged.
 
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { AppError, errorMessage } from '../../errors.ts';
 import type { HostMonitorState, NodeCondition, PeerMemory } from './decide.ts';
+
+/** The state file is there but cannot be used; the host monitor logs it and starts with an empty memory. */
+export class HostMonitorStateError extends AppError {
+  readonly code = 'HOST_MONITOR_STATE_UNUSABLE';
+}
 
 const CONDITIONS: readonly NodeCondition[] = ['online', 'offline', 'unclean', 'joining', 'leaving', 'maintenance'];
 
@@ -26,19 +32,19 @@ export function loadHostMonitorState(path: string): HostMonitorState | null {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+    throw new HostMonitorStateError(`cannot read ${path}: ${errorMessage(e)}`);
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch {
-    throw new Error(`${path} is not JSON`);
+    throw new HostMonitorStateError(`${path} is not JSON`);
   }
   const peers = (doc as { peers?: unknown } | null)?.peers;
-  if (typeof peers !== 'object' || peers === null || Array.isArray(peers)) throw new Error(`${path} has no "peers" object`);
+  if (typeof peers !== 'object' || peers === null || Array.isArray(peers)) throw new HostMonitorStateError(`${path} has no "peers" object`);
   const out: HostMonitorState = { peers: {} };
   for (const [name, mem] of Object.entries(peers)) {
-    if (!validPeer(mem)) throw new Error(`${path}: the entry for ${name} is not a valid peer record`);
+    if (!validPeer(mem)) throw new HostMonitorStateError(`${path}: the entry for ${name} is not a valid peer record`);
     out.peers[name] = mem;
   }
   return out;

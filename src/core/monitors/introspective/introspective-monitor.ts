@@ -9,6 +9,7 @@ import { monitorTimestamp, type NotificationSink } from '../../ports/notify.ts';
 import type { Monitor } from '../types.ts';
 import { AgentJournal } from './journal.ts';
 import type { GuestAgentSource } from './source.ts';
+import { errorMessage } from '../../errors.ts';
 
 export interface IntrospectiveMonitorOptions {
   source: GuestAgentSource;
@@ -80,7 +81,7 @@ export class IntrospectiveMonitor implements Monitor {
     try {
       domains = await this.o.source.listAgentDomains();
     } catch (err) {
-      this.o.log.warn({ err: (err as Error).message }, 'cannot list domains for guest-agent checks; next round will retry');
+      this.o.log.warn({ err: errorMessage(err) }, 'cannot list domains for guest-agent checks; next round will retry');
       return;
     }
     const seen = new Set<string>();

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { AppError, errorMessage } from '../../errors.ts';
 
 /** Empty YAML values (`pre_start_command:`) come back as null: treat null and '' as "no command". */
 const optionalCommand = z
@@ -31,13 +32,14 @@ export const processEntrySchema = z.object({
 
 export type ProcessEntry = z.infer<typeof processEntrySchema>;
 
-export class ProcessListError extends Error {
+export class ProcessListError extends AppError {
+  readonly code = 'PROCESS_LIST_INVALID';
+
   constructor(
     readonly path: string,
     message: string,
   ) {
     super(`process list ${path}: ${message}`);
-    this.name = 'ProcessListError';
   }
 }
 
@@ -47,7 +49,7 @@ export function parseProcessList(text: string, path: string): ProcessEntry[] {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new ProcessListError(path, `not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw new ProcessListError(path, `not valid YAML: ${errorMessage(e).split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return [];
   if (!Array.isArray(doc)) throw new ProcessListError(path, 'must be a YAML list of processes (items starting with "-")');
@@ -74,7 +76,7 @@ export async function loadProcessList(path: string): Promise<ProcessEntry[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new ProcessListError(path, `cannot read: ${(e as Error).message}`);
+    throw new ProcessListError(path, `cannot read: ${errorMessage(e)}`);
   }
   return parseProcessList(text, path);
 }

@@ -15,6 +15,7 @@ import type { Monitor } from '../types.ts';
 import { isRunning, scanProcesses, type RunningProcess } from './proc-scan.ts';
 import { loadProcessList, notifiedProcessName, type ProcessEntry } from './process-list.ts';
 import { runCommand, type CommandResult } from './run-command.ts';
+import { errorMessage } from '../../errors.ts';
 
 export interface ProcessMonitorOptions {
   processListPath: string;
@@ -113,7 +114,7 @@ export class ProcessMonitor implements Monitor {
       this.log.info({ path: this.opts.processListPath, processes: this.list.map((p) => p.process_name), why }, 'process list loaded');
     } catch (e) {
       this.log.error(
-        { path: this.opts.processListPath, reason: (e as Error).message },
+        { path: this.opts.processListPath, reason: errorMessage(e) },
         why === 'start' ? 'cannot load the process list: monitoring nothing until the file is fixed' : 'invalid process list: keeping the previous one',
       );
     }

@@ -17,6 +17,7 @@
 
 import type { ClusterDriver, ClusterSnapshot, FenceEvent } from '../../../core/ports/cluster.ts';
 import type { FenceEvidence, FenceGate } from '../../../core/ports/fence.ts';
+import { errorMessage } from '../../../core/errors.ts';
 
 export const PACEMAKER_SOURCE = 'pacemaker';
 
@@ -110,7 +111,7 @@ export function pacemakerFenceGate(o: PacemakerFenceGateOptions): FenceGate {
       try {
         snap = await o.driver.snapshot(signal);
       } catch (e) {
-        return notFenced(`cannot read Pacemaker's fence history: ${(e as Error).message}`);
+        return notFenced(`cannot read Pacemaker's fence history: ${errorMessage(e)}`);
       }
       return fenceEvidenceFrom(snap, host, { failedAt, failureToleranceMs: o.failureToleranceMs, maxAgeMs: o.maxAgeMs, now: now() });
     },

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { ClusterDriver, ClusterSnapshot } from '../../../core/ports/cluster.ts';
 import { CrmMonParseError, parseCrmMonXml } from './parse-crm-mon.ts';
+import { errorMessage } from '../../../core/errors.ts';
 
 export const DEFAULT_CRM_MON_COMMAND = ['crm_mon', '-1', '--output-as=xml', '--fence-history=3'];
 
@@ -36,7 +37,7 @@ export class PacemakerDriver implements ClusterDriver {
       try {
         text = await readFile(this.opts.xmlFile, 'utf8');
       } catch (e) {
-        throw new CrmMonParseError(`cannot read crm_mon XML file ${this.opts.xmlFile}: ${(e as Error).message}`);
+        throw new CrmMonParseError(`cannot read crm_mon XML file ${this.opts.xmlFile}: ${errorMessage(e)}`);
       }
       return parseCrmMonXml(text, this.now());
     }

@@ -3,13 +3,12 @@
 // <nodes> elements; only the new one reports errors in <status code=...>.
 
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { AppError } from '../../../core/errors.ts';
 import type { ClusterNode, ClusterNodeType, ClusterSnapshot, FenceEvent, FenceStatus } from '../../../core/ports/cluster.ts';
 
-export class CrmMonParseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CrmMonParseError';
-  }
+/** crm_mon could not be run, or printed nothing we can read: the cluster state is not known. */
+export class CrmMonParseError extends AppError {
+  readonly code = 'CRM_MON_UNREADABLE';
 }
 
 type El = Record<string, unknown>;
@@ -26,7 +25,7 @@ const parser = new XMLParser({
 const isEl = (v: unknown): v is El => typeof v === 'object' && v !== null && !Array.isArray(v);
 // An element without attributes or children (<summary/>) comes back as '': still present, just empty.
 const child = (el: El, name: string): El | undefined =>
-  isEl(el[name]) ? (el[name] as El) : el[name] === '' ? {} : undefined;
+  isEl(el[name]) ? (el[name]) : el[name] === '' ? {} : undefined;
 const children = (el: El | undefined, name: string): El[] =>
   el && Array.isArray(el[name]) ? (el[name] as unknown[]).filter(isEl) : [];
 const attr = (el: El | undefined, name: string): string | undefined => {

@@ -5,6 +5,7 @@
 import type { Logger } from '../../../core/log.ts';
 import { ComputeDriverError } from '../../../core/ports/compute.ts';
 import { LibvirtConnection } from '../../libvirt/index.ts';
+import { errorMessage } from '../../../core/errors.ts';
 
 export interface ConnectionPoolOptions {
   /** host name -> libvirt URI */
@@ -107,7 +108,7 @@ export class ConnectionPool {
     } catch (e) {
       // A late success of the timed-out attempt must not leak a connection.
       attempt.then((c) => (slot.conn === c ? undefined : c.close())).catch(() => undefined);
-      const msg = (e as Error).message;
+      const msg = errorMessage(e);
       if (slot.lastError !== msg) this.o.log.warn({ host, uri, err: msg }, 'libvirt host unreachable');
       slot.lastError = msg;
       slot.downUntil = Date.now() + this.o.retryAfterMs;

@@ -22,6 +22,7 @@ import { ConnectionPool } from './connections.ts';
 import { haElement, METADATA_KEY, serverMetadata } from './metadata.ts';
 import type { LibvirtStateStore, SeenDomain } from './state-store.ts';
 import { isRunningState, mapDomainState } from './states.ts';
+import { errorMessage } from '../../../core/errors.ts';
 
 /** virDomainXMLFlags SECURE | INACTIVE: the persistent definition with secrets, i.e. what defineXML needs. */
 const DEFINITION_XML = 1 | 2;
@@ -53,16 +54,16 @@ const CONNECTION_ERRORS = new Set<number>([ErrorCode.NO_CONNECT, ErrorCode.INVAL
 function toDriverError(e: unknown, what: string): ComputeDriverError {
   if (e instanceof ComputeDriverError) return e;
   if (e instanceof LibvirtError) {
-    if (e.code === ErrorCode.NO_DOMAIN) return new ComputeDriverError('not_found', `${what}: ${e.message}`);
-    if (e.code === ErrorCode.OPERATION_INVALID || e.code === ErrorCode.DOM_EXIST) return new ComputeDriverError('conflict', `${what}: ${e.message}`);
-    if (e.code === ErrorCode.OPERATION_TIMEOUT) return new ComputeDriverError('timeout', `${what}: ${e.message}`);
-    if (e.code === ErrorCode.XML_ERROR || e.code === ErrorCode.INVALID_ARG) return new ComputeDriverError('bad_request', `${what}: ${e.message}`);
-    if (e.code === ErrorCode.NO_CONNECT || e.code === ErrorCode.INVALID_CONN || e.code === ErrorCode.RPC || e.code === ErrorCode.SYSTEM_ERROR) {
+    if (e.libvirtCode === ErrorCode.NO_DOMAIN) return new ComputeDriverError('not_found', `${what}: ${e.message}`);
+    if (e.libvirtCode === ErrorCode.OPERATION_INVALID || e.libvirtCode === ErrorCode.DOM_EXIST) return new ComputeDriverError('conflict', `${what}: ${e.message}`);
+    if (e.libvirtCode === ErrorCode.OPERATION_TIMEOUT) return new ComputeDriverError('timeout', `${what}: ${e.message}`);
+    if (e.libvirtCode === ErrorCode.XML_ERROR || e.libvirtCode === ErrorCode.INVALID_ARG) return new ComputeDriverError('bad_request', `${what}: ${e.message}`);
+    if (e.libvirtCode === ErrorCode.NO_CONNECT || e.libvirtCode === ErrorCode.INVALID_CONN || e.libvirtCode === ErrorCode.RPC || e.libvirtCode === ErrorCode.SYSTEM_ERROR) {
       return new ComputeDriverError('unavailable', `${what}: ${e.message}`);
     }
     return new ComputeDriverError('unknown', `${what}: ${e.message}`);
   }
-  return new ComputeDriverError('unknown', `${what}: ${(e as Error)?.message ?? String(e)}`);
+  return new ComputeDriverError('unknown', `${what}: ${errorMessage(e)}`);
 }
 
 export class LibvirtComputeDriver implements ComputeDriver {
@@ -117,7 +118,7 @@ export class LibvirtComputeDriver implements ComputeDriver {
       try {
         await this.listServersOnHost(host);
       } catch (e) {
-        this.log.debug({ host, err: (e as Error).message }, 'inventory refresh skipped a host');
+        this.log.debug({ host, err: errorMessage(e) }, 'inventory refresh skipped a host');
       }
     }
   }
@@ -131,7 +132,7 @@ export class LibvirtComputeDriver implements ComputeDriver {
     try {
       el = await dom.getMetadataAsync(this.o.metadataNamespace);
     } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'cannot read domain metadata; treating it as absent');
+      this.log.warn({ err: errorMessage(e) }, 'cannot read domain metadata; treating it as absent');
     }
     const out: Record<string, string> = {};
     for (const key of this.o.haKeys) Object.assign(out, serverMetadata(el, key, this.o.haEnabledDefault));
@@ -200,7 +201,7 @@ export class LibvirtComputeDriver implements ComputeDriver {
           seen[id] = await this.observe(host, d);
         } catch (e) {
           // Undefined between listing and reading: not there any more.
-          if (e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN) continue;
+          if (e instanceof LibvirtError && e.libvirtCode === ErrorCode.NO_DOMAIN) continue;
           throw toDriverError(e, `reading a domain on ${host}`);
         }
         if (this.ownedBy(id, host)) out.push(this.toServer(id, host, seen[id]!));
@@ -238,7 +239,7 @@ export class LibvirtComputeDriver implements ComputeDriver {
         } catch (e) {
           // The connection broke while we asked (daemon died, or froze until keepalive closed it): the host is
           // unreachable, as if the connection had failed to open. Never "not found": that would read as "no such VM".
-          if (conn.lost || (e instanceof LibvirtError && CONNECTION_ERRORS.has(e.code))) {
+          if (conn.lost || (e instanceof LibvirtError && CONNECTION_ERRORS.has(e.libvirtCode))) {
             unreachable.push(host);
             continue;
           }

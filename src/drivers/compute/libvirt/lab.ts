@@ -4,6 +4,7 @@
 import type { Logger } from '../../../core/log.ts';
 import type { Store } from '../../../core/store/types.ts';
 import type { LibvirtComputeDriver } from './driver.ts';
+import { errorMessage } from '../../../core/errors.ts';
 
 export const LAB_SEGMENT = 'masakari-lab';
 
@@ -34,7 +35,7 @@ export async function reportProtected(driver: LibvirtComputeDriver, haKey: strin
     try {
       servers = await driver.listServersOnHost(host);
     } catch (e) {
-      log.warn({ host, err: (e as Error).message }, 'cannot list domains of this host yet');
+      log.warn({ host, err: errorMessage(e) }, 'cannot list domains of this host yet');
       continue;
     }
     for (const s of servers) {

@@ -7,6 +7,7 @@
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { errorMessage } from '../../../core/errors.ts';
 
 export interface ServiceState {
   disabled: boolean;
@@ -59,7 +60,7 @@ export class LibvirtStateStore {
     try {
       parsed = JSON.parse(text) as FileShape;
     } catch (e) {
-      throw new Error(`libvirt_compute.state_path ${path} is not valid JSON (${(e as Error).message}); fix or remove it`);
+      throw new Error(`libvirt_compute.state_path ${path} is not valid JSON (${errorMessage(e)}); fix or remove it`, { cause: e });
     }
     if (parsed?.version !== 1) throw new Error(`libvirt_compute.state_path ${path}: unknown version ${String(parsed?.version)}`);
     this.data = { ...empty(), ...parsed };

@@ -1,7 +1,7 @@
 // A simulated fencer: powers hosts of the simulated cloud off and on through a pretend BMC. Faults let scenarios
 // cover a BMC that errors out and one that claims success while the host keeps its power.
 
-import type { Fencer, FenceResult, PowerState } from '../../../core/ports/fence.ts';
+import { FenceError, type Fencer, type FenceResult, type PowerState } from '../../../core/ports/fence.ts';
 import type { SimCloud } from '../../compute/sim/cloud.ts';
 
 export type SimFenceFault = 'error' | 'no_effect';
@@ -17,8 +17,8 @@ export class SimFencer implements Fencer {
   ) {}
 
   private bmc(host: string): void {
-    if (!this.cloud.hosts.has(host)) throw new Error(`no BMC configured for host '${host}'`);
-    if (this.faults.get(host) === 'error') throw new Error(`BMC of '${host}' did not answer (simulated timeout)`);
+    if (!this.cloud.hosts.has(host)) throw new FenceError('not_configured', `no BMC configured for host '${host}'`);
+    if (this.faults.get(host) === 'error') throw new FenceError('timeout', `BMC of '${host}' did not answer (simulated timeout)`);
   }
 
   async status(host: string): Promise<PowerState> {

@@ -7,17 +7,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
+import { AppError, errorMessage } from '../errors.ts';
 import type { Store } from './types.ts';
-import { openSqliteStore, SchemaError } from './sqlite/index.ts';
+import { SchemaError } from './errors.ts';
+import { openSqliteStore } from './sqlite/index.ts';
 import { MysqlConnectError, MysqlUrlError, openMysqlStore, parseMysqlUrl } from './mysql/index.ts';
 
 export { SchemaError };
 
-export class DatabaseUrlError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DatabaseUrlError';
-  }
+/** database.url is malformed, or the database it names cannot be created, opened or reached (a configuration error). */
+export class DatabaseUrlError extends AppError {
+  readonly code = 'DATABASE_URL_INVALID';
 }
 
 export interface OpenStoreOptions {
@@ -62,7 +62,7 @@ export async function openStore(config: Config, opts: OpenStoreOptions = {}): Pr
     try {
       mkdirSync(dirname(target.path), { recursive: true });
     } catch (e) {
-      throw new DatabaseUrlError(`cannot create the directory for ${target.path}: ${(e as Error).message}`);
+      throw new DatabaseUrlError(`cannot create the directory for ${target.path}: ${errorMessage(e)}`);
     }
   }
   // An in-memory database starts empty: nothing but migrating makes sense.
@@ -77,7 +77,7 @@ export async function openStore(config: Config, opts: OpenStoreOptions = {}): Pr
     });
   } catch (e) {
     if (e instanceof SchemaError) throw e;
-    throw new DatabaseUrlError(`cannot open the SQLite database ${target.path}: ${(e as Error).message}`);
+    throw new DatabaseUrlError(`cannot open the SQLite database ${target.path}: ${errorMessage(e)}`);
   }
   if (opts.requireCurrentSchema ?? true) {
     const v = await store.schemaVersion().catch(async (e) => {

@@ -1,5 +1,5 @@
-// The store's contract. Every implementation (SQLite now, MySQL/MariaDB later) passes the same
-// contract suite (test/store/contract.ts). Methods are async so that network databases fit.
+// The store's contract. Both implementations (SQLite: ./sqlite, MySQL/MariaDB: ./mysql) pass the same contract
+// suite (test/store/contract.ts). Methods are async so that network databases fit.
 // Implementations never interpret HTTP; they throw domain errors from ../domain/errors.ts.
 
 import type {

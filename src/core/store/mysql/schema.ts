@@ -1,5 +1,5 @@
-// The MySQL/MariaDB tables, as drizzle declarations: the same tables, columns and meaning as ../sqlite/schema.ts,
-// so the row <-> record code (../sqlite/rows.ts) and the list SQL (../sqlite/listing.ts) serve both dialects.
+// The MySQL/MariaDB tables, as drizzle declarations: the same tables, columns and meaning as SQLite's schema, so the
+// row <-> record code (../sql/rows.ts) and the list SQL (../sql/listing.ts) serve both dialects.
 // The committed migrations in ./migrations/ create exactly these tables.
 //
 // Differences from SQLite, and why:
@@ -17,6 +17,7 @@
 
 import { sql } from 'drizzle-orm';
 import { bigint, double, index, int, mediumtext, mysqlTable, primaryKey, text, tinyint, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import type { RowOf } from '../sql/rows.ts';
 
 const rowColumns = () => ({
   id: int('id').primaryKey().autoincrement(),
@@ -79,7 +80,7 @@ export const notifications = mysqlTable(
     sourceHostUuid: varchar('source_host_uuid', { length: 36 }).notNull(),
     /** The payload as received (JSON text, key order kept: the API echoes it). */
     payload: mediumtext('payload').notNull(),
-    /** Hash of the payload's canonical JSON (store/payload-key.ts), for duplicate detection; see ../sqlite/schema.ts. */
+    /** Hash of the payload's canonical JSON (store/payload-key.ts), for duplicate detection (NULL only on old finished rows). */
     payloadKey: varchar('payload_key', { length: 64 }),
     status: varchar('status', { length: 16 }).notNull(),
     claimedBy: varchar('claimed_by', { length: 255 }),
@@ -165,3 +166,10 @@ export const schemaMigrations = mysqlTable('schema_migrations', {
   name: varchar('name', { length: 255 }).primaryKey(),
   appliedAt: bigint('applied_at', { mode: 'number' }).notNull(),
 });
+
+// Rows as `SELECT *` returns them (column names, not the property names above): what the repositories read.
+export type SegmentRow = RowOf<typeof failoverSegments>;
+export type HostRow = RowOf<typeof hosts>;
+export type NotificationRow = RowOf<typeof notifications>;
+export type VMoveRow = RowOf<typeof vmoves>;
+export type TaskRow = RowOf<typeof workflowTasks>;

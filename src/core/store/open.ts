@@ -79,19 +79,7 @@ export async function openStore(config: Config, opts: OpenStoreOptions = {}): Pr
     if (e instanceof SchemaError) throw e;
     throw new DatabaseUrlError(`cannot open the SQLite database ${target.path}: ${errorMessage(e)}`);
   }
-  if (opts.requireCurrentSchema ?? true) {
-    const v = await store.schemaVersion().catch(async (e) => {
-      await store.close();
-      throw e;
-    });
-    if (v.current < v.latest) {
-      await store.close();
-      throw new SchemaError(
-        `the database ${target.path} is at schema version ${v.current}, this masakari needs ${v.latest}: run \`masakari db sync\` (or set database.auto_migrate: true)`,
-      );
-    }
-  }
-  return store;
+  return (opts.requireCurrentSchema ?? true) ? requireCurrentSchema(store, `the database ${target.path}`) : store;
 }
 
 async function openMysql(url: string, config: Config, opts: OpenStoreOptions): Promise<Store> {
@@ -109,17 +97,20 @@ async function openMysql(url: string, config: Config, opts: OpenStoreOptions): P
     if (e instanceof MysqlConnectError || e instanceof MysqlUrlError) throw new DatabaseUrlError(e.message);
     throw e;
   }
-  if (opts.requireCurrentSchema ?? true) {
-    const v = await store.schemaVersion().catch(async (e) => {
-      await store.close();
-      throw e;
-    });
-    if (v.current < v.latest) {
-      await store.close();
-      throw new SchemaError(
-        `the MySQL database ${parseMysqlUrl(url).display} is at schema version ${v.current}, this masakari needs ${v.latest}: run \`masakari db sync\` (or set database.auto_migrate: true)`,
-      );
-    }
+  return (opts.requireCurrentSchema ?? true) ? requireCurrentSchema(store, `the MySQL database ${parseMysqlUrl(url).display}`) : store;
+}
+
+/** The store, or (closed) SchemaError when its schema is behind this code; `what` names the database for people. */
+async function requireCurrentSchema(store: Store, what: string): Promise<Store> {
+  const v = await store.schemaVersion().catch(async (e) => {
+    await store.close();
+    throw e;
+  });
+  if (v.current < v.latest) {
+    await store.close();
+    throw new SchemaError(
+      `${what} is at schema version ${v.current}, this masakari needs ${v.latest}: run \`masakari db sync\` (or set database.auto_migrate: true)`,
+    );
   }
   return store;
 }

@@ -9,6 +9,12 @@ export function payloadKey(payload: unknown): string {
   return createHash('sha256').update(canonicalJson(payload)).digest('base64url');
 }
 
+/**
+ * Statuses a notification must still have to make a new identical one a duplicate (an SQL list, both dialects). Like
+ * Masakari: once the first one finished (or failed), the same event again is a new failure that must be handled.
+ */
+export const DUPLICATE_OF_STATUSES = "('new', 'running')";
+
 /** Statuses whose rows a new notification can be a duplicate of; the backfill also covers `error` (it is retried). */
 export const BACKFILL_STATUSES = ['new', 'running', 'error'] as const;
 

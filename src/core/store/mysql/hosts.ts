@@ -5,15 +5,10 @@ import { duplicateHostName, hostNotFound, segmentNotFound } from '../sql/errors.
 import { hostList } from '../sql/lists.ts';
 import { hostPatchable, setClause } from '../sql/patch.ts';
 import { toHost, us } from '../sql/rows.ts';
-import type { HostFilters, Store } from '../types.ts';
+import type { HostFilters, HostStore } from '../types.ts';
 import { isDuplicateKey, type Db } from './connection.ts';
 import { listRows } from './listing.ts';
 import type { HostRow } from './schema.ts';
-
-export type HostStore = Pick<
-  Store,
-  'listHosts' | 'getHost' | 'getHostByName' | 'listHostsOfSegment' | 'createHost' | 'updateHost' | 'deleteHost' | 'hostInUse'
->;
 
 export function hostRepo(db: Db, newUuid: () => string): HostStore {
   const one = async (sql: string, param: unknown) => {

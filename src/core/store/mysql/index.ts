@@ -10,7 +10,8 @@ import { openPool, type Db } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { hostRepo } from './hosts.ts';
 import { migrate, schemaVersion } from './migrate.ts';
-import { backfillPayloadKeys, notificationRepo } from './notifications.ts';
+import { backfillPayloadKeys, intakeRepo } from './intake.ts';
+import { notificationRepo } from './notifications.ts';
 import { purgeRepo } from './purge.ts';
 import { segmentRepo } from './segments.ts';
 import { parseMysqlUrl, type MysqlTarget } from './url.ts';
@@ -67,6 +68,7 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<Store> {
     dialect: 'mysql',
     ...segmentRepo(db, uuid),
     ...hostRepo(db, uuid),
+    ...intakeRepo(db),
     ...notificationRepo(db),
     ...engineRepo(db),
     ...vmoveRepo(db, uuid),

@@ -9,12 +9,12 @@
 
 import { FINAL_STATUSES } from '../../domain/model.ts';
 import { us } from '../sql/rows.ts';
-import type { Store } from '../types.ts';
+import type { PurgeStore } from '../types.ts';
 import type { Db } from './connection.ts';
 
 const BATCH = 500;
 
-export function purgeRepo(db: Db): Pick<Store, 'purge'> {
+export function purgeRepo(db: Db): PurgeStore {
   return {
     purge: async (olderThan, maxRows) => {
       const cutoff = us(olderThan);

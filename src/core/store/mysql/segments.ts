@@ -5,12 +5,10 @@ import { duplicateSegmentName, segmentNotFound } from '../sql/errors.ts';
 import { segmentList } from '../sql/lists.ts';
 import { segmentPatchable, setClause } from '../sql/patch.ts';
 import { toSegment, us } from '../sql/rows.ts';
-import type { SegmentFilters, Store } from '../types.ts';
+import type { SegmentFilters, SegmentStore } from '../types.ts';
 import { isDuplicateKey, type Db } from './connection.ts';
 import { listRows } from './listing.ts';
 import type { SegmentRow } from './schema.ts';
-
-export type SegmentStore = Pick<Store, 'listSegments' | 'getSegment' | 'createSegment' | 'updateSegment' | 'deleteSegment' | 'segmentInUse'>;
 
 export function segmentRepo(db: Db, newUuid: () => string): SegmentStore {
   return {

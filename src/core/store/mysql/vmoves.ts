@@ -4,12 +4,10 @@ import { notificationNotFound, vmoveNotFound } from '../sql/errors.ts';
 import { vmoveList } from '../sql/lists.ts';
 import { setClause, vmovePatchable } from '../sql/patch.ts';
 import { toVMove, us } from '../sql/rows.ts';
-import type { Store, VMoveFilters } from '../types.ts';
+import type { VMoveFilters, VMoveStore } from '../types.ts';
 import type { Db } from './connection.ts';
 import { listRows } from './listing.ts';
 import type { VMoveRow } from './schema.ts';
-
-export type VMoveStore = Pick<Store, 'createVMove' | 'updateVMove' | 'getVMove' | 'listVMoves'>;
 
 export function vmoveRepo(db: Db, newUuid: () => string): VMoveStore {
   return {

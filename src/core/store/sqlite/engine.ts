@@ -2,11 +2,9 @@
 
 import { notificationNotFound, taskNotFound } from '../sql/errors.ts';
 import { patchedTask, toTask, us } from '../sql/rows.ts';
-import type { Store } from '../types.ts';
+import type { EngineStore } from '../types.ts';
 import type { Connection } from './connection.ts';
 import type { TaskRow } from './schema.ts';
-
-export type EngineStore = Pick<Store, 'claimHostRecovery' | 'releaseHostRecovery' | 'appendTask' | 'updateTask' | 'listTasks'>;
 
 export function engineRepo(conn: Connection): EngineStore {
   return {

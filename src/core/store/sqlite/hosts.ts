@@ -5,18 +5,13 @@ import { duplicateHostName, hostNotFound, segmentNotFound } from '../sql/errors.
 import { hostList } from '../sql/lists.ts';
 import { hostPatchable, setClause } from '../sql/patch.ts';
 import { toHost, us } from '../sql/rows.ts';
-import type { Store } from '../types.ts';
+import type { HostStore } from '../types.ts';
 import { isUniqueViolation, type Connection } from './connection.ts';
 import { listRawRows } from './listing.ts';
 import { hostAt } from './rows.ts';
 import type { HostRow } from './schema.ts';
 
 const IN_PROGRESS_SQL = IN_PROGRESS_STATUSES.map((s) => `'${s}'`).join(', ');
-
-export type HostStore = Pick<
-  Store,
-  'listHosts' | 'getHost' | 'getHostByName' | 'listHostsOfSegment' | 'createHost' | 'updateHost' | 'deleteHost' | 'hostInUse'
->;
 
 export function hostRepo(conn: Connection, newUuid: () => string): HostStore {
   const one = async (sql: string, param: string) => {

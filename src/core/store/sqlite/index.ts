@@ -8,7 +8,8 @@ import { openConnection } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { hostRepo } from './hosts.ts';
 import { migrate, schemaVersion } from './migrate.ts';
-import { backfillPayloadKeys, notificationRepo } from './notifications.ts';
+import { backfillPayloadKeys, intakeRepo } from './intake.ts';
+import { notificationRepo } from './notifications.ts';
 import { purgeRepo } from './purge.ts';
 import { segmentRepo } from './segments.ts';
 import { vmoveRepo } from './vmoves.ts';
@@ -45,6 +46,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     changeStamp: () => (conn.db.open ? conn.changeStamp() : null),
     ...segmentRepo(conn, uuid),
     ...hostRepo(conn, uuid),
+    ...intakeRepo(conn),
     ...notificationRepo(conn),
     ...engineRepo(conn),
     ...vmoveRepo(conn, uuid),

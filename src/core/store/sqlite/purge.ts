@@ -4,13 +4,13 @@
 // Host-recovery leases that expired before the cutoff go too (their engine is long gone).
 
 import { FINAL_STATUSES } from '../../domain/model.ts';
-import type { Store } from '../types.ts';
+import type { PurgeStore } from '../types.ts';
 import type { Connection } from './connection.ts';
 import { us } from '../sql/rows.ts';
 
 const FINAL_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(', ');
 
-export function purgeRepo(conn: Connection): Pick<Store, 'purge'> {
+export function purgeRepo(conn: Connection): PurgeStore {
   return {
     // Its own IMMEDIATE transaction (not a group-commit batch); the change stamp moves whatever it removed.
     purge: async (olderThan, maxRows) => {

@@ -5,15 +5,13 @@ import { duplicateSegmentName, segmentNotFound } from '../sql/errors.ts';
 import { segmentList } from '../sql/lists.ts';
 import { segmentPatchable, setClause } from '../sql/patch.ts';
 import { toSegment, us } from '../sql/rows.ts';
-import type { Store } from '../types.ts';
+import type { SegmentStore } from '../types.ts';
 import { isUniqueViolation, type Connection } from './connection.ts';
 import { listRawRows } from './listing.ts';
 import { segmentAt } from './rows.ts';
 import type { SegmentRow } from './schema.ts';
 
 const IN_PROGRESS_SQL = IN_PROGRESS_STATUSES.map((s) => `'${s}'`).join(', ');
-
-export type SegmentStore = Pick<Store, 'listSegments' | 'getSegment' | 'createSegment' | 'updateSegment' | 'deleteSegment' | 'segmentInUse'>;
 
 export function segmentRepo(conn: Connection, newUuid: () => string): SegmentStore {
   return {

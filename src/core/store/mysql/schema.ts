@@ -13,7 +13,7 @@
 // - Text columns that are compared or sorted use utf8mb4_bin (set per table in the migration): byte-wise order and
 //   case-sensitive names, exactly as SQLite's BINARY collation, so both stores sort and conflict alike.
 // - `notification_intake_locks`: one row per (source host, type), written inside createNotification's transaction
-//   so that concurrent intakes of the same kind serialise on it (see notifications.ts).
+//   so that concurrent intakes of the same kind serialise on it (see intake.ts).
 
 import { sql } from 'drizzle-orm';
 import { bigint, double, index, int, mediumtext, mysqlTable, primaryKey, text, tinyint, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';

@@ -4,9 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { renderIndex, migrationsDir } from '../../src/core/store/sqlite/migrations/build-index.ts';
+import { renderIndex, migrationsDir } from '../../src/core/store/sql/build-migrations-index.ts';
 import { migrations } from '../../src/core/store/sqlite/migrations/index.ts';
-import { migrate, schemaVersion, SchemaError } from '../../src/core/store/sqlite/migrate.ts';
+import { migrate, schemaVersion } from '../../src/core/store/sqlite/migrate.ts';
+import { SchemaError } from '../../src/core/store/errors.ts';
 import { openSqliteStore } from '../../src/core/store/sqlite/index.ts';
 import { openConnection } from '../../src/core/store/sqlite/connection.ts';
 
@@ -14,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'masakari-migrations-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('migrations/index.ts embeds exactly the committed .sql files (run build-index.ts after editing them)', () => {
-  assert.equal(readFileSync(join(migrationsDir, 'index.ts'), 'utf8'), renderIndex());
+  assert.equal(readFileSync(join(migrationsDir('sqlite'), 'index.ts'), 'utf8'), renderIndex('sqlite'));
   assert.ok(migrations.length >= 1);
   assert.deepEqual(
     migrations.map((m) => m.name),

@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { parseConfig } from '../../src/core/config/load.ts';
 import { isDuplicateKey, openPool, type Db } from '../../src/core/store/mysql/connection.ts';
 import { openMysqlStore } from '../../src/core/store/mysql/index.ts';
-import { migrate, schemaVersion, SchemaError, statementsOf } from '../../src/core/store/mysql/migrate.ts';
-import { migrationsDir, renderIndex } from '../../src/core/store/mysql/migrations/build-index.ts';
+import { migrate, schemaVersion, statementsOf } from '../../src/core/store/mysql/migrate.ts';
+import { SchemaError } from '../../src/core/store/errors.ts';
+import { migrationsDir, renderIndex } from '../../src/core/store/sql/build-migrations-index.ts';
 import { migrations } from '../../src/core/store/mysql/migrations/index.ts';
 import { notificationList } from '../../src/core/store/mysql/notifications.ts';
 import { parseMysqlUrl } from '../../src/core/store/mysql/url.ts';
-import { listSql } from '../../src/core/store/sqlite/listing.ts';
+import { listSql } from '../../src/core/store/sql/listing.ts';
 import type { ListQuery, NotificationFilters } from '../../src/core/store/types.ts';
 import { DatabaseUrlError, openStore, parseDatabaseUrl } from '../../src/core/store/open.ts';
 import { MariaDbLab, mariadbAvailable, MARIADB_COMPONENT } from '../labs/mariadb/lab.ts';
@@ -42,7 +43,7 @@ async function withPool(body: (db: Db, url: string) => Promise<void>) {
 }
 
 test('migrations/index.ts embeds exactly the committed .sql files (run build-index.ts after editing them)', () => {
-  assert.equal(readFileSync(join(migrationsDir, 'index.ts'), 'utf8'), renderIndex());
+  assert.equal(readFileSync(join(migrationsDir('mysql'), 'index.ts'), 'utf8'), renderIndex('mysql'));
   assert.ok(migrations.length >= 1);
   assert.deepEqual(migrations.map((m) => m.name), [...migrations.map((m) => m.name)].sort());
   for (const m of migrations) assert.ok(statementsOf(m.sql).length > 0, m.name);
@@ -52,7 +53,7 @@ test('schema.ts matches the committed migration snapshot (drizzle-kit has nothin
   const root = join(import.meta.dirname, '..', '..');
   const tmp = mkdtempSync(join(tmpdir(), 'masakari-drizzle-'));
   try {
-    cpSync(join(migrationsDir, 'meta'), join(tmp, 'out', 'meta'), { recursive: true });
+    cpSync(join(migrationsDir('mysql'), 'meta'), join(tmp, 'out', 'meta'), { recursive: true });
     // drizzle-kit resolves --out against its working directory, hence cwd = tmp and a relative --out.
     const out = execFileSync(
       join(root, 'node_modules', '.bin', 'drizzle-kit'),

@@ -5,11 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openConnection } from '../../src/core/store/sqlite/connection.ts';
 import { migrate } from '../../src/core/store/sqlite/migrate.ts';
-import { listSql, type ListSpec } from '../../src/core/store/sqlite/listing.ts';
-import { segmentList } from '../../src/core/store/sqlite/segments.ts';
-import { hostList } from '../../src/core/store/sqlite/hosts.ts';
+import { listSql, type ListSpec } from '../../src/core/store/sql/listing.ts';
+import { hostList, segmentList, vmoveList } from '../../src/core/store/sql/lists.ts';
 import { notificationList } from '../../src/core/store/sqlite/notifications.ts';
-import { vmoveList } from '../../src/core/store/sqlite/vmoves.ts';
 import type { ListQuery } from '../../src/core/store/types.ts';
 
 const markerRow = { id: 7, created_at: 1_000, generated_time: 2_000, updated_at: 3_000, status: 'new' };

@@ -5,10 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openConnection } from '../../src/core/store/sqlite/connection.ts';
 import { migrate } from '../../src/core/store/sqlite/migrate.ts';
-import { listRawRows, listRows, listSql } from '../../src/core/store/sqlite/listing.ts';
+import { listRawRows, listRows } from '../../src/core/store/sqlite/listing.ts';
+import { listSql } from '../../src/core/store/sql/listing.ts';
+import { segmentList } from '../../src/core/store/sql/lists.ts';
+import { toSegment } from '../../src/core/store/sql/rows.ts';
 import { notificationList } from '../../src/core/store/sqlite/notifications.ts';
-import { segmentList } from '../../src/core/store/sqlite/segments.ts';
-import { segmentAt, toSegment } from '../../src/core/store/sqlite/rows.ts';
+import { segmentAt } from '../../src/core/store/sqlite/rows.ts';
+import type { SegmentRow } from '../../src/core/store/sqlite/schema.ts';
 
 test('raw-read list rows equal the keyed rows of .all(), and keyed statements stay keyed', () => {
   const conn = openConnection(':memory:', 100);
@@ -21,7 +24,7 @@ test('raw-read list rows equal the keyed rows of .all(), and keyed statements st
     for (let i = 0; i < 5; i++) ins.run(`u-${i}`, 1_700_000_000_123_456 + i, i % 2 ? 1_700_000_001_000_001 : null, `s-${i}`, i % 2 ? 'd' : null, i % 2);
     const q = { filters: {}, sort: [], limit: 50 };
     const { sql, params } = listSql(segmentList, q, undefined);
-    const expected = conn.stmt(sql).all(...params) as Record<string, unknown>[];
+    const expected = conn.stmt<SegmentRow>(sql).all(...params);
     const keyed = listRows(conn, segmentList, q);
     assert.deepEqual(keyed, expected);
     assert.deepEqual(keyed.map((r) => Object.keys(r)), expected.map((r) => Object.keys(r)));

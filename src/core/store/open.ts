@@ -7,18 +7,18 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
+import { AppError, errorMessage } from '../errors.ts';
 import type { Store } from './types.ts';
 import { maskUrlCredentials } from '../mask.ts';
-import { openSqliteStore, SchemaError } from './sqlite/index.ts';
+import { SchemaError } from './errors.ts';
+import { openSqliteStore } from './sqlite/index.ts';
 import { MysqlConnectError, MysqlUrlError, openMysqlStore, parseMysqlUrl } from './mysql/index.ts';
 
 export { SchemaError };
 
-export class DatabaseUrlError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DatabaseUrlError';
-  }
+/** database.url is malformed, or the database it names cannot be created, opened or reached (a configuration error). */
+export class DatabaseUrlError extends AppError {
+  readonly code = 'DATABASE_URL_INVALID';
 }
 
 export interface OpenStoreOptions {
@@ -63,7 +63,7 @@ export async function openStore(config: Config, opts: OpenStoreOptions = {}): Pr
     try {
       mkdirSync(dirname(target.path), { recursive: true });
     } catch (e) {
-      throw new DatabaseUrlError(`cannot create the directory for ${target.path}: ${(e as Error).message}`);
+      throw new DatabaseUrlError(`cannot create the directory for ${target.path}: ${errorMessage(e)}`);
     }
   }
   // An in-memory database starts empty: nothing but migrating makes sense.
@@ -78,21 +78,9 @@ export async function openStore(config: Config, opts: OpenStoreOptions = {}): Pr
     });
   } catch (e) {
     if (e instanceof SchemaError) throw e;
-    throw new DatabaseUrlError(`cannot open the SQLite database ${target.path}: ${(e as Error).message}`);
+    throw new DatabaseUrlError(`cannot open the SQLite database ${target.path}: ${errorMessage(e)}`);
   }
-  if (opts.requireCurrentSchema ?? true) {
-    const v = await store.schemaVersion().catch(async (e) => {
-      await store.close();
-      throw e;
-    });
-    if (v.current < v.latest) {
-      await store.close();
-      throw new SchemaError(
-        `the database ${target.path} is at schema version ${v.current}, this masakari needs ${v.latest}: run \`masakari db sync\` (or set database.auto_migrate: true)`,
-      );
-    }
-  }
-  return store;
+  return (opts.requireCurrentSchema ?? true) ? requireCurrentSchema(store, `the database ${target.path}`) : store;
 }
 
 async function openMysql(url: string, config: Config, opts: OpenStoreOptions): Promise<Store> {
@@ -110,17 +98,20 @@ async function openMysql(url: string, config: Config, opts: OpenStoreOptions): P
     if (e instanceof MysqlConnectError || e instanceof MysqlUrlError) throw new DatabaseUrlError(e.message);
     throw e;
   }
-  if (opts.requireCurrentSchema ?? true) {
-    const v = await store.schemaVersion().catch(async (e) => {
-      await store.close();
-      throw e;
-    });
-    if (v.current < v.latest) {
-      await store.close();
-      throw new SchemaError(
-        `the MySQL database ${parseMysqlUrl(url).display} is at schema version ${v.current}, this masakari needs ${v.latest}: run \`masakari db sync\` (or set database.auto_migrate: true)`,
-      );
-    }
+  return (opts.requireCurrentSchema ?? true) ? requireCurrentSchema(store, `the MySQL database ${parseMysqlUrl(url).display}`) : store;
+}
+
+/** The store, or (closed) SchemaError when its schema is behind this code; `what` names the database for people. */
+async function requireCurrentSchema(store: Store, what: string): Promise<Store> {
+  const v = await store.schemaVersion().catch(async (e) => {
+    await store.close();
+    throw e;
+  });
+  if (v.current < v.latest) {
+    await store.close();
+    throw new SchemaError(
+      `${what} is at schema version ${v.current}, this masakari needs ${v.latest}: run \`masakari db sync\` (or set database.auto_migrate: true)`,
+    );
   }
   return store;
 }

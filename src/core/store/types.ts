@@ -1,5 +1,5 @@
-// The store's contract. Every implementation (SQLite now, MySQL/MariaDB later) passes the same
-// contract suite (test/store/contract.ts). Methods are async so that network databases fit.
+// The store's contract. Both implementations (SQLite: ./sqlite, MySQL/MariaDB: ./mysql) pass the same contract
+// suite (test/store/contract.ts). Methods are async so that network databases fit.
 // Implementations never interpret HTTP; they throw domain errors from ../domain/errors.ts.
 
 import type {
@@ -204,5 +204,29 @@ export interface Store {
   migrate(): Promise<{ applied: string[] }>;
   close(): Promise<void>;
 }
+
+// The parts of the Store each dialect's repositories implement (segments.ts, hosts.ts...); a dialect's store is
+// these spread into one object, plus dialect, changeStamp, schemaVersion, migrate and close.
+export type SegmentStore = Pick<Store, 'listSegments' | 'getSegment' | 'createSegment' | 'updateSegment' | 'deleteSegment' | 'segmentInUse'>;
+export type HostStore = Pick<
+  Store,
+  'listHosts' | 'getHost' | 'getHostByName' | 'listHostsOfSegment' | 'createHost' | 'updateHost' | 'deleteHost' | 'hostInUse'
+>;
+export type NotificationStore = Pick<
+  Store,
+  | 'listNotifications'
+  | 'getNotification'
+  | 'setNotificationStatus'
+  | 'finishNotification'
+  | 'settleNewNotification'
+  | 'claimNotification'
+  | 'renewNotificationClaim'
+  | 'releaseNotificationClaim'
+  | 'findNotificationsByStatus'
+>;
+export type IntakeStore = Pick<Store, 'createNotification'>;
+export type EngineStore = Pick<Store, 'claimHostRecovery' | 'releaseHostRecovery' | 'appendTask' | 'updateTask' | 'listTasks'>;
+export type VMoveStore = Pick<Store, 'createVMove' | 'updateVMove' | 'getVMove' | 'listVMoves'>;
+export type PurgeStore = Pick<Store, 'purge'>;
 
 export type { NotificationType };

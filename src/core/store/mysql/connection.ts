@@ -16,7 +16,6 @@
 // victim back, so the whole transaction (or statement) is simply run again, a few times, with jitter.
 
 import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
-import type { Raw } from '../sqlite/rows.ts';
 import type { MysqlTarget } from './url.ts';
 
 export interface RunResult {
@@ -27,7 +26,8 @@ export interface RunResult {
 
 /** What a repository needs: the same two calls on the pool (autocommit) or inside a transaction. */
 export interface Executor {
-  rows(sql: string, params?: unknown[]): Promise<Raw[]>;
+  /** R: the row the SQL reads (a table's RowOf from schema.ts, or the few columns it selects), as the caller knows. */
+  rows<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
   run(sql: string, params?: unknown[]): Promise<RunResult>;
 }
 
@@ -65,7 +65,7 @@ const jitter = (attempt: number) => new Promise((r) => setTimeout(r, Math.random
 
 function executor(q: Pool | PoolConnection): Executor {
   return {
-    rows: async (sql, params = []) => (await q.query<RowDataPacket[]>(sql, params))[0] as Raw[],
+    rows: async <R>(sql: string, params: unknown[] = []) => (await q.query<RowDataPacket[]>(sql, params))[0] as R[],
     run: async (sql, params = []) => {
       const [h] = await q.query<ResultSetHeader>(sql, params);
       return { affectedRows: h.affectedRows, insertId: h.insertId };
@@ -117,7 +117,7 @@ export function openPool(target: MysqlTarget, opts: PoolOptions = {}): Db {
 
   const onPool = executor(pool);
   return {
-    rows: (sql, params) => retryDeadlocks(() => onPool.rows(sql, params)),
+    rows: <R>(sql: string, params?: unknown[]) => retryDeadlocks(() => onPool.rows<R>(sql, params)),
     run: (sql, params) => retryDeadlocks(() => onPool.run(sql, params)),
     tx: (body) =>
       retryDeadlocks(async () => {

@@ -1,15 +1,14 @@
 // The engine's bookkeeping on MySQL: per-host recovery leases and persisted workflow task progress.
-// Same behaviour as ../sqlite/engine.ts.
 
-import { notFound } from '../../domain/errors.ts';
-import type { ProgressDetail, TaskState, WorkflowTaskRecord } from '../../domain/model.ts';
-import { notificationNotFound } from '../sqlite/notifications.ts';
-import { detailToStored, toTask, us, type StoredDetail } from '../sqlite/rows.ts';
+import { notificationNotFound, taskNotFound } from '../sql/errors.ts';
+import { patchedTask, toTask, us } from '../sql/rows.ts';
+import type { EngineStore } from '../types.ts';
 import { isDuplicateKey, type Db } from './connection.ts';
+import type { TaskRow } from './schema.ts';
 
-export function engineRepo(db: Db) {
+export function engineRepo(db: Db): EngineStore {
   return {
-    async claimHostRecovery(hostName: string, notificationUuid: string, owner: string, leaseMs: number, now: Date): Promise<boolean> {
+    claimHostRecovery: async (hostName, notificationUuid, owner, leaseMs, now) => {
       const t = us(now);
       const expires = t + Math.round(leaseMs * 1000);
       // MySQL's upsert has no WHERE, so two single statements, each atomic on its own:
@@ -37,18 +36,18 @@ export function engineRepo(db: Db) {
       }
     },
 
-    async releaseHostRecovery(hostName: string, notificationUuid: string): Promise<void> {
+    releaseHostRecovery: async (hostName, notificationUuid) => {
       await db.run('DELETE FROM host_recovery_claims WHERE recovery_key = ? AND notification_uuid = ?', [hostName, notificationUuid]);
     },
 
-    appendTask(notificationUuid: string, name: string, state: TaskState, now: Date): Promise<number> {
-      return db.tx(async (c) => {
+    appendTask: (notificationUuid, name, state, now) =>
+      db.tx(async (c) => {
         // Locking the notification row serialises appends to its task list (and proves it exists); after the lock,
         // READ COMMITTED makes MAX(seq) see every task committed before.
         if (!(await c.rows('SELECT id FROM notifications WHERE uuid = ? FOR UPDATE', [notificationUuid])).length) {
           throw notificationNotFound(notificationUuid);
         }
-        const [r] = await c.rows('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM workflow_tasks WHERE notification_uuid = ?', [notificationUuid]);
+        const [r] = await c.rows<{ seq: unknown }>('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM workflow_tasks WHERE notification_uuid = ?', [notificationUuid]);
         const seq = Number(r!.seq);
         await c.run(
           `INSERT INTO workflow_tasks (notification_uuid, seq, name, state, progress, details, result, updated_at)
@@ -56,40 +55,24 @@ export function engineRepo(db: Db) {
           [notificationUuid, seq, name, state, us(now)],
         );
         return seq;
-      });
-    },
+      }),
 
-    updateTask(
-      notificationUuid: string,
-      seq: number,
-      patch: { state?: TaskState; progress?: number; addDetail?: ProgressDetail; result?: unknown },
-      now: Date,
-    ): Promise<void> {
-      return db.tx(async (c) => {
-        const [row] = await c.rows('SELECT state, progress, details, result FROM workflow_tasks WHERE notification_uuid = ? AND seq = ? FOR UPDATE', [
-          notificationUuid,
-          seq,
-        ]);
-        if (!row) throw notFound(`No task ${seq} for notification ${notificationUuid}.`);
-        let details = row.details as string;
-        if (patch.addDetail) {
-          const list = JSON.parse(details) as StoredDetail[];
-          list.push(detailToStored(patch.addDetail));
-          details = JSON.stringify(list);
-        }
+    updateTask: (notificationUuid, seq, patch, now) =>
+      db.tx(async (c) => {
+        const [row] = await c.rows<Pick<TaskRow, 'state' | 'progress' | 'details' | 'result'>>(
+          'SELECT state, progress, details, result FROM workflow_tasks WHERE notification_uuid = ? AND seq = ? FOR UPDATE',
+          [notificationUuid, seq],
+        );
+        if (!row) throw taskNotFound(notificationUuid, seq);
         await c.run('UPDATE workflow_tasks SET state = ?, progress = ?, details = ?, result = ?, updated_at = ? WHERE notification_uuid = ? AND seq = ?', [
-          patch.state ?? row.state,
-          patch.progress ?? row.progress,
-          details,
-          'result' in patch ? (patch.result === undefined ? null : JSON.stringify(patch.result)) : row.result,
+          ...patchedTask(row, patch),
           us(now),
           notificationUuid,
           seq,
         ]);
-      });
-    },
+      }),
 
-    listTasks: async (notificationUuid: string): Promise<WorkflowTaskRecord[]> =>
-      (await db.rows('SELECT * FROM workflow_tasks WHERE notification_uuid = ? ORDER BY seq', [notificationUuid])).map(toTask),
+    listTasks: async (notificationUuid) =>
+      (await db.rows<TaskRow>('SELECT * FROM workflow_tasks WHERE notification_uuid = ? ORDER BY seq', [notificationUuid])).map(toTask),
   };
 }

@@ -1,4 +1,4 @@
-// `masakari db purge` on MySQL: the same rows as ../sqlite/purge.ts go (soft-deleted segments and hosts, finished
+// `masakari db purge` on MySQL: the same rows as in SQLite go (soft-deleted segments and hosts, finished
 // notifications with their tasks, vmoves and host-recovery rows, expired host leases), at most `maxRows` per table
 // per call (negative or infinite = no limit).
 //
@@ -8,14 +8,15 @@
 // in an IN subquery, nor delete from a table it selects from, so the ids travel through the client anyway.)
 
 import { FINAL_STATUSES } from '../../domain/model.ts';
-import { us } from '../sqlite/rows.ts';
+import { us } from '../sql/rows.ts';
+import type { PurgeStore } from '../types.ts';
 import type { Db } from './connection.ts';
 
 const BATCH = 500;
 
-export function purgeRepo(db: Db) {
+export function purgeRepo(db: Db): PurgeStore {
   return {
-    async purge(olderThan: Date, maxRows: number): Promise<Record<string, number>> {
+    purge: async (olderThan, maxRows) => {
       const cutoff = us(olderThan);
       const unlimited = !(Number.isFinite(maxRows) && maxRows >= 0);
       let budget = unlimited ? Infinity : Math.floor(maxRows);
@@ -26,13 +27,13 @@ export function purgeRepo(db: Db) {
         // Counts come back from the transaction, so a deadlock retry of it cannot count twice.
         const b = await db.tx(async (c) => {
           const uuids = (
-            await c.rows(
+            await c.rows<{ uuid: string }>(
               `SELECT uuid FROM notifications
                WHERE (deleted = 1 AND deleted_at < ?) OR (status IN (?) AND COALESCE(updated_at, created_at) < ?)
                ORDER BY id LIMIT ? FOR UPDATE`,
               [cutoff, FINAL_STATUSES, cutoff, take],
             )
-          ).map((r) => r.uuid as string);
+          ).map((r) => r.uuid);
           if (!uuids.length) return { n: 0, tasks: 0, vmoves: 0, claims: 0 };
           const del = async (sql: string) => (await c.run(sql, [uuids])).affectedRows;
           const tasks = await del('DELETE FROM workflow_tasks WHERE notification_uuid IN (?)');

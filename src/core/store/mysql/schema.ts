@@ -1,5 +1,5 @@
-// The MySQL/MariaDB tables, as drizzle declarations: the same tables, columns and meaning as ../sqlite/schema.ts,
-// so the row <-> record code (../sqlite/rows.ts) and the list SQL (../sqlite/listing.ts) serve both dialects.
+// The MySQL/MariaDB tables, as drizzle declarations: the same tables, columns and meaning as SQLite's schema, so the
+// row <-> record code (../sql/rows.ts) and the list SQL (../sql/listing.ts) serve both dialects.
 // The committed migrations in ./migrations/ create exactly these tables.
 //
 // Differences from SQLite, and why:
@@ -13,10 +13,11 @@
 // - Text columns that are compared or sorted use utf8mb4_bin (set per table in the migration): byte-wise order and
 //   case-sensitive names, exactly as SQLite's BINARY collation, so both stores sort and conflict alike.
 // - `notification_intake_locks`: one row per (source host, type), written inside createNotification's transaction
-//   so that concurrent intakes of the same kind serialise on it (see notifications.ts).
+//   so that concurrent intakes of the same kind serialise on it (see intake.ts).
 
 import { sql } from 'drizzle-orm';
 import { bigint, double, index, int, mediumtext, mysqlTable, primaryKey, text, tinyint, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import type { RowOf } from '../sql/rows.ts';
 
 const rowColumns = () => ({
   id: int('id').primaryKey().autoincrement(),
@@ -79,7 +80,7 @@ export const notifications = mysqlTable(
     sourceHostUuid: varchar('source_host_uuid', { length: 36 }).notNull(),
     /** The payload as received (JSON text, key order kept: the API echoes it). */
     payload: mediumtext('payload').notNull(),
-    /** Hash of the payload's canonical JSON (store/payload-key.ts), for duplicate detection; see ../sqlite/schema.ts. */
+    /** Hash of the payload's canonical JSON (store/payload-key.ts), for duplicate detection (NULL only on old finished rows). */
     payloadKey: varchar('payload_key', { length: 64 }),
     status: varchar('status', { length: 16 }).notNull(),
     claimedBy: varchar('claimed_by', { length: 255 }),
@@ -166,3 +167,10 @@ export const schemaMigrations = mysqlTable('schema_migrations', {
   name: varchar('name', { length: 255 }).primaryKey(),
   appliedAt: bigint('applied_at', { mode: 'number' }).notNull(),
 });
+
+// Rows as `SELECT *` returns them (column names, not the property names above): what the repositories read.
+export type SegmentRow = RowOf<typeof failoverSegments>;
+export type HostRow = RowOf<typeof hosts>;
+export type NotificationRow = RowOf<typeof notifications>;
+export type VMoveRow = RowOf<typeof vmoves>;
+export type TaskRow = RowOf<typeof workflowTasks>;

@@ -6,11 +6,11 @@
 //   mysql://user:pass@localhost/masakari?unix_socket=/run/mysqld/mysqld.sock
 // User and password are URL-decoded (a password with '@' or '/' is written %40, %2F).
 
-export class MysqlUrlError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MysqlUrlError';
-  }
+import { AppError } from '../../errors.ts';
+
+/** A mysql:// database.url that cannot be parsed; the message never contains the password. */
+export class MysqlUrlError extends AppError {
+  readonly code = 'MYSQL_URL_INVALID';
 }
 
 export interface MysqlTarget {

@@ -14,8 +14,11 @@ import { walSyncer } from './wal-sync.ts';
 
 export interface Connection {
   readonly db: Database.Database;
-  /** A statement prepared once per distinct SQL text and reused (bounded cache; lists build a few shapes). */
-  stmt(sql: string): Database.Statement;
+  /**
+   * A statement prepared once per distinct SQL text and reused (bounded cache; lists build a few shapes). R is the
+   * row it reads (a table's RowOf from schema.ts), as the caller knows from the SQL.
+   */
+  stmt<R = unknown>(sql: string): Database.Statement<unknown[], R>;
   /**
    * Runs a write in the next group-commit batch (group-commit.ts): every write of the process that arrives in one
    * loop turn shares one transaction and one fsync. Resolves after the COMMIT.
@@ -39,17 +42,17 @@ export function openConnection(path: string, busyTimeoutMs: number): Connection 
 
   // Insertion-ordered Map as an LRU: a hit moves the entry to the end; the oldest is evicted first.
   const cache = new Map<string, Database.Statement>();
-  const stmt = (sql: string) => {
+  const stmt = <R>(sql: string) => {
     let s = cache.get(sql);
     if (s) {
       cache.delete(sql);
       cache.set(sql, s);
-      return s;
+      return s as Database.Statement<unknown[], R>;
     }
     s = db.prepare(sql);
     cache.set(sql, s);
     if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-    return s;
+    return s as Database.Statement<unknown[], R>;
   };
   // File stores batch over a loop turn to share fsyncs; ':memory:' has no fsync to share, so it only waits for the
   // current microtasks (keeps the deterministic simulator's event order close to a plain async call).

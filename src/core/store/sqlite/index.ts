@@ -8,12 +8,11 @@ import { openConnection } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { hostRepo } from './hosts.ts';
 import { migrate, schemaVersion } from './migrate.ts';
-import { backfillPayloadKeys, notificationRepo } from './notifications.ts';
+import { backfillPayloadKeys, intakeRepo } from './intake.ts';
+import { notificationRepo } from './notifications.ts';
 import { purgeRepo } from './purge.ts';
 import { segmentRepo } from './segments.ts';
 import { vmoveRepo } from './vmoves.ts';
-
-export { SchemaError } from './migrate.ts';
 
 export interface SqliteStoreOptions {
   /** File path or ':memory:'. */
@@ -40,67 +39,18 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     throw e;
   }
 
-  const segments = segmentRepo(conn, uuid);
-  const hosts = hostRepo(conn, uuid);
-  const notifications = notificationRepo(conn);
-  const engine = engineRepo(conn);
-  const vmoves = vmoveRepo(conn, uuid);
-  const maintenance = purgeRepo(conn);
-
-  // Every write goes through the connection's group commit (one fsync per loop turn for all of them: the API's
-  // intake and the engine's bookkeeping alike); it settles only after COMMIT.
-  const w = <T>(op: () => T): Promise<T> => conn.write(op);
-  // Operations whose only change is one statement (see group-commit.ts run): no savepoint needed.
-  const w1 = <T>(op: () => T): Promise<T> => conn.write(op, false);
-  // better-sqlite3 is synchronous; `async` turns its throws into rejections, as the interface promises.
+  // The repositories are the store: each runs its writes through the connection's group commit (one fsync per loop
+  // turn for all of them: the API's intake and the engine's bookkeeping alike), which settles only after COMMIT.
   return {
     dialect: 'sqlite',
     changeStamp: () => (conn.db.open ? conn.changeStamp() : null),
-    listSegments: async (q) => segments.listSegments(q),
-    getSegment: async (id) => segments.getSegment(id),
-    createSegment: (input, t) => w(() => segments.createSegment(input, t)),
-    updateSegment: (id, patch, t) => w(() => segments.updateSegment(id, patch, t)),
-    deleteSegment: (id, t) => w(() => segments.deleteSegment(id, t)),
-    segmentInUse: async (id) => segments.segmentInUse(id),
-
-    listHosts: async (q) => hosts.listHosts(q),
-    getHost: async (id) => hosts.getHost(id),
-    getHostByName: async (name) => hosts.getHostByName(name),
-    listHostsOfSegment: async (id) => hosts.listHostsOfSegment(id),
-    createHost: (seg, input, t) => w(() => hosts.createHost(seg, input, t)),
-    updateHost: (id, patch, t) => w(() => hosts.updateHost(id, patch, t)),
-    deleteHost: (id, t) => w(() => hosts.deleteHost(id, t)),
-    hostInUse: async (id) => hosts.hostInUse(id),
-
-    listNotifications: async (q) => notifications.listNotifications(q),
-    getNotification: async (id) => notifications.getNotification(id),
-    createNotification: async (input, windowMs, t) => notifications.createNotification(input, windowMs, t),
-    setNotificationStatus: (id, status, t, lastError) => w1(() => notifications.setNotificationStatus(id, status, t, lastError)),
-    finishNotification: (id, status, t, lastError, release) => w(() => notifications.finishNotification(id, status, t, lastError, release)),
-    settleNewNotification: (id, status, t, lastError) => w1(() => notifications.settleNewNotification(id, status, t, lastError)),
-    claimNotification: (id, owner, leaseMs, t, count) => w1(() => notifications.claimNotification(id, owner, leaseMs, t, count)),
-    renewNotificationClaim: (id, owner, leaseMs, t) => w1(() => notifications.renewNotificationClaim(id, owner, leaseMs, t)),
-    releaseNotificationClaim: (id, owner) => w1(() => notifications.releaseNotificationClaim(id, owner)),
-    findNotificationsByStatus: async (statuses, limit) => notifications.findNotificationsByStatus(statuses, limit),
-
-    claimHostRecovery: (host, n, owner, leaseMs, t) => w1(() => engine.claimHostRecovery(host, n, owner, leaseMs, t)),
-    releaseHostRecovery: (host, n) => w1(() => engine.releaseHostRecovery(host, n)),
-    appendTask: (n, name, state, t) => w(() => engine.appendTask(n, name, state, t)),
-    updateTask: (n, seq, patch, t) => w(() => engine.updateTask(n, seq, patch, t)),
-    listTasks: async (n) => engine.listTasks(n),
-
-    createVMove: (input, t) => w(() => vmoves.createVMove(input, t)),
-    updateVMove: (id, patch, t) => w(() => vmoves.updateVMove(id, patch, t)),
-    getVMove: async (n, id) => vmoves.getVMove(n, id),
-    listVMoves: async (q) => vmoves.listVMoves(q),
-
-    purge: async (olderThan, maxRows) => {
-      try {
-        return maintenance.purge(olderThan, maxRows);
-      } finally {
-        conn.noteWrite();
-      }
-    },
+    ...segmentRepo(conn, uuid),
+    ...hostRepo(conn, uuid),
+    ...intakeRepo(conn),
+    ...notificationRepo(conn),
+    ...engineRepo(conn),
+    ...vmoveRepo(conn, uuid),
+    ...purgeRepo(conn),
     schemaVersion: async () => schemaVersion(conn.db),
     migrate: async () => {
       try {

@@ -3,19 +3,15 @@
 // none of it. Two processes migrating at once serialise on the write lock; the loser sees the row and skips.
 
 import type Database from 'better-sqlite3';
-import { migrations as embedded, type Migration } from './migrations/index.ts';
+import { errorMessage } from '../../errors.ts';
+import { SchemaError } from '../errors.ts';
+import { checkApplied, inNameOrder, type Migration } from '../sql/migrations.ts';
+import { migrations as embedded } from './migrations/index.ts';
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
   name TEXT PRIMARY KEY NOT NULL,
   applied_at INTEGER NOT NULL
 )`;
-
-export class SchemaError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SchemaError';
-  }
-}
 
 function appliedNames(db: Database.Database): string[] {
   const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get();
@@ -25,15 +21,7 @@ function appliedNames(db: Database.Database): string[] {
 
 /** current = migrations applied; latest = migrations this code knows. Throws when the database is newer. */
 export function schemaVersion(db: Database.Database, list: readonly Migration[] = embedded): { current: number; latest: number } {
-  const applied = appliedNames(db);
-  const known = new Set(list.map((m) => m.name));
-  const unknown = applied.filter((n) => !known.has(n));
-  if (unknown.length) {
-    throw new SchemaError(
-      `the database has migrations this masakari does not know (${unknown.join(', ')}): it was upgraded by a newer version`,
-    );
-  }
-  return { current: applied.length, latest: list.length };
+  return checkApplied(appliedNames(db), list);
 }
 
 export function migrate(db: Database.Database, nowMicros: number, list: readonly Migration[] = embedded): { applied: string[] } {
@@ -42,7 +30,7 @@ export function migrate(db: Database.Database, nowMicros: number, list: readonly
   const applied: string[] = [];
   const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE name = ?');
   const record = db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)');
-  for (const m of [...list].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const m of inNameOrder(list)) {
     const run = db.transaction(() => {
       if (isApplied.get(m.name)) return false;
       db.exec(m.sql);
@@ -53,7 +41,7 @@ export function migrate(db: Database.Database, nowMicros: number, list: readonly
     try {
       did = run.immediate();
     } catch (e) {
-      throw new SchemaError(`migration ${m.name} failed: ${(e as Error).message}`);
+      throw new SchemaError(`migration ${m.name} failed: ${errorMessage(e)}`);
     }
     if (did) applied.push(m.name);
   }

@@ -12,6 +12,7 @@
 
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { RowOf } from '../sql/rows.ts';
 
 const live = sql`deleted = 0`;
 
@@ -154,8 +155,9 @@ export const schemaMigrations = sqliteTable('schema_migrations', {
   appliedAt: integer('applied_at').notNull(),
 });
 
-export type SegmentRow = typeof failoverSegments.$inferSelect;
-export type HostRow = typeof hosts.$inferSelect;
-export type NotificationRow = typeof notifications.$inferSelect;
-export type VMoveRow = typeof vmoves.$inferSelect;
-export type WorkflowTaskRow = typeof workflowTasks.$inferSelect;
+// Rows as `SELECT *` returns them (column names, not the property names above): what the repositories read.
+export type SegmentRow = RowOf<typeof failoverSegments>;
+export type HostRow = RowOf<typeof hosts>;
+export type NotificationRow = RowOf<typeof notifications>;
+export type VMoveRow = RowOf<typeof vmoves>;
+export type TaskRow = RowOf<typeof workflowTasks>;

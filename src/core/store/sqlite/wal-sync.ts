@@ -18,6 +18,7 @@
 import { closeSync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { AppError, errorCode, errorMessage } from '../../errors.ts';
 
 export interface WalSyncer {
   /** Resolves once everything written to the WAL before the call is on stable storage. */
@@ -62,13 +63,15 @@ interface Reply {
   code?: string;
 }
 
-class WalSyncError extends Error {
+/** The WAL could not be made durable; final for this store (see failAll below). */
+class WalSyncError extends AppError {
+  readonly code = 'STORE_WAL_SYNC';
   constructor(
     message: string,
-    readonly code?: string,
+    /** The system error's code (ENOENT, EIO...), when there was one. */
+    readonly syscode?: string,
   ) {
     super(`could not sync the SQLite WAL: ${message}`);
-    this.name = 'WalSyncError';
   }
 }
 
@@ -140,7 +143,7 @@ export function walSyncer(dbPath: string): WalSyncer {
           closeSync(fd);
         }
       } catch (e) {
-        error = new WalSyncError((e as Error).message, (e as NodeJS.ErrnoException).code);
+        error = new WalSyncError(errorMessage(e), errorCode(e));
       }
       for (const w of waiting) error ? w.reject(error) : w.resolve();
       void worker.terminate();

@@ -17,6 +17,7 @@ import { SimFencer } from '../drivers/fence/sim/index.ts';
 import { SimCloud, SimComputeDriver, type SimLatencies, type SimOp } from '../drivers/compute/sim/index.ts';
 import { Incarnation } from './incarnation.ts';
 import type { Scenario, ScenarioEvent } from './format.ts';
+import { errorMessage } from '../core/errors.ts';
 
 export interface NotificationStat {
   name: string;
@@ -322,7 +323,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
   }
 
   for (const name of s.controllers) await startController(name);
-  for (const e of s.events) venv.setTimer(() => void apply(e).catch((err: unknown) => out('sim', `event failed: ${(err as Error).message}`)), e.at * 1000);
+  for (const e of s.events) venv.setTimer(() => void apply(e).catch((err: unknown) => out('sim', `event failed: ${errorMessage(err)}`)), e.at * 1000);
 
   // Run in slices until the deadline, or until every event happened and every notification is final.
   const lastEventMs = START_MS + Math.max(0, ...s.events.map((e) => e.at * 1000));

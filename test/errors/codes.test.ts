@@ -13,21 +13,6 @@ import { join, relative } from 'node:path';
 const root = join(import.meta.dirname, '..', '..');
 const src = join(root, 'src');
 
-// TEMPORARY, for the parallel branches of issue 18: these areas are converted by their own branches. The lead
-// empties this list once they are merged; from then on the rules hold for all of src. An entry whose folder exists
-// but has nothing left to convert fails the last test, so no exemption outlives its reason.
-const PENDING: string[] = [
-  'src/core/store/',
-  'src/drivers/openstack/',
-  'src/drivers/identity/',
-  'src/core/delivery/',
-  'src/core/engine/',
-  'src/drivers/compute/sim/scenario/',
-  'src/sim/', // where engine-state moves the scenario runner
-  'src/drivers/http/', // http-stack's shared HTTP client
-];
-const pending = (file: string) => PENDING.some((p) => file.startsWith(p));
-
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
@@ -131,7 +116,7 @@ test('the scan finds the error classes (the test can fail)', () => {
 });
 
 test('every error class in src extends AppError', () => {
-  const plain = [...classes.values()].filter((c) => c.parent === 'Error' && c.name !== 'AppError' && !pending(c.file));
+  const plain = [...classes.values()].filter((c) => c.parent === 'Error' && c.name !== 'AppError');
   assert.deepEqual(
     plain.map((c) => `${c.file}: ${c.name} extends Error`),
     [],
@@ -167,16 +152,7 @@ test('docs/errors.md lists no code that its class no longer has', () => {
 
 test('no (e as Error).message in src: errorMessage(e) instead', () => {
   assert.deepEqual(
-    casts.filter((c) => !pending(c)),
+    casts,
     [],
   );
-});
-
-test('every PENDING area still has something to convert (an exemption nobody needs is removed)', () => {
-  const offending = [
-    ...[...classes.values()].filter((c) => c.parent === 'Error' && c.name !== 'AppError').map((c) => c.file),
-    ...casts.map((c) => c.split(':')[0]!),
-  ];
-  const unneeded = PENDING.filter((p) => existsSync(join(root, p)) && !offending.some((f) => f.startsWith(p)));
-  assert.deepEqual(unneeded, [], 'remove these from PENDING in test/errors/codes.test.ts');
 });

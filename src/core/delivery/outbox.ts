@@ -4,6 +4,7 @@
 // Unlike masakari-monitors (12 retries, then the notification is lost) nothing is given up while the controller is
 // unreachable, and drafts survive restarts of the agent.
 
+import { AppError } from '../errors.ts';
 import { AbortError, type Env } from '../env.ts';
 import type { Logger } from '../log.ts';
 import type { NotificationDraft, NotificationSink } from '../ports/notify.ts';
@@ -36,10 +37,11 @@ export interface OutboxStatus {
   pendingDrafts: { id: number; draft: NotificationDraft; attempts: number; lastError: string | null; nextAttemptMs: number }[];
 }
 
-export class OutboxClosedError extends Error {
+export class OutboxClosedError extends AppError {
+  readonly code = 'OUTBOX_CLOSED';
+
   constructor() {
     super('the outbox is stopped: the notification was not accepted');
-    this.name = 'OutboxClosedError';
   }
 }
 

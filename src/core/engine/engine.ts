@@ -20,6 +20,7 @@ import { StatusMachine } from './status.ts';
 import { withTimeout } from './fence-gate.ts';
 import { hostGuards } from './guards/index.ts';
 import { unlockAfterExpiry } from './expiry-unlock.ts';
+import { errorMessage } from '../errors.ts';
 
 export interface EngineObserver {
   status?(uuid: string, status: NotificationStatus, reason: string | null): void;
@@ -162,7 +163,7 @@ export function createEngine(deps: EngineDeps): Engine {
             ac.abort();
           }
         } catch (e) {
-          log.warn({ notification: uuid, err: (e as Error).message }, 'lease renewal failed; retrying');
+          log.warn({ notification: uuid, err: errorMessage(e) }, 'lease renewal failed; retrying');
         }
       };
       const scheduleRenewal = () => {
@@ -199,7 +200,7 @@ export function createEngine(deps: EngineDeps): Engine {
       // A bug or a store failure outside any task: the notification must not stay running forever.
       log.error({ notification: uuid, err: e }, 'unexpected error while processing notification');
       try {
-        if (n.status === 'running' || n.status === 'new' || n.status === 'error') await status.fail(n, (e as Error).message ?? String(e));
+        if (n.status === 'running' || n.status === 'new' || n.status === 'error') await status.fail(n, errorMessage(e));
       } catch (e2) {
         log.error({ notification: uuid, err: e2 }, 'could not record the failure');
       }

@@ -11,6 +11,7 @@ import type { ComputeDriver } from '../ports/compute.ts';
 import type { Store } from '../store/types.ts';
 import { serversLockedByEvacuation } from './tasks/evacuate.ts';
 import { listAllVMoves } from './tasks/host.ts';
+import { errorMessage } from '../errors.ts';
 
 export interface ExpiryUnlockDeps {
   store: Store;
@@ -31,7 +32,7 @@ export async function unlockAfterExpiry(d: ExpiryUnlockDeps, n: Notification): P
       await d.compute.unlockServer(id);
       unlocked.push(id);
     } catch (e) {
-      d.log.warn({ notification: n.uuid, instance: id, err: (e as Error).message }, 'could not unlock a server of an expired notification');
+      d.log.warn({ notification: n.uuid, instance: id, err: errorMessage(e) }, 'could not unlock a server of an expired notification');
     }
   }
   if (unlocked.length) {

@@ -9,6 +9,7 @@ import type { FlowValues } from '../task.ts';
 import { fenceHostTask } from '../tasks/host.ts';
 import { asFlow, runPhases } from './run.ts';
 import type { Logger } from '../../log.ts';
+import { errorMessage } from '../../errors.ts';
 
 export interface HostFlowInput {
   hostName: string;
@@ -45,7 +46,7 @@ export async function runHostFlow(runner: FlowRunner, flows: ResolvedFlows, inpu
         } catch (e) {
           if (final(e)) throw e;
           lastError = e;
-          log.warn({ host: input.hostName, reserved_host: input.reservedHosts[j], err: (e as Error).message }, 'evacuation to reserved host failed, trying the next one');
+          log.warn({ host: input.hostName, reserved_host: input.reservedHosts[j], err: errorMessage(e) }, 'evacuation to reserved host failed, trying the next one');
         }
       }
       if (!done) throw lastError;
@@ -58,7 +59,7 @@ export async function runHostFlow(runner: FlowRunner, flows: ResolvedFlows, inpu
       await first();
     } catch (e) {
       if (final(e)) throw e;
-      log.warn({ host: input.hostName, err: (e as Error).message }, `Failed to evacuate all instances from failed_host '${input.hostName}' using ${what}`);
+      log.warn({ host: input.hostName, err: errorMessage(e) }, `Failed to evacuate all instances from failed_host '${input.hostName}' using ${what}`);
       await second();
     }
   };

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { registerExitFlush } from './exit.ts';
 
 export type { Logger };
 
@@ -18,7 +19,23 @@ export function createLogger(level: string, format: 'json' | 'pretty' = 'json'):
       },
     );
   }
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: false }));
+  const dest = pino.destination({ fd: 2, sync: false });
+  // A log line that cannot be written (stderr a closed pipe: `masakari ... | tee` ended) is lost, never fatal: an
+  // unhandled 'error' here used to kill the process in the middle of a shutdown.
+  dest.on('error', () => undefined);
+  // Buffered lines are written before the process ends (src/core/exit.ts does not run Node's exit handlers).
+  registerExitFlush(() => dest.flushSync());
+  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+}
+
+/**
+ * Output that cannot be written is dropped instead of ending the process: stdout or stderr may be a pipe whose reader
+ * is gone (EPIPE). Called by the long-running roles, whose shutdown must finish whatever happened to the terminal.
+ */
+export function tolerateBrokenStdio(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
+  }
 }
 
 /** A logger that drops everything (tests, the simulator). */

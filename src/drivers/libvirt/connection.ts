@@ -281,10 +281,17 @@ export class LibvirtConnection implements DomainOwner {
     const sub = this.subs.get(callbackId);
     if (!sub) return;
     this.subs.delete(callbackId);
+    // From here on an event for this subscription is dropped (events.ts), so the native side can follow later.
     freeHandler(sub.slot);
     if (this.ptr === null) return;
-    // After the daemon went away libvirt answers -1 here: nothing is registered any more, which is what we want.
-    if (this.native.fn.virConnectDomainEventDeregisterAny(this.ptr, callbackId) < 0) this.native.fn.virResetLastError();
+    // On a worker thread, behind the calls already queued (and before closeAsync's teardown): deregistering is an
+    // RPC, and to a frozen daemon it never returns; on the main thread it stalled every stop (issue 16). After the
+    // daemon went away libvirt answers -1: nothing is registered any more, which is what we want (the error record
+    // is the worker thread's own and nobody reads it).
+    const conn = this.ptr;
+    const fn = this.native.fn.virConnectDomainEventDeregisterAny;
+    const run = () => new Promise<void>((resolve) => fn.async(conn, callbackId, () => resolve()));
+    this.asyncTail = this.asyncTail.then(run, run);
   }
 
   /** How many event subscriptions are live on this connection. */
@@ -298,7 +305,8 @@ export class LibvirtConnection implements DomainOwner {
   }
 
   /**
-   * close(), resolving once libvirt has let go of the connection. The JS side (handlers, listeners, `closed`) is
+   * close(), resolving once libvirt has let go of the connection (and, for the last open connection, once libvirt's
+   * event-loop thread has returned: see event-loop.ts). The JS side (handlers, listeners, `closed`) is
    * torn down at once; the native calls run on a worker thread, after the async calls already queued.
    *
    * Why not on the main thread: when the daemon dies, libvirt's event-loop thread calls our close callback while
@@ -323,7 +331,9 @@ export class LibvirtConnection implements DomainOwner {
         await onWorker(n.fn.virConnectClose, p);
       } finally {
         if (slot !== null) closeListeners.delete(slot);
-        releaseEventLoop();
+        // The last connection's close also waits for the event-loop thread to leave libvirt: after closeAsync()
+        // of every connection, no libvirt thread is left that could call into JS (a clean exit needs that).
+        await releaseEventLoop();
       }
     };
     const closing = this.asyncTail.then(teardown, teardown);

@@ -1,5 +1,4 @@
 import { pino, type Logger } from 'pino';
-import { registerExitFlush } from './exit.ts';
 
 export type { Logger };
 
@@ -19,14 +18,17 @@ export function createLogger(level: string, format: 'json' | 'pretty' = 'json'):
       },
     );
   }
-  const dest = pino.destination({ fd: 2, sync: false });
+  // Synchronous: an asynchronous destination writes through libuv's threadpool, which calls to a frozen libvirtd
+  // can fill (docs/libvirt.md); the log would then stall exactly when it is needed, and lines still queued when the
+  // process ends (src/core/exit.ts does not wait for that threadpool) would be lost.
+  const dest = pino.destination({ fd: 2, sync: true });
   // A log line that cannot be written (stderr a closed pipe: `masakari ... | tee` ended) is lost, never fatal: an
   // unhandled 'error' here used to kill the process in the middle of a shutdown.
   dest.on('error', () => undefined);
-  // Buffered lines are written before the process ends (src/core/exit.ts does not run Node's exit handlers).
-  registerExitFlush(() => dest.flushSync());
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, dest);
 }
+
+const brokenStdioTolerated = new WeakSet<NodeJS.WriteStream>();
 
 /**
  * Output that cannot be written is dropped instead of ending the process: stdout or stderr may be a pipe whose reader
@@ -34,7 +36,8 @@ export function createLogger(level: string, format: 'json' | 'pretty' = 'json'):
  */
 export function tolerateBrokenStdio(): void {
   for (const stream of [process.stdout, process.stderr]) {
-    if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
+    if (!brokenStdioTolerated.has(stream)) stream.on('error', () => undefined);
+    brokenStdioTolerated.add(stream);
   }
 }
 

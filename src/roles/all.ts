@@ -82,18 +82,20 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
   const lab = libvirt ? await import('../drivers/compute/libvirt/lab.ts') : null;
   const driver = libvirt ? libvirt.createLibvirtComputeDriver(config, log) : null;
   let ctl: RunningController | undefined;
+  let protection: { stop(): Promise<void> } | undefined;
   try {
     ctl = await controller.start(config, log, { ...(driver ? { compute: driver as ComputeDriver } : {}), observer: recoveryReporter(log) });
     if (driver) {
       await lab!.bootstrapLabSegment(ctl.store, driver.hostNames, log);
       driver.start();
-      await lab!.reportProtected(driver, config.instance_failure.ha_enabled_instance_metadata_key, log);
+      protection = await lab!.reportProtected(driver, config.instance_failure.ha_enabled_instance_metadata_key, log);
     }
     const compute = await startCompute(config, log, { transport: new LocalTransport(inProcessIntake(ctl.app, tokenProvider(config))) });
     const running = ctl;
     log.info({ api: `http://${config.api.listen.replace(/:\d+$/, '')}:${running.port}/v1`, compute: driver ? 'libvirt' : config.controller.compute_driver }, 'all-in-one role running');
     const stops = stopSequence(
       [
+        ...(protection ? [{ name: 'protected-domain reporter', stop: () => protection!.stop() }] : []),
         { name: 'monitors and outbox', stop: () => compute.stop(), pending: () => compute.pending?.() ?? [] },
         { name: 'API and engine', stop: () => running.stop(), pending: () => running.pending?.() ?? [] },
         // Last, and awaited: libvirt has let go of every connection and its event-loop thread has returned.
@@ -109,6 +111,7 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
       pending: () => stops.pending(),
     };
   } catch (e) {
+    await protection?.stop();
     await ctl?.stop().catch(() => undefined);
     await driver?.close().catch(() => undefined);
     throw e;

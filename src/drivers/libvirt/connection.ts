@@ -274,22 +274,30 @@ export class LibvirtConnection implements DomainOwner {
       throw lastError(n, 'virConnectDomainEventRegisterAny');
     }
     this.subs.set(id, { slot, kind });
-    return { cancel: () => this.deregister(id) };
+    return { cancel: () => this.deregister(id, 'now') };
   }
 
-  private deregister(callbackId: number): void {
+  /**
+   * Ends a subscription. `now` (a cancelled subscription): the native deregistration runs at once, on this thread,
+   * because libvirt refuses a second registration of the same callback (one trampoline per kind) until the first is
+   * gone, and a caller may subscribe again right away. `queued` (closeAsync): on a worker thread behind the calls
+   * already queued, because deregistering is an RPC, and to a frozen daemon it never returns: on the main thread it
+   * held every stop (issue 16). Either way the JS handler is dropped first, so an event still in flight is ignored.
+   * After the daemon went away libvirt answers -1: nothing is registered any more, which is what we want.
+   */
+  private deregister(callbackId: number, mode: 'now' | 'queued'): void {
     const sub = this.subs.get(callbackId);
     if (!sub) return;
     this.subs.delete(callbackId);
-    // From here on an event for this subscription is dropped (events.ts), so the native side can follow later.
     freeHandler(sub.slot);
     if (this.ptr === null) return;
-    // On a worker thread, behind the calls already queued (and before closeAsync's teardown): deregistering is an
-    // RPC, and to a frozen daemon it never returns; on the main thread it stalled every stop (issue 16). After the
-    // daemon went away libvirt answers -1: nothing is registered any more, which is what we want (the error record
-    // is the worker thread's own and nobody reads it).
-    const conn = this.ptr;
     const fn = this.native.fn.virConnectDomainEventDeregisterAny;
+    if (mode === 'now') {
+      if (fn(this.ptr, callbackId) < 0) this.native.fn.virResetLastError();
+      return;
+    }
+    // The worker's error record is its own and nobody reads it.
+    const conn = this.ptr;
     const run = () => new Promise<void>((resolve) => fn.async(conn, callbackId, () => resolve()));
     this.asyncTail = this.asyncTail.then(run, run);
   }
@@ -316,7 +324,7 @@ export class LibvirtConnection implements DomainOwner {
    */
   closeAsync(): Promise<void> {
     if (this.ptr === null) return this.closing ?? Promise.resolve();
-    for (const id of [...this.subs.keys()]) this.deregister(id);
+    for (const id of [...this.subs.keys()]) this.deregister(id, 'queued');
     const n = this.native;
     const slot = this.closeSlot;
     this.closeSlot = null;

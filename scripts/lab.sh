@@ -146,7 +146,7 @@ cat <<EOF
 lab.sh: masakari --role=all
   data:     $DATA
   libvirt:  $uri        (for virsh: export LIBVIRT_DEFAULT_URI='$uri')
-  VM pids:  $([ -n "$libvirtd_pid" ] && echo "$DATA/libvirt/run/qemu" || echo /run/libvirt/qemu)/NAME.pid   (kill -9 \"\$(cat .../NAME.pid)\" crashes a VM)
+  VM pids:  $([ -n "$libvirtd_pid" ] && echo "$DATA/libvirt/run/qemu" || echo /run/libvirt/qemu)/NAME.pid   (kill -9 of that pid crashes the VM NAME)
   API:      http://$listen/v1 (noauth2)
   protect:  $([ "${LAB_PROTECT_ALL:-0}" = 1 ] && echo "every domain" || echo "domains marked HA-enabled (docs/lab.md)")
   stop:     Ctrl-C (VMs keep running; afterwards \`sudo bash scripts/lab.sh --stop-vms\` stops them)

@@ -8,8 +8,8 @@
 //     store write as over HTTP, no socket and no network failure in between);
 //   - at first start (no segment in the store), segment "masakari-lab" with every libvirt host is created;
 //   - instance_restart_limit_task runs first in the instance flow (a crash-looping VM is not restarted forever).
-// Stop order: monitors and outbox first (nothing new comes in), then API and engine, then the libvirt driver
-// (its close is awaited: the process may exit only once libvirt has let go, see src/core/exit.ts).
+// Stop order: the protected-domain reporter and the monitors and outbox first (nothing new comes in), then API and
+// engine, then the libvirt driver (its close is awaited: libvirt lets go before the process ends, src/core/exit.ts).
 
 import type { Config } from '../core/config/schema.ts';
 import type { Logger } from '../core/log.ts';

@@ -5,7 +5,7 @@ import type { ComputeDriver } from '../core/ports/compute.ts';
 import { realEnv } from '../core/env.ts';
 import { openStore } from '../core/store/open.ts';
 import type { Store } from '../core/store/types.ts';
-import { createApiApp, startApiServer, type ApiApp } from '../core/api/app.ts';
+import { createApiApp, startApiServer, type ApiApp, type RunningApi } from '../core/api/app.ts';
 import { createEngine, type Engine, type EngineObserver } from '../core/engine/index.ts';
 import { createBackends } from './backends.ts';
 import { ownerIdOf } from './backends.ts';
@@ -64,7 +64,7 @@ export async function start(config: Config, log: Logger, opts: { compute?: Compu
     ...(backends.tokenValidator ? { tokenValidator: backends.tokenValidator } : {}),
   });
   await engine.start();
-  let api;
+  let api: RunningApi;
   try {
     api = await startApiServer(app, config.api.listen);
   } catch (e) {

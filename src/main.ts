@@ -28,6 +28,10 @@ await globalOptions(yargs(hideBin(process.argv)))
   .command(selftestCommand)
   .version(VERSION)
   .alias('h', 'help')
+  .epilogue(
+    'Documentation: README.md and docs/ in the source tree (docs/lab.md: the all-in-one lab, step by step; ' +
+      'config.example.yaml: every configuration key with its default).',
+  )
   .strict()
   .wrap(Math.min(110, process.stdout.columns || 110))
   .fail((msg, err, y) => {

@@ -6,6 +6,7 @@ import type { Config } from '../core/config/schema.ts';
 import { checkSemantics } from '../core/config/semantic.ts';
 import { maskUrlCredentials } from '../core/mask.ts';
 import { errorMessage } from '../core/errors.ts';
+import { exitProcess } from '../core/exit.ts';
 
 export interface GlobalArgs {
   config?: string;
@@ -53,22 +54,25 @@ function warnOnce(message: string): void {
   process.stderr.write(`masakari: warning: ${message}\n`);
 }
 
-/** Runs a command body; a ConfigError becomes a clear message on stderr and exit code 2. */
+/**
+ * Runs a command body; a ConfigError becomes a clear message on stderr and exit code 2. The process ends through
+ * exitProcess (src/core/exit.ts): process.exit() could wait forever for a thread stuck in libvirt.
+ */
 export async function runCommand(body: () => Promise<number | void>): Promise<never> {
   try {
     const code = await body();
-    process.exit(code ?? 0);
+    exitProcess(code ?? 0);
   } catch (e) {
     if (e instanceof ConfigError || (e as Error)?.name === 'TaskConfigError') {
       // Bad configuration found after the schema (e.g. a recovery task list naming an unknown task): same exit code.
       process.stderr.write(`masakari: ${maskUrlCredentials(errorMessage(e))}\n`);
-      process.exit(EXIT_BAD_CONFIG);
+      exitProcess(EXIT_BAD_CONFIG);
     }
     // Operators get the reason, not a stack trace; MASAKARI_DEBUG=1 shows where it came from.
     const err = e as Error;
     const detail = process.env.MASAKARI_DEBUG ? (err.stack ?? String(err)) : `${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message ?? String(err)}`;
     // A URL from the configuration may be in the message (database.url...): never with its password.
     process.stderr.write(`masakari: ${maskUrlCredentials(detail)}\n`);
-    process.exit(1);
+    exitProcess(1);
   }
 }

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { configFromArgs, runCommand, type GlobalArgs } from './common.ts';
-import { createLogger } from '../core/log.ts';
+import { createLogger, tolerateBrokenStdio } from '../core/log.ts';
+import { runUntilSignal } from './shutdown.ts';
 import * as controller from '../roles/controller.ts';
 import * as compute from '../roles/compute.ts';
 import * as all from '../roles/all.ts';
@@ -9,10 +10,16 @@ const roles = { controller, compute, all };
 
 type Role = 'controller' | 'compute' | 'all';
 
-export const serveCommand: CommandModule<GlobalArgs, GlobalArgs & { role?: Role }> = {
+export const serveCommand: CommandModule<GlobalArgs, GlobalArgs & { role?: Role; 'check-config'?: boolean }> = {
   command: '$0',
   describe: 'run a role: controller (API + engine), compute (monitors), all (both, in one process)',
-  builder: (y) => y.option('role', { choices: ['controller', 'compute', 'all'] as const, describe: 'what to run' }),
+  builder: (y) =>
+    y
+      .option('role', { choices: ['controller', 'compute', 'all'] as const, describe: 'what to run' })
+      .option('check-config', {
+        type: 'boolean',
+        describe: 'validate the configuration (file, MASAKARI_* environment, flags) as --role would, then exit: 0 valid, 2 not',
+      }) as never,
   handler: (args) =>
     runCommand(async () => {
       if (!args.role) {
@@ -20,19 +27,14 @@ export const serveCommand: CommandModule<GlobalArgs, GlobalArgs & { role?: Role 
         return 2;
       }
       const config = configFromArgs(args);
+      if (args['check-config']) {
+        process.stdout.write(`masakari --role=${args.role}: configuration OK\n`);
+        return 0;
+      }
+      // A terminal or pipe that went away must not end (or hang) a role in the middle of its work or its stop.
+      tolerateBrokenStdio();
       const log = createLogger(config.log.level, config.log.format);
       const running = await roles[args.role].start(config, log);
-      await new Promise<void>((resolve) => {
-        const stop = (sig: string) => {
-          log.info({ signal: sig }, 'stopping');
-          running.stop().then(resolve, (e) => {
-            log.error({ err: e }, 'error while stopping');
-            resolve();
-          });
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
-      return 0;
+      return runUntilSignal(running, log, config.shutdown_timeout * 1000);
     }),
 };

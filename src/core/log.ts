@@ -33,7 +33,15 @@ export function createLogger(level: string, format: 'json' | 'pretty' = 'json', 
       }),
     );
   }
-  return withUniqueBindings(pino(options, destination ?? pino.destination({ fd: 2, sync: false })));
+  if (destination) return withUniqueBindings(pino(options, destination));
+  // Synchronous: an asynchronous destination writes through libuv's threadpool, which calls to a frozen libvirtd
+  // can fill (docs/libvirt.md); the log would then stall exactly when it is needed, and lines still queued when the
+  // process ends (src/core/exit.ts does not wait for that threadpool) would be lost.
+  const dest = pino.destination({ fd: 2, sync: true });
+  // A log line that cannot be written (stderr a closed pipe: `masakari ... | tee` ended) is lost, never fatal: an
+  // unhandled 'error' here used to kill the process in the middle of a shutdown.
+  dest.on('error', () => undefined);
+  return withUniqueBindings(pino(options, dest));
 }
 
 /**
@@ -52,6 +60,19 @@ function withUniqueBindings(root: Logger): Logger {
     return pinoChild.call(this, fresh, options);
   } as Logger['child'];
   return root;
+}
+
+const brokenStdioTolerated = new WeakSet<NodeJS.WriteStream>();
+
+/**
+ * Output that cannot be written is dropped instead of ending the process: stdout or stderr may be a pipe whose reader
+ * is gone (EPIPE). Called by the long-running roles, whose shutdown must finish whatever happened to the terminal.
+ */
+export function tolerateBrokenStdio(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (!brokenStdioTolerated.has(stream)) stream.on('error', () => undefined);
+    brokenStdioTolerated.add(stream);
+  }
 }
 
 /** A logger that drops everything (tests, the simulator). */

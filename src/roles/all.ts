@@ -8,7 +8,8 @@
 //     store write as over HTTP, no socket and no network failure in between);
 //   - at first start (no segment in the store), segment "masakari-lab" with every libvirt host is created;
 //   - instance_restart_limit_task runs first in the instance flow (a crash-looping VM is not restarted forever).
-// Stop order: monitors and outbox first (nothing new comes in), then API and engine, then the libvirt driver.
+// Stop order: the protected-domain reporter and the monitors and outbox first (nothing new comes in), then API and
+// engine, then the libvirt driver (its close is awaited: libvirt lets go before the process ends, src/core/exit.ts).
 
 import type { Config } from '../core/config/schema.ts';
 import type { Logger } from '../core/log.ts';
@@ -27,6 +28,7 @@ import * as controller from './controller.ts';
 import { controllerAuth, startCompute, type RunningCompute } from './compute.ts';
 import type { RunningController } from './controller.ts';
 import type { Running } from './types.ts';
+import { stopSequence } from './stop-steps.ts';
 
 export interface RunningAll extends Running {
   controller: RunningController;
@@ -81,29 +83,38 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
   const lab = libvirt ? await import('../drivers/compute/libvirt/lab.ts') : null;
   const driver = libvirt ? libvirt.createLibvirtComputeDriver(config, log) : null;
   let ctl: RunningController | undefined;
+  let protection: { stop(): Promise<void> } | undefined;
   try {
     ctl = await controller.start(config, log, { ...(driver ? { compute: driver } : {}), observer: recoveryReporter(log) });
     if (driver) {
       await lab!.bootstrapLabSegment(ctl.store, driver.hostNames, log);
       driver.start();
-      await lab!.reportProtected(driver, config.instance_failure.ha_enabled_instance_metadata_key, log);
+      protection = await lab!.reportProtected(driver, config.instance_failure.ha_enabled_instance_metadata_key, log);
     }
     const compute = await startCompute(config, log, { transport: new LocalTransport(inProcessIntake(ctl.app, controllerAuth(config))) });
     const running = ctl;
     log.info({ api: `http://${config.api.listen.replace(/:\d+$/, '')}:${running.port}/v1`, compute: driver ? 'libvirt' : config.controller.compute_driver }, 'all-in-one role running');
+    const stops = stopSequence(
+      [
+        ...(protection ? [{ name: 'protected-domain reporter', stop: () => protection!.stop() }] : []),
+        { name: 'monitors and outbox', stop: () => compute.stop(), pending: () => compute.pending?.() ?? [] },
+        { name: 'API and engine', stop: () => running.stop(), pending: () => running.pending?.() ?? [] },
+        // Last, and awaited: libvirt has let go of every connection and its event-loop thread has returned.
+        ...(driver ? [{ name: 'libvirt compute driver', stop: () => driver.close() }] : []),
+      ],
+      log,
+    );
     return {
       controller: running,
       compute,
       driver,
-      async stop() {
-        await compute.stop();
-        await running.stop();
-        driver?.close();
-      },
+      stop: () => stops.stop(),
+      pending: () => stops.pending(),
     };
   } catch (e) {
+    await protection?.stop();
     await ctl?.stop().catch(() => undefined);
-    driver?.close();
+    await driver?.close().catch(() => undefined);
     throw e;
   }
 }

@@ -19,6 +19,7 @@ import { FixedToken, KeystonePasswordAuth, type ControllerAuth } from '../driver
 import { HttpTransport } from '../drivers/delivery/http-transport.ts';
 import { VERSION } from '../version.ts';
 import type { Running } from './types.ts';
+import { stopSequence } from './stop-steps.ts';
 
 export interface ComputeRoleOptions {
   /** --role=all passes a LocalTransport to the controller in the same process. */
@@ -173,22 +174,19 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
     );
   }
 
-  let stopping: Promise<void> | null = null;
+  const stops = stopSequence(
+    [
+      ...[...monitors].reverse().map((m) => ({ name: `${m.name} monitor`, stop: () => m.stop() })),
+      { name: 'outbox', stop: () => outbox.stop() },
+    ],
+    log,
+  );
+  let stopped: Promise<void> | null = null;
   return {
     outbox,
     monitors,
-    stop: () =>
-      (stopping ??= (async () => {
-        for (const m of [...monitors].reverse()) {
-          try {
-            await m.stop();
-          } catch (e) {
-            log.error({ err: e, monitor: m.name }, 'monitor did not stop cleanly');
-          }
-        }
-        await outbox.stop();
-        log.info('compute role stopped');
-      })()),
+    stop: () => (stopped ??= stops.stop().finally(() => log.info('compute role stopped'))),
+    pending: () => stops.pending(),
   };
 }
 

@@ -91,6 +91,26 @@ ${extraYaml}
     return this.child?.output() ?? '';
   }
 
+  /** The running `masakari --role=all` process (shutdown tests signal it and close its pipes). */
+  get masakari(): ReturnType<typeof startCli> {
+    if (!this.child) throw new Error('masakari is not started');
+    return this.child;
+  }
+
+  /** Resolves with how the process ended and after how long, or null when it is still running after `ms`. */
+  async waitExit(ms: number): Promise<{ code: number | null; signal: string | null; ms: number } | null> {
+    const child = this.masakari;
+    const t0 = Date.now();
+    if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode, ms: 0 };
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(null), ms);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, ms: Date.now() - t0 });
+      });
+    });
+  }
+
   async notifications(): Promise<Notif[]> {
     const r = await fetch(`${this.base}/notifications?sort_key=created_at&sort_dir=asc`);
     return ((await r.json()) as { notifications: Notif[] }).notifications;

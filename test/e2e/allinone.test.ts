@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { libvirtLabAvailable, LIBVIRT_LAB_COMPONENT } from '../labs/libvirt/lab.ts';
 import { haveCommand, requireComponent } from '../support/components.ts';
-import { AllInOne, type Notif } from './allinone-lab.ts';
+import { AllInOne, NS, type Notif } from './allinone-lab.ts';
 
 const available = libvirtLabAvailable() && haveCommand('virsh');
 const COMPONENT = `${LIBVIRT_LAB_COMPONENT} + virsh (libvirt-clients)`;
@@ -72,6 +72,21 @@ describe('masakari --role=all with a real libvirtd + QEMU', { timeout: 300_000 }
     assert.equal(lab.lab.qemuPid(OTHER.name), otherPid);
     assert.equal(lab.domainState(OTHER.name), 'running');
     assert.equal((await lab.notifications()).length, 1);
+  });
+
+  it('says when a running VM becomes protected (marked while the lab runs) and when it stops being', async (t) => {
+    if (!requireComponent(t, COMPONENT, available)) return;
+    const lab = await AllInOne.start();
+    t.after(() => lab.stop());
+    lab.defineDomain(HA.name, HA.uuid, false);
+    await lab.startMasakari();
+    await waitLog(lab, /all-in-one role running/);
+    assert.match(lab.output(), /no domain is HA-enabled yet/);
+    // docs/lab.md's step: mark the running VM, then look for the line before killing it.
+    lab.virsh('metadata', HA.name, '--uri', NS, '--key', 'masakari', '--set', '<ha enabled="true"/>', '--live', '--config');
+    await waitLog(lab, /protecting domain ha-vm on lab-host/, 10_000);
+    lab.virsh('metadata', HA.name, '--uri', NS, '--key', 'masakari', '--set', '<ha enabled="false"/>', '--live', '--config');
+    await waitLog(lab, /no longer protecting domain ha-vm on lab-host/, 10_000);
   });
 
   it('stops restarting a VM that keeps crashing, at instance_restart_limit', async (t) => {

@@ -2,6 +2,7 @@
 // Unknown keys are errors everywhere (strictObject), so a typo stops startup instead of being ignored.
 
 import { z } from 'zod';
+import { seconds } from './types.ts';
 import { apiSection } from './sections/api.ts';
 import { databaseSection } from './sections/database.ts';
 import {
@@ -23,6 +24,8 @@ import { clusterSafetySection, hostReturnKeys } from './sections/cluster-safety.
 export const configSchema = z.strictObject({
   /** Where SQLite files (store, outbox) live when their paths are relative. */
   data_dir: z.string().min(1).default('/var/lib/masakari'),
+  /** How long a role may take to stop after SIGTERM/SIGINT; then it exits anyway, naming what did not stop. */
+  shutdown_timeout: seconds(15),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),

@@ -274,17 +274,32 @@ export class LibvirtConnection implements DomainOwner {
       throw lastError(n, 'virConnectDomainEventRegisterAny');
     }
     this.subs.set(id, { slot, kind });
-    return { cancel: () => this.deregister(id) };
+    return { cancel: () => this.deregister(id, 'now') };
   }
 
-  private deregister(callbackId: number): void {
+  /**
+   * Ends a subscription. `now` (a cancelled subscription): the native deregistration runs at once, on this thread,
+   * because libvirt refuses a second registration of the same callback (one trampoline per kind) until the first is
+   * gone, and a caller may subscribe again right away. `queued` (closeAsync): on a worker thread behind the calls
+   * already queued, because deregistering is an RPC, and to a frozen daemon it never returns: on the main thread it
+   * held every stop (issue 16). Either way the JS handler is dropped first, so an event still in flight is ignored.
+   * After the daemon went away libvirt answers -1: nothing is registered any more, which is what we want.
+   */
+  private deregister(callbackId: number, mode: 'now' | 'queued'): void {
     const sub = this.subs.get(callbackId);
     if (!sub) return;
     this.subs.delete(callbackId);
     freeHandler(sub.slot);
     if (this.ptr === null) return;
-    // After the daemon went away libvirt answers -1 here: nothing is registered any more, which is what we want.
-    if (this.native.fn.virConnectDomainEventDeregisterAny(this.ptr, callbackId) < 0) this.native.fn.virResetLastError();
+    const fn = this.native.fn.virConnectDomainEventDeregisterAny;
+    if (mode === 'now') {
+      if (fn(this.ptr, callbackId) < 0) this.native.fn.virResetLastError();
+      return;
+    }
+    // The worker's error record is its own and nobody reads it.
+    const conn = this.ptr;
+    const run = () => new Promise<void>((resolve) => fn.async(conn, callbackId, () => resolve()));
+    this.asyncTail = this.asyncTail.then(run, run);
   }
 
   /** How many event subscriptions are live on this connection. */
@@ -298,7 +313,8 @@ export class LibvirtConnection implements DomainOwner {
   }
 
   /**
-   * close(), resolving once libvirt has let go of the connection. The JS side (handlers, listeners, `closed`) is
+   * close(), resolving once libvirt has let go of the connection (and, for the last open connection, once libvirt's
+   * event-loop thread has returned: see event-loop.ts). The JS side (handlers, listeners, `closed`) is
    * torn down at once; the native calls run on a worker thread, after the async calls already queued.
    *
    * Why not on the main thread: when the daemon dies, libvirt's event-loop thread calls our close callback while
@@ -308,7 +324,7 @@ export class LibvirtConnection implements DomainOwner {
    */
   closeAsync(): Promise<void> {
     if (this.ptr === null) return this.closing ?? Promise.resolve();
-    for (const id of [...this.subs.keys()]) this.deregister(id);
+    for (const id of [...this.subs.keys()]) this.deregister(id, 'queued');
     const n = this.native;
     const slot = this.closeSlot;
     this.closeSlot = null;
@@ -323,7 +339,9 @@ export class LibvirtConnection implements DomainOwner {
         await onWorker(n.fn.virConnectClose, p);
       } finally {
         if (slot !== null) closeListeners.delete(slot);
-        releaseEventLoop();
+        // The last connection's close also waits for the event-loop thread to leave libvirt: after closeAsync()
+        // of every connection, no libvirt thread is left that could call into JS (a clean exit needs that).
+        await releaseEventLoop();
       }
     };
     const closing = this.asyncTail.then(teardown, teardown);

@@ -12,24 +12,23 @@
 //
 // The loop runs while at least one LibvirtConnection is open (acquire/release), so a process that closes its
 // connections can exit. To stop, we add a 0 ms libvirt timeout: it wakes the loop thread out of poll(), the
-// iteration returns, and the loop sees nobody needs it.
+// iteration returns, and the loop sees nobody needs it. The timeout's callback is a native function
+// (virEventRemoveTimeout, see ffi.ts), not JS: a JS callback parks libvirt's thread until the main thread runs it,
+// so a wake-up issued just before the main thread stops running JS (process exit) would leave that thread parked.
+// releaseEventLoop() resolves once the loop thread has come back from libvirt, so a shutdown can wait for it.
 
-import { libvirtNative, type Native } from './ffi.ts';
+import { libvirtNative } from './ffi.ts';
 
 let users = 0;
 let running = false;
-let timeoutTrampoline: bigint | null = null;
 let lastFailure: unknown = null;
+/** Resolved at the next return of the loop thread from virEventRunDefaultImpl (see releaseEventLoop). */
+let returnWaiters: Array<() => void> = [];
 
-function wakeTrampoline(n: Native): bigint {
-  // Registered once and never unregistered: a pointer libvirt may still call must stay valid for the process.
-  timeoutTrampoline ??= n.koffi.register((timer: number) => {
-    n.fn.virEventRemoveTimeout(timer);
-  }, n.koffi.pointer(n.protos.timeout));
-  return timeoutTrampoline;
-}
-
-function iterate(n: Native): void {
+function iterate(n: ReturnType<typeof libvirtNative>): void {
+  const waiters = returnWaiters;
+  returnWaiters = [];
+  for (const w of waiters) w();
   if (users === 0) {
     running = false;
     return;
@@ -55,17 +54,23 @@ export function acquireEventLoop(): void {
   }
 }
 
-/** A connection closed: stop the loop when it was the last one. */
-export function releaseEventLoop(): void {
-  if (users === 0) return;
+/**
+ * A connection closed: stop the loop when it was the last one. Resolves when the loop thread is out of libvirt
+ * (when it was the last user) or at once (the loop is still needed by another connection).
+ */
+export function releaseEventLoop(): Promise<void> {
+  if (users === 0) return Promise.resolve();
   users--;
-  if (users === 0 && running) wakeEventLoop();
+  if (users > 0 || !running) return Promise.resolve();
+  const back = new Promise<void>((resolve) => returnWaiters.push(resolve));
+  wakeEventLoop();
+  return back;
 }
 
 /** Interrupts the loop's current poll() so that it re-reads its state (used to stop it). */
 export function wakeEventLoop(): void {
   const n = libvirtNative();
-  n.fn.virEventAddTimeout(0, wakeTrampoline(n), null, null);
+  n.fn.virEventAddTimeout(0, n.removeTimeoutCallback, null, null);
 }
 
 /** For diagnostics and tests. */

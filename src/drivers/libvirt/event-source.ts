@@ -61,11 +61,13 @@ export class LibvirtDomainEventSource implements DomainEventSource {
   }
 
   async stop(): Promise<void> {
-    for (const s of this.subs) s.cancel();
-    this.subs = [];
     for (const t of this.followUps) clearTimeout(t);
     this.followUps.clear();
+    // The connection first: its close deregisters every subscription off the main thread, where a frozen libvirtd
+    // cannot hold the stop (cancelling each one first would ask the daemon on this thread; see connection.ts).
     await this.conn.stop();
+    for (const s of this.subs) s.cancel();
+    this.subs = [];
     this.running.clear();
   }
 

@@ -10,6 +10,7 @@
 
 import koffi, { type LibraryHandle } from 'koffi';
 import { AppError, errorMessage } from '../../core/errors.ts';
+import { registerHardExit } from '../../core/exit.ts';
 
 export type Ptr = bigint;
 
@@ -114,7 +115,10 @@ function loadNative() {
     virDomainGetMetadata: 'void *virDomainGetMetadata(virDomain *dom, int type, const char *uri, uint flags)',
     virDomainSetMetadata: 'int virDomainSetMetadata(virDomain *dom, int type, const char *metadata, const char *key, const char *uri, uint flags)',
   });
-  const c = declare(libc, { free: 'void free(void *ptr)' });
+  const c = declare(libc, { free: 'void free(void *ptr)', _exit: 'void _exit(int status)' });
+  // From now on a libuv thread may sit in libvirt (the event loop, a call to a frozen daemon): process.exit()
+  // would wait for it forever, so the process ends through _exit (src/core/exit.ts).
+  registerHardExit((code) => c._exit(code));
 
   // libvirt-qemu is a separate library (Debian ships it in libvirt0 too); only the agent command needs it.
   let qemuAgentCommand: Fn | null = null;
@@ -133,7 +137,12 @@ function loadNative() {
   // is a no-op with the virErrorFunc shape (void *userData, virErrorPtr): userData is NULL, so it returns at once.
   fn.virSetErrorFunc(null, lib.symbol('virResetError'));
 
-  return { koffi, fn, free: c.free, qemuAgentCommand, errorStruct, domainInfo, protos };
+  // A native function with the shape of virEventTimeoutCallback (int timer, void *opaque): virEventRemoveTimeout
+  // takes the timer and ignores the extra argument (x86-64 and AArch64 calling conventions). The event loop's wake-up
+  // timer fires it on libvirt's thread without waiting for the JS main thread (event-loop.ts says why that matters).
+  const removeTimeoutCallback = lib.symbol('virEventRemoveTimeout');
+
+  return { koffi, fn, free: c.free, qemuAgentCommand, errorStruct, domainInfo, protos, removeTimeoutCallback };
 }
 
 export type Native = ReturnType<typeof loadNative>;

@@ -31,6 +31,8 @@ export class ResilientLibvirt {
   private timer: NodeJS.Timeout | null = null;
   private attempts = 0;
   private connectedWaiters: Array<() => void> = [];
+  private readonly closing = new Set<Promise<void>>();
+  private connecting: Promise<void> | null = null;
   private readonly connectedListeners = new Set<(conn: LibvirtConnection, reconnect: boolean) => void>();
   /** How many times a connection was (re)established; tests and status read it. */
   connects = 0;
@@ -41,16 +43,28 @@ export class ResilientLibvirt {
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
-    await this.connect();
+    await this.connectTracked();
   }
 
+  /** Resolves once libvirt has let go of every connection this object opened (a shutdown waits for that). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     for (const w of this.wanted) w.live = null;
-    this.conn?.close();
+    if (this.conn) this.closeLater(this.conn);
     this.conn = null;
+    // An attempt under way closes what it opens when it sees `stopped` (into `closing`).
+    await this.connecting;
+    while (this.closing.size) await Promise.all([...this.closing]);
+  }
+
+  /** Closes a connection, remembered until libvirt has released it so that stop() can wait for it. */
+  private closeLater(conn: LibvirtConnection, nextTurn = false): void {
+    const close = () => conn.closeAsync().catch(() => undefined);
+    const p = nextTurn ? new Promise<void>((resolve) => setImmediate(() => void close().then(resolve))) : close();
+    this.closing.add(p);
+    void p.finally(() => this.closing.delete(p));
   }
 
   /** The current connection, or null while disconnected. Do not keep it: it is replaced after a reconnect. */
@@ -99,6 +113,14 @@ export class ResilientLibvirt {
     });
   }
 
+  private connectTracked(): Promise<void> {
+    const p = this.connect().finally(() => {
+      if (this.connecting === p) this.connecting = null;
+    });
+    this.connecting = p;
+    return p;
+  }
+
   private async connect(): Promise<void> {
     if (this.stopped) return;
     this.attempts++;
@@ -113,7 +135,7 @@ export class ResilientLibvirt {
       return;
     }
     if (this.stopped) {
-      conn.close();
+      this.closeLater(conn);
       return;
     }
     try {
@@ -122,7 +144,7 @@ export class ResilientLibvirt {
     } catch (err) {
       this.o.log.warn({ uri: this.o.uri, err: errorMessage(err) }, 'libvirt connection unusable; reconnecting');
       for (const w of this.wanted) w.live = null;
-      conn.close();
+      this.closeLater(conn);
       this.schedule();
       return;
     }
@@ -157,7 +179,7 @@ export class ResilientLibvirt {
     this.conn = null;
     for (const w of this.wanted) w.live = null;
     // Closing inside libvirt's close callback is allowed, but doing it on the next turn keeps the callback short.
-    setImmediate(() => conn.close());
+    this.closeLater(conn, true);
     this.schedule();
   }
 
@@ -165,7 +187,7 @@ export class ResilientLibvirt {
     if (this.stopped || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.connect();
+      void this.connectTracked();
     }, this.o.reconnectDelayMs);
   }
 }

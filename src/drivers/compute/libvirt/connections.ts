@@ -119,11 +119,14 @@ export class ConnectionPool {
     }
   }
 
-  close(): void {
+  /** Closes every connection; resolves once libvirt has released them (attempts still opening are not waited for). */
+  async close(): Promise<void> {
     this.closed = true;
+    const closing: Promise<void>[] = [];
     for (const s of this.slots.values()) {
-      s.conn?.close();
+      if (s.conn) closing.push(s.conn.closeAsync());
       s.conn = null;
     }
+    await Promise.all(closing);
   }
 }

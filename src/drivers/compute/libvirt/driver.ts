@@ -101,10 +101,11 @@ export class LibvirtComputeDriver implements ComputeDriver {
     this.timer = setTimeout(tick, 0).unref();
   }
 
-  close(): void {
+  /** Stops the inventory and closes the hosts' connections; resolves once libvirt has released them. */
+  async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.pool.close();
+    await this.pool.close();
   }
 
   /** Forgets a host's connection (tests; after reconfiguring a peer): the next call connects again. */

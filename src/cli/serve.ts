@@ -19,7 +19,7 @@ export const serveCommand: CommandModule<GlobalArgs, GlobalArgs & { role?: Role;
       .option('check-config', {
         type: 'boolean',
         describe: 'validate the configuration (file, MASAKARI_* environment, flags) as --role would, then exit: 0 valid, 2 not',
-      }) as never,
+      }),
   handler: (args) =>
     runCommand(async () => {
       if (!args.role) {

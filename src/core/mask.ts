@@ -32,7 +32,7 @@ export function maskDeep<T>(value: T, depth = 0): T {
     if (message === value.message && stack === value.stack) return value;
     const copy = Object.assign(Object.create(Object.getPrototypeOf(value) as object) as Error, value, { message });
     if (stack !== undefined) copy.stack = stack;
-    return copy as T;
+    return copy;
   }
   if (Array.isArray(value)) {
     const out = value.map((v) => maskDeep(v, depth + 1));

@@ -185,7 +185,7 @@ function mutate(r: Rng, q: Req, k: Known): string {
         const text = JSON.stringify(q.body.json) ?? 'null';
         const numbers = [...text.matchAll(/(?<=[:\[,])(?:true|false|null|-?\d+(?:\.\d+)?)(?=[,\]}])/g)];
         const big = r.pick(NUMBER_TEXTS);
-        q.body = { text: numbers.length ? (() => { const m = r.pick(numbers); return text.slice(0, m.index) + big + text.slice(m.index! + m[0].length); })() : big };
+        q.body = { text: numbers.length ? (() => { const m = r.pick(numbers); return text.slice(0, m.index) + big + text.slice(m.index + m[0].length); })() : big };
         return `number ${big}`;
       }
       return 'body kept';
@@ -216,7 +216,7 @@ function serialize(q: Req): Buffer {
   let payload = body ?? Buffer.alloc(0);
   if (body) {
     if (!headers.some(([n]) => n.toLowerCase() === 'content-type')) headers.push(['Content-Type', 'application/json']);
-    const chunked = () => Buffer.concat([Buffer.from(`${body!.length.toString(16)}\r\n`), body!, Buffer.from('\r\n0\r\n\r\n')]);
+    const chunked = () => Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]);
     switch (q.framing) {
       case 'length': headers.push(['Content-Length', String(body.length)]); break;
       case 'length-short': headers.push(['Content-Length', String(Math.max(0, body.length - 5))]); break;

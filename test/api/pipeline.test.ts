@@ -94,7 +94,7 @@ describe('request pipeline', () => {
         if (prop === 'listSegments') return async () => Promise.reject(new TypeError('secret internal detail'));
         return Reflect.get(target, prop, recv);
       },
-    }) as Store;
+    });
     try {
       const app = createApiApp({ store: broken, config: parseConfig({}, 't'), log: silentLogger, hostCatalog: acceptAllHostCatalog });
       const res = await app.request('/v1/segments');

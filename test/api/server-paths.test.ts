@@ -41,7 +41,7 @@ describe('API over a real socket', () => {
         c.close();
       },
     });
-    const chunked = await fetch(base + '/v1/segments', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+    const chunked = await fetch(base + '/v1/segments', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: stream, duplex: 'half' });
     assert.equal(chunked.status, 413);
     assert.equal(((await chunked.json()) as any).overLimit.code, 413);
   });

@@ -47,10 +47,10 @@ describe('openstacksdk through Keystone', { timeout: 300_000 }, () => {
     const recording = {
       fetch: (req: Request, env: unknown) => {
         paths.push(`${req.method} ${new URL(req.url).pathname}`);
-        return app.fetch(req, env as never);
+        return app.fetch(req, env);
       },
     };
-    server = await startApiServer(recording as unknown as typeof app, '127.0.0.1:0');
+    server = await startApiServer(recording, '127.0.0.1:0');
     ks.haEndpoint = `http://127.0.0.1:${server.port}/v1/%(project)s`;
     dir = mkdtempSync(join(tmpdir(), 'masakari-sdk-ks-'));
   });

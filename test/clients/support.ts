@@ -70,7 +70,7 @@ export async function startClientLab(): Promise<ClientLab> {
       return JSON.parse(r.stdout);
     },
     async close() {
-      await server!.close();
+      await server.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

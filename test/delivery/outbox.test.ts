@@ -219,7 +219,7 @@ test('a notification accepted by submit() survives a SIGKILL of the agent', asyn
   const exited = new Promise((r) => child.once('exit', r));
   try {
     let out = '';
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     await waitFor('child queued its notification', () => out.includes('submitted'), 60_000);
   } finally {
     child.kill('SIGKILL');

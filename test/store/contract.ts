@@ -99,7 +99,7 @@ export function runStoreContract(label: string, open: () => Promise<Store>) {
   let nCounter = 0;
   const notif = (hostUuid: string, over: Partial<{ type: NotificationType; t: Date; payload: Record<string, unknown> }> = {}) => ({
     uuid: randomUUID(),
-    type: over.type ?? ('VM' as NotificationType),
+    type: over.type ?? ('VM'),
     generatedTime: over.t ?? at(0),
     sourceHostUuid: hostUuid,
     payload: over.payload ?? { event: 'LIFECYCLE', instance_uuid: `i-${++nCounter}`, vir_domain_event: 'STOPPED_FAILED' },
@@ -132,7 +132,7 @@ export function runStoreContract(label: string, open: () => Promise<Store>) {
         assert.equal(microsOf(created.createdAt), T0_US);
         const got = await s.getSegment(created.uuid);
         assert.deepEqual(got, created);
-        assert.equal(microsOf(got!.createdAt), T0_US);
+        assert.equal(microsOf(got.createdAt), T0_US);
         assert.equal(await s.getSegment(randomUUID()), undefined);
       }));
 
@@ -278,8 +278,8 @@ export function runStoreContract(label: string, open: () => Promise<Store>) {
         assert.deepEqual(await s.listSegments({ filters: {}, sort: [], limit: 5, marker: a.id }), []);
         await assert.rejects(s.listSegments({ filters: {}, sort: [], limit: 5, marker: 99999 }), (e: unknown) => {
           assert.ok(e instanceof MarkerNotFoundError);
-          assert.equal((e as MarkerNotFoundError).message, 'Marker 99999 could not be found.');
-          assert.equal((e as MarkerNotFoundError).status, 400);
+          assert.equal((e).message, 'Marker 99999 could not be found.');
+          assert.equal((e).status, 400);
           return true;
         });
         await s.deleteSegment(a.uuid, at(2));
@@ -607,7 +607,7 @@ export function runStoreContract(label: string, open: () => Promise<Store>) {
         const settled = await s.settleNewNotification(free, 'ignored', at(2), 'no recovery needed');
         assert.equal(settled?.status, 'ignored');
         assert.equal(settled?.lastError, 'no recovery needed');
-        assert.equal(microsOf(settled!.updatedAt!), microsOf(at(2)));
+        assert.equal(microsOf(settled.updatedAt!), microsOf(at(2)));
         assert.equal(settled?.attempts, 1);
         assert.equal(settled?.claimedBy, null);
         assert.equal(await s.settleNewNotification(free, 'finished', at(3), null), undefined, 'no longer new');

@@ -41,7 +41,7 @@ test('concurrent processes: one notification stored, one claim won', { timeout: 
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     children.push(c);
-    const rl = createInterface({ input: c.stdout! });
+    const rl = createInterface({ input: c.stdout });
     const it = rl[Symbol.asyncIterator]();
     ready.push(
       it.next().then((r) => {

@@ -35,7 +35,7 @@ const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null &&
 function deepMerge(base: Tree, over: Tree): Tree {
   const out: Tree = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    out[k] = isTree(v) && isTree(out[k]) ? deepMerge(out[k] as Tree, v) : v;
+    out[k] = isTree(v) && isTree(out[k]) ? deepMerge(out[k], v) : v;
   }
   return out;
 }

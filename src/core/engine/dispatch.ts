@@ -107,6 +107,6 @@ export async function dispatch(d: DispatchDeps, n: Notification, ev: FailureEven
     runner.meta = { ...runner.meta, reservedHosts };
   }
   return outcomeOf('host', n, () =>
-    runHostFlow(runner, d.flows, { hostName: host.name, method: segment.recoveryMethod, reservedHosts: reservedHosts! }, d.log, { ...base, host_name: host.name }),
+    runHostFlow(runner, d.flows, { hostName: host.name, method: segment.recoveryMethod, reservedHosts: reservedHosts }, d.log, { ...base, host_name: host.name }),
   );
 }

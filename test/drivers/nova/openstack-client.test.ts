@@ -293,7 +293,7 @@ describe('openstack config section', () => {
   test('password auth needs a password, a user and a project; errors name the key', () => {
     const r = openstackSection.safeParse({ auth_url: 'http://ks:5000/v3' });
     assert.equal(r.success, false);
-    const paths = r.error!.issues.map((i) => i.path.join('.')).sort();
+    const paths = r.error.issues.map((i) => i.path.join('.')).sort();
     assert.deepEqual(paths, ['password', 'project_name', 'username']);
   });
 

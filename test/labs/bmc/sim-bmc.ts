@@ -76,8 +76,8 @@ export async function startSimBmc(opts: { host?: string; user?: string; password
   });
   running.add(child);
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   let exited = false;
   const exit = new Promise<void>((r) => child.once('exit', () => ((exited = true), running.delete(child), r())));
 

@@ -92,7 +92,7 @@ export function noContent(c: Ctx): Response {
 }
 
 export function queryOf(c: Ctx): QueryParams {
-  return c.req.queries() as QueryParams;
+  return c.req.queries();
 }
 
 /** Path parameter (hono types them loosely across mounted sub-apps). */

@@ -122,6 +122,48 @@ describe('HTTP edge (noauth2)', () => {
     assert.match(raw.slice(second), /\{"badRequest":\{"code":400,"message":"[^"]+"\}\}$/);
   });
 
+  test('requests asking for a protocol upgrade are answered as plain HTTP requests (the API never upgrades)', async () => {
+    // Connection: Upgrade + Upgrade makes Node's parser stop after the head or the body (the rest would be another
+    // protocol); the server must still answer, read the body as usual and log the request.
+    const upgrade = 'Host: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n';
+    const segment = (name: string) => `{"segment":{"name":"${name}","recovery_method":"auto","service_type":"compute"}}`;
+    const [a, b] = [segment('up-a'), segment('up-b')];
+    const cases: [string, string, number, string | undefined][] = [
+      ['bad chunked body', `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n${a}\r\n0\r\n\r\n`, 400, 'badRequest'],
+      ['valid Content-Length body', `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nContent-Length: ${a.length}\r\n\r\n${a}`, 201, undefined],
+      ['valid chunked body', `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${b.length.toString(16)}\r\n${b}\r\n0\r\n\r\n`, 201, undefined],
+      ['invalid JSON body', `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nContent-Length: 5\r\n\r\n{"a":`, 400, 'badRequest'],
+      ['GET without a body', `GET /v1/segments HTTP/1.1\r\n${upgrade}\r\n`, 200, undefined],
+      ['HTTP/1.0 GET', `GET /v1/segments HTTP/1.0\r\n${upgrade}\r\n`, 200, undefined],
+    ];
+    for (const [what, request, status, key] of cases) {
+      const { response, raw } = await rawRequest(s.port, request, { timeoutMs: 3000 });
+      assert.ok(response, `${what}: no answer; got ${JSON.stringify(raw)}`);
+      if (key) {
+        await assertFault(s, response, status, key, what);
+        // A body the parser gave up on leaves the connection unusable: the answer closes it.
+        if (what === 'bad chunked body') assert.equal(response.headers['connection'], 'close', `${what}: ${raw}`);
+      } else {
+        assert.equal(response.status, status, `${what}: ${raw}`);
+        assert.equal(response.headers['upgrade'], undefined, `${what}: no upgrade offered`);
+        const id = response.headers['x-openstack-request-id'] ?? '';
+        assert.match(id, REQUEST_ID, `${what}: request id`);
+        const line = await s.captured.waitFor(accessLine(id), 3000, `access-log line for ${what}`);
+        assert.equal(line.status, status);
+      }
+    }
+    assert.deepEqual(errors(s.captured), []);
+  });
+
+  test('a connection that offered an upgrade stays plain HTTP: a request pipelined behind it is answered in turn', async () => {
+    // Without a 101 the connection never changed protocol (RFC 9110 7.8), so what follows is the next HTTP request:
+    // it is neither lost nor answered out of order.
+    const request = 'GET /v1/segments HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /v1/nope HTTP/1.1\r\nHost: x\r\n\r\n';
+    const { raw } = await rawRequest(s.port, request, { end: 'half-close', timeoutMs: 3000 });
+    const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    assert.deepEqual(statuses, ['200', '404'], `got ${JSON.stringify(raw)}`);
+  });
+
   test('a client that goes away in the middle of a body is a client event: no 500, no error line', async () => {
     const head = 'POST /v1/segments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"segment":';
     for (const end of ['half-close', 'destroy', 'reset'] as const) {

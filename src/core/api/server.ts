@@ -6,6 +6,7 @@
 //   - CONNECT                                                                     -> 405  ('connect')
 //   - an Expect other than 100-continue                                           -> 417  ('checkExpectation')
 //   - HTTP/1.1 without Host (RFC 9112 3.2)                                         -> 400  (checked here)
+//   - Connection: Upgrade + Upgrade (websocket, h2c...)   -> served as a plain request ('upgrade', see below)
 //   - a target or Host the adapter cannot make a URL of (`OPTIONS *`, `Host: a b`) -> 400  (adapter errorHandler)
 // Left to their defaults these are an empty text/plain body or a bare status line, with no request id and no
 // access-log line. Here each is Masakari's JSON fault with an X-Openstack-Request-Id, logged like any request
@@ -56,6 +57,31 @@ function parserFault(err: NodeJS.ErrnoException & { reason?: string }): Masakari
 function requestLine(raw: Buffer | undefined): { method?: string; path?: string } {
   const m = raw && /^([A-Z-]{1,20}) ([\x21-\x7e]{1,512}) HTTP\/\d\.\d\r?\n/.exec(raw.subarray(0, 600).toString('latin1'));
   return m ? { method: m[1]!, path: m[2]!.split('?')[0]! } : {};
+}
+
+/**
+ * The head of an upgrade request written again without its offer to switch protocols: the Upgrade header goes, and
+ * the `upgrade` token leaves Connection (the header goes when nothing else is left in it). Everything else stays as
+ * received: Node keeps header names and values as latin1 strings, so latin1 gives back the bytes that arrived.
+ */
+export function headWithoutUpgradeOffer(req: Pick<IncomingMessage, 'method' | 'url' | 'httpVersion' | 'rawHeaders'>): Buffer {
+  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    let value = req.rawHeaders[i + 1]!;
+    const lower = name.toLowerCase();
+    if (lower === 'upgrade') continue;
+    if (lower === 'connection') {
+      value = value
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '' && t.toLowerCase() !== 'upgrade')
+        .join(', ');
+      if (value === '') continue;
+    }
+    lines.push(`${name}: ${value}`);
+  }
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
 }
 
 /** Node's own bookkeeping: the response a connection is writing now (what Node's default clientError checks). */
@@ -178,6 +204,19 @@ export function startApiServer(app: Pick<ApiApp, 'fetch'>, listen: string, deps:
   server.on('connection', (socket: Socket) => void socket.remoteAddress);
   server.on('clientError', (err: Error, socket) => edge.clientError(err, socket as Socket));
   server.on('connect', (req: IncomingMessage, socket) => edge.connect(req, socket as Socket));
+  // The API never switches protocols, and RFC 9110 7.8 lets a server ignore Upgrade: a request that offers one
+  // (a WebSocket handshake, `curl --http2` on http://, a fuzzer) is served as the plain request it also is, as
+  // Masakari's own server does. Node cannot be left to do that by itself: llhttp marks the request as an upgrade
+  // from its headers alone, and without an 'upgrade' listener Node serves it as a request, but its parser binding
+  // then swallows parse errors (a badly chunked body: no 'clientError', no end of the body, the request hangs until
+  // the request timeout) and drops the bytes that follow the request in the same read. With this listener Node
+  // stops right after the head instead and hands over the socket: the head, written again without the offer, goes
+  // back in front of what followed, and the socket is given to the server as a new connection (the documented way
+  // to inject one), so the body, its parse errors and any request pipelined behind it take the ordinary path.
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, rest: Buffer) => {
+    socket.unshift(Buffer.concat([headWithoutUpgradeOffer(req), rest]));
+    server.emit('connection', socket);
+  });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
     edge.answer(req, res, new MasakariError(417, 'masakariFault', 'Only the expectation 100-continue is supported.')),
   );

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createApiApp, startApiServer, type RunningApi } from '../../src/core/api/app.ts';
 import { parseConfig } from '../../src/core/config/load.ts';
@@ -46,6 +46,18 @@ async function serve(api: ConfigInput['api'] = {}): Promise<Served> {
       await store.close();
     },
   };
+}
+
+/** Writes `request`, half-closes, and collects everything the server sends until it closes ('TIMEOUT' appended when it does not). */
+function exchangeUntilClosed(port: number, request: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' }, () => socket.end(request));
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const timer = setTimeout(() => (socket.destroy(), resolve(`${got}TIMEOUT`)), timeoutMs);
+    socket.on('error', () => undefined);
+    socket.on('close', () => (clearTimeout(timer), resolve(got)));
+  });
 }
 
 const accessLine = (requestId: string) => (l: LogLine) => l.msg === 'request' && l.requestId === requestId;
@@ -164,6 +176,19 @@ describe('HTTP edge (noauth2)', () => {
     assert.deepEqual(statuses, ['200', '404'], `got ${JSON.stringify(raw)}`);
   });
 
+  test('upgrade offers pipelined behind requests still being answered: every request answered, in order, then closed', async () => {
+    // The second offer is parsed while the first answer is still being prepared: it must wait for it, not be lost.
+    const up = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n`;
+    const tail = `${up('/v1/nope')}${up('/v1/segments/nope')}GET /v1/hosts/nope HTTP/1.1\r\nHost: x\r\n\r\n`;
+    // Led by a plain request, and by an offer (then the client's FIN is read while the second offer waits).
+    for (const first of ['GET /v1/segments HTTP/1.1\r\nHost: x\r\n\r\n', up('/v1/segments')]) {
+      const raw = await exchangeUntilClosed(s.port, first + tail, 3000);
+      const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+      assert.deepEqual(statuses, ['200', '404', '404', '404'], `got ${JSON.stringify(raw)}`);
+      assert.ok(!raw.endsWith('TIMEOUT'), `the connection was closed after the answers: ${JSON.stringify(raw)}`);
+    }
+  });
+
   test('a client that goes away in the middle of a body is a client event: no 500, no error line', async () => {
     const head = 'POST /v1/segments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"segment":';
     for (const end of ['half-close', 'destroy', 'reset'] as const) {
@@ -239,6 +264,16 @@ describe('HTTP edge (keystone, down)', () => {
     const { response, raw } = await rawRequest(s.port, 'GET /v1/segments HTTP/1.1\r\nHost: x\r\nX-Auth-Token: t\r\n\r\n', { end: 'half-close' });
     assert.equal(response?.status, 503, `got ${JSON.stringify(raw)}`);
     assert.equal(JSON.parse(response.body).serviceUnavailable.code, 503);
+  });
+
+  test('an upgrade offer pipelined behind a slow answer, with the FIN read meanwhile: answered in turn, then closed', async () => {
+    // The first answer waits for Keystone (slow, then 503); the client's FIN arrives while the second offer waits.
+    const up = (token: string) => `GET /v1/segments HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${token}\r\n`;
+    const request = `${up('X-Auth-Token: t\r\n')}${up('')}GET /v1/hosts HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const raw = await exchangeUntilClosed(s.port, request, 3000);
+    const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    assert.deepEqual(statuses, ['503', '401', '401'], `got ${JSON.stringify(raw)}`);
+    assert.ok(!raw.endsWith('TIMEOUT'), `the connection was closed after the answers: ${JSON.stringify(raw)}`);
   });
 
   test('HEAD without a token: 401 with a request id', async () => {

@@ -213,9 +213,34 @@ export function startApiServer(app: Pick<ApiApp, 'fetch'>, listen: string, deps:
   // stops right after the head instead and hands over the socket: the head, written again without the offer, goes
   // back in front of what followed, and the socket is given to the server as a new connection (the documented way
   // to inject one), so the body, its parse errors and any request pipelined behind it take the ordinary path.
+  // (Node 22.21/24.9 added shouldUpgradeCallback to decline upgrades; it is left unset so that every version takes
+  // this one path: with a listener, the default accepts.)
   server.on('upgrade', (req: IncomingMessage, socket: Socket, rest: Buffer) => {
-    socket.unshift(Buffer.concat([headWithoutUpgradeOffer(req), rest]));
-    server.emit('connection', socket);
+    const bytes = Buffer.concat([headWithoutUpgradeOffer(req), rest]);
+    // Node has taken its listeners off the socket, 'error' and 'end' too: a reset while an earlier answer is still
+    // written would otherwise be an uncaught exception, and a client's FIN would be missed by the next connection.
+    let ended = socket.readableEnded;
+    const onEnd = () => (ended = true);
+    const onError = () => socket.destroy();
+    socket.on('error', onError);
+    socket.once('end', onEnd);
+    // Requests pipelined before this one may still be answered (Node queues their answers in the state of the
+    // connection it just gave up): the new connection state would never see them finish, so it starts after them.
+    const whenIdle = () => {
+      if (socket.destroyed) return;
+      const inFlight = inFlightResponse(socket);
+      if (inFlight) return void inFlight.once('close', whenIdle);
+      socket.off('error', onError);
+      socket.off('end', onEnd);
+      // The last answer may have set the keep-alive timeout on the socket; a fresh connection has none.
+      socket.setTimeout(0);
+      server.emit('connection', socket);
+      // Handed to the new parser as a read would be (bytes still buffered in the socket follow, as they flow only
+      // from the next tick); unshift() cannot do this once the client's FIN has been read.
+      socket.emit('data', bytes);
+      if (ended) socket.emit('end');
+    };
+    whenIdle();
   });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
     edge.answer(req, res, new MasakariError(417, 'masakariFault', 'Only the expectation 100-continue is supported.')),

@@ -216,7 +216,7 @@ export function startApiServer(app: Pick<ApiApp, 'fetch'>, listen: string, deps:
   // (Node 22.21/24.9 added shouldUpgradeCallback to decline upgrades; it is left unset so that every version takes
   // this one path: with a listener, the default accepts.)
   server.on('upgrade', (req: IncomingMessage, socket: Socket, rest: Buffer) => {
-    const bytes = Buffer.concat([headWithoutUpgradeOffer(req), rest]);
+    const head = headWithoutUpgradeOffer(req);
     // Node has taken its listeners off the socket, 'error' and 'end' too: a reset while an earlier answer is still
     // written would otherwise be an uncaught exception, and a client's FIN would be missed by the next connection.
     let ended = socket.readableEnded;
@@ -235,9 +235,12 @@ export function startApiServer(app: Pick<ApiApp, 'fetch'>, listen: string, deps:
       // The last answer may have set the keep-alive timeout on the socket; a fresh connection has none.
       socket.setTimeout(0);
       server.emit('connection', socket);
-      // Handed to the new parser as a read would be (bytes still buffered in the socket follow, as they flow only
-      // from the next tick); unshift() cannot do this once the client's FIN has been read.
-      socket.emit('data', bytes);
+      // Handed to the new parser as reads would be (bytes still buffered in the socket follow, as they flow only
+      // from the next tick); unshift() cannot do this once the client's FIN has been read. Two reads, not one
+      // concatenated: `rest` holds all that was read behind the head, and a stream of offers would copy it again
+      // and again.
+      socket.emit('data', head);
+      if (rest.length > 0) socket.emit('data', rest);
       if (ended) socket.emit('end');
     };
     whenIdle();

@@ -15,6 +15,7 @@
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { splitHostPort } from '../config/types.ts';
 import { MasakariError, badRequest } from '../domain/errors.ts';
 import { realEnv, type Env } from '../env.ts';
@@ -174,6 +175,14 @@ class Edge {
     this.answerOnSocket(socket, parserFault(err), rejected);
   }
 
+  /** An upgrade offer that cannot be served as a plain request (see the 'upgrade' listener). */
+  refuseUpgrade(req: IncomingMessage, stream: Duplex): void {
+    // Not destroyed here: that would destroy the socket before the answer is written. The wrapper follows the
+    // socket's close, and re-emits its errors (which must not become uncaught exceptions).
+    stream.on('error', () => undefined);
+    this.answerOnSocket(req.socket, badRequest('Protocol upgrades are not supported with a request body.'), { method: req.method, path: req.url?.split('?')[0] });
+  }
+
   connect(req: IncomingMessage, socket: Socket): void {
     this.answerOnSocket(socket, new MasakariError(405, 'badMethod', "The request method: 'CONNECT' is not allowed on this server"), {
       method: req.method,
@@ -214,8 +223,12 @@ export function startApiServer(app: Pick<ApiApp, 'fetch'>, listen: string, deps:
   // back in front of what followed, and the socket is given to the server as a new connection (the documented way
   // to inject one), so the body, its parse errors and any request pipelined behind it take the ordinary path.
   // (Node 22.21/24.9 added shouldUpgradeCallback to decline upgrades; it is left unset so that every version takes
-  // this one path: with a listener, the default accepts.)
+  // this one path: with a listener, the default accepts. Declining would not help: the parse errors stay swallowed.)
   server.on('upgrade', (req: IncomingMessage, socket: Socket, rest: Buffer) => {
+    // Node 26 (nodejs/node#60016) hands an offer whose body is still to come over at once, as a wrapper stream,
+    // while its parser goes on reading the body: nothing can be given to a new parser then. Such a request is
+    // refused (400, connection closed) rather than left to hang on a body whose errors would not be reported.
+    if (socket !== req.socket) return edge.refuseUpgrade(req, socket);
     const head = headWithoutUpgradeOffer(req);
     // Node has taken its listeners off the socket, 'error' and 'end' too: a reset while an earlier answer is still
     // written would otherwise be an uncaught exception, and a client's FIN would be missed by the next connection.

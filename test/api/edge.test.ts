@@ -1,6 +1,6 @@
 // The HTTP edge over a real socket: what Node's HTTP server and the adapter answer before the app runs (parser
-// rejections, bad request targets, CONNECT, Expect), clients that go away mid-body, and what the access log says
-// about each. Raw TCP, because fetch() refuses to send most of these requests.
+// rejections, bad request targets, CONNECT, Expect), requests that offer a protocol upgrade, clients that go away
+// mid-body, and what the access log says about each. Raw TCP, because fetch() refuses to send most of these requests.
 
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';

@@ -6,7 +6,7 @@
 //   - CONNECT                                                                     -> 405  ('connect')
 //   - an Expect other than 100-continue                                           -> 417  ('checkExpectation')
 //   - HTTP/1.1 without Host (RFC 9112 3.2)                                         -> 400  (checked here)
-//   - Connection: Upgrade + Upgrade (websocket, h2c...)   -> served as a plain request ('upgrade', see below)
+//   - Connection: Upgrade + Upgrade (websocket, h2c...)  -> served as a plain request   ('upgrade', upgrade-offer.ts)
 //   - a target or Host the adapter cannot make a URL of (`OPTIONS *`, `Host: a b`) -> 400  (adapter errorHandler)
 // Left to their defaults these are an empty text/plain body or a bare status line, with no request id and no
 // access-log line. Here each is Masakari's JSON fault with an X-Openstack-Request-Id, logged like any request
@@ -26,6 +26,7 @@ import { toJson } from './format.ts';
 import { logRequest } from './middleware/access-log.ts';
 import { JSON_ERROR_TYPE, unexpectedFault } from './middleware/faults.ts';
 import { REQUEST_ID_HEADER } from './middleware/request-id.ts';
+import { inFlightResponse, serveAsPlainRequest } from './upgrade-offer.ts';
 
 export interface RunningApi {
   port: number;
@@ -59,34 +60,6 @@ function requestLine(raw: Buffer | undefined): { method?: string; path?: string 
   const m = raw && /^([A-Z-]{1,20}) ([\x21-\x7e]{1,512}) HTTP\/\d\.\d\r?\n/.exec(raw.subarray(0, 600).toString('latin1'));
   return m ? { method: m[1]!, path: m[2]!.split('?')[0]! } : {};
 }
-
-/**
- * The head of an upgrade request written again without its offer to switch protocols: the Upgrade header goes, and
- * the `upgrade` token leaves Connection (the header goes when nothing else is left in it). Everything else stays as
- * received: Node keeps header names and values as latin1 strings, so latin1 gives back the bytes that arrived.
- */
-export function headWithoutUpgradeOffer(req: Pick<IncomingMessage, 'method' | 'url' | 'httpVersion' | 'rawHeaders'>): Buffer {
-  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    let value = req.rawHeaders[i + 1]!;
-    const lower = name.toLowerCase();
-    if (lower === 'upgrade') continue;
-    if (lower === 'connection') {
-      value = value
-        .split(',')
-        .map((t) => t.trim())
-        .filter((t) => t !== '' && t.toLowerCase() !== 'upgrade')
-        .join(', ');
-      if (value === '') continue;
-    }
-    lines.push(`${name}: ${value}`);
-  }
-  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-}
-
-/** Node's own bookkeeping: the response a connection is writing now (what Node's default clientError checks). */
-const inFlightResponse = (socket: Socket) => (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
 
 class Edge {
   /** Connections whose parser failed and that were answered (the parser keeps reporting the same failure). */
@@ -175,7 +148,7 @@ class Edge {
     this.answerOnSocket(socket, parserFault(err), rejected);
   }
 
-  /** An upgrade offer that cannot be served as a plain request (see the 'upgrade' listener). */
+  /** An upgrade offer that cannot be served as a plain request (upgrade-offer.ts: Node 26, with a body). */
   refuseUpgrade(req: IncomingMessage, stream: Duplex): void {
     // Not destroyed here: that would destroy the socket before the answer is written. The wrapper follows the
     // socket's close, and re-emits its errors (which must not become uncaught exceptions).
@@ -213,50 +186,9 @@ export function startApiServer(app: Pick<ApiApp, 'fetch'>, listen: string, deps:
   server.on('connection', (socket: Socket) => void socket.remoteAddress);
   server.on('clientError', (err: Error, socket) => edge.clientError(err, socket as Socket));
   server.on('connect', (req: IncomingMessage, socket) => edge.connect(req, socket as Socket));
-  // The API never switches protocols, and RFC 9110 7.8 lets a server ignore Upgrade: a request that offers one
-  // (a WebSocket handshake, `curl --http2` on http://, a fuzzer) is served as the plain request it also is, as
-  // Masakari's own server does. Node cannot be left to do that by itself: llhttp marks the request as an upgrade
-  // from its headers alone, and without an 'upgrade' listener Node serves it as a request, but its parser binding
-  // then swallows parse errors (a badly chunked body: no 'clientError', no end of the body, the request hangs until
-  // the request timeout) and drops the bytes that follow the request in the same read. With this listener Node
-  // stops right after the head instead and hands over the socket: the head, written again without the offer, goes
-  // back in front of what followed, and the socket is given to the server as a new connection (the documented way
-  // to inject one), so the body, its parse errors and any request pipelined behind it take the ordinary path.
-  // (Node 22.21/24.9 added shouldUpgradeCallback to decline upgrades; it is left unset so that every version takes
-  // this one path: with a listener, the default accepts. Declining would not help: the parse errors stay swallowed.)
+  // The API never switches protocols: a request offering to is served as the plain request it also is.
   server.on('upgrade', (req: IncomingMessage, socket: Socket, rest: Buffer) => {
-    // Node 26 (nodejs/node#60016) hands an offer whose body is still to come over at once, as a wrapper stream,
-    // while its parser goes on reading the body: nothing can be given to a new parser then. Such a request is
-    // refused (400, connection closed) rather than left to hang on a body whose errors would not be reported.
-    if (socket !== req.socket) return edge.refuseUpgrade(req, socket);
-    const head = headWithoutUpgradeOffer(req);
-    // Node has taken its listeners off the socket, 'error' and 'end' too: a reset while an earlier answer is still
-    // written would otherwise be an uncaught exception, and a client's FIN would be missed by the next connection.
-    let ended = socket.readableEnded;
-    const onEnd = () => (ended = true);
-    const onError = () => socket.destroy();
-    socket.on('error', onError);
-    socket.once('end', onEnd);
-    // Requests pipelined before this one may still be answered (Node queues their answers in the state of the
-    // connection it just gave up): the new connection state would never see them finish, so it starts after them.
-    const whenIdle = () => {
-      if (socket.destroyed) return;
-      const inFlight = inFlightResponse(socket);
-      if (inFlight) return void inFlight.once('close', whenIdle);
-      socket.off('error', onError);
-      socket.off('end', onEnd);
-      // The last answer may have set the keep-alive timeout on the socket; a fresh connection has none.
-      socket.setTimeout(0);
-      server.emit('connection', socket);
-      // Handed to the new parser as reads would be (bytes still buffered in the socket follow, as they flow only
-      // from the next tick); unshift() cannot do this once the client's FIN has been read. Two reads, not one
-      // concatenated: `rest` holds all that was read behind the head, and a stream of offers would copy it again
-      // and again.
-      socket.emit('data', head);
-      if (rest.length > 0) socket.emit('data', rest);
-      if (ended) socket.emit('end');
-    };
-    whenIdle();
+    if (!serveAsPlainRequest(server, req, socket, rest)) edge.refuseUpgrade(req, socket);
   });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
     edge.answer(req, res, new MasakariError(417, 'masakariFault', 'Only the expectation 100-continue is supported.')),

@@ -1,10 +1,10 @@
 // The HTTP edge over a real socket: what Node's HTTP server and the adapter answer before the app runs (parser
-// rejections, bad request targets, CONNECT, Expect), clients that go away mid-body, and what the access log says
-// about each. Raw TCP, because fetch() refuses to send most of these requests.
+// rejections, bad request targets, CONNECT, Expect), requests that offer a protocol upgrade, clients that go away
+// mid-body, and what the access log says about each. Raw TCP, because fetch() refuses to send most of these requests.
 
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createApiApp, startApiServer, type RunningApi } from '../../src/core/api/app.ts';
 import { parseConfig } from '../../src/core/config/load.ts';
@@ -46,6 +46,18 @@ async function serve(api: ConfigInput['api'] = {}): Promise<Served> {
       await store.close();
     },
   };
+}
+
+/** Writes `request`, half-closes, and collects everything the server sends until it closes ('TIMEOUT' appended when it does not). */
+function exchangeUntilClosed(port: number, request: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' }, () => socket.end(request));
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const timer = setTimeout(() => (socket.destroy(), resolve(`${got}TIMEOUT`)), timeoutMs);
+    socket.on('error', () => undefined);
+    socket.on('close', () => (clearTimeout(timer), resolve(got)));
+  });
 }
 
 const accessLine = (requestId: string) => (l: LogLine) => l.msg === 'request' && l.requestId === requestId;
@@ -120,6 +132,61 @@ describe('HTTP edge (noauth2)', () => {
     const second = raw.indexOf('HTTP/1.1 400');
     assert.ok(first === 0 && second > first, `200 then 400, got ${JSON.stringify(raw)}`);
     assert.match(raw.slice(second), /\{"badRequest":\{"code":400,"message":"[^"]+"\}\}$/);
+  });
+
+  test('requests asking for a protocol upgrade are answered as plain HTTP requests (the API never upgrades)', async () => {
+    // Connection: Upgrade + Upgrade makes Node's parser stop after the head or the body (the rest would be another
+    // protocol); the server must still answer, read the body as usual and log the request.
+    const upgrade = 'Host: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n';
+    const segment = (name: string) => `{"segment":{"name":"${name}","recovery_method":"auto","service_type":"compute"}}`;
+    const [a, b] = [segment('up-a'), segment('up-b')];
+    const cases: [string, string, number, string | undefined][] = [
+      ['bad chunked body', `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n${a}\r\n0\r\n\r\n`, 400, 'badRequest'],
+      ['valid Content-Length body', `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nContent-Length: ${a.length}\r\n\r\n${a}`, 201, undefined],
+      ['valid chunked body', `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${b.length.toString(16)}\r\n${b}\r\n0\r\n\r\n`, 201, undefined],
+      ['invalid JSON body', `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nContent-Length: 5\r\n\r\n{"a":`, 400, 'badRequest'],
+      ['GET without a body', `GET /v1/segments HTTP/1.1\r\n${upgrade}\r\n`, 200, undefined],
+      ['HTTP/1.0 GET', `GET /v1/segments HTTP/1.0\r\n${upgrade}\r\n`, 200, undefined],
+    ];
+    for (const [what, request, status, key] of cases) {
+      const { response, raw } = await rawRequest(s.port, request, { timeoutMs: 3000 });
+      assert.ok(response, `${what}: no answer; got ${JSON.stringify(raw)}`);
+      if (key) {
+        await assertFault(s, response, status, key, what);
+        // A body the parser gave up on leaves the connection unusable: the answer closes it.
+        if (what === 'bad chunked body') assert.equal(response.headers['connection'], 'close', `${what}: ${raw}`);
+      } else {
+        assert.equal(response.status, status, `${what}: ${raw}`);
+        assert.equal(response.headers['upgrade'], undefined, `${what}: no upgrade offered`);
+        const id = response.headers['x-openstack-request-id'] ?? '';
+        assert.match(id, REQUEST_ID, `${what}: request id`);
+        const line = await s.captured.waitFor(accessLine(id), 3000, `access-log line for ${what}`);
+        assert.equal(line.status, status);
+      }
+    }
+    assert.deepEqual(errors(s.captured), []);
+  });
+
+  test('a connection that offered an upgrade stays plain HTTP: a request pipelined behind it is answered in turn', async () => {
+    // Without a 101 the connection never changed protocol (RFC 9110 7.8), so what follows is the next HTTP request:
+    // it is neither lost nor answered out of order.
+    const request = 'GET /v1/segments HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /v1/nope HTTP/1.1\r\nHost: x\r\n\r\n';
+    const { raw } = await rawRequest(s.port, request, { end: 'half-close', timeoutMs: 3000 });
+    const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    assert.deepEqual(statuses, ['200', '404'], `got ${JSON.stringify(raw)}`);
+  });
+
+  test('upgrade offers pipelined behind requests still being answered: every request answered, in order, then closed', async () => {
+    // The second offer is parsed while the first answer is still being prepared: it must wait for it, not be lost.
+    const up = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n`;
+    const tail = `${up('/v1/nope')}${up('/v1/segments/nope')}GET /v1/hosts/nope HTTP/1.1\r\nHost: x\r\n\r\n`;
+    // Led by a plain request, and by an offer (then the client's FIN is read while the second offer waits).
+    for (const first of ['GET /v1/segments HTTP/1.1\r\nHost: x\r\n\r\n', up('/v1/segments')]) {
+      const raw = await exchangeUntilClosed(s.port, first + tail, 3000);
+      const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+      assert.deepEqual(statuses, ['200', '404', '404', '404'], `got ${JSON.stringify(raw)}`);
+      assert.ok(!raw.endsWith('TIMEOUT'), `the connection was closed after the answers: ${JSON.stringify(raw)}`);
+    }
   });
 
   test('a client that goes away in the middle of a body is a client event: no 500, no error line', async () => {
@@ -197,6 +264,16 @@ describe('HTTP edge (keystone, down)', () => {
     const { response, raw } = await rawRequest(s.port, 'GET /v1/segments HTTP/1.1\r\nHost: x\r\nX-Auth-Token: t\r\n\r\n', { end: 'half-close' });
     assert.equal(response?.status, 503, `got ${JSON.stringify(raw)}`);
     assert.equal(JSON.parse(response.body).serviceUnavailable.code, 503);
+  });
+
+  test('an upgrade offer pipelined behind a slow answer, with the FIN read meanwhile: answered in turn, then closed', async () => {
+    // The first answer waits for Keystone (slow, then 503); the client's FIN arrives while the second offer waits.
+    const up = (token: string) => `GET /v1/segments HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${token}\r\n`;
+    const request = `${up('X-Auth-Token: t\r\n')}${up('')}GET /v1/hosts HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const raw = await exchangeUntilClosed(s.port, request, 3000);
+    const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    assert.deepEqual(statuses, ['503', '401', '401'], `got ${JSON.stringify(raw)}`);
+    assert.ok(!raw.endsWith('TIMEOUT'), `the connection was closed after the answers: ${JSON.stringify(raw)}`);
   });
 
   test('HEAD without a token: 401 with a request id', async () => {

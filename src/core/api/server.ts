@@ -6,6 +6,7 @@
 //   - CONNECT                                                                     -> 405  ('connect')
 //   - an Expect other than 100-continue                                           -> 417  ('checkExpectation')
 //   - HTTP/1.1 without Host (RFC 9112 3.2)                                         -> 400  (checked here)
+//   - Connection: Upgrade + Upgrade (websocket, h2c...)  -> served as a plain request   ('upgrade', upgrade-offer.ts)
 //   - a target or Host the adapter cannot make a URL of (`OPTIONS *`, `Host: a b`) -> 400  (adapter errorHandler)
 // Left to their defaults these are an empty text/plain body or a bare status line, with no request id and no
 // access-log line. Here each is Masakari's JSON fault with an X-Openstack-Request-Id, logged like any request
@@ -14,6 +15,7 @@
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { splitHostPort } from '../config/types.ts';
 import { MasakariError, badRequest } from '../domain/errors.ts';
 import { realEnv, type Env } from '../env.ts';
@@ -24,6 +26,7 @@ import { toJson } from './format.ts';
 import { logRequest } from './middleware/access-log.ts';
 import { JSON_ERROR_TYPE, unexpectedFault } from './middleware/faults.ts';
 import { REQUEST_ID_HEADER } from './middleware/request-id.ts';
+import { inFlightResponse, serveAsPlainRequest } from './upgrade-offer.ts';
 
 export interface RunningApi {
   port: number;
@@ -57,9 +60,6 @@ function requestLine(raw: Buffer | undefined): { method?: string; path?: string 
   const m = raw && /^([A-Z-]{1,20}) ([\x21-\x7e]{1,512}) HTTP\/\d\.\d\r?\n/.exec(raw.subarray(0, 600).toString('latin1'));
   return m ? { method: m[1]!, path: m[2]!.split('?')[0]! } : {};
 }
-
-/** Node's own bookkeeping: the response a connection is writing now (what Node's default clientError checks). */
-const inFlightResponse = (socket: Socket) => (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
 
 class Edge {
   /** Connections whose parser failed and that were answered (the parser keeps reporting the same failure). */
@@ -148,6 +148,14 @@ class Edge {
     this.answerOnSocket(socket, parserFault(err), rejected);
   }
 
+  /** An upgrade offer that cannot be served as a plain request (upgrade-offer.ts: Node 26, with a body). */
+  refuseUpgrade(req: IncomingMessage, stream: Duplex): void {
+    // Not destroyed here: that would destroy the socket before the answer is written. The wrapper follows the
+    // socket's close, and re-emits its errors (which must not become uncaught exceptions).
+    stream.on('error', () => undefined);
+    this.answerOnSocket(req.socket, badRequest('Protocol upgrades are not supported with a request body.'), { method: req.method, path: req.url?.split('?')[0] });
+  }
+
   connect(req: IncomingMessage, socket: Socket): void {
     this.answerOnSocket(socket, new MasakariError(405, 'badMethod', "The request method: 'CONNECT' is not allowed on this server"), {
       method: req.method,
@@ -178,6 +186,10 @@ export function startApiServer(app: Pick<ApiApp, 'fetch'>, listen: string, deps:
   server.on('connection', (socket: Socket) => void socket.remoteAddress);
   server.on('clientError', (err: Error, socket) => edge.clientError(err, socket as Socket));
   server.on('connect', (req: IncomingMessage, socket) => edge.connect(req, socket as Socket));
+  // The API never switches protocols: a request offering to is served as the plain request it also is.
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, rest: Buffer) => {
+    if (!serveAsPlainRequest(server, req, socket, rest)) edge.refuseUpgrade(req, socket);
+  });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
     edge.answer(req, res, new MasakariError(417, 'masakariFault', 'Only the expectation 100-continue is supported.')),
   );

@@ -16,7 +16,7 @@ export function createLogger(level: string, format: 'json' | 'pretty' = 'json', 
     // whichever code logs it: the message, every field, an error's message and stack (src/core/mask.ts).
     hooks: {
       logMethod(args, method) {
-        method.apply(this, maskDeep(args) as Parameters<typeof method>);
+        method.apply(this, maskDeep<Parameters<typeof method>>(args));
       },
     },
   };
@@ -53,6 +53,7 @@ export function createLogger(level: string, format: 'json' | 'pretty' = 'json', 
  * (the component that owns the client, nova or keystone, says more than the client's own "openstack").
  */
 function withUniqueBindings(root: Logger): Logger {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with .call(this): each child logger is its own `this`
   const pinoChild = root.child;
   root.child = function child(this: Logger, bindings, options) {
     const bound = this.bindings();

@@ -35,7 +35,8 @@ export function maskDeep<T>(value: T, depth = 0): T {
     return copy;
   }
   if (Array.isArray(value)) {
-    const out = value.map((v) => maskDeep(v, depth + 1));
+    const items: readonly unknown[] = value;
+    const out = items.map((v) => maskDeep(v, depth + 1));
     return (out.some((v, i) => v !== value[i]) ? out : value) as T;
   }
   if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;

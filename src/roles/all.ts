@@ -19,7 +19,6 @@ import { MasakariError, type FaultKey } from '../core/domain/errors.ts';
 import type { EngineObserver } from '../core/engine/index.ts';
 import type { ApiApp } from '../core/api/app.ts';
 import type { NotificationDraft } from '../core/ports/notify.ts';
-import type { ComputeDriver } from '../core/ports/compute.ts';
 // The libvirt driver loads koffi (a native addon): imported only when this role starts, so --help and the other
 // commands never need the addon unpacked.
 import type { LibvirtComputeDriver } from '../drivers/compute/libvirt/index.ts';

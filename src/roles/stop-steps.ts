@@ -24,17 +24,18 @@ export function stopSequence(steps: StopStep[], log: Logger): StopSequence {
   let next = 0;
   let running: Promise<void> | null = null;
   const run = async () => {
-    let first: unknown = null;
+    // Boxed: a step may reject with any value, even null or undefined.
+    let first: { error: unknown } | null = null;
     for (; next < steps.length; next++) {
       const step = steps[next]!;
       try {
         await step.stop();
       } catch (e) {
         log.error({ err: errorMessage(e), step: step.name }, `${step.name} did not stop cleanly`);
-        first ??= e;
+        first ??= { error: e };
       }
     }
-    if (first !== null) throw first;
+    if (first !== null) throw first.error;
   };
   return {
     stop: () => (running ??= run()),

@@ -6,6 +6,7 @@
 import type { Env, Timer } from '../core/env.ts';
 
 const never = <T>() => new Promise<T>(() => {});
+const isPromise = (v: unknown): v is Promise<unknown> => v instanceof Promise;
 
 export class Incarnation {
   private dead = false;
@@ -30,13 +31,16 @@ export class Incarnation {
         return (...args: unknown[]) => {
           if (this.dead) return never();
           const out = (v as (...a: unknown[]) => unknown).apply(obj, args);
-          if (!(out instanceof Promise)) return out;
+          if (!isPromise(out)) return out;
           return out.then(
             (r) => {
               if (!this.dead) after?.(String(prop), args, r);
               return this.dead ? never() : r;
             },
-            (e: unknown) => (this.dead ? never() : Promise.reject(e)),
+            (e: unknown) => {
+              if (this.dead) return never();
+              throw e;
+            },
           );
         };
       },
@@ -45,22 +49,23 @@ export class Incarnation {
 
   /** The Env this life sees: no timer fires and no sleep ends after kill(). */
   env(base: Env): Env {
-    const self = this;
     return {
       now: () => base.now(),
       nowMs: () => base.nowMs(),
       random: () => base.random(),
       uuid: () => base.uuid(),
-      setTimer(fn, ms): Timer {
-        return base.setTimer(() => {
-          if (!self.dead) fn();
-        }, ms);
-      },
-      sleep(ms, signal) {
-        if (self.dead) return never();
+      setTimer: (fn, ms): Timer =>
+        base.setTimer(() => {
+          if (!this.dead) fn();
+        }, ms),
+      sleep: (ms, signal) => {
+        if (this.dead) return never();
         return base.sleep(ms, signal).then(
-          () => (self.dead ? never<void>() : undefined),
-          (e: unknown) => (self.dead ? never<void>() : Promise.reject(e)),
+          () => (this.dead ? never<void>() : undefined),
+          (e: unknown) => {
+            if (this.dead) return never<void>();
+            throw e;
+          },
         );
       },
     };

@@ -192,7 +192,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
         const v = Reflect.get(obj, prop, recv) as unknown;
         if (prop !== 'appendTask' || typeof v !== 'function') return v;
         return async (...args: unknown[]) => {
-          const seq = (await (v as (...a: unknown[]) => Promise<number>).apply(obj, args)) as number;
+          const seq = await (v as (...a: unknown[]) => Promise<number>).apply(obj, args);
           taskNames.set(`${args[0] as string}#${seq}`, args[1] as string);
           return seq;
         };

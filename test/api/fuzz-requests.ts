@@ -183,7 +183,7 @@ function mutate(r: Rng, q: Req, k: Known): string {
         if (r.chance(0.75)) { q.body = { json: mutateJson(r, q.body.json) }; return 'json type confusion'; }
         // A number somewhere replaced by a number text JSON.parse takes but that does not fit.
         const text = JSON.stringify(q.body.json) ?? 'null';
-        const numbers = [...text.matchAll(/(?<=[:\[,])(?:true|false|null|-?\d+(?:\.\d+)?)(?=[,\]}])/g)];
+        const numbers = [...text.matchAll(/(?<=[:[,])(?:true|false|null|-?\d+(?:\.\d+)?)(?=[,\]}])/g)];
         const big = r.pick(NUMBER_TEXTS);
         q.body = { text: numbers.length ? (() => { const m = r.pick(numbers); return text.slice(0, m.index) + big + text.slice(m.index + m[0].length); })() : big };
         return `number ${big}`;

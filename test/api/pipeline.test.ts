@@ -5,7 +5,6 @@ import { parseConfig } from '../../src/core/config/load.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { acceptAllHostCatalog } from '../../src/core/ports/host-catalog.ts';
 import { openSqliteStore } from '../../src/core/store/sqlite/index.ts';
-import type { Store } from '../../src/core/store/types.ts';
 import { errorOf, testApi } from './support.ts';
 
 describe('request pipeline', () => {

@@ -65,7 +65,7 @@ test('the real masakari-api accepts our notifications (202), answers a resend wi
   const res = await fetch(`${peer.endpoint}/notifications`);
   const body = (await res.json()) as { notifications: { type: string; payload: Record<string, string>; generated_time: string; status: string }[] };
   assert.equal(res.status, 200);
-  const stored = body.notifications.map((n) => [n.type, n.payload, n.generated_time]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  const stored = [...body.notifications].sort((a, b) => a.type.localeCompare(b.type)).map((n) => [n.type, n.payload, n.generated_time]);
   assert.deepEqual(stored, [
     ['COMPUTE_HOST', hostDown.payload, hostDown.generated_time],
     ['PROCESS', processDown.payload, processDown.generated_time],

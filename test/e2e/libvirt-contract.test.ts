@@ -41,7 +41,7 @@ if (!libvirtLabAvailable()) {
       aggregates: false,
       settleMs: 30_000,
       cleanup: async () => {
-        driver.close();
+        await driver.close();
         await Promise.all([a.stop(), b.stop()]);
         rmSync(dir, { recursive: true, force: true });
       },

@@ -37,7 +37,7 @@ test('a frozen libvirtd does not stall the event loop; calls complete when it wa
   t.after(async () => {
     const p = lab.libvirtdPid();
     if (p) process.kill(p, 'SIGCONT');
-    driver?.close();
+    await driver?.close();
     await lab.stop();
     rmSync(dir, { recursive: true, force: true });
   });

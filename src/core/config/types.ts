@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** "HOST:PORT", "[v6]:PORT" or ":PORT" (all addresses). */
 export const hostPort = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-]*):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:15868')
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:15868')
   .refine((s) => {
     const port = Number(s.slice(s.lastIndexOf(':') + 1));
     return port >= 0 && port <= 65535;

@@ -220,7 +220,8 @@ export function createEngine(deps: EngineDeps): Engine {
     const w = waiting.get(key);
     if (!w || stopping) return;
     waiting.delete(key);
-    for (const [uuid, mode] of w) launch(uuid, mode);
+    // launch() never rejects (it logs a failure and resolves 'aborted'), and `active` tracks the run for stop().
+    for (const [uuid, mode] of w) void launch(uuid, mode);
   }
 
   function launch(uuid: string, mode: ProcessMode, accepted?: Notification): Promise<ProcessResult> {

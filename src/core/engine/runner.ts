@@ -129,7 +129,8 @@ export class FlowRunner {
       input: (name) => {
         const v = values[name];
         if (isMissing(v)) throw new MissingTaskInput(task.displayName, name);
-        return String(v);
+        // Inputs are names and uuids; a structured value is shown as JSON rather than "[object Object]".
+        return typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean | bigint).toString();
       },
       checkpoint: stored.checkpoint,
       earlierCheckpoints: this.records

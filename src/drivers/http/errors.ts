@@ -38,6 +38,14 @@ export class HttpClientError<C extends string = HttpClientErrorCode> extends App
 }
 
 /**
+ * `instanceof HttpClientError` with a usable type: the class is generic, so plain instanceof narrows to
+ * HttpClientError<any>. Any layer may have raised it (OpenStack's add 'catalog' and 'microversion'): the code is a string.
+ */
+export function isHttpClientError(e: unknown): e is HttpClientError<string> {
+  return e instanceof HttpClientError;
+}
+
+/**
  * The system error code (ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT...) behind a transport failure. Node's fetch
  * reports socket problems as TypeError('fetch failed') with the system error as `cause`, node:https directly.
  */

@@ -4,7 +4,7 @@
 // HTTP server, and every driver that calls a service (Nova, Keystone, the controller, a Redfish BMC) composes the
 // same pieces instead of growing its own client.
 
-import { HttpClientError, systemErrorCode } from './errors.ts';
+import { HttpClientError, isHttpClientError, systemErrorCode } from './errors.ts';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -87,9 +87,9 @@ export function connectionError(e: unknown, method: string, url: string): HttpCl
 }
 
 /** What a base dispatcher throws when the caller's signal (or the timeout interceptor) stopped the request. */
-export function abortError(req: HttpRequest, url: string, cause: unknown): HttpClientError {
+export function abortError(req: HttpRequest, url: string, cause: unknown): HttpClientError<string> {
   const reason: unknown = req.signal?.reason;
-  return reason instanceof HttpClientError ? reason : new HttpClientError('aborted', `${req.method} ${url}: aborted`, { cause });
+  return isHttpClientError(reason) ? reason : new HttpClientError('aborted', `${req.method} ${url}: aborted`, { cause });
 }
 
 /** The URL a base dispatcher sends to, with the query; a relative one means no interceptor resolved it. */

@@ -118,7 +118,9 @@ function loadNative() {
   const c = declare(libc, { free: 'void free(void *ptr)', _exit: 'void _exit(int status)' });
   // From now on a libuv thread may sit in libvirt (the event loop, a call to a frozen daemon): process.exit()
   // would wait for it forever, so the process ends through _exit (src/core/exit.ts).
-  registerHardExit((code) => c._exit(code));
+  registerHardExit((code) => {
+    c._exit(code);
+  });
 
   // libvirt-qemu is a separate library (Debian ships it in libvirt0 too); only the agent command needs it.
   let qemuAgentCommand: Fn | null = null;
@@ -140,7 +142,7 @@ function loadNative() {
   // A native function with the shape of virEventTimeoutCallback (int timer, void *opaque): virEventRemoveTimeout
   // takes the timer and ignores the extra argument (x86-64 and AArch64 calling conventions). The event loop's wake-up
   // timer fires it on libvirt's thread without waiting for the JS main thread (event-loop.ts says why that matters).
-  const removeTimeoutCallback = lib.symbol('virEventRemoveTimeout');
+  const removeTimeoutCallback: unknown = lib.symbol('virEventRemoveTimeout');
 
   return { koffi, fn, free: c.free, qemuAgentCommand, errorStruct, domainInfo, protos, removeTimeoutCallback };
 }

@@ -37,7 +37,7 @@ export interface TwoHosts {
   driver: LibvirtComputeDriver;
   newDriver(opts?: { haEnabledDefault?: boolean }): LibvirtComputeDriver;
   kill(host: string): void;
-  cleanup(): void;
+  cleanup(): Promise<void>;
 }
 
 /** hostA carries `domains`; hostB starts empty. */
@@ -63,8 +63,9 @@ export function twoTestHosts(domains: string[]): TwoHosts {
       rmSync(files[host as keyof typeof files], { force: true });
       for (const d of drivers) d.reconnect(host);
     },
-    cleanup() {
-      for (const d of drivers) d.close();
+    async cleanup() {
+      // Closed before the directory goes: a connection still open could write its state file into it afterwards.
+      await Promise.all(drivers.map((d) => d.close()));
       rmSync(dir, { recursive: true, force: true });
     },
   };

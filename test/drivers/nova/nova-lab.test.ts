@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -291,7 +291,7 @@ if (inCI || unavailable === null) describe('Nova driver against a real Keystone 
     before(async () => {
       // A tiny reverse proxy in front of the real Nova that can answer the next N requests with an error.
       const nova = new URL(lab.novaUrl);
-      proxy = createServer(async (req, res) => {
+      const forward = async (req: IncomingMessage, res: ServerResponse) => {
         const chunks: Buffer[] = [];
         for await (const c of req) chunks.push(c as Buffer);
         if (failNext > 0) {
@@ -308,7 +308,10 @@ if (inCI || unavailable === null) describe('Nova driver against a real Keystone 
         const out: Record<string, string> = {};
         up.headers.forEach((v, k) => { if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v; });
         res.writeHead(up.status, out).end(body);
-      });
+      };
+      // node:http does not await its handler: a failed forward resets the client's connection (the test sees it)
+      // instead of becoming an unhandled rejection.
+      proxy = createServer((req, res) => void forward(req, res).catch((e: unknown) => res.destroy(e instanceof Error ? e : new Error(String(e)))));
       await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
       const addr = proxy.address();
       proxyUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/v2.1`;

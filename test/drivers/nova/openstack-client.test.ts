@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { after, before, describe, test } from 'node:test';
 import { openstackSection } from '../../../src/core/config/sections/openstack.ts';
 import { realEnv, type Env } from '../../../src/core/env.ts';
+import { VirtualEnv } from '../../../src/core/env-virtual.ts';
 import { findEndpoint, type Catalog } from '../../../src/drivers/openstack/catalog.ts';
 import { createOpenStackClient } from '../../../src/drivers/openstack/client.ts';
 import { faultMessage, OpenStackError } from '../../../src/drivers/openstack/errors.ts';
@@ -22,12 +23,15 @@ type Route = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
 async function serve(route: Route): Promise<{ url: string; server: Server; hits: { method: string; url: string; headers: IncomingMessage['headers'] }[] }> {
   const hits: { method: string; url: string; headers: IncomingMessage['headers'] }[] = [];
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     for await (const c of req) body += c;
     hits.push({ method: req.method!, url: req.url!, headers: req.headers });
     route(req, res, body);
-  });
+  };
+  // node:http does not await its handler: a failure ends the exchange (the client under test sees a reset)
+  // instead of becoming an unhandled rejection.
+  const server = createServer((req, res) => void handle(req, res).catch((e: unknown) => res.destroy(e instanceof Error ? e : new Error(String(e)))));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, server, hits };
@@ -65,6 +69,23 @@ describe('retry interceptor', () => {
       const res = await compose(fetchHandler, retryInterceptor({ retries: 2, baseDelayMs: 10, maxDelayMs: 1000, env }))({ method: 'GET', url: srv.url });
       assert.equal(res.status, 502);
       assert.equal(srv.hits.length, 3);
+    } finally {
+      await close(srv.server);
+    }
+  });
+
+  test("jitter comes from the Env's random() called as a method (the simulator's VirtualEnv keeps its seed in `this`)", async () => {
+    const srv = await serve((_q, res) => json(res, srv.hits.length < 2 ? 503 : 200, {}));
+    try {
+      const env = new VirtualEnv();
+      const slept: number[] = [];
+      env.sleep = async (ms: number) => {
+        slept.push(ms);
+      };
+      const res = await compose(fetchHandler, retryInterceptor({ retries: 2, baseDelayMs: 100, maxDelayMs: 1000, env }))({ method: 'GET', url: srv.url });
+      assert.equal(res.status, 200);
+      assert.equal(slept.length, 1);
+      assert.ok(slept[0]! >= 50 && slept[0]! <= 100, `a jittered first backoff, got ${slept[0]}`);
     } finally {
       await close(srv.server);
     }

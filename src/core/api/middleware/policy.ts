@@ -173,7 +173,7 @@ export class PolicyEnforcer {
       });
       if (missing) return false;
     }
-    const actual = (creds as unknown as Record<string, unknown>)[field];
+    const actual = (creds as unknown as Record<string, Credentials[keyof Credentials] | undefined>)[field];
     if (actual === undefined || actual === null) return false;
     if (typeof actual === 'boolean') return String(actual).toLowerCase() === expected.toLowerCase();
     return String(actual) === expected;

@@ -97,5 +97,5 @@ export function queryOf(c: Ctx): QueryParams {
 
 /** Path parameter (hono types them loosely across mounted sub-apps). */
 export function param(c: Ctx, name: string): string {
-  return c.req.param(name as never) as string;
+  return c.req.param(name as never);
 }

@@ -8,7 +8,7 @@ import { vmoveView } from '../format.ts';
 import { methodNotAllowed } from '../middleware/faults.ts';
 import { isUuidLike } from '../validation/formats.ts';
 import { lastParam, listing, listParams, listQuery } from '../validation/params.ts';
-import { authorize, cachedReply, param, queryOf, reply, type Ctx, type ResourceDeps } from './common.ts';
+import { authorize, cachedReply, param, queryOf, type Ctx, type ResourceDeps } from './common.ts';
 import { notificationNotFound } from './notifications.ts';
 
 const RULE = (action: string) => `os_masakari_api:vmoves:${action}`;

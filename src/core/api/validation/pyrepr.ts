@@ -51,7 +51,8 @@ export function pyRepr(v: unknown, depth = 0): string {
       .map(([k, x]) => `${reprString(k)}: ${pyRepr(x, depth + 1)}`)
       .join(', ')}}`;
   }
-  return String(v);
+  // Only a bigint, a symbol or a function is left here; none of them prints as [object Object].
+  return (v as bigint | symbol | (() => unknown)).toString();
 }
 
 /** Python's str(): strings print bare, everything else as repr. */

@@ -63,7 +63,7 @@ export interface ProtectionReporter {
  * a user can confirm a VM is protected before killing it. Checked every PROTECTION_CHECK_MS (0: only at start).
  */
 export async function reportProtected(driver: LibvirtComputeDriver, haKey: string, log: Logger, intervalMs = PROTECTION_CHECK_MS): Promise<ProtectionReporter> {
-  let known = (await protectedDomains(driver, haKey, log, false)) ?? new Map();
+  let known = (await protectedDomains(driver, haKey, log, false)) ?? new Map<string, { host: string; name: string; vmState: string }>();
   for (const [id, d] of known) log.info({ host: d.host, domain: d.name, instance_uuid: id, vm_state: d.vmState }, `protecting domain ${d.name} on ${d.host}`);
   if (known.size === 0) {
     log.info(

@@ -45,7 +45,7 @@ export function mapPowerState(v: unknown): PowerState | null {
 function redfishMessage(r: JsonResponse): string {
   const err = isObj(r.json) && isObj(r.json.error) ? r.json.error : null;
   if (err) {
-    const ext = Array.isArray(err['@Message.ExtendedInfo']) ? err['@Message.ExtendedInfo'][0] : null;
+    const ext: unknown = Array.isArray(err['@Message.ExtendedInfo']) ? err['@Message.ExtendedInfo'][0] : null;
     const m = isObj(ext) && typeof ext.Message === 'string' ? ext.Message : typeof err.message === 'string' ? err.message : null;
     if (m) return m;
   }

@@ -4,7 +4,7 @@
 
 import type { Logger } from '../../../core/log.ts';
 import { errorMessage } from '../../../core/errors.ts';
-import { HttpClientError } from '../errors.ts';
+import { isHttpClientError } from '../errors.ts';
 import { buildUrl, type Handler, type HttpRequest } from '../http.ts';
 
 /** `what` names the calls in the log (e.g. 'openstack call'): one message per service an operator can grep for. */
@@ -20,7 +20,7 @@ export function logInterceptor(logger: Logger, now: () => number = Date.now, wha
       else logger.info(fields, what);
       return res;
     } catch (e) {
-      const code = e instanceof HttpClientError ? e.code : 'unknown';
+      const code = isHttpClientError(e) ? e.code : 'unknown';
       logger.warn({ method: req.method, url, code, err: errorMessage(e), ms: now() - started }, `${what} failed`);
       throw e;
     }

@@ -54,7 +54,7 @@ export function retryInterceptor(o: RetryOptions) {
   return <R extends HttpRequest>(next: Handler<R>): Handler<R> => async (req) => {
     for (let attempt = 0; ; attempt++) {
       let why: string;
-      let delay = backoffDelay(attempt, o.baseDelayMs, o.maxDelayMs, o.env.random);
+      let delay = backoffDelay(attempt, o.baseDelayMs, o.maxDelayMs, () => o.env.random());
       try {
         const res = await next(req);
         if (attempt >= o.retries || !retryableResponse(req, res)) return res;

@@ -68,7 +68,7 @@ export interface GuestDomainOptions {
   name: string;
   uuid: string;
   guest: BuiltGuest;
-  /** The guest's ttyS0 goes to this file (written by QEMU). */
+  /** The guest's ttyS0 goes to this file (written by QEMU, appended to across restarts of the domain). */
   serialLog: string;
   /** Default true: the org.qemu.guest_agent.0 channel, so the guest's qemu-ga is reachable. */
   agentChannel?: boolean;
@@ -117,7 +117,7 @@ export function guestDomainXml(o: GuestDomainOptions): string {
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
-    <serial type='file'><source path='${o.serialLog}'/><target port='0'/></serial>
+    <serial type='file'><source path='${o.serialLog}' append='on'/><target port='0'/></serial>
     ${agent}
     ${watchdog}
     ${disk}

@@ -72,7 +72,7 @@ function startGuest(lab: LibvirtLab, o: Omit<GuestDomainOptions, 'serialLog'>): 
   return { serialLog, startedAt };
 }
 
-describe('introspective monitor against a real QEMU guest agent', { timeout: 240_000 }, () => {
+describe('introspective monitor against a real QEMU guest agent', { timeout: 300_000 }, () => {
   let lab: LibvirtLab | null = null;
   let guest: BuiltGuest;
   const vm = { uuid: randomUUID(), name: 'ga-guest' };
@@ -98,7 +98,7 @@ describe('introspective monitor against a real QEMU guest agent', { timeout: 240
     await lab?.stop();
   });
 
-  test('an agent that stops answering is reported once, after failure_threshold pings; it clears when the agent answers again; shutdown is not a failure', async (t) => {
+  test('an agent that exits, or hangs, is reported once per outage, after failure_threshold pings; it clears when the agent answers again; shutdown is not a failure', async (t) => {
     if (!requireComponent(t, GUEST_COMPONENT, AVAILABLE)) return;
     const source = new LibvirtGuestAgentSource({ uri: lab!.uri, reconnectDelayMs: 200, log: silentLogger });
     const sink = new MemorySink();
@@ -113,8 +113,10 @@ describe('introspective monitor against a real QEMU guest agent', { timeout: 240
       assert.equal(m.journal(noChannel.uuid), undefined, 'a VM without the agent channel is not watched');
 
       // The agent goes away for 15 s (it exits: libvirt says "not connected" at once), then comes back.
+      let t0 = Date.now();
       guestExec(lab!.uri, vm.name, '/bin/ga-outage', ['15']);
       await until('QEMU_GUEST_AGENT_ERROR', () => sink.drafts.length > 0, 60_000, console_);
+      console.log(`# agent exited: reported ${Date.now() - t0 - 1000} ms after it was stopped`);
       const j = m.journal(vm.uuid)!;
       assert.equal(j.phase, 'reported');
       assert.equal(j.failures, threshold, 'reported at the threshold-th failed ping, not later');
@@ -134,13 +136,27 @@ describe('introspective monitor against a real QEMU guest agent', { timeout: 240
       await until('the agent to answer again', () => m.journal(vm.uuid)?.phase === 'healthy', 60_000, console_);
       assert.equal(sink.drafts.length, 1);
 
+      // A HUNG agent (SIGSTOP: the port stays open, libvirt can only time out) is a failure too, reported once;
+      // SIGCONT ends it. After one timeout libvirt re-syncs with the agent under its own 5 s agent timeout, so each
+      // later ping takes ~5 s whatever our 1 s: three of them take ~11 s.
+      const failuresBefore = m.journal(vm.uuid)!.failures;
+      assert.equal(failuresBefore, 0);
+      t0 = Date.now();
+      guestExec(lab!.uri, vm.name, '/bin/ga-outage', ['25', 'STOP']);
+      await until('the second QEMU_GUEST_AGENT_ERROR (hung agent)', () => sink.drafts.length > 1, 90_000, console_);
+      console.log(`# agent hung: reported ${Date.now() - t0 - 1000} ms after it was stopped`);
+      assert.equal(m.journal(vm.uuid)!.phase, 'reported');
+      assert.deepEqual(sink.drafts[1]!.payload, sink.drafts[0]!.payload);
+      await until('the hung agent to answer again', () => m.journal(vm.uuid)?.phase === 'healthy', 90_000, console_);
+      assert.equal(sink.drafts.length, 2);
+
       // A guest shut down (through its own agent, so it really powers off) is not an agent failure.
       virsh(lab!, 'shutdown', vm.name, '--mode', 'agent');
       await until('the guest to power off', () => virsh(lab!, 'domstate', vm.name) === 'shut off', 60_000, console_);
       const rounds = m.rounds;
       await until('a few more rounds', () => m.rounds >= rounds + 3, 30_000);
       assert.equal(m.journal(vm.uuid), undefined, 'a stopped VM is forgotten');
-      assert.equal(sink.drafts.length, 1, 'shutting down is not reported as an agent failure');
+      assert.equal(sink.drafts.length, 2, 'shutting down is not reported as an agent failure');
     } finally {
       await m.stop();
     }

@@ -16,7 +16,8 @@ mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
 KVER=${KVER:-$(ls /lib/modules | grep -E '^[0-9].*-amd64$' | grep -v cloud | sort -V | tail -1 || true)}
 [ -n "$KVER" ] && [ -f "/boot/vmlinuz-$KVER" ] || { echo "build-guest: no generic kernel (apt-get install linux-image-amd64)"; exit 1; }
 BB=/bin/busybox
-file -L "$BB" 2>/dev/null | grep -q 'statically linked' || ldd "$BB" 2>&1 | grep -q 'not a dynamic' \
+# ldd exits 1 for a static binary (hence the || true under pipefail).
+[ -x "$BB" ] && { ldd "$BB" 2>&1 || true; } | grep -q 'not a dynamic' \
   || { echo "build-guest: $BB is not busybox-static (apt-get install busybox-static)"; exit 1; }
 GA=/usr/sbin/qemu-ga
 [ -x "$GA" ] || { echo "build-guest: no $GA (apt-get install qemu-guest-agent)"; exit 1; }
@@ -61,7 +62,7 @@ sync
 case " $* " in *" -r "*) reboot -f ;; *) poweroff -f ;; esac
 SH
 # ga-start: (re)starts the agent on its virtio port; ga-outage N: stops it (SIGTERM: the port closes, libvirt says
-# "not connected") and starts it again N seconds later (N=0: never). Tests run ga-outage through guest-exec, so an
+# "not connected") and starts it again N seconds later (N=0: never); ga-outage N STOP: it hangs for N seconds. Tests run ga-outage through guest-exec, so an
 # outage happens once, on demand; a rebooted guest comes back with a working agent.
 cat > "$R"/bin/ga-start <<'SH'
 #!/bin/sh
@@ -71,13 +72,16 @@ echo "guest: qemu-ga started, pid $!, at $(cut -d' ' -f1 /proc/uptime)s"
 SH
 cat > "$R"/bin/ga-outage <<'SH'
 #!/bin/sh
+# ga-outage SECONDS [TERM|STOP]: TERM (default) makes the agent exit; STOP makes it hang with its port open (libvirt
+# can only time out), and SIGCONT ends the outage.
 exec </dev/null >/dev/console 2>&1   # guest-exec gives its child no console
 sleep 1                        # let guest-exec's reply get out first
-kill "$(cat /run/qemu-ga.pid)"
-echo "guest: QEMU-GA STOPPED at $(cut -d' ' -f1 /proc/uptime)s for ${1:-0}s"
+GA=$(cat /run/qemu-ga.pid); SIG=${2:-TERM}
+kill -$SIG "$GA"
+echo "guest: QEMU-GA STOPPED (SIG$SIG) at $(cut -d' ' -f1 /proc/uptime)s for ${1:-0}s"
 [ "${1:-0}" -gt 0 ] || exit 0
 sleep "$1"
-ga-start
+if [ "$SIG" = STOP ]; then kill -CONT "$GA"; echo "guest: qemu-ga continued at $(cut -d' ' -f1 /proc/uptime)s"; else ga-start; fi
 SH
 
 cat > "$R"/init <<'SH'

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { libvirtLabAvailable, type LibvirtLab } from '../libvirt/lab.ts';
+import { errorMessage } from '../../../src/core/errors.ts';
 
 const BUILD_SCRIPT = new URL('./build-guest.sh', import.meta.url).pathname;
 /** Built files live here across test runs; the script's stamp decides when they must be rebuilt. */
@@ -45,7 +46,7 @@ export function buildGuest(): Promise<BuiltGuest> {
     execFile('bash', [BUILD_SCRIPT, GUEST_CACHE_DIR], { timeout: BUILD_TIMEOUT_MS, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) {
         building = null;
-        reject(new Error(`building the test guest failed: ${err.message}\n${stdout}${stderr}`));
+        reject(new Error(`building the test guest failed: ${errorMessage(err)}\n${stdout}${stderr}`));
         return;
       }
       resolve({ kernel: join(GUEST_CACHE_DIR, 'vmlinuz'), initrd: join(GUEST_CACHE_DIR, 'initramfs.cpio.gz'), buildMs: Date.now() - t0 });
@@ -144,8 +145,9 @@ export function virshGuestPing(uri: string, name: string, timeoutSec = 2): { ok:
     });
     return { ok: out.trim() === '{"return":{}}', out: out.trim() };
   } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    return { ok: false, out: (err.stderr ?? err.message).trim() };
+    // execFileSync's error carries virsh's stderr ("error: Guest agent is not responding: ...").
+    const stderr = (e as { stderr?: unknown }).stderr;
+    return { ok: false, out: (typeof stderr === 'string' && stderr ? stderr : errorMessage(e)).trim() };
   }
 }
 

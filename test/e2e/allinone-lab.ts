@@ -65,8 +65,19 @@ export class AllInOne {
     return this.virsh('domstate', name).trim();
   }
 
-  /** Writes the configuration file and starts `masakari --role=all`; resolves once the API answers. */
-  async startMasakari(extraYaml = '', env: Record<string, string> = {}): Promise<void> {
+  /** Defines and starts a persistent domain from its XML (e.g. the real guest of test/labs/guest). */
+  defineDomainXml(name: string, xml: string, ha: boolean): void {
+    const c = (this.conn ??= LibvirtConnection.open(this.lab.uri));
+    c.defineXML(xml).free();
+    this.virsh('start', name);
+    if (ha) this.virsh('metadata', name, '--uri', NS, '--key', 'masakari', '--set', '<ha enabled="true"/>', '--live', '--config');
+  }
+
+  /**
+   * Writes the configuration file and starts `masakari --role=all`; resolves once the API answers.
+   * `libvirtYaml`: more keys of the libvirt section, e.g. `introspective_monitor: { enabled: true }`.
+   */
+  async startMasakari(extraYaml = '', env: Record<string, string> = {}, libvirtYaml = ''): Promise<void> {
     const cfg = join(this.dir, 'masakari.yaml');
     writeFileSync(
       cfg,
@@ -74,7 +85,7 @@ export class AllInOne {
 log: { level: info, format: json }
 api: { listen: "127.0.0.1:${this.port}" }
 compute: { hostname: ${HOST} }
-libvirt: { connection_uri: "${this.lab.uri}", reconnect_interval: 0.5 }
+libvirt: { connection_uri: "${this.lab.uri}", reconnect_interval: 0.5${libvirtYaml ? `, ${libvirtYaml}` : ''} }
 engine: { verify_interval: 0.2, process_unfinished_notifications_interval: 2, retry_notification_new_status_interval: 2 }
 ${extraYaml}
 `,

@@ -103,6 +103,8 @@ export class IntrospectiveMonitor implements Monitor {
       const report = j.record(ok, this.o.failureThreshold);
       const fields = { instance_uuid: d.uuid, domain: d.name, phase: j.phase, failures: j.failures };
       if (res.outcome === 'failed') this.o.log.debug({ ...fields, reason: res.reason }, 'guest agent did not answer guest-ping');
+      // Said once per domain run: from here on its failures count (operators and the end-to-end tests wait for it).
+      if (ok && before === 'discovery') this.o.log.info(fields, 'guest agent answered: watching it');
       if (ok && (before === 'reported' || before === 'failing')) this.o.log.info(fields, 'guest agent answers again');
       if (report) this.notify(d.uuid, d.name, res.outcome === 'failed' ? res.reason : '');
     }

@@ -123,7 +123,7 @@ async function bundle(): Promise<string> {
     throw new Error('build: better-sqlite3 is bundled but its `bindings` loader was not redirected (check build.ts)');
   }
   if (/node_modules\/koffi\//.test(inputs) && !seen.koffiLoader) {
-    throw new Error("build: koffi is bundled but its platform loader (src/static.cjs) was not replaced (check build.ts)");
+    throw new Error('build: koffi is bundled but its platform loader (src/static.cjs) was not replaced (check build.ts)');
   }
   return body;
 }
@@ -178,9 +178,7 @@ function nativePlugin(seen: { bindings: boolean; koffiLoader: boolean }): esbuil
       b.onLoad({ filter: /[\\/]node_modules[\\/]koffi[\\/]src[\\/]koffi[\\/]src[\\/]static\.c?js$/ }, () => {
         seen.koffiLoader = true;
         return {
-          contents:
-            `const { loadNativeAddon } = ${loaderRequire};\n` +
-            `module.exports = { loadStatic: () => loadNativeAddon('koffi.node') };`,
+          contents: `const { loadNativeAddon } = ${loaderRequire};\n` + `module.exports = { loadStatic: () => loadNativeAddon('koffi.node') };`,
           resolveDir: root,
           loader: 'js',
         };
@@ -320,8 +318,11 @@ function singleExecutable(out: string, body: string, addons: Map<string, string>
   const postject = path.join(path.dirname(requireHere.resolve('postject')), 'cli.js');
   const output = run(node, [postject, exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], work);
   const noise = /^(warning: Can't find string offset for section name|Start injection|💉 Injection done)/;
-  // eslint-disable-next-line no-control-regex
-  const rest = output.replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim() && !noise.test(l));
+  const rest = output
+    // eslint-disable-next-line no-control-regex -- postject colours its output with ANSI escapes
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .filter((l) => l.trim() && !noise.test(l));
   if (rest.length) log(`postject: ${rest.join('\n')}`);
   fs.rmSync(blob); // as large as the bundle plus the addons, and inside the executable now
   return exe;

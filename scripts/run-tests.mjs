@@ -20,7 +20,13 @@ function walk(dir, out) {
 }
 
 const files = ['test', 'src']
-  .flatMap((d) => { try { return walk(join(root, d), []); } catch { return []; } })
+  .flatMap((d) => {
+    try {
+      return walk(join(root, d), []);
+    } catch {
+      return [];
+    }
+  })
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 
@@ -33,12 +39,9 @@ const concurrency = process.env.TEST_CONCURRENCY ?? '1';
 // A hard cap per test file, enforced by the parent runner: it kills a file's process even when that process is
 // stuck in a synchronous call (a blocked event loop cannot run its own test timeouts). CI must end, red or green.
 const fileTimeoutMs = process.env.TEST_FILE_TIMEOUT_MS ?? String(20 * 60_000);
-const child = spawn(process.execPath, [
-  '--import', 'tsx',
-  '--test',
-  `--test-concurrency=${concurrency}`,
-  `--test-timeout=${fileTimeoutMs}`,
-  '--test-reporter=spec',
-  ...files,
-], { cwd: root, stdio: 'inherit' });
-child.on('exit', (code, signal) => process.exit(signal ? 1 : code ?? 1));
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${fileTimeoutMs}`, '--test-reporter=spec', ...files],
+  { cwd: root, stdio: 'inherit' },
+);
+child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));

@@ -52,7 +52,7 @@ await Promise.all(Array.from({ length: C }, worker));
 const secs = (performance.now() - t0) / 1000;
 await server.close();
 await store.close();
-const onDisk = (new Database(file, { readonly: true }).prepare('SELECT COUNT(*) FROM notifications').pluck().get() as number);
+const onDisk = new Database(file, { readonly: true }).prepare('SELECT COUNT(*) FROM notifications').pluck().get() as number;
 lat.sort((a, b) => a - b);
 const p = (q: number) => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]!.toFixed(1);
 console.log(JSON.stringify({ N, C, secs: +secs.toFixed(2), rps: Math.round(N / secs), p50ms: p(0.5), p99ms: p(0.99), statuses: counts, rowsOnDisk: onDisk }));

@@ -60,12 +60,7 @@ for (let i = 0; i < 100; i++) {
 
 const app = createApiApp({ store, config: parseConfig({}, 'bench'), log: silentLogger, hostCatalog: acceptAllHostCatalog });
 const server = await startApiServer(app, '127.0.0.1:0');
-const paths = [
-  '/v1/segments',
-  `/v1/segments/${firstSeg}/hosts`,
-  '/v1/notifications',
-  `/v1/notifications/${oneNotification}`,
-];
+const paths = ['/v1/segments', `/v1/segments/${firstSeg}/hosts`, '/v1/notifications', `/v1/notifications/${oneNotification}`];
 
 const runWrk = (url: string) =>
   new Promise<string>((resolve) => {

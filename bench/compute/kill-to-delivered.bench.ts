@@ -83,11 +83,15 @@ try {
         5,
       );
       const sent = await poll('the outbox row marked sent', () => {
-        const row = outbox.list('sent', 100_000).find((r) => r.draft.payload.instance_uuid === VM.uuid && parseGenerated(r.draft.generated_time) * 1000 === stored.generated_time);
+        const row = outbox
+          .list('sent', 100_000)
+          .find((r) => r.draft.payload.instance_uuid === VM.uuid && parseGenerated(r.draft.generated_time) * 1000 === stored.generated_time);
         return row;
       });
       const eventAt = parseGenerated(sent.draft.generated_time);
-      const updated = (db.prepare('SELECT updated_at FROM notifications WHERE generated_time = ?').get(stored.generated_time) as { updated_at: number | null } | undefined)?.updated_at ?? null;
+      const updated =
+        (db.prepare('SELECT updated_at FROM notifications WHERE generated_time = ?').get(stored.generated_time) as { updated_at: number | null } | undefined)
+          ?.updated_at ?? null;
       const storedAt = stored.created_at / 1000;
       const ackedAt = sent.updatedMs;
       if (i >= WARMUP) {
@@ -102,7 +106,8 @@ try {
         });
       }
       await lab.waitDomainState(VM.name, 'shut off');
-      if (!asJson) process.stderr.write(`${i < WARMUP ? `warm-up ${i + 1}` : `run ${i + 1 - WARMUP}/${runs}`}: kill→stored ${(storedAt - killedAt).toFixed(1)} ms\n`);
+      if (!asJson)
+        process.stderr.write(`${i < WARMUP ? `warm-up ${i + 1}` : `run ${i + 1 - WARMUP}/${runs}`}: kill→stored ${(storedAt - killedAt).toFixed(1)} ms\n`);
       await sleep(200);
     }
   } finally {
@@ -138,7 +143,10 @@ const machine = {
   libvirtd: version('/usr/sbin/libvirtd', ['--version']),
   qemu: version('/usr/bin/qemu-system-x86_64', ['--version']),
   loadavg_before: load0.map((x) => x.toFixed(1)).join(' '),
-  loadavg_after: os.loadavg().map((x) => x.toFixed(1)).join(' '),
+  loadavg_after: os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' '),
 };
 
 const engineFirst = samples.filter((s) => s.engineUpdateMinus202 !== null && s.engineUpdateMinus202 <= 0).length;

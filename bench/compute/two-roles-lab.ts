@@ -151,7 +151,12 @@ libvirt:
     if (this.controller) throw new Error('controller already running');
     const child = startCli(['--role=controller', '--config', this.controllerConfig], { ...CHILD_ENV, MASAKARI_DATABASE__AUTO_MIGRATE: 'true' });
     this.controller = child;
-    await until(child, async () => ((await fetch(`${this.base}/`).catch(() => null))?.ok ? true : undefined), 60_000, `masakari --role=controller on port ${this.port}`);
+    await until(
+      child,
+      async () => ((await fetch(`${this.base}/`).catch(() => null))?.ok ? true : undefined),
+      60_000,
+      `masakari --role=controller on port ${this.port}`,
+    );
   }
 
   /** SIGTERM to the controller; resolves with its exit code once it has exited. */
@@ -218,7 +223,12 @@ libvirt:
         generated_time: number;
         payload: string;
       }[];
-      return rows.map((r) => ({ uuid: r.uuid, createdUs: r.created_at, generatedUs: r.generated_time, payload: JSON.parse(r.payload) as Record<string, string> }));
+      return rows.map((r) => ({
+        uuid: r.uuid,
+        createdUs: r.created_at,
+        generatedUs: r.generated_time,
+        payload: JSON.parse(r.payload) as Record<string, string>,
+      }));
     } finally {
       db.close();
     }
@@ -250,7 +260,9 @@ libvirt:
 
   /** How many lines of the compute agent's log match. */
   computeLogCount(re: RegExp): number {
-    return this.computeOutput().split('\n').filter((l) => re.test(l)).length;
+    return this.computeOutput()
+      .split('\n')
+      .filter((l) => re.test(l)).length;
   }
 
   async waitComputeLog(re: RegExp, atLeast: number, ms = 60_000): Promise<void> {

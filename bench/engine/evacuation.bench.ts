@@ -4,7 +4,10 @@
 
 import { parseScenario, runScenario } from '../../src/sim/index.ts';
 
-const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const counts = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const sizes = counts.length ? counts : [50, 200, 1000];
 
 /** Realistic Nova timings: API call 50 ms, evacuate POST 0.5 s, server ACTIVE on the new host 20-40 s later. */

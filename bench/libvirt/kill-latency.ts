@@ -38,7 +38,9 @@ const name = `bench-${uuid.slice(0, 8)}`;
 const source = new LibvirtDomainEventSource({ uri: lab.uri, reconnectDelayMs: 200, log: silentLogger });
 const monitor = new InstanceMonitor({
   source,
-  sink: { submit: async (d) => void (d.payload.instance_uuid === uuid && d.payload.vir_domain_event === 'STOPPED_FAILED' && (draftAt = process.hrtime.bigint())) },
+  sink: {
+    submit: async (d) => void (d.payload.instance_uuid === uuid && d.payload.vir_domain_event === 'STOPPED_FAILED' && (draftAt = process.hrtime.bigint())),
+  },
   log: silentLogger,
 });
 try {
@@ -67,7 +69,12 @@ try {
   await lab.stop();
 }
 
-for (const [label, xs] of [['kill → lifecycle callback', callbackMs], ['kill → VM draft at the sink', draftMs]] as const) {
+for (const [label, xs] of [
+  ['kill → lifecycle callback', callbackMs],
+  ['kill → VM draft at the sink', draftMs],
+] as const) {
   const s = [...xs].sort((a, b) => a - b);
-  console.log(`${label}: n=${s.length} median=${pct(s, 50).toFixed(1)} ms p99=${pct(s, 99).toFixed(1)} ms min=${s[0]!.toFixed(1)} ms max=${s[s.length - 1]!.toFixed(1)} ms`);
+  console.log(
+    `${label}: n=${s.length} median=${pct(s, 50).toFixed(1)} ms p99=${pct(s, 99).toFixed(1)} ms min=${s[0]!.toFixed(1)} ms max=${s[s.length - 1]!.toFixed(1)} ms`,
+  );
 }

@@ -67,7 +67,10 @@ function parseOptions(): Options {
       out: { type: 'string' },
     },
   });
-  const profiles = values.profiles.split(',').map((p) => p.trim()).filter(Boolean);
+  const profiles = values.profiles
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   for (const p of profiles) if (!PROFILES[p]) throw new Error(`unknown profile ${p} (known: ${Object.keys(PROFILES).join(', ')})`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '').slice(0, 15);
   return {
@@ -97,7 +100,9 @@ function machineInfo() {
     kernel: release(),
     node: process.version,
     nova: sh('dpkg-query', ['-W', '-f=${Version}', 'python3-nova']),
-    loadavgAtStart: loadavg().map((x) => x.toFixed(2)).join(' '),
+    loadavgAtStart: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
   };
 }
 
@@ -119,7 +124,13 @@ async function bootServers(l: Lab, host: string, n: number, prefix: string): Pro
     const batch = Array.from({ length: Math.min(5, n - i) }, (_, k) => i + k);
     ids.push(...(await Promise.all(batch.map((k) => bootServer(l.admin, l.lab, `${prefix}-${k}`, host, k % 2 === 0 ? { HA_Enabled: 'True' } : {})))));
   }
-  await waitFor(`${n} servers ACTIVE on ${host}`, () => l.nova.listServersOnHost(host), (list) => ids.every((id) => list.some((s) => s.id === id && activeOn(s, host))), 600_000, 2_000);
+  await waitFor(
+    `${n} servers ACTIVE on ${host}`,
+    () => l.nova.listServersOnHost(host),
+    (list) => ids.every((id) => list.some((s) => s.id === id && activeOn(s, host))),
+    600_000,
+    2_000,
+  );
   return ids;
 }
 
@@ -127,12 +138,20 @@ async function bootServers(l: Lab, host: string, n: number, prefix: string): Pro
 async function deleteServers(l: Lab, ids: string[]): Promise<void> {
   for (const id of ids) await call(l.admin, { method: 'DELETE', service: 'compute', url: `/servers/${id}` }, 204, 404);
   const gone = async (id: string) => (await l.admin.request({ method: 'GET', service: 'compute', url: `/servers/${id}` })).status === 404;
-  await waitFor(`${ids.length} servers deleted`, async () => (await Promise.all(ids.map(gone))).every(Boolean), (ok) => ok, 300_000, 2_000);
+  await waitFor(
+    `${ids.length} servers deleted`,
+    async () => (await Promise.all(ids.map(gone))).every(Boolean),
+    (ok) => ok,
+    300_000,
+    2_000,
+  );
 }
 
 /** Token validations Keystone has served so far (its uwsgi request log). */
 function tokenValidations(lab: OpenStackLab): number {
-  return readFileSync(join(lab.dir, 'logs', 'keystone.out'), 'utf8').split('\n').filter((line) => line.includes('GET /v3/auth/tokens')).length;
+  return readFileSync(join(lab.dir, 'logs', 'keystone.out'), 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('GET /v3/auth/tokens')).length;
 }
 
 /**
@@ -142,7 +161,10 @@ function tokenValidations(lab: OpenStackLab): number {
  * turns it back on in this lab's copy of the configs (never in test/) and reloads the two uwsgi masters (SIGHUP).
  */
 async function enableTokenCache(l: Lab, seconds: number): Promise<string> {
-  for (const [conf, pidName] of [['etc/nova/nova.conf', 'nova-api'], ['etc/placement/placement.conf', 'placement']] as const) {
+  for (const [conf, pidName] of [
+    ['etc/nova/nova.conf', 'nova-api'],
+    ['etc/placement/placement.conf', 'placement'],
+  ] as const) {
     const file = join(l.lab.dir, conf);
     const text = readFileSync(file, 'utf8');
     if (!/^token_cache_time = -1$/m.test(text)) throw new Error(`${file}: no token_cache_time = -1 to change`);
@@ -150,7 +172,13 @@ async function enableTokenCache(l: Lab, seconds: number): Promise<string> {
     process.kill(Number(readFileSync(join(l.lab.dir, 'pids', `${pidName}.pid`), 'utf8').trim()), 'SIGHUP');
   }
   await sleep(2_000);
-  await waitFor('nova-api back after reload', () => l.nova.hostExists(l.lab.hosts[0]!), (ok) => ok, 120_000, 1_000);
+  await waitFor(
+    'nova-api back after reload',
+    () => l.nova.hostExists(l.lab.hosts[0]!),
+    (ok) => ok,
+    120_000,
+    1_000,
+  );
   // Proof that the cache is on: ten identical Nova calls must not cost ten validations any more.
   for (let i = 0; i < 3; i++) await l.nova.hostExists(l.lab.hosts[0]!);
   const before = tokenValidations(l.lab);
@@ -205,7 +233,9 @@ async function api<T>(port: number, method: string, path: string, body?: unknown
 }
 
 async function createSegment(port: number, hosts: string[]): Promise<void> {
-  const seg = await api<{ segment: { uuid: string } }>(port, 'POST', '/segments', { segment: { name: 'bench', recovery_method: 'auto', service_type: 'COMPUTE' } });
+  const seg = await api<{ segment: { uuid: string } }>(port, 'POST', '/segments', {
+    segment: { name: 'bench', recovery_method: 'auto', service_type: 'COMPUTE' },
+  });
   if (seg.status !== 201) throw new Error(`segment: ${seg.status} ${JSON.stringify(seg.body)}`);
   for (const name of hosts) {
     const h = await api(port, 'POST', `/segments/${seg.body.segment.uuid}/hosts`, { host: { name, type: 'COMPUTE', control_attributes: 'SSH' } });
@@ -284,7 +314,9 @@ function novaRebuildsPerServer(lab: OpenStackLab, ids: string[]): Map<string, nu
 }
 
 function engineNovaCalls(logFile: string): number {
-  return readFileSync(logFile, 'utf8').split('\n').filter((line) => line.includes('"msg":"openstack call"')).length;
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"msg":"openstack call"')).length;
 }
 
 async function waitFinal(obs: Observed, timeoutMs: number): Promise<{ status: NotificationStatus; atMs: number } | null> {
@@ -319,10 +351,17 @@ async function runProfile(l: Lab, key: string, failedHost: string, n: number, ou
   });
   try {
     await createSegment(running.port, l.lab.hosts);
-    const loadavgAtStart = loadavg().map((x) => x.toFixed(2)).join(' ');
+    const loadavgAtStart = loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ');
     l.lab.killCompute(hostNumber(failedHost));
     const post = await api<{ notification: { notification_uuid: string } }>(running.port, 'POST', '/notifications', {
-      notification: { type: 'COMPUTE_HOST', hostname: failedHost, generated_time: new Date().toISOString(), payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' } },
+      notification: {
+        type: 'COMPUTE_HOST',
+        hostname: failedHost,
+        generated_time: new Date().toISOString(),
+        payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' },
+      },
     });
     const acceptedMs = Date.now();
     if (post.status !== 202) throw new Error(`notification: ${post.status} ${JSON.stringify(post.body)}`);
@@ -373,9 +412,24 @@ async function runProfile(l: Lab, key: string, failedHost: string, n: number, ou
 function failedRun(key: string, failedHost: string, servers: number, why: string): RunResult {
   const { label } = PROFILES[key]!;
   return {
-    profile: key, label, servers, failedHost, loadavgAtStart: '?', acceptedAt: '?', finalStatus: 'run failed', makespanS: null,
-    taskS: {}, firstEvacuateS: null, lastEvacuateS: null, perServerS: [], activeElsewhere: 0, destinations: {},
-    novaRebuilds: 0, evacuatedTwice: 0, engineNovaCalls: 0, problems: [`run failed: ${why}`],
+    profile: key,
+    label,
+    servers,
+    failedHost,
+    loadavgAtStart: '?',
+    acceptedAt: '?',
+    finalStatus: 'run failed',
+    makespanS: null,
+    taskS: {},
+    firstEvacuateS: null,
+    lastEvacuateS: null,
+    perServerS: [],
+    activeElsewhere: 0,
+    destinations: {},
+    novaRebuilds: 0,
+    evacuatedTwice: 0,
+    engineNovaCalls: 0,
+    problems: [`run failed: ${why}`],
   };
 }
 
@@ -403,7 +457,9 @@ function table(results: RunResult[]): string {
 function rawTimings(results: RunResult[]): string {
   return results
     .map((r) => {
-      const tasks = Object.entries(r.taskS).map(([t, s]) => `${t} ${s.toFixed(2)} s`).join(', ');
+      const tasks = Object.entries(r.taskS)
+        .map(([t, s]) => `${t} ${s.toFixed(2)} s`)
+        .join(', ');
       const lines = [
         `- ${r.label} on ${r.failedHost} (accepted ${r.acceptedAt}, load avg ${r.loadavgAtStart}): makespan ${fmtS(r.makespanS)}, ${r.finalStatus}`,
         `  - tasks: ${tasks}`,

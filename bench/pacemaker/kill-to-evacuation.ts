@@ -43,7 +43,11 @@ const sec = (ms: number | null) => (ms === null ? '-' : (ms / 1000).toFixed(1));
 async function main(): Promise<void> {
   const missing = pacemakerLabMissing();
   if (missing) throw new Error(`the Pacemaker lab cannot run here: ${missing}`);
-  log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  log(
+    `machine: ${cpus().length} x ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   const lab = new PacemakerLab();
   const t0 = Date.now();
   await lab.start({ remote: false });
@@ -61,20 +65,27 @@ async function main(): Promise<void> {
   };
   const fenceGate = pacemakerFenceGate({ driver: lab.driver(1), failureToleranceMs: 120_000, maxAgeMs: 600_000 });
   let evidenceAt = 0;
-  const fence = { confirmFenced: async (...a: Parameters<typeof fenceGate.confirmFenced>) => {
-    const r = await fenceGate.confirmFenced(...a);
-    if (r.fenced) evidenceAt = Date.now();
-    return r;
-  } };
+  const fence = {
+    confirmFenced: async (...a: Parameters<typeof fenceGate.confirmFenced>) => {
+      const r = await fenceGate.confirmFenced(...a);
+      if (r.fenced) evidenceAt = Date.now();
+      return r;
+    },
+  };
   const config = parseConfig(
-    { host_failure: { auto_unset_maintenance_on_return: true }, engine: { wait_period_after_evacuation: 30, verify_interval: 0.2, wait_period_after_power_off: 60 } },
+    {
+      host_failure: { auto_unset_maintenance_on_return: true },
+      engine: { wait_period_after_evacuation: 30, verify_interval: 0.2, wait_period_after_power_off: 60 },
+    },
     'pacemaker bench',
   );
   const segment = await store.createSegment({ name: 'pcmk', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date());
   const hostUuid: Record<string, string> = {};
   cloud.addHost('node1');
   for (const name of NODES) {
-    hostUuid[name] = (await store.createHost(segment.uuid, { name, type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date())).uuid;
+    hostUuid[name] = (
+      await store.createHost(segment.uuid, { name, type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date())
+    ).uuid;
     cloud.addHost(name);
   }
   const engine = createEngine({ store, compute, fence, config, env: realEnv, log: silentLogger, ownerId: 'bench', periodic: false });
@@ -82,13 +93,22 @@ async function main(): Promise<void> {
 
   const accepted: { draft: NotificationDraft; uuid: string; at: number; done: Promise<unknown> }[] = [];
   const mirrorPower = () => {
-    for (const [name, key] of [['node1', 1], ['node2', 2], ['node3', 3]] as const) (lab.nodeIsOn(key) ? cloud.powerOn(name) : cloud.powerOff(name));
+    for (const [name, key] of [
+      ['node1', 1],
+      ['node2', 2],
+      ['node3', 3],
+    ] as const)
+      lab.nodeIsOn(key) ? cloud.powerOn(name) : cloud.powerOff(name);
   };
   const monitor = labHostMonitor(lab, 1, async (draft) => {
     const at = Date.now();
     mirrorPower();
     const uuid = randomUUID();
-    const r = await store.createNotification({ uuid, type: draft.type, generatedTime: new Date(), sourceHostUuid: hostUuid[draft.hostname]!, payload: draft.payload }, 0, new Date());
+    const r = await store.createNotification(
+      { uuid, type: draft.type, generatedTime: new Date(), sourceHostUuid: hostUuid[draft.hostname]!, payload: draft.payload },
+      0,
+      new Date(),
+    );
     if (!r.created) throw new Error(`not created: ${JSON.stringify(draft)}`);
     accepted.push({ draft, uuid, at, done: engine.process(uuid) });
   });
@@ -112,7 +132,8 @@ async function main(): Promise<void> {
       const stop = accepted.slice(before).find((a) => a.draft.hostname === node)!;
       await stop.done;
       const n = (await store.getNotification(stop.uuid))!;
-      const fenceLine = (await store.listTasks(stop.uuid)).flatMap((t) => t.details.map((d) => d.message)).find((m) => /is fenced: Pacemaker fenced/.test(m)) ?? '';
+      const fenceLine =
+        (await store.listTasks(stop.uuid)).flatMap((t) => t.details.map((d) => d.message)).find((m) => /is fenced: Pacemaker fenced/.test(m)) ?? '';
       const completed = /completed ([^,)]+)/.exec(fenceLine)?.[1] ?? null;
       const fencedAt = parseFenceTime(completed)?.getTime() ?? null;
       const first = firstEvacuateAt.get(node);
@@ -142,10 +163,14 @@ async function main(): Promise<void> {
     await lab.teardown();
   }
 
-  console.log('| run | node killed | STOPPED accepted | fenced (Pacemaker history) | evidence obtained by the engine | first evacuate call | evidence → first evacuate |');
+  console.log(
+    '| run | node killed | STOPPED accepted | fenced (Pacemaker history) | evidence obtained by the engine | first evacuate call | evidence → first evacuate |',
+  );
   console.log('|---:|---|---:|---:|---:|---:|---:|');
   runs.forEach((r, i) =>
-    console.log(`| ${i + 1} | ${r.node} | ${sec(r.accepted)} s | ${sec(r.fencedByPacemaker)} s | ${sec(r.evidenceObtained)} s | ${sec(r.firstEvacuate)} s | ${sec(r.firstEvacuate - r.evidenceObtained)} s |`),
+    console.log(
+      `| ${i + 1} | ${r.node} | ${sec(r.accepted)} s | ${sec(r.fencedByPacemaker)} s | ${sec(r.evidenceObtained)} s | ${sec(r.firstEvacuate)} s | ${sec(r.firstEvacuate - r.evidenceObtained)} s |`,
+    ),
   );
   console.log(
     `| median | | ${sec(median(runs.map((r) => r.accepted)))} s | ${sec(median(runs.flatMap((r) => (r.fencedByPacemaker === null ? [] : [r.fencedByPacemaker]))))} s | ${sec(median(runs.map((r) => r.evidenceObtained)))} s | ${sec(median(runs.map((r) => r.firstEvacuate)))} s | ${sec(median(runs.map((r) => r.firstEvacuate - r.evidenceObtained)))} s |`,

@@ -11,7 +11,10 @@ import { openConnection } from '../../src/core/store/sqlite/connection.ts';
 import type { Store } from '../../src/core/store/types.ts';
 import type { Host } from '../../src/core/domain/model.ts';
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 if (!sizes.length) sizes.push(1000, 100_000);
 
 const STATUSES = ['finished', 'finished', 'finished', 'ignored', 'failed', 'error', 'new', 'running'];
@@ -27,7 +30,14 @@ function fill(path: string, rows: number, hostUuids: string[]) {
   conn.db.transaction(() => {
     for (let i = 0; i < rows; i++) {
       const t = t0 + i * 1_000_000;
-      ins.run(randomUUID(), t, t, hostUuids[i % hostUuids.length]!, JSON.stringify({ event: 'LIFECYCLE', instance_uuid: `i${i}` }), STATUSES[i % STATUSES.length]!);
+      ins.run(
+        randomUUID(),
+        t,
+        t,
+        hostUuids[i % hostUuids.length]!,
+        JSON.stringify({ event: 'LIFECYCLE', instance_uuid: `i${i}` }),
+        STATUSES[i % STATUSES.length]!,
+      );
     }
   })();
   conn.close();
@@ -48,17 +58,29 @@ async function benchSize(rows: number) {
     const seg = await store.createSegment({ name: 's', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date());
     const hosts: Host[] = [];
     for (let i = 0; i < 50; i++) {
-      hosts.push(await store.createHost(seg.uuid, { name: `n${i}`, type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date()));
+      hosts.push(
+        await store.createHost(seg.uuid, { name: `n${i}`, type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date()),
+      );
     }
     await store.close();
-    fill(path, rows, hosts.map((h) => h.uuid));
+    fill(
+      path,
+      rows,
+      hosts.map((h) => h.uuid),
+    );
     store = openSqliteStore({ path, migrate: false });
     const s = store;
     const h0 = hosts[0]!.uuid;
 
     const create = await time(200, (i) =>
       s.createNotification(
-        { uuid: randomUUID(), type: 'VM', generatedTime: new Date(), sourceHostUuid: hosts[i % 50]!.uuid, payload: { event: 'LIFECYCLE', instance_uuid: `new${i}` } },
+        {
+          uuid: randomUUID(),
+          type: 'VM',
+          generatedTime: new Date(),
+          sourceHostUuid: hosts[i % 50]!.uuid,
+          payload: { event: 'LIFECYCLE', instance_uuid: `new${i}` },
+        },
         180_000,
         new Date(),
       ),
@@ -75,7 +97,7 @@ async function benchSize(rows: number) {
         s.listNotifications({ filters: {}, sort: [{ key: 'generated_time', dir: 'asc' }], limit: 50, marker: firstPage[5]!.id }),
       ),
       'findNotificationsByStatus(new, running, error)': await time(200, () => s.findNotificationsByStatus(['new', 'running', 'error'], 50)),
-      'hostInUse': await time(200, () => s.hostInUse(h0)),
+      hostInUse: await time(200, () => s.hostInUse(h0)),
       'segmentInUse (50 hosts)': await time(200, () => s.segmentInUse(seg.uuid)),
     };
     console.log(`\n${rows} notifications`);

@@ -145,8 +145,7 @@ function dlopen(file: string): unknown {
     process.dlopen(mod, file, os.constants.dlopen.RTLD_NOW);
   } catch (e) {
     throw new Error(
-      `cannot dlopen ${file}: ${(e as Error).message} ` +
-        `(the addon needs the OS, CPU architecture and C library the executable was built on)`,
+      `cannot dlopen ${file}: ${(e as Error).message} ` + `(the addon needs the OS, CPU architecture and C library the executable was built on)`,
       { cause: e },
     );
   }

@@ -70,7 +70,9 @@ export async function runCommand(body: () => Promise<number | void>): Promise<ne
     }
     // Operators get the reason, not a stack trace; MASAKARI_DEBUG=1 shows where it came from.
     const err = e as Error;
-    const detail = process.env.MASAKARI_DEBUG ? (err.stack ?? String(err)) : `${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message ?? String(err)}`;
+    const detail = process.env.MASAKARI_DEBUG
+      ? (err.stack ?? String(err))
+      : `${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message ?? String(err)}`;
     // A URL from the configuration may be in the message (database.url...): never with its password.
     process.stderr.write(`masakari: ${maskUrlCredentials(detail)}\n`);
     exitProcess(1);

@@ -48,9 +48,7 @@ const sync: CommandModule<GlobalArgs, GlobalArgs> = {
         const { applied } = await store.migrate();
         const v = await store.schemaVersion();
         for (const name of applied) process.stdout.write(`applied ${name}\n`);
-        process.stdout.write(
-          applied.length ? `database schema is now at version ${v.current}\n` : `database schema is up to date (version ${v.current})\n`,
-        );
+        process.stdout.write(applied.length ? `database schema is now at version ${v.current}\n` : `database schema is up to date (version ${v.current})\n`);
       }),
     ),
 };
@@ -120,6 +118,11 @@ const purge: CommandModule<GlobalArgs, PurgeArgs> = {
 export const dbCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'db <command>',
   describe: 'database chores: sync (apply migrations), version, purge',
-  builder: (y) => y.command(sync).command(version).command(purge as CommandModule<GlobalArgs, never>).demandCommand(1),
+  builder: (y) =>
+    y
+      .command(sync)
+      .command(version)
+      .command(purge as CommandModule<GlobalArgs, never>)
+      .demandCommand(1),
   handler: () => {},
 };

@@ -14,12 +14,10 @@ export const serveCommand: CommandModule<GlobalArgs, GlobalArgs & { role?: Role;
   command: '$0',
   describe: 'run a role: controller (API + engine), compute (monitors), all (both, in one process)',
   builder: (y) =>
-    y
-      .option('role', { choices: ['controller', 'compute', 'all'] as const, describe: 'what to run' })
-      .option('check-config', {
-        type: 'boolean',
-        describe: 'validate the configuration (file, MASAKARI_* environment, flags) as --role would, then exit: 0 valid, 2 not',
-      }),
+    y.option('role', { choices: ['controller', 'compute', 'all'] as const, describe: 'what to run' }).option('check-config', {
+      type: 'boolean',
+      describe: 'validate the configuration (file, MASAKARI_* environment, flags) as --role would, then exit: 0 valid, 2 not',
+    }),
   handler: (args) =>
     runCommand(async () => {
       if (!args.role) {

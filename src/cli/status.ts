@@ -66,8 +66,7 @@ export function renderResults(results: CheckResult[]): string {
 export const statusCommand: CommandModule<GlobalArgs, GlobalArgs & { area: string; action: string }> = {
   command: 'status <area> <action>',
   describe: 'status upgrade check: exit 0 ok, 1 warning, 2 failure, 255 error (like masakari-status)',
-  builder: (y) =>
-    y.positional('area', { choices: ['upgrade'] as const }).positional('action', { choices: ['check'] as const }) as never,
+  builder: (y) => y.positional('area', { choices: ['upgrade'] as const }).positional('action', { choices: ['check'] as const }) as never,
   handler: (args) =>
     runCommand(async () => {
       let config: Config;

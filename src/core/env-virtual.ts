@@ -36,10 +36,7 @@ export class VirtualEnv implements Env {
   private queue: Pending[] = [];
   private readonly rand: () => number;
 
-  constructor(
-    startMs = Date.UTC(2026, 0, 1),
-    seed = 1,
-  ) {
+  constructor(startMs = Date.UTC(2026, 0, 1), seed = 1) {
     this.ms = startMs;
     this.rand = prng(seed);
   }

@@ -71,7 +71,8 @@ function inProcessIntake(app: ApiApp, auth: ControllerAuth) {
 function recoveryReporter(log: Logger): EngineObserver {
   const rlog = log.child({ component: 'recovery' });
   return {
-    status: (uuid, status, reason) => rlog.info({ notification: uuid, status, ...(reason ? { reason } : {}) }, `notification ${uuid}: ${status}${reason ? ` (${reason})` : ''}`),
+    status: (uuid, status, reason) =>
+      rlog.info({ notification: uuid, status, ...(reason ? { reason } : {}) }, `notification ${uuid}: ${status}${reason ? ` (${reason})` : ''}`),
     task: (uuid, task, state) => rlog.info({ notification: uuid, task, state }, `notification ${uuid}: ${task} ${state}`),
   };
 }
@@ -92,7 +93,10 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
     }
     const compute = await startCompute(config, log, { transport: new LocalTransport(inProcessIntake(ctl.app, controllerAuth(config))) });
     const running = ctl;
-    log.info({ api: `http://${config.api.listen.replace(/:\d+$/, '')}:${running.port}/v1`, compute: driver ? 'libvirt' : config.controller.compute_driver }, 'all-in-one role running');
+    log.info(
+      { api: `http://${config.api.listen.replace(/:\d+$/, '')}:${running.port}/v1`, compute: driver ? 'libvirt' : config.controller.compute_driver },
+      'all-in-one role running',
+    );
     const stops = stopSequence(
       [
         ...(protection ? [{ name: 'protected-domain reporter', stop: () => protection!.stop() }] : []),

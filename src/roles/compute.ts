@@ -35,9 +35,7 @@ export interface RunningCompute extends Running {
 }
 
 export const outboxPath = (config: Config): string =>
-  isAbsolute(config.compute.delivery.outbox_path)
-    ? config.compute.delivery.outbox_path
-    : join(config.data_dir, config.compute.delivery.outbox_path);
+  isAbsolute(config.compute.delivery.outbox_path) ? config.compute.delivery.outbox_path : join(config.data_dir, config.compute.delivery.outbox_path);
 
 export function controllerAuth(config: Config): ControllerAuth {
   const a = config.compute.controller.auth;
@@ -165,7 +163,12 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
     throw e;
   }
   log.info(
-    { outbox: path, transport: transport.name, endpoint: opts.transport ? undefined : config.compute.controller.endpoint, monitors: monitors.map((m) => m.name) },
+    {
+      outbox: path,
+      transport: transport.name,
+      endpoint: opts.transport ? undefined : config.compute.controller.endpoint,
+      monitors: monitors.map((m) => m.name),
+    },
     'compute role running',
   );
   if (monitors.length === 0) {
@@ -175,10 +178,7 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
   }
 
   const stops = stopSequence(
-    [
-      ...[...monitors].reverse().map((m) => ({ name: `${m.name} monitor`, stop: () => m.stop() })),
-      { name: 'outbox', stop: () => outbox.stop() },
-    ],
+    [...[...monitors].reverse().map((m) => ({ name: `${m.name} monitor`, stop: () => m.stop() })), { name: 'outbox', stop: () => outbox.stop() }],
     log,
   );
   let stopped: Promise<void> | null = null;

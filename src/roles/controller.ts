@@ -28,7 +28,9 @@ function listenFailure(e: unknown, listen: string): unknown {
     );
   }
   if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-    return new ListenError(`cannot listen on ${listen}: ${errorMessage(e)}; choose another address with api.listen (MASAKARI_API__LISTEN, --listen)`, { cause: e });
+    return new ListenError(`cannot listen on ${listen}: ${errorMessage(e)}; choose another address with api.listen (MASAKARI_API__LISTEN, --listen)`, {
+      cause: e,
+    });
   }
   return e;
 }
@@ -41,7 +43,11 @@ export interface RunningController extends Running {
   app: ApiApp;
 }
 
-export async function start(config: Config, log: Logger, opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver } = {}): Promise<RunningController> {
+export async function start(
+  config: Config,
+  log: Logger,
+  opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver } = {},
+): Promise<RunningController> {
   const store = opts.store ?? (await openStore(config));
   const backends = await createBackends(config, log, opts.compute);
   const engine = createEngine({
@@ -73,7 +79,10 @@ export async function start(config: Config, log: Logger, opts: { compute?: Compu
     if (!opts.store) await store.close().catch(() => undefined);
     throw listenFailure(e, config.api.listen);
   }
-  log.info({ listen: config.api.listen, port: api.port, auth: config.api.auth_strategy, database: store.dialect, compute: backends.compute.name }, 'controller started');
+  log.info(
+    { listen: config.api.listen, port: api.port, auth: config.api.auth_strategy, database: store.dialect, compute: backends.compute.name },
+    'controller started',
+  );
   // Stop order: no new requests, then no new recovery steps, then the drivers, then the store they all wrote to.
   const stops = stopSequence(
     [

@@ -74,10 +74,17 @@ const eventSchema = z
     crash: z.string().optional(),
     restart: z.string().optional(),
     crash_on_task: crashOnTask.optional(),
-    crash_after_evacuations: z.strictObject({ controller: z.string().default('c1'), count: z.number().int().min(1), restart_after: z.number().min(0).optional() }).optional(),
+    crash_after_evacuations: z
+      .strictObject({ controller: z.string().default('c1'), count: z.number().int().min(1), restart_after: z.number().min(0).optional() })
+      .optional(),
     /** Kill the controller right after its `count`-th successful call of `op` (e.g. lockServer, resetServerState). */
     crash_after_calls: z
-      .strictObject({ controller: z.string().default('c1'), op: z.string().min(1), count: z.number().int().min(1), restart_after: z.number().min(0).optional() })
+      .strictObject({
+        controller: z.string().default('c1'),
+        op: z.string().min(1),
+        count: z.number().int().min(1),
+        restart_after: z.number().min(0).optional(),
+      })
       .optional(),
     /** Kill the controller right after its `count`-th store write of any kind (a crash at an arbitrary point). */
     crash_after_store_writes: z
@@ -96,7 +103,9 @@ const eventSchema = z
     rebuild: z.strictObject({ server: z.string(), outcome: z.enum(['normal', 'error', 'stuck', 'late-move']) }).optional(),
     power: z.strictObject({ server: z.string(), outcome: z.enum(['normal', 'stuck']) }).optional(),
     fence_fault: z.strictObject({ host: z.string(), fault: z.enum(['error', 'no_effect', 'none']) }).optional(),
-    server_state: z.strictObject({ server: z.string(), vm_state: z.enum(vmStates).optional(), task_state: z.string().nullable().optional(), host: z.string().optional() }).optional(),
+    server_state: z
+      .strictObject({ server: z.string(), vm_state: z.enum(vmStates).optional(), task_state: z.string().nullable().optional(), host: z.string().optional() })
+      .optional(),
     periodic: z.string().optional(),
   })
   .refine((e) => Object.keys(e).filter((k) => k !== 'at').length === 1, 'each event has "at" and exactly one action');
@@ -123,7 +132,10 @@ export const scenarioSchema = z.strictObject({
     .partial()
     .default({}),
   /** The simulated BMC fencer; null = no fencer configured. */
-  fencer: z.strictObject({ latency_ms: z.number().min(0).default(2000) }).nullable().default({ latency_ms: 2000 }),
+  fencer: z
+    .strictObject({ latency_ms: z.number().min(0).default(2000) })
+    .nullable()
+    .default({ latency_ms: 2000 }),
   cloud: z.strictObject({
     segments: z.array(segmentSchema).default([]),
     /** Compute hosts that are not Masakari hosts (scheduler targets). */

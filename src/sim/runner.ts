@@ -72,14 +72,43 @@ type StoreMethod = { [K in keyof Store]-?: NonNullable<Store[K]> extends (...arg
  */
 const STORE_WRITES: Record<StoreMethod, boolean> = {
   changeStamp: false,
-  listSegments: false, getSegment: false, createSegment: true, updateSegment: true, deleteSegment: true, segmentInUse: false,
-  listHosts: false, getHost: false, getHostByName: false, listHostsOfSegment: false, createHost: true, updateHost: true, deleteHost: true, hostInUse: false,
-  listNotifications: false, getNotification: false, createNotification: true, setNotificationStatus: true, finishNotification: true,
-  settleNewNotification: true, claimNotification: true, renewNotificationClaim: true, releaseNotificationClaim: true, findNotificationsByStatus: false,
-  claimHostRecovery: true, releaseHostRecovery: true,
-  appendTask: true, updateTask: true, listTasks: false,
-  createVMove: true, updateVMove: true, getVMove: false, listVMoves: false,
-  purge: true, schemaVersion: false, migrate: true, close: false,
+  listSegments: false,
+  getSegment: false,
+  createSegment: true,
+  updateSegment: true,
+  deleteSegment: true,
+  segmentInUse: false,
+  listHosts: false,
+  getHost: false,
+  getHostByName: false,
+  listHostsOfSegment: false,
+  createHost: true,
+  updateHost: true,
+  deleteHost: true,
+  hostInUse: false,
+  listNotifications: false,
+  getNotification: false,
+  createNotification: true,
+  setNotificationStatus: true,
+  finishNotification: true,
+  settleNewNotification: true,
+  claimNotification: true,
+  renewNotificationClaim: true,
+  releaseNotificationClaim: true,
+  findNotificationsByStatus: false,
+  claimHostRecovery: true,
+  releaseHostRecovery: true,
+  appendTask: true,
+  updateTask: true,
+  listTasks: false,
+  createVMove: true,
+  updateVMove: true,
+  getVMove: false,
+  listVMoves: false,
+  purge: true,
+  schemaVersion: false,
+  migrate: true,
+  close: false,
 };
 const isStoreWrite = (method: string): boolean => STORE_WRITES[method as StoreMethod] === true;
 
@@ -113,7 +142,11 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
       venv.now(),
     );
     for (const h of seg.hosts) {
-      await store.createHost(created.uuid, { name: h.name, type: 'COMPUTE', controlAttributes: 'SSH', reserved: h.reserved, onMaintenance: h.on_maintenance }, venv.now());
+      await store.createHost(
+        created.uuid,
+        { name: h.name, type: 'COMPUTE', controlAttributes: 'SSH', reserved: h.reserved, onMaintenance: h.on_maintenance },
+        venv.now(),
+      );
       // Reserved hosts sit with nova-compute disabled until Masakari enables them.
       cloud.addHost(h.name, { power: h.power, serviceEnabled: h.service_enabled && !h.reserved });
     }
@@ -268,22 +301,50 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
     if (e.restart) return restart(e.restart);
     if (e.crash_on_task) {
       const t = e.crash_on_task;
-      triggers.push({ controller: t.controller, kind: 'task', task: t.task, when: t.when, nth: t.nth, seen: 0, ...(t.restart_after !== undefined ? { restartAfter: t.restart_after } : {}) });
+      triggers.push({
+        controller: t.controller,
+        kind: 'task',
+        task: t.task,
+        when: t.when,
+        nth: t.nth,
+        seen: 0,
+        ...(t.restart_after !== undefined ? { restartAfter: t.restart_after } : {}),
+      });
       return;
     }
     if (e.crash_after_evacuations) {
       const t = e.crash_after_evacuations;
-      triggers.push({ controller: t.controller, kind: 'calls', op: 'evacuateServer', nth: t.count, seen: 0, ...(t.restart_after !== undefined ? { restartAfter: t.restart_after } : {}) });
+      triggers.push({
+        controller: t.controller,
+        kind: 'calls',
+        op: 'evacuateServer',
+        nth: t.count,
+        seen: 0,
+        ...(t.restart_after !== undefined ? { restartAfter: t.restart_after } : {}),
+      });
       return;
     }
     if (e.crash_after_store_writes) {
       const t = e.crash_after_store_writes;
-      triggers.push({ controller: t.controller, kind: 'writes', nth: t.count, seen: 0, ...(t.restart_after !== undefined ? { restartAfter: t.restart_after } : {}) });
+      triggers.push({
+        controller: t.controller,
+        kind: 'writes',
+        nth: t.count,
+        seen: 0,
+        ...(t.restart_after !== undefined ? { restartAfter: t.restart_after } : {}),
+      });
       return;
     }
     if (e.crash_after_calls) {
       const t = e.crash_after_calls;
-      triggers.push({ controller: t.controller, kind: 'calls', op: t.op, nth: t.count, seen: 0, ...(t.restart_after !== undefined ? { restartAfter: t.restart_after } : {}) });
+      triggers.push({
+        controller: t.controller,
+        kind: 'calls',
+        op: t.op,
+        nth: t.count,
+        seen: 0,
+        ...(t.restart_after !== undefined ? { restartAfter: t.restart_after } : {}),
+      });
       return;
     }
     if (e.nova) {
@@ -294,7 +355,13 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
     if (e.fault) {
       const f = e.fault;
       out('sim', `fault armed: ${f.op}${f.target ? ' ' + f.target : ''} -> ${f.code}${f.times ? ` x${f.times}` : ''}`);
-      cloud.faults.push({ op: f.op as SimOp, code: f.code, ...(f.target ? { target: f.target } : {}), ...(f.message ? { message: f.message } : {}), ...(f.times ? { times: f.times } : {}) });
+      cloud.faults.push({
+        op: f.op as SimOp,
+        code: f.code,
+        ...(f.target ? { target: f.target } : {}),
+        ...(f.message ? { message: f.message } : {}),
+        ...(f.times ? { times: f.times } : {}),
+      });
       return;
     }
     if (e.rebuild) return void cloud.rebuildOutcome.set(e.rebuild.server, e.rebuild.outcome);
@@ -375,7 +442,9 @@ async function summarise(s: Scenario, store: Store, cloud: SimCloud, stats: Map<
       const shown = s.summary === 'full' ? moves : moves.filter((m) => m.status !== 'succeeded');
       if (s.summary !== 'full') lines.push(`  vmoves: ${moves.length - shown.length} succeeded, ${shown.length} other`);
       for (const m of shown) {
-        lines.push(`  vmove ${m.instanceUuid} ${m.type} ${m.status} ${m.sourceHost} -> ${m.destHost ?? '-'} [${t(m.startTime)}..${t(m.endTime)}]${m.message ? ` ${m.message}` : ''}`);
+        lines.push(
+          `  vmove ${m.instanceUuid} ${m.type} ${m.status} ${m.sourceHost} -> ${m.destHost ?? '-'} [${t(m.startTime)}..${t(m.endTime)}]${m.message ? ` ${m.message}` : ''}`,
+        );
       }
     }
   }
@@ -390,7 +459,9 @@ async function summarise(s: Scenario, store: Store, cloud: SimCloud, stats: Map<
   lines.push('== servers');
   if (s.summary === 'full') {
     for (const v of cloud.servers.values()) {
-      lines.push(`${v.id} on ${v.host} ${v.vmState}${v.taskState ? `/${v.taskState}` : ''}${v.locked ? ' locked' : ''} evacuations=${cloud.evacuations.get(v.id) ?? 0}`);
+      lines.push(
+        `${v.id} on ${v.host} ${v.vmState}${v.taskState ? `/${v.taskState}` : ''}${v.locked ? ' locked' : ''} evacuations=${cloud.evacuations.get(v.id) ?? 0}`,
+      );
     }
   } else {
     const byHost = new Map<string, number>();

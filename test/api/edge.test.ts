@@ -141,9 +141,24 @@ describe('HTTP edge (noauth2)', () => {
     const segment = (name: string) => `{"segment":{"name":"${name}","recovery_method":"auto","service_type":"compute"}}`;
     const [a, b] = [segment('up-a'), segment('up-b')];
     const cases: [string, string, number, string | undefined][] = [
-      ['bad chunked body', `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n${a}\r\n0\r\n\r\n`, 400, 'badRequest'],
-      ['valid Content-Length body', `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nContent-Length: ${a.length}\r\n\r\n${a}`, 201, undefined],
-      ['valid chunked body', `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${b.length.toString(16)}\r\n${b}\r\n0\r\n\r\n`, 201, undefined],
+      [
+        'bad chunked body',
+        `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n${a}\r\n0\r\n\r\n`,
+        400,
+        'badRequest',
+      ],
+      [
+        'valid Content-Length body',
+        `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nContent-Length: ${a.length}\r\n\r\n${a}`,
+        201,
+        undefined,
+      ],
+      [
+        'valid chunked body',
+        `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${b.length.toString(16)}\r\n${b}\r\n0\r\n\r\n`,
+        201,
+        undefined,
+      ],
       ['invalid JSON body', `POST /v1/segments HTTP/1.1\r\n${upgrade}Content-Type: application/json\r\nContent-Length: 5\r\n\r\n{"a":`, 400, 'badRequest'],
       ['GET without a body', `GET /v1/segments HTTP/1.1\r\n${upgrade}\r\n`, 200, undefined],
       ['HTTP/1.0 GET', `GET /v1/segments HTTP/1.0\r\n${upgrade}\r\n`, 200, undefined],
@@ -178,7 +193,8 @@ describe('HTTP edge (noauth2)', () => {
 
   test('upgrade offers pipelined behind requests still being answered: every request answered, in order, then closed', async () => {
     // The second offer is parsed while the first answer is still being prepared: it must wait for it, not be lost.
-    const up = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n`;
+    const up = (path: string) =>
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n`;
     const tail = `${up('/v1/nope')}${up('/v1/segments/nope')}GET /v1/hosts/nope HTTP/1.1\r\nHost: x\r\n\r\n`;
     // Led by a plain request, and by an offer (then the client's FIN is read while the second offer waits).
     for (const first of ['GET /v1/segments HTTP/1.1\r\nHost: x\r\n\r\n', up('/v1/segments')]) {
@@ -289,7 +305,13 @@ describe('HTTP edge (keystone, down)', () => {
     }
     await new Promise((r) => setTimeout(r, 200));
     const since = s.captured.lines.slice(before);
-    assert.deepEqual(since.filter((l) => l.level >= LEVEL.error), []);
-    assert.deepEqual(since.filter((l) => l.msg === 'request' && (l.status as number) >= 500), []);
+    assert.deepEqual(
+      since.filter((l) => l.level >= LEVEL.error),
+      [],
+    );
+    assert.deepEqual(
+      since.filter((l) => l.msg === 'request' && (l.status as number) >= 500),
+      [],
+    );
   });
 });

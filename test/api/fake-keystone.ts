@@ -79,7 +79,15 @@ export class FakeKeystone {
     };
     const path = url.split('?')[0]!.replace(/\/+$/, '');
     if (method === 'GET' && path === '/v3') {
-      return send(200, { version: { id: 'v3.14', status: 'stable', updated: '2020-04-07T00:00:00Z', links: [{ rel: 'self', href: `${this.url}/v3/` }], 'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }] } });
+      return send(200, {
+        version: {
+          id: 'v3.14',
+          status: 'stable',
+          updated: '2020-04-07T00:00:00Z',
+          links: [{ rel: 'self', href: `${this.url}/v3/` }],
+          'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
+        },
+      });
     }
     if (method === 'POST' && path === '/v3/auth/tokens') {
       this.authCalls++;

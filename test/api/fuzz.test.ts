@@ -78,11 +78,20 @@ async function startLab(api: ConfigInput['api'], seedHeaders: Record<string, str
     known.segments.push(seg);
     for (let j = 0; j < 2; j++) {
       const name = `seed-host-${i}-${j}`;
-      known.hosts.push({ segment: seg, host: (await post(`/segments/${seg}/hosts`, { host: { name, type: 'COMPUTE', control_attributes: 'SSH' } })).host.uuid, name });
+      known.hosts.push({
+        segment: seg,
+        host: (await post(`/segments/${seg}/hosts`, { host: { name, type: 'COMPUTE', control_attributes: 'SSH' } })).host.uuid,
+        name,
+      });
     }
   }
   const n = await post('/notifications', {
-    notification: { type: 'VM', hostname: 'seed-host-0-0', generated_time: '2026-01-01T00:00:00', payload: { event: 'LIFECYCLE', instance_uuid: '6f1b1e3a-6c1f-4b7e-9d7e-0f6c2b9a1d11', vir_domain_event: 'STOPPED_FAILED' } },
+    notification: {
+      type: 'VM',
+      hostname: 'seed-host-0-0',
+      generated_time: '2026-01-01T00:00:00',
+      payload: { event: 'LIFECYCLE', instance_uuid: '6f1b1e3a-6c1f-4b7e-9d7e-0f6c2b9a1d11', vir_domain_event: 'STOPPED_FAILED' },
+    },
   });
   known.notifications.push(n.notification.notification_uuid);
   return { ctl, captured, known };
@@ -107,7 +116,9 @@ async function fuzz(t: TestContext, lab: Lab, count: number, seed: number, token
     const nothingSent = /^[\r\n]*$/.test(c.bytes.toString('latin1'));
     const problem = response ? problemWith(response, c.method) : nothingSent ? undefined : 'no answer';
     if (problem && failures.length < 10) {
-      failures.push(`#${sent} ${problem}: ${c.label}\n  sent: ${JSON.stringify(c.bytes.toString('latin1').slice(0, 300))}\n  got:  ${JSON.stringify(raw.slice(0, 300))}`);
+      failures.push(
+        `#${sent} ${problem}: ${c.label}\n  sent: ${JSON.stringify(c.bytes.toString('latin1').slice(0, 300))}\n  got:  ${JSON.stringify(raw.slice(0, 300))}`,
+      );
     }
   }
   const ms = Date.now() - started;
@@ -134,7 +145,10 @@ describe(`API fuzz (seed ${SEED}; FUZZ_SEED=${SEED} replays it)`, () => {
     let lab: Lab;
     before(async () => {
       await ks.start();
-      lab = await startLab({ auth_strategy: 'keystone', keystone: { auth_url: `${ks.url}/v3`, password: 'secret', timeout_seconds: 10 } }, { 'X-Auth-Token': 'admin-token' });
+      lab = await startLab(
+        { auth_strategy: 'keystone', keystone: { auth_url: `${ks.url}/v3`, password: 'secret', timeout_seconds: 10 } },
+        { 'X-Auth-Token': 'admin-token' },
+      );
     });
     after(async () => {
       await lab?.ctl.stop();

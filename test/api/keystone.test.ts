@@ -28,7 +28,13 @@ function keystoneApp(ks: FakeKeystone, store: Store, overrides: Record<string, u
     },
     'test',
   );
-  return createApiApp({ store, config, log: checked.log, hostCatalog: acceptAllHostCatalog, tokenValidator: new KeystoneTokenValidator(config.api.keystone, checked.log.child({ component: 'keystone' })) });
+  return createApiApp({
+    store,
+    config,
+    log: checked.log,
+    hostCatalog: acceptAllHostCatalog,
+    tokenValidator: new KeystoneTokenValidator(config.api.keystone, checked.log.child({ component: 'keystone' })),
+  });
 }
 
 const get = (app: ApiApp, path: string, token?: string) => app.request(path, { headers: token ? { 'X-Auth-Token': token } : {} });
@@ -49,7 +55,11 @@ describe('keystone auth', () => {
 
   test('GET / needs no token; /v1 and resources answer keystonemiddleware 401 without a valid one', async () => {
     assert.equal((await get(app, '/')).status, 200);
-    for (const [path, token] of [['/v1', undefined], ['/v1/segments', undefined], ['/v1/segments', 'bogus']] as const) {
+    for (const [path, token] of [
+      ['/v1', undefined],
+      ['/v1/segments', undefined],
+      ['/v1/segments', 'bogus'],
+    ] as const) {
       const r = await get(app, path, token);
       assert.equal(r.status, 401);
       assert.equal(r.headers.get('www-authenticate'), `Keystone uri="${ks.url}"`);

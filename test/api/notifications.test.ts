@@ -23,7 +23,19 @@ describe('notifications', () => {
     const r = await api.call('POST', '/v1/notifications', notification('COMPUTE_HOST', 'compute-1', { event: 'STARTED' }, '2030-01-01T10:00:00.123456+02:00'));
     assert.equal(r.status, 202);
     const n = r.body.notification;
-    assert.deepEqual(Object.keys(n), ['id', 'notification_uuid', 'generated_time', 'source_host_uuid', 'type', 'payload', 'status', 'created_at', 'updated_at', 'deleted_at', 'deleted']);
+    assert.deepEqual(Object.keys(n), [
+      'id',
+      'notification_uuid',
+      'generated_time',
+      'source_host_uuid',
+      'type',
+      'payload',
+      'status',
+      'created_at',
+      'updated_at',
+      'deleted_at',
+      'deleted',
+    ]);
     assert.equal(n.generated_time, '2030-01-01T08:00:00.123456');
     assert.equal(n.status, 'new');
     assert.equal(n.source_host_uuid, hosts['compute-1']);
@@ -38,23 +50,37 @@ describe('notifications', () => {
       message: 'Host with name nobody could not be found.',
     });
     assert.equal((await api.call('POST', '/v1/notifications', notification('VM', 'compute-2', VM))).status, 202);
-    assert.equal(errorOf(await api.call('POST', '/v1/notifications', notification('VM', 'compute-2', VM))).message, 'Notification received from host compute-2 of type VM is duplicate.');
+    assert.equal(
+      errorOf(await api.call('POST', '/v1/notifications', notification('VM', 'compute-2', VM))).message,
+      'Notification received from host compute-2 of type VM is duplicate.',
+    );
     assert.equal((await api.call('POST', '/v1/notifications', notification('COMPUTE_HOST', 'compute-3', DOWN))).status, 202);
     await api.store.updateHost(hosts['compute-3']!, { onMaintenance: true }, new Date());
     const again = await api.call('POST', '/v1/notifications', notification('COMPUTE_HOST', 'compute-3', DOWN));
-    assert.equal(errorOf(again).message, "Notification received from host compute-3 of type 'COMPUTE_HOST' is ignored as the host is already under maintenance.");
+    assert.equal(
+      errorOf(again).message,
+      "Notification received from host compute-3 of type 'COMPUTE_HOST' is ignored as the host is already under maintenance.",
+    );
   });
 
   test('payload validation per type', async () => {
     const cases: [string, unknown, string][] = [
-      ['PROCESS', { event: 'EXPLODED', process_name: 'nova-compute' }, "Invalid input for field/attribute event. Value: EXPLODED. 'EXPLODED' is not one of ('STARTED', 'STOPPED')"],
+      [
+        'PROCESS',
+        { event: 'EXPLODED', process_name: 'nova-compute' },
+        "Invalid input for field/attribute event. Value: EXPLODED. 'EXPLODED' is not one of ('STARTED', 'STOPPED')",
+      ],
       ['VM', { ...VM, instance_uuid: 'not-a-uuid' }, "Invalid input for field/attribute instance_uuid. Value: not-a-uuid. 'not-a-uuid' is not a 'uuid'"],
       ['COMPUTE_HOST', { event: 'STOPPED', foo: 'bar' }, "Additional properties are not allowed ('foo' was unexpected)"],
       ['PROCESS', { event: 'STOPPED' }, "'process_name' is a required property"],
       ['DISK', { event: 'STOPPED' }, "Invalid input for field/attribute type. Value: DISK. 'DISK' is not one of ('COMPUTE_HOST', 'VM', 'PROCESS')"],
     ];
     for (const [type, payload, message] of cases) {
-      assert.deepEqual(errorOf(await api.call('POST', '/v1/notifications', notification(type, 'compute-1', payload))), { key: 'badRequest', code: 400, message });
+      assert.deepEqual(errorOf(await api.call('POST', '/v1/notifications', notification(type, 'compute-1', payload))), {
+        key: 'badRequest',
+        code: 400,
+        message,
+      });
     }
   });
 
@@ -70,7 +96,10 @@ describe('notifications', () => {
     const fromHost = await api.call('GET', `/v1/notifications?source_host_uuid=${hosts['compute-1']}`);
     assert.ok(fromHost.body.notifications.every((n: any) => n.source_host_uuid === hosts['compute-1']));
     const since = await api.call('GET', '/v1/notifications?generated_since=2029-12-31');
-    assert.deepEqual(since.body.notifications.map((n: any) => n.generated_time), ['2030-01-01T08:00:00.123456']);
+    assert.deepEqual(
+      since.body.notifications.map((n: any) => n.generated_time),
+      ['2030-01-01T08:00:00.123456'],
+    );
     assert.equal(errorOf(await api.call('GET', '/v1/notifications?generated-since=notatime')).message, 'Invalid generated-since value');
   });
 
@@ -79,7 +108,12 @@ describe('notifications', () => {
     const uuid = n.notification_uuid;
     const seq = await api.store.appendTask(uuid, 'DisableComputeServiceTask', 'RUNNING', new Date());
     await api.store.updateTask(uuid, seq, { addDetail: { timestamp: dateFromMicros(1795400310982691), message: 'Disabling', progress: 0 } }, new Date());
-    await api.store.updateTask(uuid, seq, { state: 'SUCCESS', progress: 1, addDetail: { timestamp: dateFromMicros(1795400313280529), message: 'Disabled', progress: 1 } }, new Date());
+    await api.store.updateTask(
+      uuid,
+      seq,
+      { state: 'SUCCESS', progress: 1, addDetail: { timestamp: dateFromMicros(1795400313280529), message: 'Disabled', progress: 1 } },
+      new Date(),
+    );
     const v10 = await api.call('GET', `/v1/notifications/${uuid}`);
     assert.equal('recovery_workflow_details' in v10.body.notification, false);
     const v11 = await api.call('GET', `/v1/notifications/${uuid}`, { version: '1.1' });
@@ -95,14 +129,33 @@ describe('notifications', () => {
     const host = (await api.call('GET', '/v1/notifications?type=COMPUTE_HOST')).body.notifications[0].notification_uuid;
     const vm = (await api.call('GET', '/v1/notifications?type=VM')).body.notifications[0].notification_uuid;
     const move = await api.store.createVMove(
-      { notificationUuid: host, instanceUuid: VM.instance_uuid, instanceName: 'vm1', sourceHost: 'compute-3', destHost: null, type: 'evacuation', status: 'pending' },
+      {
+        notificationUuid: host,
+        instanceUuid: VM.instance_uuid,
+        instanceName: 'vm1',
+        sourceHost: 'compute-3',
+        destHost: null,
+        type: 'evacuation',
+        status: 'pending',
+      },
       new Date(),
     );
     assert.equal((await api.call('GET', `/v1/notifications/${host}/vmoves`, { version: '1.2' })).status, 404);
     const list = await api.call('GET', `/v1/notifications/${host}/vmoves`, { version: '1.3' });
     assert.equal(list.status, 200);
-    assert.deepEqual(list.body.vmoves.map((v: any) => v.uuid), [move.uuid]);
-    assert.deepEqual(Object.keys(list.body.vmoves[0]).slice(0, 7), ['id', 'uuid', 'notification_uuid', 'instance_uuid', 'instance_name', 'source_host', 'dest_host']);
+    assert.deepEqual(
+      list.body.vmoves.map((v: any) => v.uuid),
+      [move.uuid],
+    );
+    assert.deepEqual(Object.keys(list.body.vmoves[0]).slice(0, 7), [
+      'id',
+      'uuid',
+      'notification_uuid',
+      'instance_uuid',
+      'instance_name',
+      'source_host',
+      'dest_host',
+    ]);
     assert.deepEqual((await api.call('GET', `/v1/notifications/${host}/vmoves?status=succeeded`, { version: '1.3' })).body.vmoves, []);
     const one = await api.call('GET', `/v1/notifications/${host}/vmoves/${move.uuid}`, { version: 'latest' });
     assert.equal(one.body.vmove.instance_name, 'vm1');
@@ -113,6 +166,10 @@ describe('notifications', () => {
 
   test('notifications cannot be updated or deleted', async () => {
     const r = await api.call('DELETE', '/v1/notifications/00000000-0000-0000-0000-000000000000');
-    assert.deepEqual(errorOf(r), { key: 'badMethod', code: 405, message: "The request method: 'DELETE' with action: 'delete' is not allowed on this resource" });
+    assert.deepEqual(errorOf(r), {
+      key: 'badMethod',
+      code: 405,
+      message: "The request method: 'DELETE' with action: 'delete' is not allowed on this resource",
+    });
   });
 });

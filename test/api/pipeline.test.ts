@@ -14,7 +14,10 @@ describe('request pipeline', () => {
   test('versions: / needs nothing, /v1 and /v1/ describe v1, other roots are 300', async () => {
     const root = await api.call('GET', '/');
     assert.equal(root.status, 200);
-    assert.deepEqual(root.body.versions.map((v: any) => [v.id, v.version, v.min_version]), [['v1.0', '1.3', '1.0']]);
+    assert.deepEqual(
+      root.body.versions.map((v: any) => [v.id, v.version, v.min_version]),
+      [['v1.0', '1.3', '1.0']],
+    );
     for (const p of ['/v1', '/v1/']) {
       const v1 = await api.call('GET', p);
       assert.equal(v1.body.version.links[0].href, 'http://localhost/v1/');
@@ -34,7 +37,10 @@ describe('request pipeline', () => {
       assert.equal(await at(proxy), 'https://ha.example.org/v1/');
       assert.equal(await at({ 'X-Forwarded-Proto': 'HTTPS', 'X-Forwarded-Host': 'ha.example.org:8443, inner:1' }), 'https://ha.example.org:8443/v1/');
       // RFC 7239 Forwarded wins over the X-Forwarded-* headers; the first (outermost) proxy's element counts.
-      assert.equal(await at({ Forwarded: 'for=192.0.2.1;proto=https;host="ha.example.org", for=10.0.0.1', ...proxy, 'X-Forwarded-Host': 'other' }), 'https://ha.example.org/v1/');
+      assert.equal(
+        await at({ Forwarded: 'for=192.0.2.1;proto=https;host="ha.example.org", for=10.0.0.1', ...proxy, 'X-Forwarded-Host': 'other' }),
+        'https://ha.example.org/v1/',
+      );
       // Only http and https, and only a well-formed host[:port]: anything else is ignored, not echoed into links.
       assert.equal(await at({ 'X-Forwarded-Proto': 'javascript', 'X-Forwarded-Host': 'evil.example' }), 'http://evil.example/v1/');
       for (const host of ['a b', 'evil.example/x', 'evil.example:99999', 'x@evil.example', '"><script>', '']) {
@@ -52,10 +58,18 @@ describe('request pipeline', () => {
     assert.equal(other.headers.get('openstack-api-version'), 'masakari 1.1');
     assert.equal(other.headers.get('vary'), 'OpenStack-API-Version');
     const bad = await api.call('GET', '/v1/segments', { version: '1.x' });
-    assert.deepEqual(errorOf(bad), { key: 'badRequest', code: 400, message: 'API Version String 1.x is of invalid format. Must be of format MajorNum.MinorNum.' });
+    assert.deepEqual(errorOf(bad), {
+      key: 'badRequest',
+      code: 400,
+      message: 'API Version String 1.x is of invalid format. Must be of format MajorNum.MinorNum.',
+    });
     assert.equal(bad.headers.get('openstack-api-version'), null);
     const high = await api.call('GET', '/v1/segments', { version: '2.0' });
-    assert.deepEqual(errorOf(high), { key: 'masakariFault', code: 406, message: 'Version 2.0 is not supported by the API. Minimum is 1.0 and maximum is 1.3.' });
+    assert.deepEqual(errorOf(high), {
+      key: 'masakariFault',
+      code: 406,
+      message: 'Version 2.0 is not supported by the API. Minimum is 1.0 and maximum is 1.3.',
+    });
     assert.equal(high.headers.get('openstack-api-version'), 'instance-ha 2.0');
   });
 
@@ -67,7 +81,9 @@ describe('request pipeline', () => {
   });
 
   test('bodies: too large 413, unsupported type 415, malformed 400, text/plain and no type are JSON', async () => {
-    const big = await api.call('POST', '/v1/segments', { body: { segment: { name: 'x', description: 'y'.repeat(3000), recovery_method: 'auto', service_type: 'C' } } });
+    const big = await api.call('POST', '/v1/segments', {
+      body: { segment: { name: 'x', description: 'y'.repeat(3000), recovery_method: 'auto', service_type: 'C' } },
+    });
     assert.deepEqual(errorOf(big), { key: 'overLimit', code: 413, message: 'Request is too large.' });
     const xml = await api.call('POST', '/v1/segments', { raw: '<segment/>', headers: { 'Content-Type': 'application/xml' } });
     assert.equal(errorOf(xml).code, 415);
@@ -116,11 +132,22 @@ describe('hostile input never reaches a 500', () => {
     const nested = await api.call('POST', '/v1/segments', { raw: `{"segment":{"name":${deep},"recovery_method":"auto","service_type":"C"}}` });
     assert.equal(nested.status, 400);
     assert.match(errorOf(nested).message, /^Invalid input for field\/attribute name\. Value: \[\[\[.*\.\.\..* is not of type 'string'$/);
-    for (const path of ['/v1/segments?limit=%ZZ', '/v1/segments/%E0%A4%A', '/v1/segments?sort_key=%00', '/v1/notifications?generated-since=2026-02-30T00:00:00']) {
+    for (const path of [
+      '/v1/segments?limit=%ZZ',
+      '/v1/segments/%E0%A4%A',
+      '/v1/segments?sort_key=%00',
+      '/v1/notifications?generated-since=2026-02-30T00:00:00',
+    ]) {
       const r = await api.call('GET', path);
       assert.ok(r.status >= 400 && r.status < 500, `${path}: ${r.status} ${r.text}`);
     }
-    for (const body of ['{"segment":{"name":"x","recovery_method":"auto","service_type":"C","description":1e400}}', 'null', '"segment"', '{"segment":[]}', '\u00ff\u00fe']) {
+    for (const body of [
+      '{"segment":{"name":"x","recovery_method":"auto","service_type":"C","description":1e400}}',
+      'null',
+      '"segment"',
+      '{"segment":[]}',
+      '\u00ff\u00fe',
+    ]) {
       const r = await api.call('POST', '/v1/segments', { raw: body, headers: { 'Content-Type': 'application/json' } });
       assert.equal(r.status, 400, `${body}: ${r.text}`);
     }

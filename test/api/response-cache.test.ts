@@ -37,7 +37,10 @@ describe('GET response cache', () => {
     const { store, get } = appOn(':memory:');
     const seg = await store.createSegment({ name: 's1', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, T0);
     const first = await get('/v1/segments');
-    assert.deepEqual(first.body.segments.map((s: any) => s.name), ['s1']);
+    assert.deepEqual(
+      first.body.segments.map((s: any) => s.name),
+      ['s1'],
+    );
     assert.equal(first.headers.get('x-openstack-request-id')?.startsWith('req-'), true);
     const again = await get('/v1/segments');
     assert.deepEqual(again.body, first.body);
@@ -57,7 +60,13 @@ describe('GET response cache', () => {
     const seg = await store.createSegment({ name: 's1', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, T0);
     const host = await store.createHost(seg.uuid, { name: 'c1', type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, T0);
     const created = await store.createNotification(
-      { uuid: '11111111-1111-4111-8111-111111111111', type: 'VM', generatedTime: T0, sourceHostUuid: host.uuid, payload: { event: 'LIFECYCLE', instance_uuid: 'i-1', vir_domain_event: 'STOPPED_FAILED' } },
+      {
+        uuid: '11111111-1111-4111-8111-111111111111',
+        type: 'VM',
+        generatedTime: T0,
+        sourceHostUuid: host.uuid,
+        payload: { event: 'LIFECYCLE', instance_uuid: 'i-1', vir_domain_event: 'STOPPED_FAILED' },
+      },
       0,
       T0,
     );
@@ -84,7 +93,10 @@ describe('GET response cache', () => {
       assert.deepEqual((await get('/v1/segments')).body.segments, []);
       const other = openSqliteStore({ path: file });
       await other.createSegment({ name: 'from-elsewhere', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, T0);
-      assert.deepEqual((await get('/v1/segments')).body.segments.map((s: any) => s.name), ['from-elsewhere']);
+      assert.deepEqual(
+        (await get('/v1/segments')).body.segments.map((s: any) => s.name),
+        ['from-elsewhere'],
+      );
       await other.close();
       await store.close();
     } finally {
@@ -104,7 +116,10 @@ describe('GET response cache', () => {
         expiresAt: null,
       }),
     };
-    const { store, get } = appOn(':memory:', { tokenValidator: validator, config: { api: { auth_strategy: 'keystone', keystone: { auth_url: 'http://keystone.invalid/v3', password: 'x' } } } });
+    const { store, get } = appOn(':memory:', {
+      tokenValidator: validator,
+      config: { api: { auth_strategy: 'keystone', keystone: { auth_url: 'http://keystone.invalid/v3', password: 'x' } } },
+    });
     await store.createSegment({ name: 's1', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, T0);
     assert.equal((await get('/v1/segments', { 'X-Auth-Token': 'admin-token' })).status, 200);
     assert.equal((await get('/v1/segments', { 'X-Auth-Token': 'admin-token' })).status, 200);

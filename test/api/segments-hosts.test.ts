@@ -12,13 +12,28 @@ describe('segments', () => {
     assert.equal(r.status, 201);
     assert.equal(r.headers.get('content-type'), 'application/json');
     assert.equal(r.headers.get('openstack-api-version'), 'masakari 1.0');
-    assert.deepEqual(Object.keys(r.body.segment), ['id', 'uuid', 'name', 'service_type', 'enabled', 'description', 'recovery_method', 'created_at', 'updated_at', 'deleted_at', 'deleted']);
+    assert.deepEqual(Object.keys(r.body.segment), [
+      'id',
+      'uuid',
+      'name',
+      'service_type',
+      'enabled',
+      'description',
+      'recovery_method',
+      'created_at',
+      'updated_at',
+      'deleted_at',
+      'deleted',
+    ]);
     assert.match(r.body.segment.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
     assert.equal(r.body.segment.enabled, true);
 
     const v10 = await api.call('POST', '/v1/segments', { body: { segment: { name: 's2', recovery_method: 'auto', service_type: 'C', enabled: false } } });
     assert.equal(v10.status, 400);
-    const v12 = await api.call('POST', '/v1/segments', { version: '1.2', body: { segment: { name: 's2', recovery_method: 'auto', service_type: 'C', enabled: 'Off' } } });
+    const v12 = await api.call('POST', '/v1/segments', {
+      version: '1.2',
+      body: { segment: { name: 's2', recovery_method: 'auto', service_type: 'C', enabled: 'Off' } },
+    });
     assert.equal(v12.status, 201);
     assert.equal(v12.body.segment.enabled, false);
     const upd = await api.call('PUT', `/v1/segments/${v12.body.segment.uuid}`, { version: '1.2', body: { segment: { enabled: 'False' } } });
@@ -39,21 +54,42 @@ describe('segments', () => {
   test('filters, repeated sort keys, limit cap and marker paging', async () => {
     const small = testApi({ api: { osapi_max_limit: 2 } });
     try {
-      for (const [name, rm] of [['a', 'auto'], ['b', 'rh_priority'], ['c', 'auto'], ['d', 'auto']]) {
+      for (const [name, rm] of [
+        ['a', 'auto'],
+        ['b', 'rh_priority'],
+        ['c', 'auto'],
+        ['d', 'auto'],
+      ]) {
         await small.call('POST', '/v1/segments', { body: { segment: { name, recovery_method: rm, service_type: 'C' } } });
       }
       const page1 = await small.call('GET', '/v1/segments?sort_key=recovery_method&sort_dir=asc&sort_key=name&sort_dir=desc&limit=50');
-      assert.deepEqual(page1.body.segments.map((s: any) => s.name), ['d', 'c'], 'limit is capped at osapi_max_limit');
-      const page2 = await small.call('GET', `/v1/segments?sort_key=recovery_method&sort_dir=asc&sort_key=name&sort_dir=desc&marker=${page1.body.segments[1].id}`);
-      assert.deepEqual(page2.body.segments.map((s: any) => s.name), ['a', 'b']);
+      assert.deepEqual(
+        page1.body.segments.map((s: any) => s.name),
+        ['d', 'c'],
+        'limit is capped at osapi_max_limit',
+      );
+      const page2 = await small.call(
+        'GET',
+        `/v1/segments?sort_key=recovery_method&sort_dir=asc&sort_key=name&sort_dir=desc&marker=${page1.body.segments[1].id}`,
+      );
+      assert.deepEqual(
+        page2.body.segments.map((s: any) => s.name),
+        ['a', 'b'],
+      );
       const auto = await small.call('GET', '/v1/segments?recovery_method=rh_priority');
-      assert.deepEqual(auto.body.segments.map((s: any) => s.name), ['b']);
+      assert.deepEqual(
+        auto.body.segments.map((s: any) => s.name),
+        ['b'],
+      );
       assert.deepEqual((await small.call('GET', '/v1/segments?limit=0')).body, { segments: [] });
       for (const marker of ['0099999', '99999999999999999999999', '-1']) {
         assert.equal(errorOf(await small.call('GET', `/v1/segments?marker=${marker}`)).message, `Marker ${marker} could not be found.`);
       }
       assert.equal(errorOf(await small.call('GET', '/v1/segments?enabled=maybe')).message.startsWith('Invalid value for enabled: Unrecognized value'), true);
-      assert.equal(errorOf(await small.call('GET', '/v1/segments?sort_dir=up')).message, "Invalid input received: Unknown sort direction, must be 'asc' or 'desc'");
+      assert.equal(
+        errorOf(await small.call('GET', '/v1/segments?sort_dir=up')).message,
+        "Invalid input received: Unknown sort direction, must be 'asc' or 'desc'",
+      );
       assert.equal(errorOf(await small.call('GET', '/v1/segments?limit=1.5')).message, 'Invalid input received: limit must be an integer');
     } finally {
       await small.close();
@@ -79,7 +115,9 @@ describe('hosts', () => {
     const other = await seed(api, 'seg-h2', []);
     const missing = await api.call('POST', `/v1/segments/${segment}/hosts`, { body: { host: { name: 'ghost', type: 'COMPUTE', control_attributes: 'x' } } });
     assert.deepEqual(errorOf(missing), { key: 'badRequest', code: 400, message: 'Compute service with name ghost could not be found.' });
-    const dup = await api.call('POST', `/v1/segments/${other.segment}/hosts`, { body: { host: { name: 'compute-1', type: 'COMPUTE', control_attributes: 'x' } } });
+    const dup = await api.call('POST', `/v1/segments/${other.segment}/hosts`, {
+      body: { host: { name: 'compute-1', type: 'COMPUTE', control_attributes: 'x' } },
+    });
     assert.equal(errorOf(dup).message, 'Host with name compute-1 already exists.');
     const ok = await api.call('POST', `/v1/segments/${other.segment}/hosts`, {
       body: { host: { name: 'compute-2', type: 'COMPUTE', control_attributes: 'x', reserved: 'yes', on_maintenance: false } },
@@ -88,14 +126,19 @@ describe('hosts', () => {
     assert.equal(ok.body.host.reserved, true);
     assert.equal(ok.body.host.failover_segment_id, other.segment);
     assert.equal(ok.body.host.failover_segment.name, 'seg-h2');
-    const nullType = await api.call('POST', `/v1/segments/${other.segment}/hosts`, { body: { host: { name: 'compute-3', type: null, control_attributes: 'x' } } });
+    const nullType = await api.call('POST', `/v1/segments/${other.segment}/hosts`, {
+      body: { host: { name: 'compute-3', type: null, control_attributes: 'x' } },
+    });
     assert.equal(errorOf(nullType).message, "Invalid input for field/attribute type. Value: None. None is not of type 'string'");
   });
 
   test('list filters: strict booleans, type; show/update/delete stay inside the segment', async () => {
     const { segment, hosts } = await seed(api, 'seg-l', ['compute-3']);
     const list = await api.call('GET', `/v1/segments/${segment}/hosts?reserved=false&on_maintenance=0&type=COMPUTE`);
-    assert.deepEqual(list.body.hosts.map((h: any) => h.name), ['compute-3']);
+    assert.deepEqual(
+      list.body.hosts.map((h: any) => h.name),
+      ['compute-3'],
+    );
     assert.deepEqual((await api.call('GET', `/v1/segments/${segment}/hosts?reserved=true`)).body.hosts, []);
     const bad = await api.call('GET', `/v1/segments/${segment}/hosts?on_maintenance=maybe`);
     assert.equal(
@@ -120,7 +163,14 @@ describe('hosts', () => {
     known.add('compute-9');
     const h = await api.call('POST', `/v1/segments/${segment}/hosts`, { body: { host: { name: 'compute-9', type: 'COMPUTE', control_attributes: 'x' } } });
     const n = await api.call('POST', '/v1/notifications', {
-      body: { notification: { type: 'VM', hostname: 'compute-9', generated_time: '2026-01-01T00:00:00', payload: { event: 'LIFECYCLE', instance_uuid: '11111111-2222-3333-4444-555555555555', vir_domain_event: 'STOPPED_FAILED' } } },
+      body: {
+        notification: {
+          type: 'VM',
+          hostname: 'compute-9',
+          generated_time: '2026-01-01T00:00:00',
+          payload: { event: 'LIFECYCLE', instance_uuid: '11111111-2222-3333-4444-555555555555', vir_domain_event: 'STOPPED_FAILED' },
+        },
+      },
     });
     assert.equal(n.status, 202);
     const busy = await api.call('PUT', `/v1/segments/${segment}`, { body: { segment: { description: 'x' } } });

@@ -18,7 +18,12 @@ describe('API over a real socket', () => {
   let base: string;
   before(async () => {
     store = openSqliteStore({ path: ':memory:' });
-    const app = createApiApp({ store, config: parseConfig({ api: { max_request_body_size: 2048 } }, 'test'), log: silentLogger, hostCatalog: acceptAllHostCatalog });
+    const app = createApiApp({
+      store,
+      config: parseConfig({ api: { max_request_body_size: 2048 } }, 'test'),
+      log: silentLogger,
+      hostCatalog: acceptAllHostCatalog,
+    });
     server = await startApiServer(app, '127.0.0.1:0');
     base = `http://127.0.0.1:${server.port}`;
   });
@@ -30,7 +35,7 @@ describe('API over a real socket', () => {
   const post = (path: string, body: string, headers: Record<string, string> = { 'Content-Type': 'application/json' }) =>
     fetch(base + path, { method: 'POST', headers, body });
 
-  test('a body over the limit is 413 in Masakari\'s format, also without Content-Length (chunked)', async () => {
+  test("a body over the limit is 413 in Masakari's format, also without Content-Length (chunked)", async () => {
     const big = JSON.stringify({ segment: { name: 'x'.repeat(4000), recovery_method: 'auto', service_type: 'COMPUTE' } });
     const r = await post('/v1/segments', big);
     assert.equal(r.status, 413);

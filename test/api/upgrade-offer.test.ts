@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { headWithoutUpgradeOffer } from '../../src/core/api/upgrade-offer.ts';
 
-const head = (rawHeaders: string[], version = '1.1') => headWithoutUpgradeOffer({ method: 'POST', url: '/v1/segments?x=1', httpVersion: version, rawHeaders }).toString('latin1');
+const head = (rawHeaders: string[], version = '1.1') =>
+  headWithoutUpgradeOffer({ method: 'POST', url: '/v1/segments?x=1', httpVersion: version, rawHeaders }).toString('latin1');
 
 test('the offer goes, everything else stays as received (names, order, repeats, other Connection tokens)', () => {
   assert.equal(
@@ -15,7 +16,10 @@ test('the offer goes, everything else stays as received (names, order, repeats, 
 });
 
 test('a Connection header that only carried the offer goes; HTTP/1.0 stays 1.0', () => {
-  assert.equal(head(['Host', 'x', 'Connection', 'upgrade', 'Connection', ' Upgrade ,', 'Upgrade', 'websocket'], '1.0'), 'POST /v1/segments?x=1 HTTP/1.0\r\nHost: x\r\n\r\n');
+  assert.equal(
+    head(['Host', 'x', 'Connection', 'upgrade', 'Connection', ' Upgrade ,', 'Upgrade', 'websocket'], '1.0'),
+    'POST /v1/segments?x=1 HTTP/1.0\r\nHost: x\r\n\r\n',
+  );
 });
 
 test('header values come back as the bytes that arrived (Node gives them as latin1)', () => {

@@ -44,9 +44,13 @@ test('post_notification.lua: unique VM payloads on the seeded hosts; every 202 r
   const dir = mkdtempSync(path.join(tmpdir(), 'masakari-apibench-test-'));
   try {
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn('wrk', ['-t2', '-c4', '-d1s', '-s', path.join(repoRoot, 'bench/api/post_notification.lua'), `http://127.0.0.1:${port}/v1/notifications`], {
-        env: { ...process.env, UUID_DIR: dir, RUN_TAG: '0badc0de', NHOSTS: '10' },
-      });
+      const child = spawn(
+        'wrk',
+        ['-t2', '-c4', '-d1s', '-s', path.join(repoRoot, 'bench/api/post_notification.lua'), `http://127.0.0.1:${port}/v1/notifications`],
+        {
+          env: { ...process.env, UUID_DIR: dir, RUN_TAG: '0badc0de', NHOSTS: '10' },
+        },
+      );
       let s = '';
       child.stdout.on('data', (d) => (s += d));
       child.stderr.on('data', (d) => (s += d));

@@ -123,7 +123,9 @@ describe('single executable (build.ts)', { timeout: 600_000 }, () => {
     assert.equal(files.length, 2, files.join(', '));
     for (const f of files) {
       const name = f.replace(/^[0-9a-f]{16}-/, '');
-      const digest = createHash('sha256').update(fs.readFileSync(path.join(out, 'native', name))).digest('hex');
+      const digest = createHash('sha256')
+        .update(fs.readFileSync(path.join(out, 'native', name)))
+        .digest('hex');
       assert.equal(f, `${digest.slice(0, 16)}-${name}`, 'extracted file is named by the hash of the built addon');
     }
   });
@@ -158,7 +160,10 @@ describe('single executable (build.ts)', { timeout: 600_000 }, () => {
     const url = `sqlite:${path.join(tmp, 'own.sqlite')}`;
     ok(exe(['db', 'sync', '--database', url], { XDG_CACHE_HOME: own }));
     const files = fs.readdirSync(path.join(own, 'masakari/native'));
-    assert.ok(files.some((f) => /^[0-9a-f]{16}-better_sqlite3\.node$/.test(f)), files.join(', '));
+    assert.ok(
+      files.some((f) => /^[0-9a-f]{16}-better_sqlite3\.node$/.test(f)),
+      files.join(', '),
+    );
   });
 
   test('db sync / db version on a SQLite file through the executable', () => {

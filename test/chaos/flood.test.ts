@@ -45,15 +45,32 @@ function makeBodies(rand: () => number): { bodies: Body[]; duplicateOf: (number 
     const hostname = `flood-${String(i % HOSTS).padStart(2, '0')}`;
     const generated_time = new Date(base + i).toISOString();
     const r = rand();
-    if (r < 0.45) uniqueBodies.push({ type: 'VM', hostname, generated_time, payload: { instance_uuid: randomUUID(), vir_domain_event: 'STOPPED_FAILED', event: 'LIFECYCLE' } });
-    else if (r < 0.8) uniqueBodies.push({ type: 'VM', hostname, generated_time, payload: { instance_uuid: randomUUID(), vir_domain_event: 'STARTED_BOOTED', event: 'LIFECYCLE' } });
+    if (r < 0.45)
+      uniqueBodies.push({
+        type: 'VM',
+        hostname,
+        generated_time,
+        payload: { instance_uuid: randomUUID(), vir_domain_event: 'STOPPED_FAILED', event: 'LIFECYCLE' },
+      });
+    else if (r < 0.8)
+      uniqueBodies.push({
+        type: 'VM',
+        hostname,
+        generated_time,
+        payload: { instance_uuid: randomUUID(), vir_domain_event: 'STARTED_BOOTED', event: 'LIFECYCLE' },
+      });
     else if (r < 0.9) uniqueBodies.push({ type: 'PROCESS', hostname, generated_time, payload: { process_name: `proc-${i}`, event: 'STARTED' } });
     else {
       // COMPUTE_HOST payloads have few variants, so identical ones on one host are kept apart by generated_time:
       // 400 s (> 2 x the 180 s duplicate window) between the k-th and (k+1)-th of a host, going back in time.
       const k = (chCount.get(hostname) ?? 0) + 1;
       chCount.set(hostname, k);
-      uniqueBodies.push({ type: 'COMPUTE_HOST', hostname, generated_time: new Date(base - k * 400_000).toISOString(), payload: { event: 'STOPPED', host_status: 'UNKNOWN', cluster_status: 'OFFLINE' } });
+      uniqueBodies.push({
+        type: 'COMPUTE_HOST',
+        hostname,
+        generated_time: new Date(base - k * 400_000).toISOString(),
+        payload: { event: 'STOPPED', host_status: 'UNKNOWN', cluster_status: 'OFFLINE' },
+      });
     }
   }
   // Sequence: uniques in order; each duplicate goes 1..40 positions after its original.
@@ -96,7 +113,11 @@ test(`flood: ${COUNT} notifications (~10% duplicates) through two controllers on
   store = await openMysqlStore({ url, connectionLimit: 2 });
   const seg = await store.createSegment({ name: 'flood', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date());
   for (let i = 0; i < HOSTS; i++) {
-    await store.createHost(seg.uuid, { name: `flood-${String(i).padStart(2, '0')}`, type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date());
+    await store.createHost(
+      seg.uuid,
+      { name: `flood-${String(i).padStart(2, '0')}`, type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false },
+      new Date(),
+    );
   }
   const env = {
     MASAKARI_DATABASE__URL: url,
@@ -154,10 +175,17 @@ test(`flood: ${COUNT} notifications (~10% duplicates) through two controllers on
     if (statuses[i] === 202) acceptedPerGroup.set(groupOf(i), (acceptedPerGroup.get(groupOf(i)) ?? 0) + 1);
   }
   const groupsWithoutAccept = [...sizeOf.keys()].filter((g) => !acceptedPerGroup.has(g));
-  assert.deepEqual(groupsWithoutAccept.slice(0, 5).map((g) => bodies[g]), [], 'every distinct notification is accepted once at least');
+  assert.deepEqual(
+    groupsWithoutAccept.slice(0, 5).map((g) => bodies[g]),
+    [],
+    'every distinct notification is accepted once at least',
+  );
   assert.equal(statuses.filter((s, i) => s === 409 && sizeOf.get(groupOf(i))! < 2).length, 0, 'a 409 only where an identical body was sent too');
   assert.ok(conflicts > 0, 'some duplicates met 409 (the duplicate check ran across the two controllers)');
-  assert.ok(uuids.every((u, i) => statuses[i] !== 202 || typeof u === 'string'), 'every 202 carries the notification uuid');
+  assert.ok(
+    uuids.every((u, i) => statuses[i] !== 202 || typeof u === 'string'),
+    'every 202 carries the notification uuid',
+  );
 
   // Every 202 is in the database, and nothing else is.
   const rows = (await lab!.adminQuery(`SELECT uuid FROM \`${url.split('/').pop()}\`.notifications`)) as { uuid: string }[];
@@ -174,14 +202,21 @@ test(`flood: ${COUNT} notifications (~10% duplicates) through two controllers on
   for (;;) {
     const byStatus = (await lab!.adminQuery(`SELECT status, COUNT(*) AS n FROM \`${db}\`.notifications GROUP BY status`)) as { status: string; n: number }[];
     counts = Object.fromEntries(byStatus.map((r) => [r.status, Number(r.n)]));
-    const unfinished = Object.entries(counts).filter(([s]) => !FINAL.has(s)).reduce((a, [, n]) => a + n, 0);
+    const unfinished = Object.entries(counts)
+      .filter(([s]) => !FINAL.has(s))
+      .reduce((a, [, n]) => a + n, 0);
     if (unfinished === 0) break;
     if (Date.now() > deadline) assert.fail(`not all final: ${JSON.stringify(counts)}`);
     await sleep(1000);
   }
   t.diagnostic(`all final after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(counts)}`);
   // The outcome per kind is the expected one (a wrong one would mean a mixed-up or lost notification).
-  const stored = (await lab!.adminQuery(`SELECT uuid, status, type, payload FROM \`${db}\`.notifications`)) as { uuid: string; status: string; type: string; payload: string }[];
+  const stored = (await lab!.adminQuery(`SELECT uuid, status, type, payload FROM \`${db}\`.notifications`)) as {
+    uuid: string;
+    status: string;
+    type: string;
+    payload: string;
+  }[];
   for (const r of stored) {
     const p = JSON.parse(r.payload) as Record<string, string>;
     const want = r.type === 'VM' ? (p.vir_domain_event === 'STOPPED_FAILED' ? 'failed' : 'ignored') : r.type === 'PROCESS' ? 'finished' : 'ignored';

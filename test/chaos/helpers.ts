@@ -121,7 +121,10 @@ export interface PostResult {
   body: { notification?: { notification_uuid: string } } & Record<string, unknown>;
 }
 
-export async function postNotification(port: number, n: { type: string; hostname: string; generated_time: string; payload: Record<string, string> }): Promise<PostResult> {
+export async function postNotification(
+  port: number,
+  n: { type: string; hostname: string; generated_time: string; payload: Record<string, string> },
+): Promise<PostResult> {
   const r = await fetch(`http://127.0.0.1:${port}/v1/notifications`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -70,7 +70,8 @@ export async function serveSimCloud(cloud: SimCloud): Promise<SimRpcServer> {
           out = { result: result === undefined ? null : result };
         } catch (e) {
           const code = e instanceof ComputeDriverError ? e.code : 'unknown';
-          if (op === 'evacuateServer') evacuateCalls.push({ server: String(args[0]), caller, atMs: Date.now(), accepted: false, error: `${code}: ${(e as Error).message}` });
+          if (op === 'evacuateServer')
+            evacuateCalls.push({ server: String(args[0]), caller, atMs: Date.now(), accepted: false, error: `${code}: ${(e as Error).message}` });
           out = { error: { code, message: (e as Error).message } };
           status = 200;
         }
@@ -129,7 +130,8 @@ export class RpcComputeDriver implements ComputeDriver {
     const r = await this.call<{ status: 'in_progress' | 'done' | 'failed'; createdAt: string | null; destHost: string | null } | null>('latestEvacuation', id);
     return r && { ...r, createdAt: r.createdAt === null ? null : new Date(r.createdAt) };
   };
-  getComputeService = (h: string, b?: string) => this.call<Awaited<ReturnType<ComputeDriver['getComputeService']>>>('getComputeService', h, ...(b === undefined ? [] : [b]));
+  getComputeService = (h: string, b?: string) =>
+    this.call<Awaited<ReturnType<ComputeDriver['getComputeService']>>>('getComputeService', h, ...(b === undefined ? [] : [b]));
   disableComputeService = (h: string, r: string, b?: string) => this.call<void>('disableComputeService', h, r, ...(b === undefined ? [] : [b]));
   enableComputeService = (h: string, b?: string) => this.call<void>('enableComputeService', h, ...(b === undefined ? [] : [b]));
   setComputeServiceForcedDown = (h: string, f: boolean, b?: string) => this.call<void>('setComputeServiceForcedDown', h, f, ...(b === undefined ? [] : [b]));

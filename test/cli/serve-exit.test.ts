@@ -25,7 +25,10 @@ test('the API port taken (--role=all, as a second lab): exit 1 naming the addres
   const env = { MASAKARI_DATA_DIR: dir, MASAKARI_LIBVIRT__CONNECTION_URI: 'test:///default' };
   const r = await runCli(['--role=all', '--listen', `127.0.0.1:${port}`], { env, timeoutMs: 30_000 });
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use \\(another masakari, or another lab, is running there\\?\\)`));
+  assert.match(
+    r.stderr,
+    new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use \\(another masakari, or another lab, is running there\\?\\)`),
+  );
   assert.match(r.stderr, /MASAKARI_API__LISTEN/);
 });
 

@@ -36,7 +36,10 @@ test('past shutdown_timeout: exit 1 with a line naming what did not stop; a SIGT
   assert.equal(await code, 1);
   assert.ok(Date.now() - t0 >= 290);
   const last = lines.at(-1)!;
-  assert.match(last.msg, /did not stop within shutdown_timeout \(0\.3 s\); exiting anyway\. Not stopped: monitors and outbox \(instance monitor\); libvirt compute driver/);
+  assert.match(
+    last.msg,
+    /did not stop within shutdown_timeout \(0\.3 s\); exiting anyway\. Not stopped: monitors and outbox \(instance monitor\); libvirt compute driver/,
+  );
   assert.deepEqual(last.not_stopped, ['monitors and outbox (instance monitor)', 'libvirt compute driver']);
 });
 

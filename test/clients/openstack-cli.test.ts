@@ -27,11 +27,24 @@ describe('openstack CLI (python3-masakariclient)', { timeout: 600_000 }, () => {
     assert.equal(seg.is_enabled, true);
 
     const list = await lab.openstackJson('segment', 'list');
-    assert.deepEqual(list.map((s: any) => s.name), ['seg-cli']);
+    assert.deepEqual(
+      list.map((s: any) => s.name),
+      ['seg-cli'],
+    );
     const shown = await lab.openstackJson('segment', 'show', 'seg-cli');
     assert.equal(shown.uuid, seg.uuid);
 
-    const updated = await lab.openstackJson('segment', 'update', seg.uuid, '--description', 'changed', '--recovery_method', 'reserved_host', '--is_enabled', 'False');
+    const updated = await lab.openstackJson(
+      'segment',
+      'update',
+      seg.uuid,
+      '--description',
+      'changed',
+      '--recovery_method',
+      'reserved_host',
+      '--is_enabled',
+      'False',
+    );
     assert.equal(updated.description, 'changed');
     assert.equal(updated.recovery_method, 'reserved_host');
     assert.equal(updated.is_enabled, false);
@@ -48,14 +61,20 @@ describe('openstack CLI (python3-masakariclient)', { timeout: 600_000 }, () => {
     const hosts = await lab.openstackJson('segment', 'host', 'list', seg.uuid);
     assert.deepEqual(hosts.map((h: any) => h.name).sort(), ['compute-1', 'compute-2']);
     const reserved = await lab.openstackJson('segment', 'host', 'list', seg.uuid, '--filters', 'reserved=True');
-    assert.deepEqual(reserved.map((h: any) => h.name), ['compute-2']);
+    assert.deepEqual(
+      reserved.map((h: any) => h.name),
+      ['compute-2'],
+    );
     const hShown = await lab.openstackJson('segment', 'host', 'show', seg.uuid, 'compute-1');
     assert.equal(hShown.uuid, h1.uuid);
     const hUpdated = await lab.openstackJson('segment', 'host', 'update', seg.uuid, 'compute-2', '--on_maintenance', 'True');
     assert.equal(hUpdated.on_maintenance, true);
     const del = await lab.openstack('segment', 'host', 'delete', seg.uuid, 'compute-2');
     assert.equal(del.code, 0, del.stderr);
-    assert.deepEqual((await lab.openstackJson('segment', 'host', 'list', seg.uuid)).map((h: any) => h.name), ['compute-1']);
+    assert.deepEqual(
+      (await lab.openstackJson('segment', 'host', 'list', seg.uuid)).map((h: any) => h.name),
+      ['compute-1'],
+    );
 
     const n = await lab.openstackJson('notification', 'create', 'VM', 'compute-1', '2026-11-22T02:16:19.000000', VM_PAYLOAD);
     assert.equal(n.status, 'new');
@@ -64,7 +83,10 @@ describe('openstack CLI (python3-masakariclient)', { timeout: 600_000 }, () => {
     const again = await lab.openstack('notification', 'create', 'VM', 'compute-1', '2026-11-22T02:16:19.000000', VM_PAYLOAD);
     assert.match(again.stdout + again.stderr, /Notification received from host compute-1 of type VM is duplicate/);
     const notes = await lab.openstackJson('notification', 'list');
-    assert.deepEqual(notes.map((x: any) => x.notification_uuid), [n.notification_uuid]);
+    assert.deepEqual(
+      notes.map((x: any) => x.notification_uuid),
+      [n.notification_uuid],
+    );
     const nShown = await lab.openstackJson('notification', 'show', n.notification_uuid);
     assert.equal(nShown.generated_time, '2026-11-22T02:16:19.000000');
     assert.deepEqual(nShown.recovery_workflow_details, []);
@@ -86,6 +108,9 @@ describe('openstack CLI (python3-masakariclient)', { timeout: 600_000 }, () => {
     await lab.store.createSegment({ name: 'seg-yaml', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date());
     const r = await lab.run('/usr/bin/openstack', ['segment', 'list', '-f', 'json'], { OS_CLIENT_CONFIG_FILE: file, OS_CLOUD: 'masakari-test' });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout).map((s: any) => s.name), ['seg-yaml']);
+    assert.deepEqual(
+      JSON.parse(r.stdout).map((s: any) => s.name),
+      ['seg-yaml'],
+    );
   });
 });

@@ -41,7 +41,13 @@ describe('openstacksdk through Keystone', { timeout: 300_000 }, () => {
     await ks.start();
     store = openSqliteStore({ path: ':memory:' });
     const config = parseConfig({ api: { auth_strategy: 'keystone', keystone: { auth_url: `${ks.url}/v3`, password: 'secret', timeout_seconds: 5 } } }, 'test');
-    const app = createApiApp({ store, config, log: silentLogger, hostCatalog: acceptAllHostCatalog, tokenValidator: new KeystoneTokenValidator(config.api.keystone, silentLogger) });
+    const app = createApiApp({
+      store,
+      config,
+      log: silentLogger,
+      hostCatalog: acceptAllHostCatalog,
+      tokenValidator: new KeystoneTokenValidator(config.api.keystone, silentLogger),
+    });
     // Records the paths the SDK used, in front of the real app (a wrapper, not a parent hono app: the app's own
     // routing path, which maps /v1/{project_id}/... onto its routes, must stay in charge).
     const recording = {
@@ -64,15 +70,21 @@ describe('openstacksdk through Keystone', { timeout: 300_000 }, () => {
   test('password auth, catalog endpoint with the project id, token validated by the API', async (t) => {
     if (!requireComponent(t, 'python3-openstacksdk (Debian)', installed)) return;
     const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-      execFile(PYTHON, ['-c', SCRIPT, `${ks.url}/v3`], { env: { PATH: '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' }, timeout: 120_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? 1 : 0, stdout, stderr }),
+      execFile(
+        PYTHON,
+        ['-c', SCRIPT, `${ks.url}/v3`],
+        { env: { PATH: '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' }, timeout: 120_000 },
+        (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
       ),
     );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').at(-1)!), { segments: ['seg-ks'], hosts: ['compute-1'] });
     assert.ok(ks.validations >= 1, 'the API asked Keystone about the SDK token');
     const segs = await store.listSegments({ filters: {}, sort: [], limit: 10 });
-    assert.deepEqual(segs.map((s) => s.name), ['seg-ks']);
+    assert.deepEqual(
+      segs.map((s) => s.name),
+      ['seg-ks'],
+    );
     assert.ok(paths.includes(`POST /v1/${FAKE_PROJECT}/segments`), paths.join(', '));
     assert.ok(paths.includes(`GET /v1/${FAKE_PROJECT}/segments`), paths.join(', '));
   });

@@ -16,7 +16,10 @@ import type { Store } from '../../src/core/store/types.ts';
 export const OPENSTACK = '/usr/bin/openstack';
 export const PYTHON = '/usr/bin/python3';
 export const clientsInstalled = () =>
-  existsSync(OPENSTACK) && existsSync(PYTHON) && existsSync('/usr/lib/python3/dist-packages/masakariclient') && existsSync('/usr/lib/python3/dist-packages/openstack');
+  existsSync(OPENSTACK) &&
+  existsSync(PYTHON) &&
+  existsSync('/usr/lib/python3/dist-packages/masakariclient') &&
+  existsSync('/usr/lib/python3/dist-packages/openstack');
 
 export interface Run {
   code: number;
@@ -53,7 +56,7 @@ export async function startClientLab(): Promise<ClientLab> {
   const run = (cmd: string, args: string[], env: Record<string, string> = {}) =>
     new Promise<Run>((resolve) => {
       execFile(cmd, args, { env: { ...baseEnv, ...env }, cwd: dir, timeout: 90_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
         resolve({ code, stdout, stderr });
       });
     });

@@ -50,7 +50,10 @@ test('a rule that refers to an undefined rule is refused (it would deny silently
 test('config check and startup: exit 2 naming the key and the nearest known name', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'masakari-policy-')), 'policy.yaml');
   writeFileSync(file, 'api:\n  policy:\n    "os_masakari_api:segment:create": "!"\n');
-  for (const args of [['config', 'check', file], ['--role=controller', '--config', file]]) {
+  for (const args of [
+    ['config', 'check', file],
+    ['--role=controller', '--config', file],
+  ]) {
     const r = await runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /api\.policy\.os_masakari_api:segment:create: unknown policy rule; did you mean "os_masakari_api:segments:create"\?/);

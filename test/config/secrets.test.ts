@@ -44,7 +44,11 @@ const S = {
 const everything = {
   database: { url: `mysql://masakari:${S.dbUrl}@127.0.0.1:1/masakari` },
   api: {
-    keystone: { auth_url: `http://svc:${S.apiKeystoneUrl}@127.0.0.1:1/v3`, password: S.apiKeystonePassword, www_authenticate_uri: `http://svc:${S.apiWwwAuth}@127.0.0.1:1` },
+    keystone: {
+      auth_url: `http://svc:${S.apiKeystoneUrl}@127.0.0.1:1/v3`,
+      password: S.apiKeystonePassword,
+      www_authenticate_uri: `http://svc:${S.apiWwwAuth}@127.0.0.1:1`,
+    },
   },
   openstack: {
     auth_url: `http://svc:${S.osUrl}@127.0.0.1:1/v3`,

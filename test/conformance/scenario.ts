@@ -229,7 +229,7 @@ export const DIFFERENCES: Record<string, Difference> = {
   '001_versions_root': maxVersion13((j) => j.versions[0].version),
   '002_versions_v1': maxVersion13((j) => j.version.version),
   '004_versions_unknown_v2': {
-    why: "300 choices link to the /v1/ document, not to /v1 + the unknown path",
+    why: '300 choices link to the /v1/ document, not to /v1 + the unknown path',
     check(ours) {
       assert.equal(ours.status, 300);
       assert.match((ours.json as any).choices[0].links[0].href, /^http:\/\/127\.0\.0\.1:\d+\/v1\/$/);

@@ -47,7 +47,10 @@ test('process and host failures reach the controller over HTTP; stop() stops eve
   );
   const role = await startCompute(config, silentLogger);
   running.push(role);
-  assert.deepEqual(role.monitors.map((m) => m.name), ['process', 'host']);
+  assert.deepEqual(
+    role.monitors.map((m) => m.name),
+    ['process', 'host'],
+  );
 
   await waitFor('process notification', () => c.received.length >= 1);
   await pause50();
@@ -81,7 +84,10 @@ test('a missing process list does not stop the role from starting', async () => 
   );
   const role = await startCompute(config, silentLogger);
   running.push(role);
-  assert.deepEqual(role.monitors.map((m) => m.name), ['process']);
+  assert.deepEqual(
+    role.monitors.map((m) => m.name),
+    ['process'],
+  );
   await role.stop();
   await role.stop(); // twice is fine
 });
@@ -99,7 +105,10 @@ test('the libvirt monitors (instance, introspective) are wired in behind their s
   );
   const role = await startCompute(config, silentLogger);
   running.push(role);
-  assert.deepEqual(role.monitors.map((m) => m.name), ['instance', 'introspective']);
+  assert.deepEqual(
+    role.monitors.map((m) => m.name),
+    ['instance', 'introspective'],
+  );
   await role.stop();
 });
 
@@ -110,5 +119,3 @@ test('config: a controller endpoint not ending in /v1 is refused with the key pa
   );
   assert.throws(() => parseConfig({ compute: { host_monitor: { monitoring_samples: 0 } } }, 'test'), /compute\.host_monitor\.monitoring_samples/);
 });
-
-

@@ -46,7 +46,10 @@ test('a controller failing for three hours: never given up, backoff capped, deli
   // 3 hours at <= 60 s apart: well over 180 attempts, against masakari-monitors' 12.
   assert.ok(attemptsAt.length > 180, `only ${attemptsAt.length} attempts`);
   assert.ok(Math.max(...gaps) <= 60_000, 'never waits longer than the cap');
-  assert.ok(gaps.slice(-20).every((g) => g >= 30_000), 'at the cap the jitter stays in [cap/2, cap]');
+  assert.ok(
+    gaps.slice(-20).every((g) => g >= 30_000),
+    'at the cap the jitter stays in [cap/2, cap]',
+  );
   assert.ok(gaps[0]! >= 500 && gaps[0]! <= 1000, 'first retry after about the initial delay');
   assert.ok(attemptsAt[attemptsAt.length - 1]! - recoversAt <= 60_000, 'delivered within one capped delay of the recovery');
   await outbox.stop();

@@ -24,11 +24,27 @@ after(async () => {
 
 test('backoff doubles from the initial delay, stays under the cap, and is jittered into [half, full)', () => {
   const o = { initialMs: 1000, maxMs: 60_000 };
-  assert.equal(backoffDelay(1, o, () => 0), 500);
-  assert.equal(backoffDelay(1, o, () => 0.999999), 1000);
-  assert.equal(backoffDelay(3, o, () => 0), 2000);
-  assert.equal(backoffDelay(50, o, () => 0.999999), 60_000);
-  assert.equal(backoffDelay(10_000, o, () => 0), 30_000, 'huge attempt counts do not overflow');
+  assert.equal(
+    backoffDelay(1, o, () => 0),
+    500,
+  );
+  assert.equal(
+    backoffDelay(1, o, () => 0.999999),
+    1000,
+  );
+  assert.equal(
+    backoffDelay(3, o, () => 0),
+    2000,
+  );
+  assert.equal(
+    backoffDelay(50, o, () => 0.999999),
+    60_000,
+  );
+  assert.equal(
+    backoffDelay(10_000, o, () => 0),
+    30_000,
+    'huge attempt counts do not overflow',
+  );
 });
 
 test('HTTP statuses map to outcomes; fault bodies give their message', () => {

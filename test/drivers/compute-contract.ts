@@ -172,7 +172,12 @@ export function computeDriverContract(name: string, setup: () => Promise<Contrac
       const s = await eventually('rebuilt on hostB', f.settleMs, server, (x) => x.host === f.hostB && x.taskState === null);
       assert.equal(s.vmState, 'active');
       // The engine re-evacuates only when this is not in_progress: once the server is on hostB it must not be.
-      const record = await eventually('evacuation recorded as finished', f.settleMs, () => f.driver.latestEvacuation(f.serverId), (r) => r?.status !== 'in_progress');
+      const record = await eventually(
+        'evacuation recorded as finished',
+        f.settleMs,
+        () => f.driver.latestEvacuation(f.serverId),
+        (r) => r?.status !== 'in_progress',
+      );
       if (record !== null) {
         assert.equal(record.status, 'done');
         assert.equal(record.destHost, f.hostB);

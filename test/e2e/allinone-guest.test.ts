@@ -10,7 +10,18 @@ import { after, before, describe, test } from 'node:test';
 import { requireComponent, haveCommand } from '../support/components.ts';
 import { waitFor } from '../support/cli.ts';
 import { libvirtAvailable } from '../../src/drivers/libvirt/index.ts';
-import { buildGuest, GUEST_COMPONENT, guestAvailable, guestDomainXml, guestExec, serialText, smallFilesystemDisk, virshGuestPing, waitGuestAgent, type BuiltGuest } from '../labs/guest/guest.ts';
+import {
+  buildGuest,
+  GUEST_COMPONENT,
+  guestAvailable,
+  guestDomainXml,
+  guestExec,
+  serialText,
+  smallFilesystemDisk,
+  virshGuestPing,
+  waitGuestAgent,
+  type BuiltGuest,
+} from '../labs/guest/guest.ts';
 import { AllInOne, type Notif } from './allinone-lab.ts';
 
 const AVAILABLE = libvirtAvailable() && guestAvailable() && haveCommand('virsh');
@@ -58,15 +69,18 @@ describe('masakari --role=all with real guests: guest agent, watchdog and I/O er
 
   /** True when a JSON log line about `domain` has this message. */
   function logged(domain: string, msg: string): boolean {
-    return lab!.output().split('\n').some((line) => {
-      if (!line.startsWith('{')) return false;
-      try {
-        const o = JSON.parse(line) as { domain?: string; msg?: string };
-        return o.domain === domain && o.msg === msg;
-      } catch {
-        return false;
-      }
-    });
+    return lab!
+      .output()
+      .split('\n')
+      .some((line) => {
+        if (!line.startsWith('{')) return false;
+        try {
+          const o = JSON.parse(line) as { domain?: string; msg?: string };
+          return o.domain === domain && o.msg === msg;
+        } catch {
+          return false;
+        }
+      });
   }
 
   /** The first notification with this payload, once it reached a final status. */
@@ -116,14 +130,22 @@ describe('masakari --role=all with real guests: guest agent, watchdog and I/O er
     assert.deepEqual(taskNames(n), RECOVERED);
     assert.equal(lab!.domainState(IO_REPORT.name), 'running');
     // The engine confirms the domain runs; the guest inside boots again (its console is appended to across starts).
-    await waitFor(async () => ((serialText(consoles[IO_REPORT.name]!).match(/guest: init at/g) ?? []).length >= 2 ? true : undefined), BOOT_MS, 'the guest to boot again');
+    await waitFor(
+      async () => ((serialText(consoles[IO_REPORT.name]!).match(/guest: init at/g) ?? []).length >= 2 ? true : undefined),
+      BOOT_MS,
+      'the guest to boot again',
+    );
   });
 
   test('an agent that stops answering: QEMU_GUEST_AGENT_ERROR, the VM restarted, its agent answering again', async (t) => {
     if (!requireComponent(t, COMPONENT, AVAILABLE)) return;
     await waitGuestAgent(lab!.lab.uri, AGENT.name, BOOT_MS, consoles[AGENT.name]);
     // The monitor counts failures only once it has had an answer from this run of the domain.
-    await waitFor(async () => logged(AGENT.name, 'guest agent answered: watching it') || undefined, 60_000, `the monitor to watch ${AGENT.name}\n${lab!.output().slice(-3000)}`);
+    await waitFor(
+      async () => logged(AGENT.name, 'guest agent answered: watching it') || undefined,
+      60_000,
+      `the monitor to watch ${AGENT.name}\n${lab!.output().slice(-3000)}`,
+    );
     const pid = lab!.lab.qemuPid(AGENT.name);
     guestExec(lab!.lab.uri, AGENT.name, '/bin/ga-outage', ['0']);
     const n = await settled(AGENT.uuid, 'QEMU_GUEST_AGENT_ERROR', 'STOPPED_FAILED', 90_000);

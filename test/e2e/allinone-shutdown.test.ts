@@ -91,7 +91,10 @@ describe('masakari --role=all stops within shutdown_timeout', { timeout: 300_000
     const exit = await expectExit(lab, 'frozen libvirtd');
     assert.equal(exit.code, 1, lab.output().slice(-3000));
     assert.ok(exit.ms >= BOUND_S * 1000 - 200, `exited after ${exit.ms} ms, before the bound`);
-    assert.match(lab.output(), new RegExp(`did not stop within shutdown_timeout \\(${BOUND_S} s\\); exiting anyway. Not stopped: monitors and outbox \\(instance monitor`));
+    assert.match(
+      lab.output(),
+      new RegExp(`did not stop within shutdown_timeout \\(${BOUND_S} s\\); exiting anyway. Not stopped: monitors and outbox \\(instance monitor`),
+    );
   });
 
   for (const format of ['pretty', 'json'] as const) {

@@ -105,7 +105,10 @@ describe('masakari --role=compute → masakari --role=controller, real libvirtd 
     // Generated at the crash, while the controller was down; stored only after it came back.
     const stored = lab!.storedNotifications().find((s) => s.uuid === all[1]!.notification_uuid);
     assert.ok(stored, 'the second notification in the controller database');
-    assert.ok(stored.generatedUs >= (killedAt - 1) * 1000 && stored.generatedUs < restartedAt * 1000, `generated_time ${stored.generatedUs} µs, kill ${killedAt} ms, restart ${restartedAt} ms`);
+    assert.ok(
+      stored.generatedUs >= (killedAt - 1) * 1000 && stored.generatedUs < restartedAt * 1000,
+      `generated_time ${stored.generatedUs} µs, kill ${killedAt} ms, restart ${restartedAt} ms`,
+    );
     assert.ok(stored.createdUs >= restartedAt * 1000, `created_at ${stored.createdUs} µs is after the restart at ${restartedAt} ms`);
 
     await waitFor(async () => (lab!.outboxRows('sent').length === 2 ? true : undefined), 10_000, 'both outbox rows marked sent');

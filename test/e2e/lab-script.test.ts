@@ -54,7 +54,11 @@ function runLab(dataDir: string, env: Record<string, string>, args: string[] = [
 /** Kills whatever a lab in dataDir may have left (QEMU processes, the private libvirtd), by their pid files. */
 function killLeftovers(dataDir: string): void {
   const qemuDir = join(dataDir, 'libvirt', 'run', 'qemu');
-  const pids = existsSync(qemuDir) ? readdirSync(qemuDir).filter((f) => f.endsWith('.pid')).map((f) => join(qemuDir, f)) : [];
+  const pids = existsSync(qemuDir)
+    ? readdirSync(qemuDir)
+        .filter((f) => f.endsWith('.pid'))
+        .map((f) => join(qemuDir, f))
+    : [];
   pids.push(join(dataDir, 'libvirt', 'libvirtd.pid'));
   for (const f of pids) {
     if (!existsSync(f)) continue;
@@ -113,7 +117,14 @@ describe('scripts/lab.sh', { timeout: 300_000 }, () => {
   });
 
   it('Ctrl-C ends the lab (exit 0, libvirtd stopped, VMs left running); --stop-vms stops those VMs', async (t) => {
-    if (!requireComponent(t, `${LIBVIRT_LAB_COMPONENT} + virsh + flock + setsid`, libvirtLabAvailable() && haveCommand('virsh') && haveCommand('flock') && haveCommand('setsid'))) return;
+    if (
+      !requireComponent(
+        t,
+        `${LIBVIRT_LAB_COMPONENT} + virsh + flock + setsid`,
+        libvirtLabAvailable() && haveCommand('virsh') && haveCommand('flock') && haveCommand('setsid'),
+      )
+    )
+      return;
     if (spawnSync('virsh', ['-q', '-c', 'qemu:///system', 'version'], { stdio: 'ignore' }).status === 0) {
       // lab.sh would use (and this test would touch) the machine's own libvirtd.
       t.skip('a system libvirtd answers at qemu:///system: this test only runs the lab with its private libvirtd');

@@ -24,58 +24,62 @@ async function timerLateness(): Promise<number> {
   return performance.now() - t0 - 100;
 }
 
-test('a frozen libvirtd does not stall the event loop; calls complete when it wakes, or its host is unreachable once keepalive gives up', { timeout: 180_000 }, async (t) => {
-  if (!requireComponent(t, LIBVIRT_LAB_COMPONENT, libvirtLabAvailable())) return;
-  const lab = await LibvirtLab.start();
-  const dir = mkdtempSync(join(tmpdir(), 'masakari-frozen-'));
-  let driver: LibvirtComputeDriver | undefined;
-  const pid = () => {
-    const p = lab.libvirtdPid();
-    assert.ok(p, 'the lab libvirtd runs');
-    return p;
-  };
-  t.after(async () => {
-    const p = lab.libvirtdPid();
-    if (p) process.kill(p, 'SIGCONT');
-    await driver?.close();
-    await lab.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const conn = LibvirtConnection.open(lab.uri);
-  const dom = conn.defineXML(tinyDomainXml({ name: 'frozen-vm', uuid: UUID }));
-  await dom.start();
-  dom.free();
-  conn.close();
-  driver = testComputeDriver({ 'lab-a': lab.uri }, join(dir, 'state.json'), true);
-  assert.equal((await driver.getServer(UUID)).vmState, 'active');
+test(
+  'a frozen libvirtd does not stall the event loop; calls complete when it wakes, or its host is unreachable once keepalive gives up',
+  { timeout: 180_000 },
+  async (t) => {
+    if (!requireComponent(t, LIBVIRT_LAB_COMPONENT, libvirtLabAvailable())) return;
+    const lab = await LibvirtLab.start();
+    const dir = mkdtempSync(join(tmpdir(), 'masakari-frozen-'));
+    let driver: LibvirtComputeDriver | undefined;
+    const pid = () => {
+      const p = lab.libvirtdPid();
+      assert.ok(p, 'the lab libvirtd runs');
+      return p;
+    };
+    t.after(async () => {
+      const p = lab.libvirtdPid();
+      if (p) process.kill(p, 'SIGCONT');
+      await driver?.close();
+      await lab.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const conn = LibvirtConnection.open(lab.uri);
+    const dom = conn.defineXML(tinyDomainXml({ name: 'frozen-vm', uuid: UUID }));
+    await dom.start();
+    dom.free();
+    conn.close();
+    driver = testComputeDriver({ 'lab-a': lab.uri }, join(dir, 'state.json'), true);
+    assert.equal((await driver.getServer(UUID)).vmState, 'active');
 
-  // 1. Frozen, then woken: the call waits without blocking Node, and completes.
-  process.kill(pid(), 'SIGSTOP');
-  let settled = false;
-  const pending = driver.getServer(UUID).finally(() => (settled = true));
-  const lateness: number[] = [];
-  for (let i = 0; i < 5; i++) lateness.push(await timerLateness());
-  assert.equal(settled, false, 'the call waits for the frozen daemon');
-  assert.ok(Math.max(...lateness) < 80, `the event loop kept running (timer lateness ${lateness.map((l) => l.toFixed(0)).join(', ')} ms)`);
-  process.kill(pid(), 'SIGCONT');
-  assert.equal((await pending).vmState, 'active', 'answered once the daemon runs again');
+    // 1. Frozen, then woken: the call waits without blocking Node, and completes.
+    process.kill(pid(), 'SIGSTOP');
+    let settled = false;
+    const pending = driver.getServer(UUID).finally(() => (settled = true));
+    const lateness: number[] = [];
+    for (let i = 0; i < 5; i++) lateness.push(await timerLateness());
+    assert.equal(settled, false, 'the call waits for the frozen daemon');
+    assert.ok(Math.max(...lateness) < 80, `the event loop kept running (timer lateness ${lateness.map((l) => l.toFixed(0)).join(', ')} ms)`);
+    process.kill(pid(), 'SIGCONT');
+    assert.equal((await pending).vmState, 'active', 'answered once the daemon runs again');
 
-  // 2. Frozen for good: keepalive (5 s x 3) ends the connection; acting on the VM fails as "unavailable" (its host
-  // is unreachable), reading it gives what was last seen there (as for a dead host), and nothing hung meanwhile.
-  process.kill(pid(), 'SIGSTOP');
-  const started = Date.now();
-  const stuck = driver.stopServer(UUID).then(
-    () => 'stopped',
-    (e: unknown) => (e as { code?: string }).code ?? String(e),
-  );
-  const during: number[] = [];
-  while (Date.now() - started < 3000) during.push(await timerLateness());
-  assert.ok(Math.max(...during) < 80, `the event loop kept running (worst timer lateness ${Math.max(...during).toFixed(0)} ms)`);
-  const outcome = await stuck;
-  const waited = Date.now() - started;
-  assert.equal(outcome, 'unavailable', `acting on a VM of a frozen host fails as unavailable (got ${outcome} after ${waited} ms)`);
-  assert.ok(waited < 60_000, `keepalive bounded the wait (${waited} ms)`);
-  const remembered = await driver.getServer(UUID);
-  assert.equal(remembered.host, 'lab-a', 'read from what was last seen, not "not found"');
-  process.kill(pid(), 'SIGCONT');
-});
+    // 2. Frozen for good: keepalive (5 s x 3) ends the connection; acting on the VM fails as "unavailable" (its host
+    // is unreachable), reading it gives what was last seen there (as for a dead host), and nothing hung meanwhile.
+    process.kill(pid(), 'SIGSTOP');
+    const started = Date.now();
+    const stuck = driver.stopServer(UUID).then(
+      () => 'stopped',
+      (e: unknown) => (e as { code?: string }).code ?? String(e),
+    );
+    const during: number[] = [];
+    while (Date.now() - started < 3000) during.push(await timerLateness());
+    assert.ok(Math.max(...during) < 80, `the event loop kept running (worst timer lateness ${Math.max(...during).toFixed(0)} ms)`);
+    const outcome = await stuck;
+    const waited = Date.now() - started;
+    assert.equal(outcome, 'unavailable', `acting on a VM of a frozen host fails as unavailable (got ${outcome} after ${waited} ms)`);
+    assert.ok(waited < 60_000, `keepalive bounded the wait (${waited} ms)`);
+    const remembered = await driver.getServer(UUID);
+    assert.equal(remembered.host, 'lab-a', 'read from what was last seen, not "not found"');
+    process.kill(pid(), 'SIGCONT');
+  },
+);

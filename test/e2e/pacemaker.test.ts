@@ -33,7 +33,12 @@ const REMOTE = `the pacemaker-remote node of the lab (${remoteMissing ?? 'presen
 // node1 is the "controller" node: it runs the host monitor and answers the fence-evidence gate, and is no compute
 // host. The segment is node2, node3 and remote1, so two of them failing is "2 of 3" for the mass-failure guard.
 const COMPUTE = remoteMissing ? ['node2', 'node3'] : ['node2', 'node3', 'remote1'];
-const POWER: [string, 1 | 2 | 3 | 'r1'][] = [['node1', 1], ['node2', 2], ['node3', 3], ['remote1', 'r1']];
+const POWER: [string, 1 | 2 | 3 | 'r1'][] = [
+  ['node1', 1],
+  ['node2', 2],
+  ['node3', 3],
+  ['remote1', 'r1'],
+];
 
 interface Sent {
   by: string;
@@ -54,7 +59,7 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
 
   /** The simulated cloud's hosts follow the lab nodes' real power (a fenced node is a dead hypervisor). */
   const mirrorPower = () => {
-    for (const [name, key] of POWER) if (cloud.hosts.has(name)) (lab!.nodeIsOn(key) ? cloud.powerOn(name) : cloud.powerOff(name));
+    for (const [name, key] of POWER) if (cloud.hosts.has(name)) lab!.nodeIsOn(key) ? cloud.powerOn(name) : cloud.powerOff(name);
   };
 
   /** Stores a notification (as the API would) and hands it to the engine. */
@@ -110,7 +115,9 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
     const segment = await store.createSegment({ name: 'pcmk', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date());
     cloud.addHost('node1');
     for (const name of COMPUTE) {
-      hostUuid[name] = (await store.createHost(segment.uuid, { name, type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date())).uuid;
+      hostUuid[name] = (
+        await store.createHost(segment.uuid, { name, type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date())
+      ).uuid;
       cloud.addHost(name);
     }
     cloud.addServer({ id: 'vm-a', host: 'node3', metadata: { HA_Enabled: 'true' } });
@@ -135,10 +142,14 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
     if (!requireComponent(t, COMPONENT, !missing)) return;
     lab!.killNode(3);
     const seen = new Set<string>();
-    await pollUntil(m1, (r) => {
-      for (const x of r.reports) if (x.name === 'node3') seen.add(`${x.condition}/${x.fencing}`);
-      return sent.some((s) => s.draft.hostname === 'node3');
-    }, 'host notification for node3');
+    await pollUntil(
+      m1,
+      (r) => {
+        for (const x of r.reports) if (x.name === 'node3') seen.add(`${x.condition}/${x.fencing}`);
+        return sent.some((s) => s.draft.hostname === 'node3');
+      },
+      'host notification for node3',
+    );
     const s = sent.find((x) => x.draft.hostname === 'node3')!;
     assert.deepEqual(s.draft.payload, { event: 'STOPPED', cluster_status: 'OFFLINE', host_status: 'NORMAL' }, `conditions seen: ${[...seen].join(', ')}`);
     assert.equal(lab!.nodeIsOn(3), false, 'the node is really off');
@@ -146,7 +157,10 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
     const n = await notification(s.uuid);
     assert.equal(n.status, 'finished', `${n.lastError}\n${(await details(s.uuid)).join('\n')}`);
     const lines = await details(s.uuid);
-    assert.ok(lines.some((l) => /^FenceHostTask: Host 'node3' is fenced: Pacemaker fenced 'node3' \(action off, completed .*executed by node/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^FenceHostTask: Host 'node3' is fenced: Pacemaker fenced 'node3' \(action off, completed .*executed by node/.test(l)),
+      lines.join('\n'),
+    );
     for (const vm of ['vm-a', 'vm-b']) assert.notEqual(cloud.servers.get(vm)!.host, 'node3', `${vm} was evacuated`);
     assert.deepEqual(cloud.violations, []);
     assert.equal((await store.getHost(hostUuid.node3!))!.onMaintenance, true);
@@ -154,7 +168,10 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
     // five minutes on): that fencing is older than the failure.
     const later = await fence.confirmFenced('node3', { failedAt: new Date(n.generatedTime.getTime() + 300_000) });
     assert.equal(later.fenced, false);
-    assert.match(later.fenced ? '' : later.reason, /^Pacemaker's last successful fencing of 'node3' completed .* s before the failure reported at .*earlier failure/);
+    assert.match(
+      later.fenced ? '' : later.reason,
+      /^Pacemaker's last successful fencing of 'node3' completed .* s before the failure reported at .*earlier failure/,
+    );
   });
 
   it('the fenced node is powered on again -> STARTED -> taken out of maintenance (auto_unset_maintenance_on_return)', async (t) => {
@@ -213,11 +230,20 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
     await pollUntil(m1, (r) => r.reports.some((x) => x.name === 'node3' && x.stable === 'unclean'), 'node3 UNCLEAN on the majority side');
     for (let i = 0; i < 3; i++) assert.equal((await m3.poll()).notifications.length, 0);
     assert.equal(sent.length, before, 'no monitor sent anything');
-    assert.deepEqual(submitted.filter((x) => x.by === 'monitor@node3'), [], 'the isolated node never reported its peers');
+    assert.deepEqual(
+      submitted.filter((x) => x.by === 'monitor@node3'),
+      [],
+      'the isolated node never reported its peers',
+    );
     assert.equal(lab!.nodeIsOn(3), true, 'node3 still runs (its VMs too): it is only cut off');
 
     // A STOPPED/NORMAL arrives anyway (a masakari-hostmonitor elsewhere, an operator): no evidence, no evacuation.
-    const forced = await accept('operator', { type: 'COMPUTE_HOST', hostname: 'node3', generated_time: '', payload: { event: 'STOPPED', cluster_status: 'OFFLINE', host_status: 'NORMAL' } });
+    const forced = await accept('operator', {
+      type: 'COMPUTE_HOST',
+      hostname: 'node3',
+      generated_time: '',
+      payload: { event: 'STOPPED', cluster_status: 'OFFLINE', host_status: 'NORMAL' },
+    });
     const refused = await notification(forced);
     assert.equal(refused.status, 'error');
     assert.match(refused.lastError ?? '', /No fence evidence for host 'node3': .*(still pending|UNCLEAN|did not succeed)/);
@@ -244,10 +270,14 @@ describe('host failure on a real Pacemaker cluster', { timeout: 600_000 }, () =>
     const before = sent.length;
     lab!.killNode('r1'); // pacemaker-remoted dies with its node
     const seen = new Set<string>();
-    await pollUntil(m1, (r) => {
-      for (const x of r.reports) if (x.name === 'remote1') seen.add(`${x.condition}/${x.fencing}`);
-      return sent.length > before;
-    }, 'host notification for remote1');
+    await pollUntil(
+      m1,
+      (r) => {
+        for (const x of r.reports) if (x.name === 'remote1') seen.add(`${x.condition}/${x.fencing}`);
+        return sent.length > before;
+      },
+      'host notification for remote1',
+    );
     const s = sent[before]!;
     assert.equal(s.draft.hostname, 'remote1');
     assert.deepEqual(s.draft.payload, { event: 'STOPPED', cluster_status: 'OFFLINE', host_status: 'NORMAL' }, `conditions seen: ${[...seen].join(', ')}`);

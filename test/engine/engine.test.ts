@@ -19,11 +19,14 @@ test('new -> running -> finished, recorded in the store with progress details', 
   assert.equal(after.status, 'finished');
   assert.equal(after.claimedBy, null, 'the claim is released');
   const tasks = await w.store.listTasks(n.uuid);
-  assert.deepEqual(tasks.map((t) => [t.name, t.state]), [
-    ['StopInstanceTask', 'SUCCESS'],
-    ['StartInstanceTask', 'SUCCESS'],
-    ['ConfirmInstanceActiveTask', 'SUCCESS'],
-  ]);
+  assert.deepEqual(
+    tasks.map((t) => [t.name, t.state]),
+    [
+      ['StopInstanceTask', 'SUCCESS'],
+      ['StartInstanceTask', 'SUCCESS'],
+      ['ConfirmInstanceActiveTask', 'SUCCESS'],
+    ],
+  );
   assert.equal(tasks[0]!.details[0]!.message, 'Stopping instance: vm1');
   assert.equal(w.cloud.servers.get('vm1')!.vmState, 'active');
   await e.stop();
@@ -94,7 +97,10 @@ test('error is retried exactly once by the periodic job, then failed', async () 
   assert.equal(second.status, 'failed');
   assert.equal(second.attempts, 2);
   // The retry appended its tasks to the same list (Masakari's logbook).
-  assert.deepEqual((await w.store.listTasks(n.uuid)).map((t) => `${t.name}:${t.state}`), ['StopInstanceTask:REVERTED', 'StopInstanceTask:REVERTED']);
+  assert.deepEqual(
+    (await w.store.listTasks(n.uuid)).map((t) => `${t.name}:${t.state}`),
+    ['StopInstanceTask:REVERTED', 'StopInstanceTask:REVERTED'],
+  );
   await w.drive(e.runPeriodic());
   assert.equal((await w.store.getNotification(n.uuid))!.attempts, 2, 'failed is final: no more retries');
   await w.close();
@@ -167,7 +173,10 @@ test('a running notification whose controller died is resumed after its lease ra
   await w.drive(e.idle());
   assert.equal((await w.store.getNotification(n.uuid))!.status, 'finished');
   const tasks = await w.store.listTasks(n.uuid);
-  assert.deepEqual(tasks.map((t) => t.name), ['DisableComputeNodeTask', 'ConfirmComputeNodeDisabledTask']);
+  assert.deepEqual(
+    tasks.map((t) => t.name),
+    ['DisableComputeNodeTask', 'ConfirmComputeNodeDisabledTask'],
+  );
   assert.equal(w.events.filter((l) => l.startsWith('disable-service')).length, 0, 'the completed disable task did not run again');
   await w.close();
 });

@@ -33,7 +33,7 @@ test('a fencer that never answers gives no evidence once the timeout has passed'
   assert.equal(env.nowMs(), 30_000);
 });
 
-test('when the timeout gives up, the fencer\'s own operation is aborted too (no power-off left running)', async () => {
+test("when the timeout gives up, the fencer's own operation is aborted too (no power-off left running)", async () => {
   const env = new VirtualEnv(0);
   let aborted = 0;
   const listening: Fencer = {
@@ -138,7 +138,10 @@ async function recoverNode3(generatedTime: Date) {
 test('FenceHostTask: Pacemaker fenced the host after the reported failure (within tolerance): evacuated', async () => {
   const { n, details, vmHost } = await recoverNode3(new Date('2026-11-22T02:05:40Z'));
   assert.equal(n.status, 'finished', details.join('\n'));
-  assert.ok(details.some((l) => l.startsWith("FenceHostTask: Host 'node3' is fenced: Pacemaker fenced 'node3'")), details.join('\n'));
+  assert.ok(
+    details.some((l) => l.startsWith("FenceHostTask: Host 'node3' is fenced: Pacemaker fenced 'node3'")),
+    details.join('\n'),
+  );
   assert.equal(vmHost, 'h2');
 });
 
@@ -148,6 +151,9 @@ test('FenceHostTask: the only fencing is older than the reported failure: no evi
   const line =
     "FenceHostTask: No fence evidence for host 'node3': Pacemaker's last successful fencing of 'node3' completed " +
     '2026-11-22 02:05:18Z, 3622 s before the failure reported at 2026-11-22T03:05:40.000Z';
-  assert.ok(details.some((l) => l.startsWith(line)), details.join('\n'));
+  assert.ok(
+    details.some((l) => l.startsWith(line)),
+    details.join('\n'),
+  );
   assert.equal(vmHost, 'node3');
 });

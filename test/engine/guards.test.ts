@@ -68,7 +68,10 @@ test('2 of 3 hosts failed within the window: evacuation paused, error with the r
   assert.equal(after.status, 'error');
   assert.match(after.lastError ?? '', /^Evacuation paused: 2 of 3 hosts of segment seg failed within 300 s \(h1, h2\)/);
   const tasks = await w.store.listTasks(n1.uuid);
-  assert.deepEqual(tasks.map((t) => [t.name, t.state]), [['MassFailureGuardTask', 'FAILURE']]);
+  assert.deepEqual(
+    tasks.map((t) => [t.name, t.state]),
+    [['MassFailureGuardTask', 'FAILURE']],
+  );
   assert.match(tasks[0]!.details.at(-1)!.message, /Evacuation paused/);
   assert.equal((await w.store.getHost(w.hosts.h1!.uuid))!.onMaintenance, false, 'the host is left as it was');
   assert.equal(w.cloud.servers.get('vm-h1')!.host, 'h1', 'nothing evacuated');
@@ -160,12 +163,37 @@ test('host return verdict: only a maintenance flag the engine set is cleared', (
   const t0 = new Date('2026-01-01T00:00:00Z');
   const t1 = new Date('2026-01-01T00:10:00Z');
   const host = (over: Partial<Host> = {}): Host => ({
-    id: 1, uuid: 'h', name: 'h1', type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: true, segmentUuid: 's',
-    createdAt: t0, updatedAt: t0, deletedAt: null, deleted: false, ...over,
+    id: 1,
+    uuid: 'h',
+    name: 'h1',
+    type: 'COMPUTE',
+    controlAttributes: 'SSH',
+    reserved: false,
+    onMaintenance: true,
+    segmentUuid: 's',
+    createdAt: t0,
+    updatedAt: t0,
+    deletedAt: null,
+    deleted: false,
+    ...over,
   });
   const stop = (over: Partial<Notification> = {}): Notification => ({
-    id: 1, uuid: 'n1', type: 'COMPUTE_HOST', generatedTime: t0, sourceHostUuid: 'h', payload: HOST_DOWN, status: 'finished',
-    claimedBy: null, claimExpiresAt: null, attempts: 1, lastError: null, createdAt: t0, updatedAt: t1, deletedAt: null, deleted: false, ...over,
+    id: 1,
+    uuid: 'n1',
+    type: 'COMPUTE_HOST',
+    generatedTime: t0,
+    sourceHostUuid: 'h',
+    payload: HOST_DOWN,
+    status: 'finished',
+    claimedBy: null,
+    claimExpiresAt: null,
+    attempts: 1,
+    lastError: null,
+    createdAt: t0,
+    updatedAt: t1,
+    deletedAt: null,
+    deleted: false,
+    ...over,
   });
   assert.equal(hostReturnVerdict(host(), stop(), true).unset, true);
   assert.match(hostReturnVerdict(host(), stop(), false).because, /is false/);

@@ -29,11 +29,15 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function world(opts: { config?: Record<string, unknown>; method?: RecoveryMethod; hosts?: string[]; reserved?: string[]; segmentEnabled?: boolean } = {}): Promise<World> {
+export async function world(
+  opts: { config?: Record<string, unknown>; method?: RecoveryMethod; hosts?: string[]; reserved?: string[]; segmentEnabled?: boolean } = {},
+): Promise<World> {
   const env = new VirtualEnv();
   const store = openSqliteStore({ path: ':memory:', uuid: () => env.uuid(), now: () => env.now() });
   const events: string[] = [];
-  const cloud = new SimCloud(env, { apiMs: 10, evacuateCallMs: 100, rebuildMinMs: 5_000, rebuildMaxMs: 5_000, stopMs: 1_000, startMs: 1_000 }, (l) => events.push(l));
+  const cloud = new SimCloud(env, { apiMs: 10, evacuateCallMs: 100, rebuildMinMs: 5_000, rebuildMaxMs: 5_000, stopMs: 1_000, startMs: 1_000 }, (l) =>
+    events.push(l),
+  );
   const driver = new SimComputeDriver(cloud);
   const fencer = new SimFencer(cloud, 100);
   const config = parseConfig(opts.config ?? {}, 'test');

@@ -27,7 +27,11 @@ test('host failure, auto: the messages of engine_host_auto_evacuate', async () =
   const got = await details(w.store, n.uuid);
   assert.equal(got[0]!.name, 'FenceHostTask');
   assert.deepEqual(got.slice(1), [
-    { name: 'DisableComputeServiceTask', state: 'SUCCESS', messages: ["0.0 Disabling compute service on host: 'compute-h1'", "1.0 Disabled compute service on host: 'compute-h1'"] },
+    {
+      name: 'DisableComputeServiceTask',
+      state: 'SUCCESS',
+      messages: ["0.0 Disabling compute service on host: 'compute-h1'", "1.0 Disabled compute service on host: 'compute-h1'"],
+    },
     {
       name: 'PrepareHAEnabledInstancesTask',
       state: 'SUCCESS',
@@ -92,10 +96,13 @@ test('rh_priority without reserved hosts and instances: auto, skipped, tasks REV
   await w.drive(e.process(n.uuid));
   assert.equal((await w.store.getNotification(n.uuid))!.status, 'finished');
   const got = await details(w.store, n.uuid);
-  assert.deepEqual(got.slice(1).map((t) => [t.name, t.state]), [
-    ['DisableComputeServiceTask', 'REVERTED'],
-    ['PrepareHAEnabledInstancesTask', 'REVERTED'],
-  ]);
+  assert.deepEqual(
+    got.slice(1).map((t) => [t.name, t.state]),
+    [
+      ['DisableComputeServiceTask', 'REVERTED'],
+      ['PrepareHAEnabledInstancesTask', 'REVERTED'],
+    ],
+  );
   assert.equal(got[2]!.messages.at(-1), "1.0 Skipped host 'compute-p1' recovery as no instances needs to be evacuated");
   await w.close();
 });

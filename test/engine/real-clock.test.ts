@@ -33,7 +33,13 @@ test('host recovery on the wall clock: fenced, evacuated, finished', { timeout: 
     for (let i = 1; i <= 5; i++) cloud.addServer({ id: `vm${i}`, host: 'h1', metadata: i % 2 ? { HA_Enabled: 'True' } : {} });
     await engine.start();
     const r = await store.createNotification(
-      { uuid: realEnv.uuid(), type: 'COMPUTE_HOST', generatedTime: new Date(), sourceHostUuid: h1.uuid, payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' } },
+      {
+        uuid: realEnv.uuid(),
+        type: 'COMPUTE_HOST',
+        generatedTime: new Date(),
+        sourceHostUuid: h1.uuid,
+        payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' },
+      },
       180_000,
       new Date(),
     );

@@ -63,7 +63,10 @@ test('a custom task from a module runs in the host flow, sees the flow values an
     await w.drive(e.process(n.uuid));
     assert.equal((await w.store.getNotification(n.uuid))!.status, 'finished');
     const tasks = await w.store.listTasks(n.uuid);
-    assert.deepEqual(tasks.map((t) => t.name), ['FenceHostTask', 'DisableComputeServiceTask', 'PrepareHAEnabledInstancesTask', 'EvacuateInstancesTask', 'NotifyOperatorsTask']);
+    assert.deepEqual(
+      tasks.map((t) => t.name),
+      ['FenceHostTask', 'DisableComputeServiceTask', 'PrepareHAEnabledInstancesTask', 'EvacuateInstancesTask', 'NotifyOperatorsTask'],
+    );
     assert.equal(tasks[4]!.details[0]!.message, 'Paging operators about host h1 (1 instances)');
     await w.close();
   } finally {
@@ -98,11 +101,14 @@ test('a task whose input no earlier task provided fails the workflow naming task
   assert.equal(after.status, 'error');
   assert.match(after.lastError ?? '', /Task 'EvacuateInstancesTask' needs the flow value 'instance_list', which no earlier task of the workflow provided/);
   const tasks = await w.store.listTasks(n.uuid);
-  assert.deepEqual(tasks.map((t) => [t.name, t.state]), [
-    ['FenceHostTask', 'SUCCESS'],
-    ['DisableComputeServiceTask', 'REVERTED'],
-    ['EvacuateInstancesTask', 'REVERTED'],
-  ]);
+  assert.deepEqual(
+    tasks.map((t) => [t.name, t.state]),
+    [
+      ['FenceHostTask', 'SUCCESS'],
+      ['DisableComputeServiceTask', 'REVERTED'],
+      ['EvacuateInstancesTask', 'REVERTED'],
+    ],
+  );
   assert.equal(w.cloud.servers.get('vm1')!.host, 'h1');
   await w.close();
 });
@@ -125,10 +131,13 @@ test('evacuation is idempotent: an instance already active on another host is co
   assert.equal(w.cloud.evacuations.get('vm2') ?? 0, 0);
   assert.equal(w.cloud.evacuations.get('vm1'), 1);
   const moves = await w.store.listVMoves({ filters: { notificationUuid: n.uuid }, sort: [{ key: 'created_at', dir: 'asc' }], limit: 10 });
-  assert.deepEqual(moves.map((m) => [m.instanceUuid, m.status, m.destHost]), [
-    ['vm1', 'succeeded', 'h2'],
-    ['vm2', 'succeeded', 'h3'],
-  ]);
+  assert.deepEqual(
+    moves.map((m) => [m.instanceUuid, m.status, m.destHost]),
+    [
+      ['vm1', 'succeeded', 'h2'],
+      ['vm2', 'succeeded', 'h3'],
+    ],
+  );
   await w.close();
 });
 

@@ -151,8 +151,5 @@ test('docs/errors.md lists no code that its class no longer has', () => {
 });
 
 test('no (e as Error).message in src: errorMessage(e) instead', () => {
-  assert.deepEqual(
-    casts,
-    [],
-  );
+  assert.deepEqual(casts, []);
 });

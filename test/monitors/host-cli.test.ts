@@ -30,14 +30,28 @@ test('monitors host --once on one crm_mon output: each node and the notification
   const out = JSON.parse(r.stdout) as { quorate: boolean; nodes: { name: string; condition: string; fencing: string; notification: unknown }[] };
   assert.equal(out.quorate, true);
   const node3 = out.nodes.find((n) => n.name === 'node3');
-  assert.deepEqual({ ...node3, reason: undefined }, { name: 'node3', type: 'member', condition: 'unclean', stable: 'unclean', fencing: 'pending', notification: null, reason: undefined });
-  assert.equal(out.nodes.some((n) => n.name === 'node1'), false, 'the local node is not listed');
+  assert.deepEqual(
+    { ...node3, reason: undefined },
+    { name: 'node3', type: 'member', condition: 'unclean', stable: 'unclean', fencing: 'pending', notification: null, reason: undefined },
+  );
+  assert.equal(
+    out.nodes.some((n) => n.name === 'node1'),
+    false,
+    'the local node is not listed',
+  );
 });
 
 test('monitors host --once with several files replays them as polls', async () => {
   const r = await masakari([
-    'monitors', 'host', '--once', '--local-node', 'node1',
-    '--crm-mon-xml', crmMonFile('01-all-online.xml'), crmMonFile('02-node3-unclean-fence-pending.xml'), crmMonFile('03-node3-offline-after-fencing.xml'),
+    'monitors',
+    'host',
+    '--once',
+    '--local-node',
+    'node1',
+    '--crm-mon-xml',
+    crmMonFile('01-all-online.xml'),
+    crmMonFile('02-node3-unclean-fence-pending.xml'),
+    crmMonFile('03-node3-offline-after-fencing.xml'),
   ]);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { steps: { nodes: { name: string; notification: { payload: unknown } | null }[] }[] };

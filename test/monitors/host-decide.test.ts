@@ -106,10 +106,19 @@ test('monitoring_samples: a status counts only after that many identical polls',
   assert.deepEqual(steps, [[], [], [], [], [], [{ hostname: 'node3', payload: STOPPED_NORMAL }]]);
   // A blip (a fenced remote node that looks online for a moment) is not a return.
   const blip = replay(
-    ['01-all-online.xml', '08-remote1-offline-fenced.xml', '09-node3-offline-remote1-offline.xml', '12-all-online-after-recovery.xml', '09-node3-offline-remote1-offline.xml'],
+    [
+      '01-all-online.xml',
+      '08-remote1-offline-fenced.xml',
+      '09-node3-offline-remote1-offline.xml',
+      '12-all-online-after-recovery.xml',
+      '09-node3-offline-remote1-offline.xml',
+    ],
     { ...opts, samples: 2 },
   );
-  assert.deepEqual(blip.flat().filter((n) => n.hostname === 'remote1'), [{ hostname: 'remote1', payload: STOPPED_NORMAL }]);
+  assert.deepEqual(
+    blip.flat().filter((n) => n.hostname === 'remote1'),
+    [{ hostname: 'remote1', payload: STOPPED_NORMAL }],
+  );
 });
 
 // ---- hand-made snapshots for the rules the recordings do not show ----
@@ -170,7 +179,11 @@ test('unclean stays unreported until fencing succeeds; a failed fencing is not a
   assert.deepEqual(r.notifications, []);
   assert.equal(r.reports[0]?.fencing, 'failed');
   s = r.state;
-  r = decide(s, snap([node('node1'), node('node2', { online: false, expectedUp: false })], { fenceHistory: [fenced('node2', '2026-11-22 03:01:00Z'), failed] }), opts);
+  r = decide(
+    s,
+    snap([node('node1'), node('node2', { online: false, expectedUp: false })], { fenceHistory: [fenced('node2', '2026-11-22 03:01:00Z'), failed] }),
+    opts,
+  );
   assert.deepEqual(r.notifications, [{ hostname: 'node2', payload: STOPPED_NORMAL }]);
 });
 

@@ -83,7 +83,10 @@ test('a notification that cannot be queued is decided again at the next poll', a
   assert.equal(drafts.length, 0);
   broken = false;
   await m.poll();
-  assert.deepEqual(drafts.map((d) => [d.hostname, d.payload.host_status]), [['node3', 'NORMAL']]);
+  assert.deepEqual(
+    drafts.map((d) => [d.hostname, d.payload.host_status]),
+    [['node3', 'NORMAL']],
+  );
   await m.poll();
   assert.equal(drafts.length, 1, 'sent once');
 });
@@ -108,7 +111,12 @@ test('what the monitor knows survives a restart: a peer fenced while the agent w
 
   // Without the saved state the same restart would only have "remembered" node3 as offline.
   const drafts2: NotificationDraft[] = [];
-  const amnesiac = new HostMonitor({ ...base, driver: new PacemakerDriver({ xmlFile: out }), intervalMs: 600_000, sink: { submit: async (d) => void drafts2.push(d) } });
+  const amnesiac = new HostMonitor({
+    ...base,
+    driver: new PacemakerDriver({ xmlFile: out }),
+    intervalMs: 600_000,
+    sink: { submit: async (d) => void drafts2.push(d) },
+  });
   const r = await amnesiac.poll();
   assert.deepEqual(r.notifications, []);
   assert.deepEqual(drafts2, []);
@@ -125,7 +133,13 @@ test('a corrupt state file is ignored with a warning, not a crash', async () => 
   assert.equal(loadHostMonitorState(join(dir, 'none.json')), null);
   const out = join(dir, 'crm_mon-4.xml');
   copyFileSync(crmMonFile('01-all-online.xml'), out);
-  const m = new HostMonitor({ ...base, driver: new PacemakerDriver({ xmlFile: out }), intervalMs: 600_000, sink: { submit: async () => undefined }, statePath });
+  const m = new HostMonitor({
+    ...base,
+    driver: new PacemakerDriver({ xmlFile: out }),
+    intervalMs: 600_000,
+    sink: { submit: async () => undefined },
+    statePath,
+  });
   await m.start();
   await m.stop();
   // The next save replaced the garbage with a valid state.

@@ -76,7 +76,10 @@ describe('instance monitor against a real libvirtd + QEMU', { timeout: 180_000 }
     assert.equal(got[0]!.hostname, 'e2e-host');
     assert.deepEqual(domain.state().stateName, 'SHUTOFF');
     // Defining and starting are not reported (not in masakari's filter): only the failure is.
-    assert.deepEqual(sink.drafts.filter((d) => d.payload.instance_uuid === uuid).map((d) => d.payload.vir_domain_event), ['STOPPED_FAILED']);
+    assert.deepEqual(
+      sink.drafts.filter((d) => d.payload.instance_uuid === uuid).map((d) => d.payload.vir_domain_event),
+      ['STOPPED_FAILED'],
+    );
   });
 
   test('after libvirtd restarts, the monitor reconnects and reports the next failure', async (t) => {

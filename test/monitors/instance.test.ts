@@ -42,7 +42,23 @@ describe('event filter (masakari-instancemonitor eventfilter_table)', () => {
 
   test('lifecycle events masakari does not report', () => {
     // DEFINED, UNDEFINED, STARTED, RESUMED, PMSUSPENDED, CRASHED; SUSPENDED/PAUSED; STOPPED/CRASHED|MIGRATED|SAVED|FROM_SNAPSHOT; SHUTDOWN/GUEST
-    const ignored: Array<[number, number]> = [[0, 0], [1, 0], [2, 0], [2, 1], [4, 0], [7, 0], [8, 0], [3, 0], [3, 1], [5, 2], [5, 3], [5, 4], [5, 6], [6, 1], [6, 2]];
+    const ignored: Array<[number, number]> = [
+      [0, 0],
+      [1, 0],
+      [2, 0],
+      [2, 1],
+      [4, 0],
+      [7, 0],
+      [8, 0],
+      [3, 0],
+      [3, 1],
+      [5, 2],
+      [5, 3],
+      [5, 4],
+      [5, 6],
+      [6, 1],
+      [6, 2],
+    ];
     for (const [e, d] of ignored) assert.equal(vmEventNames(lc(e, d)), null, `${e}/${d}`);
   });
 
@@ -91,7 +107,11 @@ describe('instance monitor drafts', () => {
   test('a failing sink is logged, not thrown into libvirt', async () => {
     const logged: string[] = [];
     const log = { ...silentLogger, info() {}, debug() {}, error: (_o: unknown, msg: string) => logged.push(msg) } as never;
-    const m = new InstanceMonitor({ source: { start: async () => {}, stop: async () => {} }, sink: { submit: () => Promise.reject(new Error('disk full')) }, log });
+    const m = new InstanceMonitor({
+      source: { start: async () => {}, stop: async () => {} },
+      sink: { submit: () => Promise.reject(new Error('disk full')) },
+      log,
+    });
     m.onEvent(lc(5, 1));
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(logged, ['could not queue VM notification']);
@@ -107,7 +127,9 @@ describe('instance monitor on libvirt test:///default', () => {
     await m.start();
     const c = LibvirtConnection.open('test:///default');
     const uuid = randomUUID();
-    const d = c.defineXML(`<domain type='test'><name>inst-${uuid.slice(0, 8)}</name><uuid>${uuid}</uuid><memory>65536</memory><os><type>hvm</type></os></domain>`);
+    const d = c.defineXML(
+      `<domain type='test'><name>inst-${uuid.slice(0, 8)}</name><uuid>${uuid}</uuid><memory>65536</memory><os><type>hvm</type></os></domain>`,
+    );
     try {
       await d.start();
       await d.destroy();

@@ -27,7 +27,10 @@ describe('introspective monitor against a real libvirtd + QEMU', { timeout: 120_
     if (!AVAILABLE) return;
     lab = await LibvirtLab.start();
     admin = await LibvirtConnection.openAsync(lab.uri);
-    for (const [d, agent] of [[withAgent, true], [withoutAgent, false]] as const) {
+    for (const [d, agent] of [
+      [withAgent, true],
+      [withoutAgent, false],
+    ] as const) {
       const dom = admin.defineXML(tinyDomainXml({ ...d, guestAgentChannel: agent }));
       await dom.start();
       domains.push(dom);
@@ -42,7 +45,10 @@ describe('introspective monitor against a real libvirtd + QEMU', { timeout: 120_
 
   test('the real agent error is typed: AGENT_UNRESPONSIVE, "not connected"', async (t) => {
     if (!requireComponent(t, LIBVIRT_LAB_COMPONENT, AVAILABLE)) return;
-    await assert.rejects(domains[0]!.agentCommand('{"execute":"guest-ping"}', 1), (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.AGENT_UNRESPONSIVE && /not connected/.test(e.message));
+    await assert.rejects(
+      domains[0]!.agentCommand('{"execute":"guest-ping"}', 1),
+      (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.AGENT_UNRESPONSIVE && /not connected/.test(e.message),
+    );
   });
 
   test('only the domain with an agent channel is probed; its silent agent is counted but never reported', async (t) => {
@@ -51,12 +57,22 @@ describe('introspective monitor against a real libvirtd + QEMU', { timeout: 120_
     await source.start();
     try {
       const listed = await source.listAgentDomains();
-      assert.deepEqual(listed.map((d) => d.uuid), [withAgent.uuid]);
+      assert.deepEqual(
+        listed.map((d) => d.uuid),
+        [withAgent.uuid],
+      );
       const ping = await source.ping(withAgent.uuid, 1);
       assert.equal(ping.outcome, 'failed');
 
       const drafts: NotificationDraft[] = [];
-      const m = new IntrospectiveMonitor({ source, sink: { submit: async (d) => void drafts.push(d) }, log: silentLogger, intervalSec: 0.05, timeoutSec: 1, failureThreshold: 2 });
+      const m = new IntrospectiveMonitor({
+        source,
+        sink: { submit: async (d) => void drafts.push(d) },
+        log: silentLogger,
+        intervalSec: 0.05,
+        timeoutSec: 1,
+        failureThreshold: 2,
+      });
       await m.start();
       const end = Date.now() + 20_000;
       while (m.rounds < 5 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));

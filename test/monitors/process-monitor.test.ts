@@ -185,11 +185,17 @@ test('the list is reloaded on change; an invalid list is logged and the old one 
   const drafts: NotificationDraft[] = [];
   const m = monitor(list, drafts, { log: cap.log, checkIntervalMs: 200 });
   await m.start();
-  assert.deepEqual(m.currentList().map((p) => p.process_name), [d1.bin]);
+  assert.deepEqual(
+    m.currentList().map((p) => p.process_name),
+    [d1.bin],
+  );
 
   writeFileSync(list, '- process_name: [unclosed\n');
   await waitFor('invalid list reported', () => cap.has(/invalid process list: keeping the previous one/));
-  assert.deepEqual(m.currentList().map((p) => p.process_name), [d1.bin]);
+  assert.deepEqual(
+    m.currentList().map((p) => p.process_name),
+    [d1.bin],
+  );
   const err = cap.lines.find((l) => /invalid process list/.test(String(l.msg)));
   assert.match(String(err?.reason), /not valid YAML/);
 
@@ -198,10 +204,7 @@ test('the list is reloaded on change; an invalid list is logged and the old one 
   const err2 = cap.lines.filter((l) => /invalid process list/.test(String(l.msg)))[1];
   assert.match(String(err2?.reason), /entry 1\.process_name/);
 
-  writeList(list, [
-    entry(d1.bin, { start_command: d1.starter, restart_command: d1.starter }),
-    entry(d2.bin, { restart_command: d2.starter }),
-  ]);
+  writeList(list, [entry(d1.bin, { start_command: d1.starter, restart_command: d1.starter }), entry(d2.bin, { restart_command: d2.starter })]);
   await waitFor('new list in use', () => m.currentList().length === 2);
   // The newly listed process is not running: the next check restarts it.
   await waitFor('second daemon started', () => d2.runs() === 1);

@@ -91,7 +91,9 @@ describe('introspective monitor against a real QEMU guest agent', { timeout: 300
     c.close();
     virsh(lab, 'start', noChannel.name);
     const bootMs = await waitGuestAgent(lab.uri, vm.name, BOOT_MS, serialLog);
-    console.log(`# real guest: build ${guest.buildMs} ms, start to first guest-ping ${Date.now() - s.startedAt} ms (polled ${bootMs} ms), QEMU RSS ${qemuRssMiB(lab, vm.name)} MiB`);
+    console.log(
+      `# real guest: build ${guest.buildMs} ms, start to first guest-ping ${Date.now() - s.startedAt} ms (polled ${bootMs} ms), QEMU RSS ${qemuRssMiB(lab, vm.name)} MiB`,
+    );
   });
 
   after(async () => {
@@ -108,7 +110,10 @@ describe('introspective monitor against a real QEMU guest agent', { timeout: 300
     try {
       const console_ = () => `\n--- guest console:\n${serialText(serialLog).split('\n').slice(-15).join('\n')}`;
       // Only the VM with the channel is watched.
-      assert.deepEqual((await source.listAgentDomains()).map((d) => d.uuid), [vm.uuid]);
+      assert.deepEqual(
+        (await source.listAgentDomains()).map((d) => d.uuid),
+        [vm.uuid],
+      );
       await until('the agent to be seen healthy', () => m.journal(vm.uuid)?.phase === 'healthy', 30_000);
       assert.equal(m.journal(noChannel.uuid), undefined, 'a VM without the agent channel is not watched');
 
@@ -193,7 +198,8 @@ describe('instance monitor: watchdog and I/O-error events from a real QEMU', { t
   });
 
   const eventsOf = (uuid: string) => sink.drafts.filter((d) => d.payload.instance_uuid === uuid).map((d) => `${d.payload.event}/${d.payload.vir_domain_event}`);
-  const consoleOf = (name: string) => () => `\n--- ${name} console:\n${serialText(logs[name]!).split('\n').slice(-15).join('\n')}\nnotifications: ${JSON.stringify(sink.drafts.map((d) => d.payload))}`;
+  const consoleOf = (name: string) => () =>
+    `\n--- ${name} console:\n${serialText(logs[name]!).split('\n').slice(-15).join('\n')}\nnotifications: ${JSON.stringify(sink.drafts.map((d) => d.payload))}`;
 
   test("watchdog action 'none': WATCHDOG/WATCHDOG_NONE, and the guest runs on", async (t) => {
     if (!requireComponent(t, GUEST_COMPONENT, AVAILABLE)) return;
@@ -212,7 +218,12 @@ describe('instance monitor: watchdog and I/O-error events from a real QEMU', { t
     const ev = eventsOf(wdReset.uuid);
     assert.deepEqual(ev.slice(0, 2), ['WATCHDOG/WATCHDOG_RESET', 'REBOOT/UNKNOWN']);
     // The reset guest boots again (its init runs a second time) and the domain stays running.
-    await until('the guest to boot again', () => (serialText(logs[wdReset.name]!).match(/guest: init at/g) ?? []).length >= 2, BOOT_MS, consoleOf(wdReset.name));
+    await until(
+      'the guest to boot again',
+      () => (serialText(logs[wdReset.name]!).match(/guest: init at/g) ?? []).length >= 2,
+      BOOT_MS,
+      consoleOf(wdReset.name),
+    );
     assert.equal(virsh(lab!, 'domstate', wdReset.name), 'running');
   });
 

@@ -30,7 +30,10 @@ test('lab defaults: libvirt driver, migrations, instance monitor and the restart
   const nova = allRoleConfig(loadConfig({ env: {}, overrides: { controller: { compute_driver: 'nova' } } }));
   assert.equal(nova.controller.compute_driver, 'nova', 'an explicit nova choice is kept');
   const placed = allRoleConfig(
-    loadConfig({ env: {}, overrides: { taskflow_driver_recovery_flows: { instance_failure_recovery_tasks: { main: ['instance_restart_limit_task', 'start_instance_task'] } } } }),
+    loadConfig({
+      env: {},
+      overrides: { taskflow_driver_recovery_flows: { instance_failure_recovery_tasks: { main: ['instance_restart_limit_task', 'start_instance_task'] } } },
+    }),
   );
   assert.deepEqual(placed.taskflow_driver_recovery_flows.instance_failure_recovery_tasks.pre, ['stop_instance_task'], 'not added twice');
 });
@@ -79,7 +82,12 @@ async function hostFailure(t: import('node:test').TestContext, fencingRequired: 
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      notification: { type: 'COMPUTE_HOST', hostname: 'node-a', generated_time: new Date().toISOString(), payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' } },
+      notification: {
+        type: 'COMPUTE_HOST',
+        hostname: 'node-a',
+        generated_time: new Date().toISOString(),
+        payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' },
+      },
     }),
   });
   assert.equal(r.status, 202);
@@ -108,7 +116,7 @@ test('host failure without fencing: refused with a clear reason, notification er
   assert.equal((await driver.getServer(U1)).host, 'node-a');
 });
 
-test('host failure with fencing explicitly off: the dead host\'s VM is defined and started on the other host', async (t) => {
+test("host failure with fencing explicitly off: the dead host's VM is defined and started on the other host", async (t) => {
   if (!requireComponent(t, 'libvirt client library (libvirt0)', libvirtAvailable())) return;
   const { n, driver } = await hostFailure(t, false);
   assert.equal(n.status, 'finished', JSON.stringify(n.recovery_workflow_details));

@@ -28,12 +28,29 @@ async function fakeNova() {
     const send = (body: unknown) => res.writeHead(200, { 'Content-Type': 'application/json', 'X-Openstack-Request-Id': 'req-nova' }).end(JSON.stringify(body));
     if (path === '/v2.1') return send({ version: { id: 'v2.1', status: 'CURRENT', version: '2.93', min_version: '2.1' } });
     if (path === '/v2.1/os-services') {
-      return send({ services: [{ id: 'svc-1', binary: 'nova-compute', host: 'cmp1', status: 'enabled', state: 'up', forced_down: false, zone: 'nova', disabled_reason: null, updated_at: null }] });
+      return send({
+        services: [
+          {
+            id: 'svc-1',
+            binary: 'nova-compute',
+            host: 'cmp1',
+            status: 'enabled',
+            state: 'up',
+            forced_down: false,
+            zone: 'nova',
+            disabled_reason: null,
+            updated_at: null,
+          },
+        ],
+      });
     }
     res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"itemNotFound":{"code":404,"message":"not here"}}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2.1`, close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2.1`,
+    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
 }
 
 test('controller role with Keystone auth and the Nova driver: no JSON log line repeats a key', async (t) => {
@@ -59,7 +76,11 @@ test('controller role with Keystone auth and the Nova driver: no JSON log line r
   try {
     const base = `http://127.0.0.1:${ctl.port}/v1`;
     const call = (method: string, path: string, body?: unknown, token = 'admin-token') =>
-      fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', 'x-auth-token': token }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      fetch(`${base}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', 'x-auth-token': token },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
     assert.equal((await call('GET', '/segments', undefined, 'no-such-token')).status, 401);
     const seg = await call('POST', '/segments', { segment: { name: 's1', recovery_method: 'auto', service_type: 'COMPUTE' } });
     assert.ok(seg.status < 300, `${seg.status} ${await seg.clone().text()}`);
@@ -71,6 +92,9 @@ test('controller role with Keystone auth and the Nova driver: no JSON log line r
     await ctl.stop();
   }
   await new Promise((r) => setTimeout(r, 50)); // pino writes asynchronously
-  assert.ok(checked.raw.some((l) => l.includes('"msg":"openstack call"')), `the Nova driver's calls were logged:\n${checked.raw.join('\n')}`);
+  assert.ok(
+    checked.raw.some((l) => l.includes('"msg":"openstack call"')),
+    `the Nova driver's calls were logged:\n${checked.raw.join('\n')}`,
+  );
   assert.deepEqual(checked.problems, []);
 });

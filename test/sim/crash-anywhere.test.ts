@@ -31,7 +31,10 @@ function scenario(crashAfterWrites: number, method: 'auto' | 'reserved_host', ta
       events: [
         { at: 0, power_off: 'h1' },
         { at: 0, crash_after_store_writes: takeover ? { count: crashAfterWrites } : { count: crashAfterWrites, restart_after: 5 } },
-        { at: 5, notify: { id: 'n1', type: 'COMPUTE_HOST', host: 'h1', to: 'c1', payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' } } },
+        {
+          at: 5,
+          notify: { id: 'n1', type: 'COMPUTE_HOST', host: 'h1', to: 'c1', payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' } },
+        },
       ],
     },
     'crash-anywhere',
@@ -62,7 +65,11 @@ for (const sw of sweeps) {
         assert.match(r.text, new RegExp(`^${id} on (h2|h3|r1) \\S+ evacuations=1$`, 'm'), `${where}: ${id} moved once and unlocked`);
       }
       // The end state does not depend on where the crash happened.
-      const states = (t: string) => t.split('\n').filter((l) => /^vm\d on /.test(l)).map((l) => l.replace(/ on \S+/, ''));
+      const states = (t: string) =>
+        t
+          .split('\n')
+          .filter((l) => /^vm\d on /.test(l))
+          .map((l) => l.replace(/ on \S+/, ''));
       assert.deepEqual(states(r.text), states(clean.text), where);
     }
     assert.ok(crashed >= 60 / sw.step, `only ${crashed} runs crashed: the sweep does not cover the workflow`);

@@ -11,7 +11,9 @@ import { loadScenario, runScenario, scenarioFiles } from '../../src/sim/index.ts
 
 const dir = join(import.meta.dirname, 'scenarios');
 const update = process.env.SIM_UPDATE === '1';
-const names = readdirSync(dir).filter((n) => existsSync(join(dir, n, 'scenario.yaml'))).sort();
+const names = readdirSync(dir)
+  .filter((n) => existsSync(join(dir, n, 'scenario.yaml')))
+  .sort();
 
 test('there are at least 40 scenarios', () => {
   assert.ok(names.length >= 40, `only ${names.length} scenarios`);

@@ -57,10 +57,18 @@ test('db purge removes old finished notifications and keeps the rest', { timeout
   let oldUuid: string, recentUuid: string;
   try {
     const seg = await store.createSegment({ name: 's', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date(now));
-    const host = await store.createHost(seg.uuid, { name: 'n1', type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date(now));
+    const host = await store.createHost(
+      seg.uuid,
+      { name: 'n1', type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false },
+      new Date(now),
+    );
     const mk = async (ageDays: number) => {
       const t = new Date(now - ageDays * DAY);
-      const r = await store.createNotification({ uuid: randomUUID(), type: 'VM', generatedTime: t, sourceHostUuid: host.uuid, payload: { n: String(ageDays) } }, 0, t);
+      const r = await store.createNotification(
+        { uuid: randomUUID(), type: 'VM', generatedTime: t, sourceHostUuid: host.uuid, payload: { n: String(ageDays) } },
+        0,
+        t,
+      );
       assert.ok(r.created);
       await store.setNotificationStatus(r.notification.uuid, 'finished', t);
       return r.notification.uuid;

@@ -24,7 +24,16 @@ test('identical notifications in one batch: exactly one is created, the rest are
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         store.createNotification(
-          { uuid: randomUUID(), type: 'COMPUTE_HOST', generatedTime, sourceHostUuid: host.uuid, payload: i % 2 ? { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' } : { event: 'STOPPED', cluster_status: 'OFFLINE', host_status: 'NORMAL' } },
+          {
+            uuid: randomUUID(),
+            type: 'COMPUTE_HOST',
+            generatedTime,
+            sourceHostUuid: host.uuid,
+            payload:
+              i % 2
+                ? { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' }
+                : { event: 'STOPPED', cluster_status: 'OFFLINE', host_status: 'NORMAL' },
+          },
           180_000,
           new Date(),
         ),
@@ -72,7 +81,10 @@ test('a COMMIT that fails rejects every caller of the batch, and nothing of it i
     gc.run(() => (conn.db.pragma('defer_foreign_keys = ON'), conn.stmt('INSERT INTO c (id, p) VALUES (1, 99)').run())),
     gc.run(() => conn.stmt('INSERT INTO p (id) VALUES (2)').run()),
   ]);
-  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['rejected', 'rejected', 'rejected'],
+  );
   assert.equal(conn.db.inTransaction, false);
   conn.close();
   const other = new Database(file, { readonly: true });
@@ -90,7 +102,10 @@ test('a batch that cannot take the write lock rejects every caller', async () =>
   const results = await Promise.allSettled(['a', 'b'].map((k) => gc.run(() => conn.stmt('INSERT INTO t (k) VALUES (?)').run(k))));
   holder.exec('ROLLBACK');
   holder.close();
-  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['rejected', 'rejected'],
+  );
   assert.equal(conn.db.prepare('SELECT COUNT(*) FROM t').pluck().get(), 0);
   conn.close();
 });

@@ -31,7 +31,10 @@ test('migrate applies each migration once and records it', () => {
     assert.deepEqual(migrate(db, 2), { applied: [] });
     assert.deepEqual(schemaVersion(db), { current: migrations.length, latest: migrations.length });
     const rows = db.prepare('SELECT name, applied_at FROM schema_migrations ORDER BY name').all();
-    assert.deepEqual(rows, migrations.map((m) => ({ name: m.name, applied_at: 1 })));
+    assert.deepEqual(
+      rows,
+      migrations.map((m) => ({ name: m.name, applied_at: 1 })),
+    );
   } finally {
     db.close();
   }
@@ -44,10 +47,11 @@ test('a failing migration leaves nothing half-applied', () => {
       { name: '0000_ok', sql: 'CREATE TABLE a (x INTEGER);' },
       { name: '0001_broken', sql: 'CREATE TABLE b (x INTEGER); INSERT INTO nope VALUES (1);' },
     ];
-    assert.throws(() => migrate(db, 1, broken), (e: unknown) => e instanceof SchemaError && /0001_broken/.test(e.message));
-    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map(
-      (r) => r.name,
+    assert.throws(
+      () => migrate(db, 1, broken),
+      (e: unknown) => e instanceof SchemaError && /0001_broken/.test(e.message),
     );
+    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
     assert.deepEqual(tables, ['a', 'schema_migrations']);
     assert.deepEqual(schemaVersion(db, broken), { current: 1, latest: 2 });
   } finally {
@@ -61,7 +65,10 @@ test('a database migrated by a newer masakari is refused with a clear error', ()
   migrate(db, 1);
   db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run('9999_from_the_future', 1);
   db.close();
-  assert.throws(() => openSqliteStore({ path }), (e: unknown) => e instanceof SchemaError && /9999_from_the_future/.test(e.message));
+  assert.throws(
+    () => openSqliteStore({ path }),
+    (e: unknown) => e instanceof SchemaError && /9999_from_the_future/.test(e.message),
+  );
 });
 
 test('0002 upgrade: a recovery claim held during the upgrade stays held, under its key column recovery_key', async () => {
@@ -133,14 +140,26 @@ test('0001 upgrade: unfinished notifications written before it get a payload key
     const at = new Date(Date.UTC(2026, 10, 22));
     // Same payload, other key order: a duplicate of the pre-upgrade row.
     const dup = await store.createNotification(
-      { uuid: 'n-again', type: 'VM', generatedTime: at, sourceHostUuid: 'h1', payload: { event: 'LIFECYCLE', vir_domain_event: 'STOPPED_FAILED', instance_uuid: 'i-1' } },
+      {
+        uuid: 'n-again',
+        type: 'VM',
+        generatedTime: at,
+        sourceHostUuid: 'h1',
+        payload: { event: 'LIFECYCLE', vir_domain_event: 'STOPPED_FAILED', instance_uuid: 'i-1' },
+      },
       180_000,
       at,
     );
     assert.equal(dup.created, false);
     assert.equal(!dup.created && dup.existing.uuid, 'n-new');
     const fresh = await store.createNotification(
-      { uuid: 'n-other', type: 'VM', generatedTime: at, sourceHostUuid: 'h1', payload: { event: 'LIFECYCLE', vir_domain_event: 'STOPPED_FAILED', instance_uuid: 'i-3' } },
+      {
+        uuid: 'n-other',
+        type: 'VM',
+        generatedTime: at,
+        sourceHostUuid: 'h1',
+        payload: { event: 'LIFECYCLE', vir_domain_event: 'STOPPED_FAILED', instance_uuid: 'i-3' },
+      },
       180_000,
       at,
     );

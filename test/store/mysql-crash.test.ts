@@ -28,7 +28,11 @@ test('a server crash loses no accepted notification, and the store reconnects', 
   const host = await s.createHost(seg.uuid, { name: 'node1', type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date());
   const accepted: string[] = [];
   for (let i = 0; i < 5; i++) {
-    const r = await s.createNotification({ uuid: randomUUID(), type: 'VM', generatedTime: new Date(), sourceHostUuid: host.uuid, payload: { i } }, 0, new Date());
+    const r = await s.createNotification(
+      { uuid: randomUUID(), type: 'VM', generatedTime: new Date(), sourceHostUuid: host.uuid, payload: { i } },
+      0,
+      new Date(),
+    );
     assert.ok(r.created);
     accepted.push(r.notification.uuid);
   }
@@ -41,7 +45,11 @@ test('a server crash loses no accepted notification, and the store reconnects', 
   await lab!.restart();
   // The same pool: dead connections are dropped, new ones are opened.
   for (const uuid of accepted) assert.equal((await s.getNotification(uuid))?.status, 'new', uuid);
-  const again = await s.createNotification({ uuid: randomUUID(), type: 'VM', generatedTime: new Date(), sourceHostUuid: host.uuid, payload: { after: true } }, 0, new Date());
+  const again = await s.createNotification(
+    { uuid: randomUUID(), type: 'VM', generatedTime: new Date(), sourceHostUuid: host.uuid, payload: { after: true } },
+    0,
+    new Date(),
+  );
   assert.ok(again.created);
   assert.ok(await s.claimNotification(again.notification.uuid, 'ctl', 60_000, new Date(), true));
 });

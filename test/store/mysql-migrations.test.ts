@@ -45,7 +45,10 @@ async function withPool(body: (db: Db, url: string) => Promise<void>) {
 test('migrations/index.ts embeds exactly the committed .sql files (run build-index.ts after editing them)', () => {
   assert.equal(readFileSync(join(migrationsDir('mysql'), 'index.ts'), 'utf8'), renderIndex('mysql'));
   assert.ok(migrations.length >= 1);
-  assert.deepEqual(migrations.map((m) => m.name), [...migrations.map((m) => m.name)].sort());
+  assert.deepEqual(
+    migrations.map((m) => m.name),
+    [...migrations.map((m) => m.name)].sort(),
+  );
   for (const m of migrations) assert.ok(statementsOf(m.sql).length > 0, m.name);
 });
 
@@ -67,7 +70,7 @@ test('schema.ts matches the committed migration snapshot (drizzle-kit has nothin
   }
 });
 
-test('database.url: our spelling, SQLAlchemy\'s, sockets; malformed URLs are config errors without the password', () => {
+test("database.url: our spelling, SQLAlchemy's, sockets; malformed URLs are config errors without the password", () => {
   assert.deepEqual(parseMysqlUrl('mysql://masakari:p%40ss%2Fword@db.example:3307/masakari'), {
     host: 'db.example',
     port: 3307,
@@ -94,7 +97,7 @@ test('database.url: our spelling, SQLAlchemy\'s, sockets; malformed URLs are con
   }
 });
 
-test('duplicate-key errors are recognised in MariaDB\'s and MySQL 8\'s wording, for the named index only', () => {
+test("duplicate-key errors are recognised in MariaDB's and MySQL 8's wording, for the named index only", () => {
   const err = (sqlMessage: string, code = 'ER_DUP_ENTRY') => Object.assign(new Error(sqlMessage), { code, sqlMessage });
   assert.equal(isDuplicateKey(err("Duplicate entry 'node1' for key 'hosts_live_name'"), 'hosts_live_name'), true);
   assert.equal(isDuplicateKey(err("Duplicate entry 'node1' for key 'hosts.hosts_live_name'"), 'hosts_live_name'), true);
@@ -114,10 +117,16 @@ test('the schema: InnoDB, utf8mb4_bin, live-name uniqueness through the generate
       `SELECT table_name AS t, engine AS e, table_collation AS c FROM information_schema.tables
        WHERE table_schema = DATABASE() ORDER BY table_name`,
     );
-    assert.deepEqual(
-      tables.map((r) => String(r.t)).sort(),
-      ['failover_segments', 'host_recovery_claims', 'hosts', 'notification_intake_locks', 'notifications', 'schema_migrations', 'vmoves', 'workflow_tasks'],
-    );
+    assert.deepEqual(tables.map((r) => String(r.t)).sort(), [
+      'failover_segments',
+      'host_recovery_claims',
+      'hosts',
+      'notification_intake_locks',
+      'notifications',
+      'schema_migrations',
+      'vmoves',
+      'workflow_tasks',
+    ]);
     for (const r of tables) {
       assert.equal(r.e, 'InnoDB', String(r.t));
       assert.equal(r.c, 'utf8mb4_bin', String(r.t));
@@ -173,7 +182,11 @@ test('migrate applies each migration once, records it, and two migrators at once
     const other = openPool(parseMysqlUrl(url));
     try {
       const [x, y] = await Promise.all([migrate(db, 1), migrate(other, 2)]);
-      assert.deepEqual([...x.applied, ...y.applied], migrations.map((m) => m.name), 'each migration applied by exactly one of them');
+      assert.deepEqual(
+        [...x.applied, ...y.applied],
+        migrations.map((m) => m.name),
+        'each migration applied by exactly one of them',
+      );
     } finally {
       await other.close();
     }
@@ -204,14 +217,26 @@ test('0001 upgrade: unfinished notifications written before it get a payload key
   const store = await openMysqlStore({ url });
   try {
     const dup = await store.createNotification(
-      { uuid: 'n-again', type: 'VM', generatedTime: at, sourceHostUuid: 'h1', payload: { event: 'LIFECYCLE', vir_domain_event: 'STOPPED_FAILED', instance_uuid: 'i-1' } },
+      {
+        uuid: 'n-again',
+        type: 'VM',
+        generatedTime: at,
+        sourceHostUuid: 'h1',
+        payload: { event: 'LIFECYCLE', vir_domain_event: 'STOPPED_FAILED', instance_uuid: 'i-1' },
+      },
       180_000,
       at,
     );
     assert.equal(dup.created, false);
     assert.equal(!dup.created && dup.existing.uuid, 'n-new');
     const other = await store.createNotification(
-      { uuid: 'n-other', type: 'VM', generatedTime: at, sourceHostUuid: 'h1', payload: { event: 'LIFECYCLE', vir_domain_event: 'STOPPED_FAILED', instance_uuid: 'i-2' } },
+      {
+        uuid: 'n-other',
+        type: 'VM',
+        generatedTime: at,
+        sourceHostUuid: 'h1',
+        payload: { event: 'LIFECYCLE', vir_domain_event: 'STOPPED_FAILED', instance_uuid: 'i-2' },
+      },
       180_000,
       at,
     );
@@ -302,8 +327,11 @@ test('openStore and `masakari db sync|version|purge` work on MySQL', { timeout: 
   const root = join(import.meta.dirname, '..', '..');
   const masakari = (args: string[], dbUrl = url) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts'), ...args, '--database', dbUrl], { cwd: root, timeout: 60_000, env: { ...process.env, MASAKARI_CONFIG: '' } }, (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', join(root, 'src', 'main.ts'), ...args, '--database', dbUrl],
+        { cwd: root, timeout: 60_000, env: { ...process.env, MASAKARI_CONFIG: '' } },
+        (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
       );
     });
   const v0 = await masakari(['db', 'version']);
@@ -321,7 +349,11 @@ test('openStore and `masakari db sync|version|purge` work on MySQL', { timeout: 
     const then = new Date(Date.now() - 40 * DAY);
     const seg = await store.createSegment({ name: 's', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, then);
     const host = await store.createHost(seg.uuid, { name: 'n1', type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, then);
-    const r = await store.createNotification({ uuid: randomUUID(), type: 'VM', generatedTime: then, sourceHostUuid: host.uuid, payload: { old: true } }, 0, then);
+    const r = await store.createNotification(
+      { uuid: randomUUID(), type: 'VM', generatedTime: then, sourceHostUuid: host.uuid, payload: { old: true } },
+      0,
+      then,
+    );
     assert.ok(r.created);
     oldUuid = r.notification.uuid;
     await store.setNotificationStatus(oldUuid, 'finished', then);

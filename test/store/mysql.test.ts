@@ -40,7 +40,8 @@ describe('two controllers on one MariaDB database', () => {
     // Two independent pools, as two controller processes would have; both migrate at once (the named lock).
     [a, b] = await Promise.all([openMysqlStore({ url, connectionLimit: 4 }), openMysqlStore({ url, connectionLimit: 4 })]);
     const seg = await a.createSegment({ name: 's', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date());
-    hostUuid = (await a.createHost(seg.uuid, { name: 'node1', type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date())).uuid;
+    hostUuid = (await a.createHost(seg.uuid, { name: 'node1', type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date()))
+      .uuid;
   });
   after(async () => {
     await a?.close();
@@ -62,7 +63,11 @@ describe('two controllers on one MariaDB database', () => {
       // Four intakes per store, all at once.
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          (i % 2 ? a : b).createNotification({ uuid: randomUUID(), type: 'COMPUTE_HOST', generatedTime, sourceHostUuid: hostUuid, payload }, 180_000, new Date()),
+          (i % 2 ? a : b).createNotification(
+            { uuid: randomUUID(), type: 'COMPUTE_HOST', generatedTime, sourceHostUuid: hostUuid, payload },
+            180_000,
+            new Date(),
+          ),
         ),
       );
       const created = results.filter((r) => r.created);
@@ -111,9 +116,16 @@ describe('two controllers on one MariaDB database', () => {
 
   test('appendTask: concurrent appends get distinct consecutive numbers', async (t) => {
     if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
-    const r = await a.createNotification({ uuid: randomUUID(), type: 'VM', generatedTime: new Date(), sourceHostUuid: hostUuid, payload: { tasks: 1 } }, 0, new Date());
+    const r = await a.createNotification(
+      { uuid: randomUUID(), type: 'VM', generatedTime: new Date(), sourceHostUuid: hostUuid, payload: { tasks: 1 } },
+      0,
+      new Date(),
+    );
     assert.ok(r.created);
     const seqs = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).appendTask(r.notification.uuid, `task-${i}`, 'PENDING', new Date())));
-    assert.deepEqual([...seqs].sort((x, y) => x - y), Array.from({ length: 10 }, (_, i) => i + 1));
+    assert.deepEqual(
+      [...seqs].sort((x, y) => x - y),
+      Array.from({ length: 10 }, (_, i) => i + 1),
+    );
   });
 });

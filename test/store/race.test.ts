@@ -23,7 +23,11 @@ test('concurrent processes: one notification stored, one claim won', { timeout: 
   const path = join(dir, 'race.sqlite');
   const seedStore = openSqliteStore({ path });
   const seg = await seedStore.createSegment({ name: 's', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date());
-  const host = await seedStore.createHost(seg.uuid, { name: 'node1', type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false }, new Date());
+  const host = await seedStore.createHost(
+    seg.uuid,
+    { name: 'node1', type: 'COMPUTE', controlAttributes: 'SSH', reserved: false, onMaintenance: false },
+    new Date(),
+  );
   const target = await seedStore.createNotification(
     { uuid: randomUUID(), type: 'VM', generatedTime: new Date(), sourceHostUuid: host.uuid, payload: { claim: 'me' } },
     0,

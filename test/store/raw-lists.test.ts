@@ -27,9 +27,15 @@ test('raw-read list rows equal the keyed rows of .all(), and keyed statements st
     const expected = conn.stmt<SegmentRow>(sql).all(...params);
     const keyed = listRows(conn, segmentList, q);
     assert.deepEqual(keyed, expected);
-    assert.deepEqual(keyed.map((r) => Object.keys(r)), expected.map((r) => Object.keys(r)));
+    assert.deepEqual(
+      keyed.map((r) => Object.keys(r)),
+      expected.map((r) => Object.keys(r)),
+    );
     const { rows, cols } = listRawRows(conn, segmentList, q);
-    assert.deepEqual(rows.map((a) => segmentAt(a, cols)), expected.map(toSegment));
+    assert.deepEqual(
+      rows.map((a) => segmentAt(a, cols)),
+      expected.map(toSegment),
+    );
     // The same SQL text through the plain statement cache still gives objects.
     assert.equal(Array.isArray(conn.stmt(sql).all(...params)[0]), false);
     // A different table (its own column list) and an empty page.

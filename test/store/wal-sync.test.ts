@@ -46,7 +46,19 @@ test('a created notification is reported only after an fdatasync of the WAL that
   const traceFile = join(dir, 'trace.txt');
   const child = spawn(
     'strace',
-    ['-f', '-y', '-e', 'trace=write,pwrite64,writev,pwritev,fdatasync,fsync', '-o', traceFile, process.execPath, '--import', 'tsx', join(import.meta.dirname, 'fixtures', 'create-and-hang.ts'), db],
+    [
+      '-f',
+      '-y',
+      '-e',
+      'trace=write,pwrite64,writev,pwritev,fdatasync,fsync',
+      '-o',
+      traceFile,
+      process.execPath,
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'fixtures', 'create-and-hang.ts'),
+      db,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -92,13 +104,18 @@ test('group commit resumes no caller before the batch is durable, and rejects th
     let release!: () => void;
     let fail!: (e: Error) => void;
     let calls = 0;
-    const gc = groupCommitter(conn, setImmediate, () => {}, () => {
-      calls++;
-      return new Promise<void>((res, rej) => {
-        release = res;
-        fail = rej;
-      });
-    });
+    const gc = groupCommitter(
+      conn,
+      setImmediate,
+      () => {},
+      () => {
+        calls++;
+        return new Promise<void>((res, rej) => {
+          release = res;
+          fail = rej;
+        });
+      },
+    );
     let settled = 0;
     const a = gc.run(() => conn.db.prepare('INSERT INTO t VALUES (1)').run().changes).then((v) => (settled++, v));
     const b = gc.run(() => conn.db.prepare('INSERT INTO t VALUES (2)').run().changes).then((v) => (settled++, v));

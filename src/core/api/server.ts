@@ -153,7 +153,10 @@ class Edge {
     // Not destroyed here: that would destroy the socket before the answer is written. The wrapper follows the
     // socket's close, and re-emits its errors (which must not become uncaught exceptions).
     stream.on('error', () => undefined);
-    this.answerOnSocket(req.socket, badRequest('Protocol upgrades are not supported with a request body.'), { method: req.method, path: req.url?.split('?')[0] });
+    this.answerOnSocket(req.socket, badRequest('Protocol upgrades are not supported with a request body.'), {
+      method: req.method,
+      path: req.url?.split('?')[0],
+    });
   }
 
   connect(req: IncomingMessage, socket: Socket): void {

@@ -5,13 +5,7 @@ import { z } from 'zod';
 import { seconds } from './types.ts';
 import { apiSection } from './sections/api.ts';
 import { databaseSection } from './sections/database.ts';
-import {
-  engineSection,
-  hostFailureSection,
-  instanceFailureSection,
-  processFailureSection,
-  recoveryFlowsSection,
-} from './sections/engine.ts';
+import { engineSection, hostFailureSection, instanceFailureSection, processFailureSection, recoveryFlowsSection } from './sections/engine.ts';
 import { computeSection } from './sections/compute.ts';
 import { libvirtSection } from './sections/libvirt-monitors.ts';
 import { libvirtComputeSection } from './sections/libvirt-compute.ts';

@@ -95,15 +95,11 @@ export class OutboxStore {
   }
 
   markSent(id: number, note: string | null, nowMs: number): void {
-    this.db
-      .prepare(`UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_error = ?, updated_ms = ? WHERE id = ?`)
-      .run(note, nowMs, id);
+    this.db.prepare(`UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_error = ?, updated_ms = ? WHERE id = ?`).run(note, nowMs, id);
   }
 
   markRejected(id: number, reason: string, nowMs: number): void {
-    this.db
-      .prepare(`UPDATE outbox SET state = 'rejected', attempts = attempts + 1, last_error = ?, updated_ms = ? WHERE id = ?`)
-      .run(reason, nowMs, id);
+    this.db.prepare(`UPDATE outbox SET state = 'rejected', attempts = attempts + 1, last_error = ?, updated_ms = ? WHERE id = ?`).run(reason, nowMs, id);
   }
 
   markFailed(id: number, reason: string, nextAttemptMs: number, nowMs: number): void {
@@ -117,18 +113,13 @@ export class OutboxStore {
    * while the agent runs: its sender picks them up at its next look at the table (within a minute).
    */
   requeueRejected(nowMs: number): number {
-    return this.db
-      .prepare(`UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?, updated_ms = ? WHERE state = 'rejected'`)
-      .run(nowMs, nowMs).changes;
+    return this.db.prepare(`UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?, updated_ms = ? WHERE state = 'rejected'`).run(nowMs, nowMs)
+      .changes;
   }
 
   /** Keeps only the newest `keep` sent rows. */
   pruneSent(keep: number): void {
-    this.db
-      .prepare(
-        `DELETE FROM outbox WHERE state = 'sent' AND id NOT IN (SELECT id FROM outbox WHERE state = 'sent' ORDER BY id DESC LIMIT ?)`,
-      )
-      .run(keep);
+    this.db.prepare(`DELETE FROM outbox WHERE state = 'sent' AND id NOT IN (SELECT id FROM outbox WHERE state = 'sent' ORDER BY id DESC LIMIT ?)`).run(keep);
   }
 
   counts(): Record<OutboxState, number> {

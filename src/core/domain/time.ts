@@ -12,7 +12,7 @@ class MicroDate extends Date {
     this.#subMs = subMs;
   }
   static subMsOf(d: Date): number {
-    return #subMs in d ? (d).#subMs : 0;
+    return #subMs in d ? d.#subMs : 0;
   }
 }
 

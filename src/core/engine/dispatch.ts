@@ -66,7 +66,9 @@ export function decideAtOnce(n: Notification, ev: FailureEvent): Outcome | null 
     return null;
   }
   if (ev.type === 'VM') {
-    return isRecoverableVmEvent(ev) ? null : { status: 'ignored', reason: `Notification '${n.uuid}' received with payload ${JSON.stringify(n.payload)} is ignored.` };
+    return isRecoverableVmEvent(ev)
+      ? null
+      : { status: 'ignored', reason: `Notification '${n.uuid}' received with payload ${JSON.stringify(n.payload)} is ignored.` };
   }
   // COMPUTE_HOST
   if (ev.hostStatus === undefined) return { status: 'ignored', reason: `Notification '${n.uuid}' ignored as host_status is not provided.` };
@@ -107,6 +109,9 @@ export async function dispatch(d: DispatchDeps, n: Notification, ev: FailureEven
     runner.meta = { ...runner.meta, reservedHosts };
   }
   return outcomeOf('host', n, () =>
-    runHostFlow(runner, d.flows, { hostName: host.name, method: segment.recoveryMethod, reservedHosts: reservedHosts }, d.log, { ...base, host_name: host.name }),
+    runHostFlow(runner, d.flows, { hostName: host.name, method: segment.recoveryMethod, reservedHosts: reservedHosts }, d.log, {
+      ...base,
+      host_name: host.name,
+    }),
   );
 }

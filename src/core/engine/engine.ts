@@ -181,7 +181,9 @@ export function createEngine(deps: EngineDeps): Engine {
         (u, name, state) => deps.observer?.task?.(u, name, state),
       );
       // guards/: mass-failure pause and host-return un-maintenance (null: dispatch as usual).
-      const outcome = (await hostGuards({ store, env, log, config }, n, ev, host, segment, runner)) ?? (await dispatch({ store, env, log, flows: flows! }, n, ev, host, segment, runner));
+      const outcome =
+        (await hostGuards({ store, env, log, config }, n, ev, host, segment, runner)) ??
+        (await dispatch({ store, env, log, flows: flows! }, n, ev, host, segment, runner));
       if (ac.signal.aborted) throw new WorkflowAborted('aborted');
       // The expiry job may have failed it meanwhile: never overwrite a final status.
       const current = await store.getNotification(uuid);

@@ -45,8 +45,7 @@ export function outcomeKind(e: unknown): 'skip' | 'ignore' | 'failure' | 'other'
   return 'other';
 }
 
-export const isAbort = (e: unknown): boolean =>
-  e instanceof WorkflowAborted || (e instanceof Error && e.name === 'AbortError');
+export const isAbort = (e: unknown): boolean => e instanceof WorkflowAborted || (e instanceof Error && e.name === 'AbortError');
 
 /**
  * A task ran without an input it declares (RecoveryTask.inputs): no earlier task and no dispatcher value provided

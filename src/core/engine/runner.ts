@@ -118,7 +118,16 @@ export class FlowRunner {
       seq = adopt ? adopt.seq : await this.base.store.appendTask(this.uuid, task.displayName, 'RUNNING', this.now());
       stored = { run: this.run, key, meta: this.meta };
       await this.base.store.updateTask(this.uuid, seq, { result: stored }, this.now());
-      this.records.push({ notificationUuid: this.uuid, seq, name: task.displayName, state: 'RUNNING', progress: 0, details: [], result: stored, updatedAt: this.now() });
+      this.records.push({
+        notificationUuid: this.uuid,
+        seq,
+        name: task.displayName,
+        state: 'RUNNING',
+        progress: 0,
+        details: [],
+        result: stored,
+        updatedAt: this.now(),
+      });
     }
     if (revertible) this.touched.push(seq);
     this.observer(this.uuid, task.displayName, 'RUNNING');

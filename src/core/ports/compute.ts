@@ -6,18 +6,7 @@ import { AppError } from '../errors.ts';
 
 /** Nova-style vm_state values; the libvirt driver maps domain states onto them. */
 export type VmState =
-  | 'active'
-  | 'building'
-  | 'paused'
-  | 'suspended'
-  | 'stopped'
-  | 'rescued'
-  | 'resized'
-  | 'soft-delete'
-  | 'deleted'
-  | 'error'
-  | 'shelved'
-  | 'shelved_offloaded';
+  'active' | 'building' | 'paused' | 'suspended' | 'stopped' | 'rescued' | 'resized' | 'soft-delete' | 'deleted' | 'error' | 'shelved' | 'shelved_offloaded';
 
 export interface ServerInfo {
   id: string;

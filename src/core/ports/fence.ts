@@ -40,9 +40,7 @@ export class FenceError extends AppError {
  * Implementations: a Fencer (power off, then a status query confirms off; see src/core/engine/fence-gate.ts) or a
  * cluster's fence history (Pacemaker's `stonith_admin --history`). `fenced: false` stops the workflow with `reason`.
  */
-export type FenceEvidence =
-  | { fenced: true; source: string; evidence: string }
-  | { fenced: false; source: string; reason: string };
+export type FenceEvidence = { fenced: true; source: string; evidence: string } | { fenced: false; source: string; reason: string };
 
 /** What the workflow asks a gate about: which failure the evidence must cover, and how to give up. */
 export interface FenceQuery {

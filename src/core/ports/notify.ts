@@ -19,5 +19,8 @@ export interface NotificationSink {
 
 /** masakari-monitors' generated_time format: naive UTC, microseconds. */
 export function monitorTimestamp(d: Date): string {
-  return d.toISOString().replace('Z', '').replace(/\.(\d{3})$/, '.$1000');
+  return d
+    .toISOString()
+    .replace('Z', '')
+    .replace(/\.(\d{3})$/, '.$1000');
 }

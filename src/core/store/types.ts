@@ -91,9 +91,7 @@ export interface NewVMove {
 }
 export type VMovePatch = Partial<Pick<VMove, 'destHost' | 'startTime' | 'endTime' | 'status' | 'message'>>;
 
-export type CreateNotificationResult =
-  | { created: true; notification: Notification }
-  | { created: false; reason: 'duplicate'; existing: Notification };
+export type CreateNotificationResult = { created: true; notification: Notification } | { created: false; reason: 'duplicate'; existing: Notification };
 
 export interface Store {
   /** Dialect name for diagnostics: 'sqlite' | 'mysql'. */

@@ -4,10 +4,7 @@
 import { ComputeDriverError, type ComputeDriver } from '../../core/ports/compute.ts';
 
 const refuse = async (): Promise<never> => {
-  throw new ComputeDriverError(
-    'unsupported',
-    'no compute driver is configured (controller.compute_driver: none): set it to nova or libvirt to recover VMs',
-  );
+  throw new ComputeDriverError('unsupported', 'no compute driver is configured (controller.compute_driver: none): set it to nova or libvirt to recover VMs');
 };
 
 export const noComputeDriver: ComputeDriver = {

@@ -30,7 +30,11 @@ export class HttpTransport implements NotificationTransport {
   constructor(private readonly opts: HttpTransportOptions) {
     this.endpoint = opts.endpoint?.replace(/\/+$/, '') ?? null;
     // A 401 drops the token (the next attempt gets a fresh one) and is a 'retry' outcome.
-    this.http = compose<OsRequest>(opts.dispatcher ?? fetchHandler, authInterceptor(opts.auth, { replayOnUnauthorized: false }), timeoutInterceptor(opts.timeoutMs));
+    this.http = compose<OsRequest>(
+      opts.dispatcher ?? fetchHandler,
+      authInterceptor(opts.auth, { replayOnUnauthorized: false }),
+      timeoutInterceptor(opts.timeoutMs),
+    );
   }
 
   async send(draft: NotificationDraft, signal?: AbortSignal): Promise<SendOutcome> {

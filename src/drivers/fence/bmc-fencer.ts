@@ -101,16 +101,19 @@ export class BmcFencer {
     let answer: string;
     try {
       answer = (
-        await withRetries(async (a) => {
-          n = a;
-          if (a > 1 && !b.checksBeforeActing) {
-            // The previous attempt may have reached the BMC before it timed out: do not send a second command
-            // (some Redfish BMCs answer 409 to ForceOff on a host that is already off).
-            const now = await b.status(at).catch(() => 'unknown' as const);
-            if (now === target) return `a status query before retry ${a} showed ${target}`;
-          }
-          return b.setPower(target, at);
-        }, this.policy(what, signal))
+        await withRetries(
+          async (a) => {
+            n = a;
+            if (a > 1 && !b.checksBeforeActing) {
+              // The previous attempt may have reached the BMC before it timed out: do not send a second command
+              // (some Redfish BMCs answer 409 to ForceOff on a host that is already off).
+              const now = await b.status(at).catch(() => 'unknown' as const);
+              if (now === target) return `a status query before retry ${a} showed ${target}`;
+            }
+            return b.setPower(target, at);
+          },
+          this.policy(what, signal),
+        )
       ).value;
     } catch (e) {
       throw this.fail(what, n, e);

@@ -92,7 +92,8 @@ export function runProgram(file: string, args: string[], opts: RunOptions): Prom
       if (stderr.length < MAX_OUTPUT) stderr += d;
     });
     child.on('error', (e: NodeJS.ErrnoException) => {
-      const msg = e.code === 'ENOENT' ? `program not found: ${file}` : e.code === 'EACCES' ? `program not executable: ${file}` : `cannot run ${file}: ${e.message}`;
+      const msg =
+        e.code === 'ENOENT' ? `program not found: ${file}` : e.code === 'EACCES' ? `program not executable: ${file}` : `cannot run ${file}: ${e.message}`;
       finish(() => reject(new FenceError('config', msg)));
     });
     // 'close' (not 'exit'): all output has been read by then. But a program may leave a background child holding

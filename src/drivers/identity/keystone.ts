@@ -118,7 +118,7 @@ export class KeystoneTokenValidator implements TokenValidator {
     } catch (e) {
       throw this.unavailable(e);
     }
-    if (res.status === 200) return this.identityOf((typeof res.body === 'object' && res.body !== null ? res.body : {}));
+    if (res.status === 200) return this.identityOf(typeof res.body === 'object' && res.body !== null ? res.body : {});
     if (res.status === 404) throw new TokenValidationError('invalid', 'token not found or expired');
     throw new TokenValidationError('unavailable', `Keystone answered ${res.status} to token validation`);
   }

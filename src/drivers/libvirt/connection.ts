@@ -94,9 +94,7 @@ export class LibvirtConnection implements DomainOwner {
   static async openAsync(uri: string, opts: OpenOptions = {}): Promise<LibvirtConnection> {
     const n = libvirtNative();
     const fn = opts.readOnly ? n.fn.virConnectOpenReadOnly : n.fn.virConnectOpen;
-    const p = await new Promise<Ptr | null>((resolve, reject) =>
-      fn.async(uri, (err: Error | null, r: Ptr | null) => (err ? reject(err) : resolve(r))),
-    );
+    const p = await new Promise<Ptr | null>((resolve, reject) => fn.async(uri, (err: Error | null, r: Ptr | null) => (err ? reject(err) : resolve(r))));
     if (!isFailure(p)) return new LibvirtConnection(n, uri, !!opts.readOnly, p!);
     return LibvirtConnection.open(uri, opts);
   }
@@ -204,7 +202,12 @@ export class LibvirtConnection implements DomainOwner {
   /** Like listDomains, on a worker thread. */
   async listDomainsAsync(filter: DomainListFilter = 'all'): Promise<Domain[]> {
     const out: [Ptr | null] = [null];
-    const count = await this.callAsync<number>('virConnectListAllDomains', this.native.fn.virConnectListAllDomains, [this.p, out, LibvirtConnection.flagsOf(filter)], (r) => r < 0);
+    const count = await this.callAsync<number>(
+      'virConnectListAllDomains',
+      this.native.fn.virConnectListAllDomains,
+      [this.p, out, LibvirtConnection.flagsOf(filter)],
+      (r) => r < 0,
+    );
     return this.takeDomainArray(out[0], count, true);
   }
 
@@ -331,8 +334,7 @@ export class LibvirtConnection implements DomainOwner {
     this.onCloseListeners.clear();
     const p = this.ptr;
     this.ptr = null;
-    const onWorker = (fn: Native['fn'][keyof Native['fn']], ...args: unknown[]) =>
-      new Promise<void>((resolve) => fn.async(...args, () => resolve()));
+    const onWorker = (fn: Native['fn'][keyof Native['fn']], ...args: unknown[]) => new Promise<void>((resolve) => fn.async(...args, () => resolve()));
     const teardown = async () => {
       try {
         if (slot !== null) await onWorker(n.fn.virConnectUnregisterCloseCallback, p, closeCallback(n));

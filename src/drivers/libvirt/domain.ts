@@ -151,7 +151,9 @@ export class Domain {
 
   /** Same as xml(), without blocking the main thread (a frozen daemon cannot stall Node). */
   async xmlAsync(flags = 0): Promise<string> {
-    const s = await this.withHandle((p) => this.owner.callAsync<Ptr | null>('virDomainGetXMLDesc', this.n.fn.virDomainGetXMLDesc, [p, flags], (r) => r === null));
+    const s = await this.withHandle((p) =>
+      this.owner.callAsync<Ptr | null>('virDomainGetXMLDesc', this.n.fn.virDomainGetXMLDesc, [p, flags], (r) => r === null),
+    );
     return takeString(this.n, s)!;
   }
 

@@ -97,7 +97,10 @@ export class LibvirtDomainEventSource implements DomainEventSource {
       }
       if (state?.state === DomainState.SHUTOFF) {
         if ([SHUTOFF_CRASHED, SHUTOFF_FAILED, SHUTOFF_DAEMON].includes(state.reason)) {
-          this.log.warn({ instance_uuid: ref.uuid, domain: ref.name, reason: state.reason }, 'domain died with only a CONTROL_ERROR event: reporting STOPPED/FAILED');
+          this.log.warn(
+            { instance_uuid: ref.uuid, domain: ref.name, reason: state.reason },
+            'domain died with only a CONTROL_ERROR event: reporting STOPPED/FAILED',
+          );
           deliver({ kind: 'lifecycle', domain: ref, event: LifecycleEvent.STOPPED, detail: StoppedDetail.FAILED });
         }
         return;
@@ -137,7 +140,10 @@ export class LibvirtDomainEventSource implements DomainEventSource {
           this.log.warn({ instance_uuid: uuid, domain: ref.name }, 'domain crashed while libvirtd was unreachable: reporting the missed STOPPED/FAILED');
           deliver({ kind: 'lifecycle', domain: ref, event: LifecycleEvent.STOPPED, detail: StoppedDetail.FAILED });
         } else {
-          this.log.info({ instance_uuid: uuid, domain: ref.name, state: st.stateName, reason: st.reason }, 'domain stopped while libvirtd was unreachable (not a crash)');
+          this.log.info(
+            { instance_uuid: uuid, domain: ref.name, state: st.stateName, reason: st.reason },
+            'domain stopped while libvirtd was unreachable (not a crash)',
+          );
         }
       } finally {
         d.free();

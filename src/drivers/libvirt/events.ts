@@ -31,7 +31,10 @@ const handlers = new Map<number, Handler>();
 let nextId = 1;
 const trampolines = new Map<DomainEventKind, bigint>();
 /** Errors thrown by handlers: reported here instead of being swallowed by koffi (which would return 0 to C). */
-let onHandlerError: (err: unknown) => void = (err) => queueMicrotask(() => { throw err; });
+let onHandlerError: (err: unknown) => void = (err) =>
+  queueMicrotask(() => {
+    throw err;
+  });
 
 export function setEventHandlerErrorSink(fn: (err: unknown) => void): void {
   onHandlerError = fn;
@@ -84,12 +87,9 @@ function trampoline(n: Native, kind: DomainEventKind): bigint {
       }, koffi.pointer(protos.ioError));
       break;
     case 'io-error-reason':
-      ptr = koffi.register(
-        (_c: Ptr, dom: Ptr, srcPath: string | null, devAlias: string | null, action: number, reason: string | null, opaque: Ptr | null) => {
-          deliver(opaque, () => ({ kind, domain: domainRef(n, dom), srcPath: srcPath ?? '', devAlias: devAlias ?? '', action, reason: reason ?? '' }));
-        },
-        koffi.pointer(protos.ioErrorReason),
-      );
+      ptr = koffi.register((_c: Ptr, dom: Ptr, srcPath: string | null, devAlias: string | null, action: number, reason: string | null, opaque: Ptr | null) => {
+        deliver(opaque, () => ({ kind, domain: domainRef(n, dom), srcPath: srcPath ?? '', devAlias: devAlias ?? '', action, reason: reason ?? '' }));
+      }, koffi.pointer(protos.ioErrorReason));
       break;
   }
   trampolines.set(kind, ptr);

@@ -65,8 +65,12 @@ function loadNative() {
     lifecycle: koffi.proto('int virConnectDomainEventCallback(virConnect *conn, virDomain *dom, int event, int detail, void *opaque)'),
     generic: koffi.proto('void virConnectDomainEventGenericCallback(virConnect *conn, virDomain *dom, void *opaque)'),
     watchdog: koffi.proto('void virConnectDomainEventWatchdogCallback(virConnect *conn, virDomain *dom, int action, void *opaque)'),
-    ioError: koffi.proto('void virConnectDomainEventIOErrorCallback(virConnect *conn, virDomain *dom, const char *srcPath, const char *devAlias, int action, void *opaque)'),
-    ioErrorReason: koffi.proto('void virConnectDomainEventIOErrorReasonCallback(virConnect *conn, virDomain *dom, const char *srcPath, const char *devAlias, int action, const char *reason, void *opaque)'),
+    ioError: koffi.proto(
+      'void virConnectDomainEventIOErrorCallback(virConnect *conn, virDomain *dom, const char *srcPath, const char *devAlias, int action, void *opaque)',
+    ),
+    ioErrorReason: koffi.proto(
+      'void virConnectDomainEventIOErrorReasonCallback(virConnect *conn, virDomain *dom, const char *srcPath, const char *devAlias, int action, const char *reason, void *opaque)',
+    ),
     close: koffi.proto('void virConnectCloseFunc(virConnect *conn, int reason, void *opaque)'),
     timeout: koffi.proto('void virEventTimeoutCallback(int timer, void *opaque)'),
   };
@@ -93,7 +97,8 @@ function loadNative() {
     virConnectRegisterCloseCallback: 'int virConnectRegisterCloseCallback(virConnect *conn, void *cb, void *opaque, void *freecb)',
     virConnectUnregisterCloseCallback: 'int virConnectUnregisterCloseCallback(virConnect *conn, void *cb)',
     virConnectListAllDomains: 'int virConnectListAllDomains(virConnect *conn, _Out_ void **domains, uint flags)',
-    virConnectDomainEventRegisterAny: 'int virConnectDomainEventRegisterAny(virConnect *conn, virDomain *dom, int eventID, void *cb, void *opaque, void *freecb)',
+    virConnectDomainEventRegisterAny:
+      'int virConnectDomainEventRegisterAny(virConnect *conn, virDomain *dom, int eventID, void *cb, void *opaque, void *freecb)',
     virConnectDomainEventDeregisterAny: 'int virConnectDomainEventDeregisterAny(virConnect *conn, int callbackID)',
 
     virDomainLookupByUUIDString: 'virDomain *virDomainLookupByUUIDString(virConnect *conn, const char *uuid)',

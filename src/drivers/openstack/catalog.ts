@@ -28,14 +28,10 @@ export function findEndpoint(catalog: Catalog, serviceType: string, filter: Endp
     throw new OpenStackError('catalog', `the Keystone catalog has no "${serviceType}" service (it has: ${types})`);
   }
   const matches = services.flatMap((s) =>
-    s.endpoints.filter(
-      (e) => e.interface === filter.interface && (!filter.region || e.region_id === filter.region || e.region === filter.region),
-    ),
+    s.endpoints.filter((e) => e.interface === filter.interface && (!filter.region || e.region_id === filter.region || e.region === filter.region)),
   );
   if (matches.length === 0) {
-    const have = services
-      .flatMap((s) => s.endpoints.map((e) => `${e.interface}@${e.region_id ?? e.region ?? '-'}`))
-      .join(', ');
+    const have = services.flatMap((s) => s.endpoints.map((e) => `${e.interface}@${e.region_id ?? e.region ?? '-'}`)).join(', ');
     throw new OpenStackError(
       'catalog',
       `no ${filter.interface} "${serviceType}" endpoint${filter.region ? ` in region ${filter.region}` : ''} (the catalog has: ${have || 'none'})`,

@@ -66,13 +66,27 @@ export function createOpenStackClient(c: OpenstackConfig, deps: ClientDeps = {})
   const env = deps.env ?? realEnv;
   const logger = (deps.logger ?? silentLogger).child({ component: 'openstack' });
   const base = deps.dispatcher ?? fetchHandler;
-  const retry = retryInterceptor({ retries: c.retries, baseDelayMs: c.retry_delay * 1000, maxDelayMs: c.retry_max_delay * 1000, env, logger, message: 'openstack request failed; retrying' });
+  const retry = retryInterceptor({
+    retries: c.retries,
+    baseDelayMs: c.retry_delay * 1000,
+    maxDelayMs: c.retry_max_delay * 1000,
+    env,
+    logger,
+    message: 'openstack request failed; retrying',
+  });
   const timeout = timeoutInterceptor(c.timeout * 1000);
   const log = logInterceptor(logger, () => env.nowMs(), 'openstack call');
 
   // Keystone's own calls: no token, no endpoint lookup.
   const keystoneHttp = compose<OsRequest>(base, retry, timeout, log);
-  const session = new KeystoneSession({ authUrl: c.auth_url, auth: keystoneAuth(c), http: keystoneHttp, env, refreshMarginMs: c.token_refresh_margin * 1000, logger });
+  const session = new KeystoneSession({
+    authUrl: c.auth_url,
+    auth: keystoneAuth(c),
+    http: keystoneHttp,
+    env,
+    refreshMarginMs: c.token_refresh_margin * 1000,
+    logger,
+  });
   const compute = new MicroversionNegotiator({
     service: 'compute',
     headerName: 'compute',

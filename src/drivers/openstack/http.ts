@@ -2,7 +2,15 @@
 // instead of an absolute URL, and may opt out of the service token. The endpoint, auth and microversion
 // interceptors read these fields; retry, timeout and logging are the shared ones.
 
-import { compose, fetchHandler, type Handler as HttpHandler, type HttpMethod, type HttpRequest, type HttpResponse, type Interceptor as HttpInterceptor } from '../http/http.ts';
+import {
+  compose,
+  fetchHandler,
+  type Handler as HttpHandler,
+  type HttpMethod,
+  type HttpRequest,
+  type HttpResponse,
+  type Interceptor as HttpInterceptor,
+} from '../http/http.ts';
 import { faultMessage, OpenStackError } from './errors.ts';
 
 export { compose, fetchHandler, type HttpMethod };

@@ -68,9 +68,7 @@ function userRef(a: { username?: string | null; userId?: string | null; userDoma
 /** The body of POST /v3/auth/tokens. Exported for tests: it is easy to get subtly wrong. */
 export function authRequestBody(a: KeystoneAuth): unknown {
   if (a.type === 'password') {
-    const scope = a.projectId
-      ? { project: { id: a.projectId } }
-      : { project: { name: a.projectName, domain: domain(a.projectDomainName, a.projectDomainId) } };
+    const scope = a.projectId ? { project: { id: a.projectId } } : { project: { name: a.projectName, domain: domain(a.projectDomainName, a.projectDomainId) } };
     return { auth: { identity: { methods: ['password'], password: { user: { ...userRef(a), password: a.password } } }, scope } };
   }
   // An application credential carries its own scope: a scope in the request is an error.
@@ -115,7 +113,10 @@ export class KeystoneSession {
       // Keystone is unreachable while renewing early: the old token still works for a while, and a recovery in
       // progress should not stop because of Keystone. Once it has expired, the error is the caller's.
       if (t && this.token === t && t.expiresAtMs > now + 5_000 && !signal?.aborted) {
-        this.o.logger?.warn({ err: errorMessage(e), expiresInMs: t.expiresAtMs - now }, 'keystone token renewal failed; using the current token until it expires');
+        this.o.logger?.warn(
+          { err: errorMessage(e), expiresInMs: t.expiresAtMs - now },
+          'keystone token renewal failed; using the current token until it expires',
+        );
         return t;
       }
       throw e;

@@ -20,7 +20,11 @@ test('enforce throws Masakari 403 text', () => {
   const p = new PolicyEnforcer();
   assert.throws(
     () => p.enforce('os_masakari_api:os-hosts:delete', caller(['member'])),
-    (e: unknown) => e instanceof MasakariError && e.status === 403 && e.key === 'forbidden' && e.message === "Policy doesn't allow os_masakari_api:os-hosts:delete to be performed.",
+    (e: unknown) =>
+      e instanceof MasakariError &&
+      e.status === 403 &&
+      e.key === 'forbidden' &&
+      e.message === "Policy doesn't allow os_masakari_api:os-hosts:delete to be performed.",
   );
 });
 

@@ -5,7 +5,12 @@ import { isUuidLike, isValidDescription, isValidName, parseIsoTime } from '../..
 import { validate, validators } from '../../../src/core/api/validation/schemas.ts';
 
 test("uuid-likeness follows oslo's is_uuid_like", () => {
-  for (const ok of ['11111111-2222-3333-4444-555555555555', '11111111222233334444555555555555', '{11111111-2222-3333-4444-555555555555}', 'urn:uuid:AAAAAAAA-2222-3333-4444-555555555555']) {
+  for (const ok of [
+    '11111111-2222-3333-4444-555555555555',
+    '11111111222233334444555555555555',
+    '{11111111-2222-3333-4444-555555555555}',
+    'urn:uuid:AAAAAAAA-2222-3333-4444-555555555555',
+  ]) {
     assert.equal(isUuidLike(ok), true, ok);
   }
   for (const bad of ['not-a-uuid', '1111', 5, null, '11111111-2222-3333-4444-55555555555g']) assert.equal(isUuidLike(bad), false, String(bad));
@@ -27,7 +32,10 @@ test('printable names and descriptions', () => {
   assert.equal(isValidName('a\u0007b'), false);
   assert.equal(isValidDescription('two\nlines'), true);
   assert.equal(isValidDescription('bell\u0007'), false);
-  assert.throws(() => validate(validators.segmentCreate, { segment: { name: 's', description: 'x\u0001', recovery_method: 'auto', service_type: 'C' } }), /is not a 'description'/);
+  assert.throws(
+    () => validate(validators.segmentCreate, { segment: { name: 's', description: 'x\u0001', recovery_method: 'auto', service_type: 'C' } }),
+    /is not a 'description'/,
+  );
 });
 
 test('notification hostnames allow letters, digits, - . _ only', () => {

@@ -34,7 +34,10 @@ test('the shallowest error wins, ties go to the first keyword in schema order', 
 });
 
 test('an anyOf whose alternatives fail alike is reported as a whole; a stronger error beats it', () => {
-  assert.equal(messageOf(() => validate(validators.hostUpdate, { host: {} })), 'Invalid input for field/attribute host. Value: {}. {} is not valid under any of the given schemas');
+  assert.equal(
+    messageOf(() => validate(validators.hostUpdate, { host: {} })),
+    'Invalid input for field/attribute host. Value: {}. {} is not valid under any of the given schemas',
+  );
   assert.equal(
     messageOf(() => validate(validators.hostUpdate, { host: { rack: 'r1' } })),
     "Invalid input for field/attribute host. Value: {'rack': 'r1'}. Additional properties are not allowed ('rack' was unexpected)",
@@ -52,9 +55,18 @@ test('names: the InvalidName message replaces the generic one', () => {
 });
 
 test('top-level and payload errors are reported bare; several extras read "were"', () => {
-  assert.equal(messageOf(() => validate(validators.segmentCreate, null)), "None is not of type 'object'");
-  assert.equal(messageOf(() => validate(validators.segmentCreate, {})), "'segment' is a required property");
-  assert.equal(messageOf(() => validate(validators.vmPayload, { event: 'LIFECYCLE', vir_domain_event: 'X' })), "'instance_uuid' is a required property");
+  assert.equal(
+    messageOf(() => validate(validators.segmentCreate, null)),
+    "None is not of type 'object'",
+  );
+  assert.equal(
+    messageOf(() => validate(validators.segmentCreate, {})),
+    "'segment' is a required property",
+  );
+  assert.equal(
+    messageOf(() => validate(validators.vmPayload, { event: 'LIFECYCLE', vir_domain_event: 'X' })),
+    "'instance_uuid' is a required property",
+  );
   assert.equal(
     messageOf(() => validate(validators.computeHostPayload, { event: 'STOPPED', a: '1', b: '2' })),
     "Additional properties are not allowed ('a', 'b' were unexpected)",

@@ -90,7 +90,13 @@ describe('agent driver', { timeout: 120_000 }, () => {
     // Records its argv and stdin; answers status with "off" (exit 2) as the fence-agents API says.
     const agent = script('fence_record', `echo "argc=$#" > ${rec}.argv\ncat > ${rec}.stdin\ngrep -q '^action=status$' ${rec}.stdin && exit 2\nexit 0`);
     const f = fencerFor({
-      h1: { kind: 'agent', agent, username: 'fenceuser', password: 'pw-1', options: { ip: '10.0.0.9', lanplus: true, verbose: false, cipher: 3, 'power-wait': '2' } },
+      h1: {
+        kind: 'agent',
+        agent,
+        username: 'fenceuser',
+        password: 'pw-1',
+        options: { ip: '10.0.0.9', lanplus: true, verbose: false, cipher: 3, 'power-wait': '2' },
+      },
     });
     assert.equal(await f.status('h1'), 'off');
     assert.equal(readFileSync(`${rec}.argv`, 'utf8').trim(), 'argc=0');
@@ -107,8 +113,11 @@ describe('agent driver', { timeout: 120_000 }, () => {
     ]);
   });
 
-  test('status exit codes: 0 is on, 2 is off, anything else an error with the agent\'s own words', async () => {
-    const agent = script('fence_exit', `read line\ncase "$line" in action=status) echo "2026-01-01 00:00:00,000 ERROR: Failed: Unable to connect" >&2; exit 1;; esac\nexit 0`);
+  test("status exit codes: 0 is on, 2 is off, anything else an error with the agent's own words", async () => {
+    const agent = script(
+      'fence_exit',
+      `read line\ncase "$line" in action=status) echo "2026-01-01 00:00:00,000 ERROR: Failed: Unable to connect" >&2; exit 1;; esac\nexit 0`,
+    );
     const f = fencerFor({ h1: { kind: 'agent', agent, retries: 0 } });
     const e = await rejection(() => f.status('h1'));
     assert.equal(e.code, 'failed');
@@ -128,7 +137,10 @@ describe('agent driver', { timeout: 120_000 }, () => {
     // SIGTERM went to the whole process group: wait (bounded) until both the agent and its child are gone.
     const all = runs.flatMap((l) => l.split(' ').map(Number));
     for (let i = 0; i < 50 && !all.every(dead); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(all.filter((p) => !dead(p)), []);
+    assert.deepEqual(
+      all.filter((p) => !dead(p)),
+      [],
+    );
   });
 
   test('an agent that exits leaving a background child on its stdout is answered at its exit, not at the timeout', async () => {

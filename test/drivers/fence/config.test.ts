@@ -58,28 +58,52 @@ describe('fencing config', () => {
 
   test('bad input is refused with the path and the reason', () => {
     const two = problems({ hosts: { c1: { kind: 'ipmi', address: 'a', password: 'x', password_env: 'Y' } } });
-    assert.ok(two.some((p) => p.startsWith('fencing.hosts.c1') && p.includes('at most one of password, password_file, password_env')), two.join('\n'));
+    assert.ok(
+      two.some((p) => p.startsWith('fencing.hosts.c1') && p.includes('at most one of password, password_file, password_env')),
+      two.join('\n'),
+    );
 
     const http = problems({ hosts: { c1: { kind: 'redfish', url: 'http://10.0.0.2' } } });
-    assert.ok(http.some((p) => p.startsWith('fencing.hosts.c1.url') && p.includes('https://')), http.join('\n'));
+    assert.ok(
+      http.some((p) => p.startsWith('fencing.hosts.c1.url') && p.includes('https://')),
+      http.join('\n'),
+    );
 
     const prog = problems({ hosts: { c1: { kind: 'agent', agent: 'rm' } } });
-    assert.ok(prog.some((p) => p.startsWith('fencing.hosts.c1.agent') && p.includes('fence_*')), prog.join('\n'));
+    assert.ok(
+      prog.some((p) => p.startsWith('fencing.hosts.c1.agent') && p.includes('fence_*')),
+      prog.join('\n'),
+    );
 
     const pwOpt = problems({ hosts: { c1: { kind: 'agent', agent: 'fence_ipmilan', options: { password: 'x' } } } });
-    assert.ok(pwOpt.some((p) => p.startsWith('fencing.hosts.c1.options') && p.includes('credentials go in')), pwOpt.join('\n'));
+    assert.ok(
+      pwOpt.some((p) => p.startsWith('fencing.hosts.c1.options') && p.includes('credentials go in')),
+      pwOpt.join('\n'),
+    );
 
     const nl = problems({ hosts: { c1: { kind: 'agent', agent: 'fence_ipmilan', options: { ip: '1.2.3.4\naction=off' } } } });
-    assert.ok(nl.some((p) => p.includes('must be one line')), nl.join('\n'));
+    assert.ok(
+      nl.some((p) => p.includes('must be one line')),
+      nl.join('\n'),
+    );
 
     const typo = problems({ hosts: { c1: { kind: 'ipmi', address: 'a', cipher: 3 } } });
-    assert.ok(typo.some((p) => p === 'fencing.hosts.c1.cipher: unknown key'), typo.join('\n'));
+    assert.ok(
+      typo.some((p) => p === 'fencing.hosts.c1.cipher: unknown key'),
+      typo.join('\n'),
+    );
 
     const kind = problems({ hosts: { c1: { kind: 'ilo', address: 'a' } } });
-    assert.ok(kind.some((p) => p.startsWith('fencing.hosts.c1.kind')), kind.join('\n'));
+    assert.ok(
+      kind.some((p) => p.startsWith('fencing.hosts.c1.kind')),
+      kind.join('\n'),
+    );
 
     const addr = problems({ hosts: { c1: { kind: 'ipmi', address: 'https://bmc' } } });
-    assert.ok(addr.some((p) => p.startsWith('fencing.hosts.c1.address')), addr.join('\n'));
+    assert.ok(
+      addr.some((p) => p.startsWith('fencing.hosts.c1.address')),
+      addr.join('\n'),
+    );
   });
 
   test('an unknown host is a clear error naming it', async () => {

@@ -21,8 +21,7 @@ export function captureLog(): CapturedLog {
     logger,
     lines,
     text: () => lines.join(''),
-    find: (prefix) =>
-      lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => typeof o.msg === 'string' && o.msg.startsWith(prefix)),
+    find: (prefix) => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => typeof o.msg === 'string' && o.msg.startsWith(prefix)),
   };
 }
 

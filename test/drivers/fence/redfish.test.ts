@@ -58,7 +58,10 @@ describe('redfish driver against an HTTPS Redfish endpoint', { timeout: 120_000 
     const on = await f.powerOn('c1');
     assert.equal(on.confirmed, 'on');
     assert.deepEqual(bmc!.resets().slice(-2), ['ForceOff', 'On']);
-    assert.ok(bmc!.log.every((l) => l.path === '/redfish/v1' || l.auth === 'ok'), 'credentials on every request but the service root');
+    assert.ok(
+      bmc!.log.every((l) => l.path === '/redfish/v1' || l.auth === 'ok'),
+      'credentials on every request but the service root',
+    );
   });
 
   test('polls through PoweringOff until Off', async (t) => {

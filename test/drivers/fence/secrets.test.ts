@@ -85,7 +85,16 @@ describe('no credential in logs, errors or evidence', { timeout: 120_000 }, () =
     if (!requireComponent(t, 'fence_redfish (fence-agents) + openssl', haveOpenssl() && haveCommand('fence_redfish'))) return;
     const log = captureLog();
     const f = fencerFor(
-      { h: { kind: 'agent', agent: 'fence_redfish', username: 'admin', password: WRONG, retries: 0, options: { ip: '127.0.0.1', ipport: redfish!.port, ssl_insecure: true } } },
+      {
+        h: {
+          kind: 'agent',
+          agent: 'fence_redfish',
+          username: 'admin',
+          password: WRONG,
+          retries: 0,
+          options: { ip: '127.0.0.1', ipport: redfish!.port, ssl_insecure: true },
+        },
+      },
       { logger: log.logger },
     );
     assertClean(log, await exercise(f, 'h'));
@@ -100,7 +109,10 @@ describe('no credential in logs, errors or evidence', { timeout: 120_000 }, () =
       const log = captureLog();
       const pwFile = join(tmp, 'pw');
       writeFileSync(pwFile, password + '\n');
-      const f = fencerFor({ h: { kind: 'agent', agent, username: 'admin', password_file: pwFile, retries: 1, confirm_timeout_seconds: 0 } }, { logger: log.logger });
+      const f = fencerFor(
+        { h: { kind: 'agent', agent, username: 'admin', password_file: pwFile, retries: 1, confirm_timeout_seconds: 0 } },
+        { logger: log.logger },
+      );
       const seen = await exercise(f, 'h');
       assertClean(log, seen);
       // The redaction marker shows the echo really happened, so this test would catch a missing redaction.

@@ -24,10 +24,22 @@ describe('fencing units', () => {
   });
 
   test('backoff doubles, is capped at 30 s, and jitters by at most 20 %', () => {
-    assert.equal(backoffDelay(1, 1000, () => 0), 1000);
-    assert.equal(backoffDelay(3, 1000, () => 0), 4000);
-    assert.equal(backoffDelay(20, 1000, () => 0), 30000);
-    assert.equal(backoffDelay(2, 1000, () => 0.999), 2400);
+    assert.equal(
+      backoffDelay(1, 1000, () => 0),
+      1000,
+    );
+    assert.equal(
+      backoffDelay(3, 1000, () => 0),
+      4000,
+    );
+    assert.equal(
+      backoffDelay(20, 1000, () => 0),
+      30000,
+    );
+    assert.equal(
+      backoffDelay(2, 1000, () => 0.999),
+      2400,
+    );
   });
 
   test('retries only what a retry can fix', async () => {
@@ -36,7 +48,13 @@ describe('fencing units', () => {
       calls++;
       throw new FenceError(code, code);
     };
-    for (const [code, expected] of [['unreachable', 3], ['timeout', 3], ['auth', 1], ['config', 1], ['not_configured', 1]] as const) {
+    for (const [code, expected] of [
+      ['unreachable', 3],
+      ['timeout', 3],
+      ['auth', 1],
+      ['config', 1],
+      ['not_configured', 1],
+    ] as const) {
       calls = 0;
       const e = await rejection(() => withRetries(fail(code), { retries: 2, backoffMs: 0, env: realEnv }));
       assert.equal((e as FenceError).code, code);
@@ -66,22 +84,53 @@ describe('fencing units', () => {
 
   test('ipmitool failures are classified from its -v output (samples from ipmitool 1.8.19 against ipmi_sim)', () => {
     const b = new IpmitoolBackend({
-      address: '127.0.0.1', port: 623, interface: 'lanplus', cipher_suite: 3, privilege: null, command: 'ipmitool',
-      session_timeout_seconds: 1, session_retries: 1, username: 'admin',
+      address: '127.0.0.1',
+      port: 623,
+      interface: 'lanplus',
+      cipher_suite: 3,
+      privilege: null,
+      command: 'ipmitool',
+      session_timeout_seconds: 1,
+      session_retries: 1,
+      username: 'admin',
     });
     const r = (stderr: string) => ({ code: 1, signal: null, stdout: '', stderr });
     const cls = (stderr: string) => b.classify(r(stderr), 'chassis power status').code;
     assert.equal(cls('Loading IANA PEN Registry...\n> RAKP 2 HMAC is invalid\nError: Unable to establish IPMI v2 / RMCP+ session\n'), 'auth');
     assert.equal(cls('RAKP 2 message indicates an error : unauthorized name\nError: Unable to establish IPMI v2 / RMCP+ session\n'), 'auth');
-    assert.equal(cls('Get Auth Capabilities error\nError issuing Get Channel Authentication Capabilities request\nError: Unable to establish IPMI v2 / RMCP+ session\n'), 'unreachable');
-    assert.equal(cls('Error in open session response message : invalid authentication algorithm\n\nError: Unable to establish IPMI v2 / RMCP+ session\n'), 'config');
+    assert.equal(
+      cls('Get Auth Capabilities error\nError issuing Get Channel Authentication Capabilities request\nError: Unable to establish IPMI v2 / RMCP+ session\n'),
+      'unreachable',
+    );
+    assert.equal(
+      cls('Error in open session response message : invalid authentication algorithm\n\nError: Unable to establish IPMI v2 / RMCP+ session\n'),
+      'config',
+    );
     assert.equal(cls('Something new\n'), 'failed');
     assert.deepEqual(b.args(['chassis', 'power', 'off'], true), [
-      '-v', '-I', 'lanplus', '-H', '127.0.0.1', '-p', '623', '-N', '1', '-R', '1', '-C', '3', '-U', 'admin', '-E', 'chassis', 'power', 'off',
+      '-v',
+      '-I',
+      'lanplus',
+      '-H',
+      '127.0.0.1',
+      '-p',
+      '623',
+      '-N',
+      '1',
+      '-R',
+      '1',
+      '-C',
+      '3',
+      '-U',
+      'admin',
+      '-E',
+      'chassis',
+      'power',
+      'off',
     ]);
   });
 
-  test('agentReason picks the agent\'s error out of Python warnings, or the exception of a crash', () => {
+  test("agentReason picks the agent's error out of Python warnings, or the exception of a crash", () => {
     const stderr = (s: string) => ({ code: 1, signal: null, stdout: '', stderr: s });
     const warn = "/usr/sbin/fence_ipmilan:5: DeprecationWarning: 'pipes' is deprecated and slated for removal in Python 3.13\n  from pipes import quote\n";
     assert.equal(
@@ -89,7 +138,11 @@ describe('fencing units', () => {
       'ERROR: Failed: Unable to obtain correct plug status or plug is not available',
     );
     assert.equal(
-      agentReason(stderr('Traceback (most recent call last):\n  File "/usr/sbin/fence_redfish", line 100, in find_systems_resource\n    for member in data[u\'Members\']:\nKeyError: \'Members\'\n')),
+      agentReason(
+        stderr(
+          "Traceback (most recent call last):\n  File \"/usr/sbin/fence_redfish\", line 100, in find_systems_resource\n    for member in data[u'Members']:\nKeyError: 'Members'\n",
+        ),
+      ),
       "agent crashed: KeyError: 'Members'",
     );
   });

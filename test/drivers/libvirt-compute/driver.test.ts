@@ -73,7 +73,10 @@ test('a dead host: its domains are listed from the XML last seen, and evacuation
   await assert.rejects(h.driver.evacuateServer(U1, 'node-b'), (e: unknown) => code('conflict')(e) && /still runs on node-a/.test((e as Error).message));
   h.kill('node-a');
   const listed = await h.driver.listServersOnHost('node-a');
-  assert.deepEqual(listed.map((s) => [s.id, s.host, s.vmState, s.metadata.HA_Enabled]), [[U1, 'node-a', 'active', 'true']]);
+  assert.deepEqual(
+    listed.map((s) => [s.id, s.host, s.vmState, s.metadata.HA_Enabled]),
+    [[U1, 'node-a', 'active', 'true']],
+  );
   assert.equal((await h.driver.getComputeService('node-a')).state, 'down');
   // Scheduler: no target given, the only other enabled and reachable host is picked.
   await h.driver.evacuateServer(U1);

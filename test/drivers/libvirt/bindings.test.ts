@@ -163,10 +163,20 @@ describe('libvirt bindings on test:///default', () => {
     try {
       if (!d.isActive()) await d.start();
       // async call (worker thread): error read from the connection
-      await assert.rejects(d.start(), (e: unknown) => e instanceof LibvirtError && e.operation === 'virDomainCreate' && e.libvirtCode === ErrorCode.INTERNAL_ERROR && /already running/.test(e.message));
+      await assert.rejects(
+        d.start(),
+        (e: unknown) =>
+          e instanceof LibvirtError && e.operation === 'virDomainCreate' && e.libvirtCode === ErrorCode.INTERNAL_ERROR && /already running/.test(e.message),
+      );
       // sync call: thread-local error
-      assert.throws(() => c.defineXML('<domain>'), (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.XML_DETAIL && e.codeName === 'XML_DETAIL' && /Premature end/.test(e.message));
-      assert.throws(() => d.setMetadata(NS, 'masakari', 'not xml'), (e: unknown) => e instanceof LibvirtError && e.libvirtCode > 0);
+      assert.throws(
+        () => c.defineXML('<domain>'),
+        (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.XML_DETAIL && e.codeName === 'XML_DETAIL' && /Premature end/.test(e.message),
+      );
+      assert.throws(
+        () => d.setMetadata(NS, 'masakari', 'not xml'),
+        (e: unknown) => e instanceof LibvirtError && e.libvirtCode > 0,
+      );
       // the test driver has no QEMU agent: a clear "not supported"
       await assert.rejects(d.agentCommand('{"execute":"guest-ping"}', 1), (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.NO_SUPPORT);
     } finally {
@@ -179,13 +189,22 @@ describe('libvirt bindings on test:///default', () => {
     const ro = open(true);
     assert.equal(ro.readOnly, true);
     assert.ok(ro.listDomainSummaries().length >= 1);
-    assert.throws(() => ro.defineXML(testDomainXml('bind-ro', randomUUID())), (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.OPERATION_DENIED);
+    assert.throws(
+      () => ro.defineXML(testDomainXml('bind-ro', randomUUID())),
+      (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.OPERATION_DENIED,
+    );
   });
 
   test('opening an unknown URI is a LibvirtError, sync and async', async (t) => {
     if (!requireComponent(t, COMPONENT, HAVE)) return;
-    assert.throws(() => LibvirtConnection.open('nosuchdriver:///x'), (e: unknown) => e instanceof LibvirtError && e.operation === 'virConnectOpen' && e.libvirtCode > 0);
-    await assert.rejects(LibvirtConnection.openAsync('test+unix:///default?socket=/nonexistent/sock'), (e: unknown) => e instanceof LibvirtError && /nonexistent/.test(e.message));
+    assert.throws(
+      () => LibvirtConnection.open('nosuchdriver:///x'),
+      (e: unknown) => e instanceof LibvirtError && e.operation === 'virConnectOpen' && e.libvirtCode > 0,
+    );
+    await assert.rejects(
+      LibvirtConnection.openAsync('test+unix:///default?socket=/nonexistent/sock'),
+      (e: unknown) => e instanceof LibvirtError && /nonexistent/.test(e.message),
+    );
   });
 
   test('a closed connection and a freed domain fail clearly instead of crashing', (t) => {
@@ -193,11 +212,17 @@ describe('libvirt bindings on test:///default', () => {
     const c = LibvirtConnection.open('test:///default');
     const d = c.lookupByName('test')!;
     d.free();
-    assert.throws(() => d.name(), (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.INVALID_DOMAIN);
+    assert.throws(
+      () => d.name(),
+      (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.INVALID_DOMAIN,
+    );
     c.close();
     c.close();
     assert.equal(c.closed, true);
-    assert.throws(() => c.listDomains(), (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.INVALID_CONN);
+    assert.throws(
+      () => c.listDomains(),
+      (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.INVALID_CONN,
+    );
   });
 
   test('free() and close() during async calls wait for them instead of pulling the handle from under a worker', async (t) => {
@@ -207,7 +232,11 @@ describe('libvirt bindings on test:///default', () => {
     const starting = d.start();
     d.free();
     assert.equal(d.freed, true);
-    assert.throws(() => d.name(), (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.INVALID_DOMAIN, 'no new call once free() was asked');
+    assert.throws(
+      () => d.name(),
+      (e: unknown) => e instanceof LibvirtError && e.libvirtCode === ErrorCode.INVALID_DOMAIN,
+      'no new call once free() was asked',
+    );
     await starting; // completed on a still-valid handle
     const listing = c.listDomainsAsync('active');
     c.close();

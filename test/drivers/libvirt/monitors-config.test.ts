@@ -17,13 +17,28 @@ test('defaults: qemu:///system, masakari timings, both monitors off', () => {
 });
 
 test('values given are kept', () => {
-  const c = parseConfig({ libvirt: { connection_uri: 'qemu+unix:///system?socket=/x', instance_monitor: { enabled: true }, introspective_monitor: { enabled: true, interval: 0.5 } } }, 'test');
+  const c = parseConfig(
+    {
+      libvirt: {
+        connection_uri: 'qemu+unix:///system?socket=/x',
+        instance_monitor: { enabled: true },
+        introspective_monitor: { enabled: true, interval: 0.5 },
+      },
+    },
+    'test',
+  );
   assert.equal(c.libvirt.connection_uri, 'qemu+unix:///system?socket=/x');
   assert.equal(c.libvirt.instance_monitor.enabled, true);
   assert.equal(c.libvirt.introspective_monitor.interval, 0.5);
 });
 
 test('bad values are refused with the path and the reason', () => {
-  assert.throws(() => parseConfig({ libvirt: { introspective_monitor: { timeout: 0.5 } } }, 'test'), (e: unknown) => e instanceof ConfigError && /libvirt\.introspective_monitor\.timeout/.test(e.message));
-  assert.throws(() => parseConfig({ libvirt: { uri: 'qemu:///system' } }, 'test'), (e: unknown) => e instanceof ConfigError && /libvirt/.test(e.message) && /uri/.test(e.message));
+  assert.throws(
+    () => parseConfig({ libvirt: { introspective_monitor: { timeout: 0.5 } } }, 'test'),
+    (e: unknown) => e instanceof ConfigError && /libvirt\.introspective_monitor\.timeout/.test(e.message),
+  );
+  assert.throws(
+    () => parseConfig({ libvirt: { uri: 'qemu:///system' } }, 'test'),
+    (e: unknown) => e instanceof ConfigError && /libvirt/.test(e.message) && /uri/.test(e.message),
+  );
 });

@@ -20,8 +20,11 @@ test('an unreachable libvirt is retried with its error logged; stop() ends the r
   await r.stop();
   const failures = lines.filter((l) => l.msg === 'cannot connect to libvirt; retrying');
   assert.ok(failures.length >= 3, `retried: ${failures.length}`);
-  assert.match(failures[0]!.err ?? '', /nonexistent/, 'libvirt\'s own reason is in the log');
-  assert.deepEqual(failures.slice(0, 3).map((l) => l.attempt), [1, 2, 3]);
+  assert.match(failures[0]!.err ?? '', /nonexistent/, "libvirt's own reason is in the log");
+  assert.deepEqual(
+    failures.slice(0, 3).map((l) => l.attempt),
+    [1, 2, 3],
+  );
   const after = lines.length;
   await new Promise((res) => setTimeout(res, 100));
   assert.equal(lines.length, after, 'no attempt after stop()');

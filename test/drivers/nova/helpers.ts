@@ -18,7 +18,9 @@ export async function waitFor<T>(what: string, get: () => Promise<T>, done: (v: 
       lastErr = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)}${lastErr ? `; last error: ${(lastErr as Error).message}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)}${lastErr ? `; last error: ${(lastErr as Error).message}` : ''}`,
+      );
     }
     await sleep(everyMs);
   }
@@ -30,15 +32,29 @@ export async function call(client: OpenStackClient, req: OsRequest, ...ok: numbe
 }
 
 /** Boots a server on `host` (2.74: host on create) without networks; returns its id. */
-export async function bootServer(client: OpenStackClient, lab: { imageId: string; flavorId: string }, name: string, host: string, metadata: Record<string, string> = {}): Promise<string> {
-  const body = (await call(client, {
-    method: 'POST', service: 'compute', url: '/servers',
-    body: { server: { name, imageRef: lab.imageId, flavorRef: lab.flavorId, networks: 'none', host, metadata } },
-  }, 202)) as { server: { id: string } };
+export async function bootServer(
+  client: OpenStackClient,
+  lab: { imageId: string; flavorId: string },
+  name: string,
+  host: string,
+  metadata: Record<string, string> = {},
+): Promise<string> {
+  const body = (await call(
+    client,
+    {
+      method: 'POST',
+      service: 'compute',
+      url: '/servers',
+      body: { server: { name, imageRef: lab.imageId, flavorRef: lab.flavorId, networks: 'none', host, metadata } },
+    },
+    202,
+  )) as { server: { id: string } };
   return body.server.id;
 }
 
 export async function createAggregate(client: OpenStackClient, name: string): Promise<string> {
-  const body = (await call(client, { method: 'POST', service: 'compute', url: '/os-aggregates', body: { aggregate: { name } } }, 200)) as { aggregate: { id: number } };
+  const body = (await call(client, { method: 'POST', service: 'compute', url: '/os-aggregates', body: { aggregate: { name } } }, 200)) as {
+    aggregate: { id: number };
+  };
   return String(body.aggregate.id);
 }

@@ -36,14 +36,25 @@ async function serve(route: Route): Promise<{ url: string; server: Server; hits:
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, server, hits };
 }
-const close = (s: Server) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); });
+const close = (s: Server) =>
+  new Promise<void>((r) => {
+    s.closeAllConnections();
+    s.close(() => r());
+  });
 const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(body));
 
 /** Real clock, but sleeps are recorded and skipped: backoff is checked by value, not by waiting. */
 function recordingEnv(): Env & { slept: number[] } {
   const slept: number[] = [];
-  return { ...realEnv, slept, random: () => 0.5, sleep: async (ms: number) => { slept.push(ms); } };
+  return {
+    ...realEnv,
+    slept,
+    random: () => 0.5,
+    sleep: async (ms: number) => {
+      slept.push(ms);
+    },
+  };
 }
 
 describe('retry interceptor', () => {
@@ -107,7 +118,10 @@ describe('retry interceptor', () => {
   test('4xx answers are returned at once', async () => {
     const srv = await serve((_q, res) => json(res, 409, { conflictingRequest: { message: 'busy' } }));
     try {
-      const res = await compose(fetchHandler, retryInterceptor({ retries: 3, baseDelayMs: 1, maxDelayMs: 1, env: recordingEnv() }))({ method: 'GET', url: srv.url });
+      const res = await compose(
+        fetchHandler,
+        retryInterceptor({ retries: 3, baseDelayMs: 1, maxDelayMs: 1, env: recordingEnv() }),
+      )({ method: 'GET', url: srv.url });
       assert.equal(res.status, 409);
       assert.equal(srv.hits.length, 1);
     } finally {
@@ -132,14 +146,22 @@ describe('retry interceptor', () => {
   });
 
   test('backoff doubles and is capped', () => {
-    assert.deepEqual([0, 1, 2, 3, 10].map((n) => backoffDelay(n, 100, 500, () => 1)), [100, 200, 400, 500, 500]);
-    assert.deepEqual([0, 1].map((n) => backoffDelay(n, 100, 500, () => 0)), [50, 100]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 10].map((n) => backoffDelay(n, 100, 500, () => 1)),
+      [100, 200, 400, 500, 500],
+    );
+    assert.deepEqual(
+      [0, 1].map((n) => backoffDelay(n, 100, 500, () => 0)),
+      [50, 100],
+    );
   });
 });
 
 describe('timeout interceptor', () => {
   test('a server that does not answer gives a timeout error; GET is retried, POST is not', async () => {
-    const srv = await serve(() => { /* never answers */ });
+    const srv = await serve(() => {
+      /* never answers */
+    });
     try {
       // Attempts are counted at the dispatcher: whether a timed-out request reached the server is up to the OS.
       let attempts = 0;
@@ -189,7 +211,10 @@ describe('auth interceptor', () => {
       };
       const h = compose(fetchHandler, authInterceptor(session));
       assert.equal((await h({ method: 'GET', url: srv.url })).status, 200);
-      assert.deepEqual(srv.hits.map((x) => x.headers['x-auth-token']), ['t1', 't2']);
+      assert.deepEqual(
+        srv.hits.map((x) => x.headers['x-auth-token']),
+        ['t1', 't2'],
+      );
       assert.deepEqual(invalidated, ['t1']);
       valid.clear();
       assert.equal((await h({ method: 'GET', url: srv.url })).status, 401, 'a second 401 goes to the caller');
@@ -222,7 +247,10 @@ describe('microversion negotiation', () => {
   test('chooses the lower of both maxima, asks once, and sends both headers', async () => {
     const a = await negotiate('2.95', { min: '2.53', max: '2.93' });
     assert.equal(a.version, '2.93');
-    assert.deepEqual(a.hits.map((h) => h.url), ['/v2.1', '/v2.1/servers', '/v2.1/servers']);
+    assert.deepEqual(
+      a.hits.map((h) => h.url),
+      ['/v2.1', '/v2.1/servers', '/v2.1/servers'],
+    );
     assert.equal(a.hits[1]!.headers['openstack-api-version'], 'compute 2.93');
     assert.equal(a.hits[1]!.headers['x-openstack-nova-api-version'], '2.93');
     assert.equal((await negotiate('2.60', { min: '2.53', max: '2.93' })).version, '2.60');
@@ -250,12 +278,22 @@ describe('microversion negotiation', () => {
 
 describe('Keystone request bodies', () => {
   test('password with names, and with ids', () => {
-    assert.deepEqual(authRequestBody({ type: 'password', username: 'masakari', password: 'pw', userDomainName: 'Default', projectName: 'service', projectDomainName: 'Default' }), {
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: 'masakari', domain: { name: 'Default' }, password: 'pw' } } },
-        scope: { project: { name: 'service', domain: { name: 'Default' } } },
+    assert.deepEqual(
+      authRequestBody({
+        type: 'password',
+        username: 'masakari',
+        password: 'pw',
+        userDomainName: 'Default',
+        projectName: 'service',
+        projectDomainName: 'Default',
+      }),
+      {
+        auth: {
+          identity: { methods: ['password'], password: { user: { name: 'masakari', domain: { name: 'Default' }, password: 'pw' } } },
+          scope: { project: { name: 'service', domain: { name: 'Default' } } },
+        },
       },
-    });
+    );
     assert.deepEqual(authRequestBody({ type: 'password', userId: 'u1', password: 'pw', projectId: 'p1', projectDomainId: 'd' }), {
       auth: { identity: { methods: ['password'], password: { user: { id: 'u1', password: 'pw' } } }, scope: { project: { id: 'p1' } } },
     });
@@ -266,7 +304,9 @@ describe('Keystone request bodies', () => {
       auth: { identity: { methods: ['application_credential'], application_credential: { id: 'ac', secret: 's' } } },
     });
     assert.deepEqual(authRequestBody({ type: 'v3applicationcredential', name: 'n', secret: 's', username: 'u', userDomainId: 'default' }), {
-      auth: { identity: { methods: ['application_credential'], application_credential: { name: 'n', secret: 's', user: { name: 'u', domain: { id: 'default' } } } } },
+      auth: {
+        identity: { methods: ['application_credential'], application_credential: { name: 'n', secret: 's', user: { name: 'u', domain: { id: 'default' } } } },
+      },
     });
   });
 
@@ -299,7 +339,10 @@ describe('catalog lookup', () => {
 
   test('ambiguous or missing endpoints are errors that say what the catalog has', () => {
     assert.throws(() => findEndpoint(catalog, 'compute', { interface: 'public' }), /several regions \(R1, R2\).*region_name/);
-    assert.throws(() => findEndpoint(catalog, 'compute', { interface: 'admin', region: 'R1' }), /no admin "compute" endpoint in region R1 \(the catalog has: public@R1, internal@R1, public@R2\)/);
+    assert.throws(
+      () => findEndpoint(catalog, 'compute', { interface: 'admin', region: 'R1' }),
+      /no admin "compute" endpoint in region R1 \(the catalog has: public@R1, internal@R1, public@R2\)/,
+    );
     assert.throws(() => findEndpoint(catalog, 'placement', { interface: 'public' }), /no "placement" service \(it has: compute, identity\)/);
   });
 });
@@ -319,9 +362,24 @@ describe('openstack config section', () => {
   });
 
   test('application credentials: id + secret, or name + user + secret', () => {
-    assert.ok(openstackSection.safeParse({ auth_url: 'http://ks/v3', auth_type: 'v3applicationcredential', application_credential_id: 'a', application_credential_secret: 's' }).success);
-    const r = openstackSection.safeParse({ auth_url: 'http://ks/v3', auth_type: 'v3applicationcredential', application_credential_name: 'a', application_credential_secret: 's' });
-    assert.deepEqual(r.error?.issues.map((i) => i.path.join('.')), ['username']);
+    assert.ok(
+      openstackSection.safeParse({
+        auth_url: 'http://ks/v3',
+        auth_type: 'v3applicationcredential',
+        application_credential_id: 'a',
+        application_credential_secret: 's',
+      }).success,
+    );
+    const r = openstackSection.safeParse({
+      auth_url: 'http://ks/v3',
+      auth_type: 'v3applicationcredential',
+      application_credential_name: 'a',
+      application_credential_secret: 's',
+    });
+    assert.deepEqual(
+      r.error?.issues.map((i) => i.path.join('.')),
+      ['username'],
+    );
   });
 
   test('a maximum microversion below 2.53 or a malformed one is rejected', () => {
@@ -345,12 +403,18 @@ describe('Nova answers -> driver errors and server info', () => {
     assert.equal(errorFromResponse('x', res(400, { badRequest: { message: 'Invalid state' } })).code, 'bad_request');
     assert.equal(errorFromResponse('x', res(503, null)).code, 'unavailable');
     assert.equal(errorFromResponse('x', res(403, { forbidden: { message: 'no' } })).code, 'unknown');
-    assert.match(errorFromResponse('evacuate s1', res(409, { conflictingRequest: { message: 'busy' } })).message, /^evacuate s1: busy \(HTTP 409, request req-1\)$/);
+    assert.match(
+      errorFromResponse('evacuate s1', res(409, { conflictingRequest: { message: 'busy' } })).message,
+      /^evacuate s1: busy \(HTTP 409, request req-1\)$/,
+    );
   });
 
   test('fault messages of Nova, Keystone and Placement bodies', () => {
     assert.equal(faultMessage({ itemNotFound: { code: 404, message: 'Instance x could not be found.' } }), 'Instance x could not be found.');
-    assert.equal(faultMessage({ error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' } }), 'The request you have made requires authentication.');
+    assert.equal(
+      faultMessage({ error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' } }),
+      'The request you have made requires authentication.',
+    );
     assert.equal(faultMessage({ errors: [{ status: 409, detail: 'conflict detail' }] }), 'conflict detail');
     assert.equal(faultMessage(null), null);
   });
@@ -359,8 +423,14 @@ describe('Nova answers -> driver errors and server info', () => {
     assert.throws(() => toServerInfo({ id: 's1', name: 'a', status: 'ACTIVE' }), /admin role/);
     assert.deepEqual(
       toServerInfo({
-        id: 's1', name: 'vm', metadata: { HA_Enabled: 'True' }, locked: true,
-        'OS-EXT-STS:vm_state': 'stopped', 'OS-EXT-STS:task_state': null, 'OS-EXT-STS:power_state': 4, 'OS-EXT-SRV-ATTR:host': 'h1',
+        id: 's1',
+        name: 'vm',
+        metadata: { HA_Enabled: 'True' },
+        locked: true,
+        'OS-EXT-STS:vm_state': 'stopped',
+        'OS-EXT-STS:task_state': null,
+        'OS-EXT-STS:power_state': 4,
+        'OS-EXT-SRV-ATTR:host': 'h1',
       }),
       { id: 's1', name: 'vm', host: 'h1', vmState: 'stopped', taskState: null, powerState: 4, metadata: { HA_Enabled: 'True' }, locked: true },
     );
@@ -375,13 +445,24 @@ describe('Keystone session timing (a stand-in Keystone on loopback; the real one
   let clockMs = Date.UTC(2030, 0, 1);
   const env: Env = { ...realEnv, nowMs: () => clockMs, now: () => new Date(clockMs) };
   const session = () =>
-    new KeystoneSession({ authUrl: srv.url, auth: { type: 'password', username: 'u', password: 'p', projectName: 'p' }, http: fetchHandler, env, refreshMarginMs: 120_000 });
+    new KeystoneSession({
+      authUrl: srv.url,
+      auth: { type: 'password', username: 'u', password: 'p', projectName: 'p' },
+      http: fetchHandler,
+      env,
+      refreshMarginMs: 120_000,
+    });
 
   before(async () => {
     srv = await serve((_q, res) => {
       if (status !== 201) return json(res, status, { error: { message: 'nope' } });
       n++;
-      json(res, 201, { token: { expires_at: new Date(clockMs + 3600_000).toISOString(), catalog: [], user: { id: 'u1' }, project: { id: 'p1' } } }, { 'X-Subject-Token': `tok-${n}` });
+      json(
+        res,
+        201,
+        { token: { expires_at: new Date(clockMs + 3600_000).toISOString(), catalog: [], user: { id: 'u1' }, project: { id: 'p1' } } },
+        { 'X-Subject-Token': `tok-${n}` },
+      );
     });
   });
   after(() => close(srv.server));
@@ -432,7 +513,13 @@ describe('Keystone session timing (a stand-in Keystone on loopback; the real one
         sent.push(req.signal!);
         req.signal!.addEventListener('abort', () => reject(new OpenStackError('aborted', 'aborted')));
       });
-    const s = new KeystoneSession({ authUrl: 'http://keystone.invalid', auth: { type: 'password', username: 'u', password: 'p', projectName: 'p' }, http: hanging, env, refreshMarginMs: 120_000 });
+    const s = new KeystoneSession({
+      authUrl: 'http://keystone.invalid',
+      auth: { type: 'password', username: 'u', password: 'p', projectName: 'p' },
+      http: hanging,
+      env,
+      refreshMarginMs: 120_000,
+    });
     const a = new AbortController();
     const b = new AbortController();
     const pa = s.getToken(a.signal);
@@ -456,7 +543,7 @@ describe("Nova's evacuation migrations -> EvacuationRecord", () => {
     for (const s of ['accepted', 'pre-migrating', 'migrating', 'queued', 'something-new']) assert.equal(rec(s), 'in_progress', s);
   });
 
-  test("created_at without a zone is UTC; the destination is kept; a row without a status is refused", () => {
+  test('created_at without a zone is UTC; the destination is kept; a row without a status is refused', () => {
     const r = toEvacuationRecord({ id: 1, status: 'accepted', created_at: '2026-11-22T10:20:33.000000', dest_compute: null });
     assert.equal(r.createdAt?.toISOString(), '2026-11-22T10:20:33.000Z');
     assert.equal(r.destHost, null);

@@ -32,8 +32,23 @@ export function makeSelfSignedCert(): Promise<Cert> {
   const dir = mkdtempSync(join(tmpdir(), 'masakari-cert-'));
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
-  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'];
+  const args = [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+  ];
   return new Promise((resolve, reject) => {
     execFile('openssl', args, { timeout: 30_000 }, (err, _out, stderr) => {
       if (err) return reject(new Error(`openssl req failed: ${stderr || err.message}`));
@@ -132,8 +147,14 @@ export async function startRedfishBmc(o: RedfishBmcOptions): Promise<RedfishBmc>
     const token = req.headers['x-auth-token'];
     const auth =
       typeof token === 'string'
-        ? state.sessions.has(token) ? 'ok' : 'bad'
-        : req.headers.authorization === undefined ? 'none' : req.headers.authorization === expected && basicAuth ? 'ok' : 'bad';
+        ? state.sessions.has(token)
+          ? 'ok'
+          : 'bad'
+        : req.headers.authorization === undefined
+          ? 'none'
+          : req.headers.authorization === expected && basicAuth
+            ? 'ok'
+            : 'bad';
     const entry: RedfishBmc['log'][number] = { method: req.method ?? '', path, auth };
     state.log.push(entry);
     if (state.hang) return; // never answered; the socket is destroyed at close()
@@ -151,8 +172,12 @@ export async function startRedfishBmc(o: RedfishBmcOptions): Promise<RedfishBmc>
       const id = String(++state.sessionsCreated);
       const tok = randomBytes(16).toString('hex');
       state.sessions.set(tok, id);
-      return send(res, 201, { '@odata.id': `/redfish/v1/SessionService/Sessions/${id}`, Id: id, UserName: user },
-        { 'x-auth-token': tok, location: `/redfish/v1/SessionService/Sessions/${id}` });
+      return send(
+        res,
+        201,
+        { '@odata.id': `/redfish/v1/SessionService/Sessions/${id}`, Id: id, UserName: user },
+        { 'x-auth-token': tok, location: `/redfish/v1/SessionService/Sessions/${id}` },
+      );
     }
     const sm = /^\/redfish\/v1\/SessionService\/Sessions\/([^/]+)$/.exec(path);
     if (req.method === 'DELETE' && sm && auth === 'ok') {
@@ -161,7 +186,11 @@ export async function startRedfishBmc(o: RedfishBmcOptions): Promise<RedfishBmc>
     }
     if (auth !== 'ok') return error(res, 401, 'Authentication required or credentials invalid', { 'www-authenticate': 'Basic realm="redfish"' });
     if (req.method === 'GET' && path === '/redfish/v1/Systems') {
-      return send(res, 200, { '@odata.id': '/redfish/v1/Systems', 'Members@odata.count': ids.length, Members: ids.map((id) => ({ '@odata.id': `/redfish/v1/Systems/${id}` })) });
+      return send(res, 200, {
+        '@odata.id': '/redfish/v1/Systems',
+        'Members@odata.count': ids.length,
+        Members: ids.map((id) => ({ '@odata.id': `/redfish/v1/Systems/${id}` })),
+      });
     }
     let m = /^\/redfish\/v1\/Systems\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && m && state.power.has(m[1]!)) return send(res, 200, system(m[1]!));

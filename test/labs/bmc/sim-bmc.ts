@@ -98,7 +98,10 @@ export async function startSimBmc(opts: { host?: string; user?: string; password
     commands: () => {
       const f = join(dir, 'chassis.log');
       if (!existsSync(f)) return [];
-      return readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' set ')[1] ?? l);
+      return readFileSync(f, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' set ')[1] ?? l);
     },
     stop: async () => {
       if (!exited) {

@@ -14,8 +14,7 @@ export const GUEST_CACHE_DIR = join(tmpdir(), 'masakari-test-guest');
 /** The build takes 2–5 s here (copying and compressing ~10 MiB); a loaded machine gets many times that. */
 const BUILD_TIMEOUT_MS = 120_000;
 
-export const GUEST_COMPONENT =
-  'tiny test guest: libvirtd + QEMU lab, and linux-image-amd64 busybox-static qemu-guest-agent (.ci/install.d/guest.packages)';
+export const GUEST_COMPONENT = 'tiny test guest: libvirtd + QEMU lab, and linux-image-amd64 busybox-static qemu-guest-agent (.ci/install.d/guest.packages)';
 
 function genericKernelInstalled(): boolean {
   try {
@@ -87,10 +86,7 @@ export function guestDomainXml(o: GuestDomainOptions): string {
   const cmdline = ['console=ttyS0', 'loglevel=4', 'panic=-1'];
   if (o.watchdog) cmdline.push(`wd_starve=${o.watchdog.starveAfterSec}`, `wd_heartbeat=${o.watchdog.heartbeatSec ?? 2}`);
   if (o.disk) cmdline.push(`disk_write=${o.disk.writeAfterSec}`, `disk_mib=${o.disk.mib ?? 16}`);
-  const agent =
-    o.agentChannel === false
-      ? ''
-      : `<channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>`;
+  const agent = o.agentChannel === false ? '' : `<channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>`;
   const watchdog = o.watchdog ? `<watchdog model='i6300esb' action='${o.watchdog.action}'/>` : '';
   const disk = o.disk
     ? `<disk type='file' device='disk'>
@@ -189,8 +185,12 @@ export function smallFilesystemDisk(lab: LibvirtLab, dir: string, mib: number, d
   if (pid === null) throw new Error('libvirt lab: libvirtd is not running');
   const file = join(dir, 'disk.raw');
   execFileSync('mkdir', ['-p', dir]);
-  execFileSync('nsenter', ['-t', String(pid), '-m', '--', 'sh', '-c', `mount -t tmpfs -o size=${mib}m tmpfs "$1" && truncate -s ${diskMib}M "$2"`, 'sh', dir, file], {
-    timeout: 30_000,
-  });
+  execFileSync(
+    'nsenter',
+    ['-t', String(pid), '-m', '--', 'sh', '-c', `mount -t tmpfs -o size=${mib}m tmpfs "$1" && truncate -s ${diskMib}M "$2"`, 'sh', dir, file],
+    {
+      timeout: 30_000,
+    },
+  );
   return file;
 }

@@ -78,13 +78,7 @@ export class MariaDbLab {
     mkdirSync(this.datadir);
     await run(
       'mariadb-install-db',
-      [
-        '--no-defaults',
-        `--datadir=${this.datadir}`,
-        '--auth-root-authentication-method=normal',
-        '--skip-test-db',
-        ...(asRoot() ? ['--user=root'] : []),
-      ],
+      ['--no-defaults', `--datadir=${this.datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...(asRoot() ? ['--user=root'] : [])],
       { timeout: 120_000 },
     );
     this.port = await freePort();

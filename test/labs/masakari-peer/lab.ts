@@ -24,9 +24,7 @@ async function freePort(): Promise<number> {
 
 /** True when Debian's masakari Python package can be imported (the API's own code). */
 export function masakariApiAvailable(): Promise<boolean> {
-  return new Promise((resolve) =>
-    execFile(PYTHON, ['-c', 'import masakari.cmd.api, masakari.cmd.manage'], { timeout: 60_000 }, (err) => resolve(!err)),
-  );
+  return new Promise((resolve) => execFile(PYTHON, ['-c', 'import masakari.cmd.api, masakari.cmd.manage'], { timeout: 60_000 }, (err) => resolve(!err)));
 }
 
 export interface MasakariPeer {
@@ -70,7 +68,10 @@ export async function startMasakariPeer(dir: string): Promise<MasakariPeer> {
       '',
     ].join('\n'),
   );
-  await run(['-c', `import sys; from masakari.cmd.manage import main; sys.argv = ['masakari-manage', '--config-file', '${conf}', 'db', 'sync']; main()`], 120_000);
+  await run(
+    ['-c', `import sys; from masakari.cmd.manage import main; sys.argv = ['masakari-manage', '--config-file', '${conf}', 'db', 'sync']; main()`],
+    120_000,
+  );
 
   const db = new Database(join(dir, 'masakari.db'));
   const segment = '5e1e7a0c-7d0a-4f55-9a55-1c4b1c6a0001';

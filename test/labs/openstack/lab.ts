@@ -23,8 +23,16 @@ const BASE_CANDIDATES = [47000, 45000, 43000, 41000, 39000];
 /** Why the lab cannot run here, or null when it can (root, Debian's OpenStack packages). */
 export function labUnavailableReason(): string | null {
   if (process.getuid?.() !== 0) return 'the OpenStack lab needs root (PostgreSQL runs as user postgres)';
-  const need = ['/usr/bin/uwsgi', '/usr/bin/keystone-manage', '/usr/bin/placement-api', '/usr/lib/rabbitmq/bin/rabbitmq-server',
-    '/usr/lib/postgresql/15/bin/postgres', '/usr/lib/python3/dist-packages/nova', '/usr/lib/python3/dist-packages/glance', '/usr/bin/jq'];
+  const need = [
+    '/usr/bin/uwsgi',
+    '/usr/bin/keystone-manage',
+    '/usr/bin/placement-api',
+    '/usr/lib/rabbitmq/bin/rabbitmq-server',
+    '/usr/lib/postgresql/15/bin/postgres',
+    '/usr/lib/python3/dist-packages/nova',
+    '/usr/lib/python3/dist-packages/glance',
+    '/usr/bin/jq',
+  ];
   const missing = need.filter((p) => !existsSync(p));
   return missing.length ? `OpenStack lab packages missing (${missing.join(', ')}): see .ci/install.d/openstack.packages` : null;
 }
@@ -108,7 +116,13 @@ export async function startLab(opts: { computes?: number; readyTimeoutS?: number
   };
   // If the test process dies without running after() hooks, do not leave ~15 daemons behind.
   process.on('exit', stop);
-  const env = { ...process.env, LAB_OWNER_PID: String(process.pid), LAB_PORT_BASE: String(base), LAB_COMPUTES: String(opts.computes ?? 3), LAB_READY_TIMEOUT: String(readyTimeoutS) };
+  const env = {
+    ...process.env,
+    LAB_OWNER_PID: String(process.pid),
+    LAB_PORT_BASE: String(base),
+    LAB_COMPUTES: String(opts.computes ?? 3),
+    LAB_READY_TIMEOUT: String(readyTimeoutS),
+  };
   try {
     await runStart(dir, env, (readyTimeoutS + 120) * 1000);
   } catch (e) {

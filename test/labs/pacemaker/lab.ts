@@ -146,7 +146,8 @@ export class PacemakerLab {
     );
     await this.run('load-cib.sh');
     await this.waitFor(
-      async () => ((await this.onNode(1, ['crm_mon', '-1', '--output-as=xml'])).match(/id="fence-\w+"[^>]*role="Started"/g) ?? []).length === (opts.remote ? 4 : 3),
+      async () =>
+        ((await this.onNode(1, ['crm_mon', '-1', '--output-as=xml'])).match(/id="fence-\w+"[^>]*role="Started"/g) ?? []).length === (opts.remote ? 4 : 3),
       'every fence device started',
       deadline - Date.now(),
     );
@@ -178,7 +179,10 @@ export class PacemakerLab {
     const f = join(this.dir, dirOf(n), 'launcher.pid');
     if (!existsSync(f)) return null;
     try {
-      const out = execFileSync('pgrep', ['-P', readFileSync(f, 'utf8').trim()]).toString().trim().split('\n')[0];
+      const out = execFileSync('pgrep', ['-P', readFileSync(f, 'utf8').trim()])
+        .toString()
+        .trim()
+        .split('\n')[0];
       return out ? Number(out) : null;
     } catch {
       return null; // pgrep exits 1 when there is no child

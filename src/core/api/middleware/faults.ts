@@ -30,8 +30,7 @@ export function errorResponse(c: Context<ApiEnv>, err: MasakariError, extraHeade
   return c.body(toJson({ [err.key]: { code: err.status, message: err.message } }), err.status as ContentfulStatusCode, headers);
 }
 
-const UNEXPECTED =
-  'Unexpected API Error. Please report this at https://bugs.launchpad.net/masakari/ and attach the Masakari API log if possible.';
+const UNEXPECTED = 'Unexpected API Error. Please report this at https://bugs.launchpad.net/masakari/ and attach the Masakari API log if possible.';
 
 export function onError(log: Logger): ErrorHandler<ApiEnv> {
   return (err, c) => {

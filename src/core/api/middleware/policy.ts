@@ -38,11 +38,7 @@ export interface Credentials {
 type Target = Record<string, string | null>;
 
 type Rule =
-  | { kind: 'true' }
-  | { kind: 'false' }
-  | { kind: 'not'; rule: Rule }
-  | { kind: 'and' | 'or'; rules: Rule[] }
-  | { kind: 'check'; field: string; match: string };
+  { kind: 'true' } | { kind: 'false' } | { kind: 'not'; rule: Rule } | { kind: 'and' | 'or'; rules: Rule[] } | { kind: 'check'; field: string; match: string };
 
 export class PolicyParseError extends AppError {
   readonly code = 'POLICY_RULE_INVALID';

@@ -26,8 +26,7 @@ interface HostBody {
   };
 }
 
-const hostNotInSegment = (hostId: string, segmentId: string) =>
-  notFound(`Host '${hostId}' under failover_segment '${segmentId}' could not be found.`);
+const hostNotInSegment = (hostId: string, segmentId: string) => notFound(`Host '${hostId}' under failover_segment '${segmentId}' could not be found.`);
 
 /** Masakari's schema allows null for these, but a host cannot be stored without them: say so instead of failing. */
 function rejectNull(field: string, value: unknown): void {

@@ -34,7 +34,10 @@ function filtersOf(q: Record<string, string[]>): NotificationFilters {
   const status = lastParam(q, 'status');
   if (status !== undefined) {
     // Masakari compares the raw text, so "new,error" matches nothing there; we read it as a list.
-    const list = status.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = status
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (list.length === 1) f.status = list[0] as NotificationStatus;
     else f.statuses = list;
   }

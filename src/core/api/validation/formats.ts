@@ -10,7 +10,11 @@ const CANONICAL_UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 export function isUuidLike(v: unknown): boolean {
   if (typeof v !== 'string') return false;
   if (v.length === 36 && CANONICAL_UUID.test(v)) return true; // the common form, without the rewrites below
-  const s = v.toLowerCase().replace(/^urn:/, '').replace(/^uuid:/, '').replace(/[{}-]/g, '');
+  const s = v
+    .toLowerCase()
+    .replace(/^urn:/, '')
+    .replace(/^uuid:/, '')
+    .replace(/[{}-]/g, '');
   return /^[0-9a-f]{32}$/.test(s);
 }
 
@@ -48,8 +52,7 @@ export function isValidDescription(s: string): boolean {
   return true;
 }
 
-export const INVALID_NAME_MESSAGE =
-  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
+export const INVALID_NAME_MESSAGE = "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
 
 export const formatCheckers: Record<string, FormatChecker> = {
   uuid: (v) => ({ ok: isUuidLike(v) }),

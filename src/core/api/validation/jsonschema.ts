@@ -166,7 +166,10 @@ function compile(schema: Schema, formats: Record<string, FormatChecker>): Check 
           let message: string;
           if (patterns.length > 0) {
             const sorted = [...extras].sort();
-            message = `${sorted.map((x) => pyRepr(x)).join(', ')} ${sorted.length === 1 ? 'does' : 'do'} not match any of the regexes: ${[...patternTexts].sort().map((x) => pyRepr(x)).join(', ')}`;
+            message = `${sorted.map((x) => pyRepr(x)).join(', ')} ${sorted.length === 1 ? 'does' : 'do'} not match any of the regexes: ${[...patternTexts]
+              .sort()
+              .map((x) => pyRepr(x))
+              .join(', ')}`;
           } else {
             message = `Additional properties are not allowed (${extras.map((x) => pyRepr(x)).join(', ')} ${extras.length === 1 ? 'was' : 'were'} unexpected)`;
           }

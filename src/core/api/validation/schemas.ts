@@ -10,8 +10,28 @@ const name: Schema = { type: 'string', minLength: 1, maxLength: 255, format: 'na
 const description: Schema = { type: ['string', 'null'], minLength: 0, format: 'description' };
 const hostType: Schema = { type: ['string', 'null'], minLength: 0, maxLength: 255, pattern: '^[a-zA-Z0-9]*$' };
 export const BOOLEAN_VALUES = [
-  true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes',
-  false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no',
+  true,
+  'True',
+  'TRUE',
+  'true',
+  '1',
+  'ON',
+  'On',
+  'on',
+  'YES',
+  'Yes',
+  'yes',
+  false,
+  'False',
+  'FALSE',
+  'false',
+  '0',
+  'OFF',
+  'Off',
+  'off',
+  'NO',
+  'No',
+  'no',
 ] as const;
 const boolean: Schema = { type: ['boolean', 'string'], enum: BOOLEAN_VALUES };
 const hostname: Schema = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
@@ -65,9 +85,7 @@ export const validators = {
   segmentCreateV12: compiled(segmentCreate(true)),
   segmentUpdate: compiled(segmentUpdate(false)),
   segmentUpdateV12: compiled(segmentUpdate(true)),
-  hostCreate: compiled(
-    wrap('host', { type: 'object', properties: hostProps, additionalProperties: false, required: ['name', 'type', 'control_attributes'] }),
-  ),
+  hostCreate: compiled(wrap('host', { type: 'object', properties: hostProps, additionalProperties: false, required: ['name', 'type', 'control_attributes'] })),
   hostUpdate: compiled(
     wrap('host', {
       type: 'object',

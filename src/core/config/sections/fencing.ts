@@ -46,10 +46,16 @@ const common = {
   /** A file holding the password (one trailing newline is ignored). Read at each fencing operation. */
   password_file: z.string().min(1).optional(),
   /** The name of an environment variable of the controller holding the password. */
-  password_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+  password_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+    .optional(),
 };
 
-const address = z.string().min(1).regex(/^[^\s/]+$/, 'must be a host name or IP address, without scheme or path');
+const address = z
+  .string()
+  .min(1)
+  .regex(/^[^\s/]+$/, 'must be a host name or IP address, without scheme or path');
 
 export const ipmiFenceHost = z.strictObject({
   kind: z.literal('ipmi'),
@@ -99,9 +105,7 @@ export const agentFenceHost = z.strictObject({
   kind: z.literal('agent'),
   ...common,
   /** A fence-agents program: a name on PATH such as fence_ipmilan, or an absolute path to a fence_* program. */
-  agent: z
-    .string()
-    .regex(/^(\/[^\0]*\/)?fence_[A-Za-z0-9_]+$/, 'must be a fence_* program name or an absolute path to one'),
+  agent: z.string().regex(/^(\/[^\0]*\/)?fence_[A-Za-z0-9_]+$/, 'must be a fence_* program name or an absolute path to one'),
   /** Further key=value lines for the agent's stdin, e.g. {ip: 10.0.0.5, lanplus: true, cipher: 3}. */
   options: z
     .record(

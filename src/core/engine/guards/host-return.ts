@@ -35,9 +35,7 @@ async function lastStopBefore(d: GuardDeps, host: Host, n: Notification): Promis
     sort: [{ key: 'generated_time', dir: 'desc' }],
     limit: 50,
   });
-  return page.find(
-    (x) => x.uuid !== n.uuid && failureEvent(x).event === 'STOPPED' && x.generatedTime.getTime() <= n.generatedTime.getTime(),
-  );
+  return page.find((x) => x.uuid !== n.uuid && failureEvent(x).event === 'STOPPED' && x.generatedTime.getTime() <= n.generatedTime.getTime());
 }
 
 /** Hook for COMPUTE_HOST STARTED (host_status NORMAL): clears the maintenance flag when it is ours to clear. */

@@ -9,7 +9,14 @@ import type { FlowRunner } from '../runner.ts';
 import { hostReturned } from './host-return.ts';
 import { massFailureGuard, type GuardDeps, type GuardOutcome } from './mass-failure.ts';
 
-export async function hostGuards(d: GuardDeps, n: Notification, ev: FailureEvent, host: Host, segment: Segment, runner: FlowRunner): Promise<GuardOutcome | null> {
+export async function hostGuards(
+  d: GuardDeps,
+  n: Notification,
+  ev: FailureEvent,
+  host: Host,
+  segment: Segment,
+  runner: FlowRunner,
+): Promise<GuardOutcome | null> {
   if (ev.type !== 'COMPUTE_HOST' || ev.hostStatus !== 'NORMAL') return null;
   if (ev.event === 'STOPPED') return massFailureGuard(d, runner, n, host, segment);
   if (ev.event === 'STARTED') await hostReturned(d, n, host);

@@ -257,7 +257,13 @@ class InstanceEvacuation {
     const first = this.orig;
     // Record first what we are about to change: a crash right after the lock must still unlock.
     const lockedByUs = first?.preparing ? first.lockedByUs : !s.locked;
-    const preparing: Original = { vmState: first?.vmState ?? s.vmState, stopAfter: first?.stopAfter ?? true, expectState: s.vmState, lockedByUs, preparing: true };
+    const preparing: Original = {
+      vmState: first?.vmState ?? s.vmState,
+      stopAfter: first?.stopAfter ?? true,
+      expectState: s.vmState,
+      lockedByUs,
+      preparing: true,
+    };
     checkpoint[this.id] = preparing;
     await ctx.saveCheckpoint(checkpoint);
     // From here a failed attempt is a preparation cut short, as after a crash: the retry (and the final unlock) must
@@ -358,7 +364,15 @@ async function evacuateOne(run: EvacuationRun, id: string): Promise<void> {
   if (vmove?.status === 'succeeded') return; // done before a crash: never again
   if (!vmove || vmove.status === 'failed' || vmove.status === 'ignored') {
     vmove = await ctx.store.createVMove(
-      { notificationUuid: ctx.notification.uuid, instanceUuid: id, instanceName: null, sourceHost: run.failedHost, destHost: null, type: 'evacuation', status: 'pending' },
+      {
+        notificationUuid: ctx.notification.uuid,
+        instanceUuid: id,
+        instanceName: null,
+        sourceHost: run.failedHost,
+        destHost: null,
+        type: 'evacuation',
+        status: 'pending',
+      },
       ctx.env.now(),
     );
     latest.set(id, vmove);
@@ -371,7 +385,10 @@ async function evacuateOne(run: EvacuationRun, id: string): Promise<void> {
 async function reportOutcome(run: EvacuationRun, wanted: string[]): Promise<void> {
   const { ctx, failedHost } = run;
   const outcome = wanted.map((id) => run.latest.get(id)!);
-  const succeeded = outcome.filter((v) => v.status === 'succeeded').map((v) => v.instanceUuid).sort();
+  const succeeded = outcome
+    .filter((v) => v.status === 'succeeded')
+    .map((v) => v.instanceUuid)
+    .sort();
   const failed = outcome.filter((v) => v.status === 'failed').map((v) => v.instanceUuid);
   if (succeeded.length) {
     await ctx.update(`Successfully evacuate instances '${succeeded.join(',')}' from host '${failedHost}'`, 0.7);

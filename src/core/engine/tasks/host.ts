@@ -98,16 +98,12 @@ export const prepareHAEnabledInstancesTask: RecoveryTask = {
     }
     await ctx.update(`Total HA Enabled instances count: '${ha.length}'`, 0.6);
     // HA-enabled first (Masakari), then by the optional priority key; sort is stable, so Nova's order breaks ties.
-    const byPriority = (a: ServerInfo, b: ServerInfo) =>
-      priorityOf(b, cfg.priority_metadata_key) - priorityOf(a, cfg.priority_metadata_key);
+    const byPriority = (a: ServerInfo, b: ServerInfo) => priorityOf(b, cfg.priority_metadata_key) - priorityOf(a, cfg.priority_metadata_key);
     let chosen = [...ha].sort(byPriority);
     if (cfg.evacuate_all_instances) {
       await ctx.update(`Total Non-HA Enabled instances count: '${nonHa.length}'`, 0.7);
       chosen = chosen.concat([...nonHa].sort(byPriority));
-      await ctx.update(
-        `All instances (HA Enabled/Non-HA Enabled) should be considered for evacuation. Total count is: '${chosen.length}'`,
-        0.8,
-      );
+      await ctx.update(`All instances (HA Enabled/Non-HA Enabled) should be considered for evacuation. Total count is: '${chosen.length}'`, 0.8);
     }
     if (chosen.length === 0) {
       const msg = `Skipped host '${host}' recovery as no instances needs to be evacuated`;
@@ -120,7 +116,15 @@ export const prepareHAEnabledInstancesTask: RecoveryTask = {
       const open = existing.find((v) => v.instanceUuid === s.id && (v.status === 'pending' || v.status === 'ongoing'));
       if (open) continue;
       await ctx.store.createVMove(
-        { notificationUuid: ctx.notification.uuid, instanceUuid: s.id, instanceName: s.name, sourceHost: host, destHost: null, type: 'evacuation', status: 'pending' },
+        {
+          notificationUuid: ctx.notification.uuid,
+          instanceUuid: s.id,
+          instanceName: s.name,
+          sourceHost: host,
+          destHost: null,
+          type: 'evacuation',
+          status: 'pending',
+        },
         ctx.env.now(),
       );
     }

@@ -29,7 +29,11 @@ export const confirmComputeNodeDisabledTask: RecoveryTask = {
     const host = ctx.input('host_name');
     const binary = ctx.input('process_name');
     await ctx.update(`Confirming compute service is disabled on host: '${host}'`);
-    const ok = await waitFor(ctx, ctx.config.engine.wait_period_after_service_update, async () => (await ctx.compute.getComputeService(host, binary)).status === 'disabled');
+    const ok = await waitFor(
+      ctx,
+      ctx.config.engine.wait_period_after_service_update,
+      async () => (await ctx.compute.getComputeService(host, binary)).status === 'disabled',
+    );
     if (!ok) {
       const msg = `Failed to disable service ${binary}`;
       await ctx.update(msg, 1.0);

@@ -46,7 +46,10 @@ export async function runHostFlow(runner: FlowRunner, flows: ResolvedFlows, inpu
         } catch (e) {
           if (final(e)) throw e;
           lastError = e;
-          log.warn({ host: input.hostName, reserved_host: input.reservedHosts[j], err: errorMessage(e) }, 'evacuation to reserved host failed, trying the next one');
+          log.warn(
+            { host: input.hostName, reserved_host: input.reservedHosts[j], err: errorMessage(e) },
+            'evacuation to reserved host failed, trying the next one',
+          );
         }
       }
       if (!done) throw lastError;

@@ -4,7 +4,13 @@ import type { FlowTasks } from '../registry.ts';
 import type { FlowRunner } from '../runner.ts';
 import type { FlowValues } from '../task.ts';
 
-export async function runPhases(runner: FlowRunner, prefix: string, flow: FlowTasks, values: FlowValues, phases: ('pre' | 'main' | 'post')[] = ['pre', 'main', 'post']): Promise<FlowValues> {
+export async function runPhases(
+  runner: FlowRunner,
+  prefix: string,
+  flow: FlowTasks,
+  values: FlowValues,
+  phases: ('pre' | 'main' | 'post')[] = ['pre', 'main', 'post'],
+): Promise<FlowValues> {
   let v = values;
   for (const phase of phases) {
     const tasks = flow[phase];

@@ -120,9 +120,7 @@ function firstReported(c: NodeCondition): ReportedStatus | null {
 
 export function decide(prev: HostMonitorState, snap: ClusterSnapshot, opts: DecideOptions): DecideResult {
   const needed = Math.max(1, Math.floor(opts.samples));
-  const watched = snap.nodes.filter(
-    (n) => n.name !== opts.localNode && (!opts.restrictToRemotes || n.type === 'remote'),
-  );
+  const watched = snap.nodes.filter((n) => n.name !== opts.localNode && (!opts.restrictToRemotes || n.type === 'remote'));
 
   const skipped = !snap.quorate
     ? 'this node has no quorum: its view of the peers cannot be trusted, nothing is decided'

@@ -113,7 +113,10 @@ export class IntrospectiveMonitor implements Monitor {
   }
 
   private notify(uuid: string, name: string, reason: string): void {
-    this.o.log.warn({ instance_uuid: uuid, domain: name, reason, threshold: this.o.failureThreshold }, 'guest agent stopped answering: sending QEMU_GUEST_AGENT_ERROR');
+    this.o.log.warn(
+      { instance_uuid: uuid, domain: name, reason, threshold: this.o.failureThreshold },
+      'guest agent stopped answering: sending QEMU_GUEST_AGENT_ERROR',
+    );
     this.o.sink
       .submit({
         type: 'VM',

@@ -84,9 +84,7 @@ export class ProcessMonitor implements Monitor {
     const ready = new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
     const onChange = () => void this.reload('change');
     this.watcher.on('add', onChange).on('change', onChange);
-    this.watcher.on('unlink', () =>
-      this.log.warn({ path: this.opts.processListPath }, 'process list file removed: keeping the list in use'),
-    );
+    this.watcher.on('unlink', () => this.log.warn({ path: this.opts.processListPath }, 'process list file removed: keeping the list in use'));
     this.watcher.on('error', (err) => this.log.error({ err }, 'cannot watch the process list file'));
     return ready;
   }

@@ -17,32 +17,24 @@ export function commandArgv(command: string, runAsRoot: boolean, isRoot: boolean
   return runAsRoot && !isRoot ? ['sudo', '-n', ...argv] : argv;
 }
 
-export function runCommand(
-  command: string,
-  opts: { runAsRoot: boolean; timeoutMs: number; signal?: AbortSignal },
-): Promise<CommandResult> {
+export function runCommand(command: string, opts: { runAsRoot: boolean; timeoutMs: number; signal?: AbortSignal }): Promise<CommandResult> {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const [file, ...args] = commandArgv(command, opts.runAsRoot, isRoot);
   if (!file) return Promise.resolve({ ok: false, code: null, stdout: '', stderr: '', error: 'empty command' });
   return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { timeout: opts.timeoutMs, killSignal: 'SIGKILL', signal: opts.signal, maxBuffer: 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (!err) return resolve({ ok: true, code: 0, stdout, stderr, error: null });
-        const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean };
-        const code = typeof e.code === 'number' ? e.code : null;
-        const error =
-          e.code === 'ENOENT'
-            ? `command not found: ${file}`
-            : e.killed
-              ? `killed after ${opts.timeoutMs} ms (timeout or stop)`
-              : code !== null
-                ? `exit code ${code}`
-                : e.message;
-        resolve({ ok: false, code, stdout, stderr, error });
-      },
-    );
+    execFile(file, args, { timeout: opts.timeoutMs, killSignal: 'SIGKILL', signal: opts.signal, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+      if (!err) return resolve({ ok: true, code: 0, stdout, stderr, error: null });
+      const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean };
+      const code = typeof e.code === 'number' ? e.code : null;
+      const error =
+        e.code === 'ENOENT'
+          ? `command not found: ${file}`
+          : e.killed
+            ? `killed after ${opts.timeoutMs} ms (timeout or stop)`
+            : code !== null
+              ? `exit code ${code}`
+              : e.message;
+      resolve({ ok: false, code, stdout, stderr, error });
+    });
   });
 }

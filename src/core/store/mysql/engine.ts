@@ -47,7 +47,9 @@ export function engineRepo(db: Db): EngineStore {
         if (!(await c.rows('SELECT id FROM notifications WHERE uuid = ? FOR UPDATE', [notificationUuid])).length) {
           throw notificationNotFound(notificationUuid);
         }
-        const [r] = await c.rows<{ seq: unknown }>('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM workflow_tasks WHERE notification_uuid = ?', [notificationUuid]);
+        const [r] = await c.rows<{ seq: unknown }>('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM workflow_tasks WHERE notification_uuid = ?', [
+          notificationUuid,
+        ]);
         const seq = Number(r!.seq);
         await c.run(
           `INSERT INTO workflow_tasks (notification_uuid, seq, name, state, progress, details, result, updated_at)

@@ -30,9 +30,7 @@ export function statementsOf(sql: string): string[] {
 }
 
 async function appliedNames(c: Executor): Promise<string[]> {
-  const exists = await c.rows(
-    `SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'schema_migrations'`,
-  );
+  const exists = await c.rows(`SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'schema_migrations'`);
   if (!exists.length) return [];
   return (await c.rows<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')).map((r) => r.name);
 }

@@ -29,8 +29,7 @@ const rowColumns = () => ({
 });
 
 /** NULL for deleted rows, so a UNIQUE index on it only sees live names. */
-const liveName = () =>
-  varchar('live_name', { length: 255 }).generatedAlwaysAs(sql`(case when deleted = 0 then name end)`, { mode: 'stored' });
+const liveName = () => varchar('live_name', { length: 255 }).generatedAlwaysAs(sql`(case when deleted = 0 then name end)`, { mode: 'stored' });
 
 export const failoverSegments = mysqlTable(
   'failover_segments',
@@ -118,10 +117,7 @@ export const vmoves = mysqlTable(
     type: varchar('type', { length: 36 }).notNull(),
     message: mediumtext('message'),
   },
-  (t) => [
-    uniqueIndex('vmoves_uuid').on(t.uuid),
-    index('vmoves_live_notification_created').on(t.notificationUuid, t.deleted, t.createdAt, t.id),
-  ],
+  (t) => [uniqueIndex('vmoves_uuid').on(t.uuid), index('vmoves_live_notification_created').on(t.notificationUuid, t.deleted, t.createdAt, t.id)],
 );
 
 export const workflowTasks = mysqlTable(

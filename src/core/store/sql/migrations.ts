@@ -16,9 +16,7 @@ export function checkApplied(applied: readonly string[], list: readonly Migratio
   const known = new Set(list.map((m) => m.name));
   const unknown = applied.filter((n) => !known.has(n));
   if (unknown.length) {
-    throw new SchemaError(
-      `the database has migrations this masakari does not know (${unknown.join(', ')}): it was upgraded by a newer version`,
-    );
+    throw new SchemaError(`the database has migrations this masakari does not know (${unknown.join(', ')}): it was upgraded by a newer version`);
   }
   return { current: applied.length, latest: list.length };
 }

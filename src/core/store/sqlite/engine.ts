@@ -35,10 +35,7 @@ export function engineRepo(conn: Connection): EngineStore {
         conn.db
           .transaction(() => {
             if (!conn.stmt('SELECT 1 FROM notifications WHERE uuid = ?').get(notificationUuid)) throw notificationNotFound(notificationUuid);
-            const seq = conn
-              .stmt<number>('SELECT COALESCE(MAX(seq), 0) + 1 FROM workflow_tasks WHERE notification_uuid = ?')
-              .pluck()
-              .get(notificationUuid)!;
+            const seq = conn.stmt<number>('SELECT COALESCE(MAX(seq), 0) + 1 FROM workflow_tasks WHERE notification_uuid = ?').pluck().get(notificationUuid)!;
             conn
               .stmt(
                 `INSERT INTO workflow_tasks (notification_uuid, seq, name, state, progress, details, result, updated_at)

@@ -41,16 +41,7 @@ export function hostRepo(conn: Connection, newUuid: () => string): HostStore {
                   `INSERT INTO hosts (uuid, created_at, name, type, control_attributes, reserved, on_maintenance, failover_segment_id)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
                 )
-                .get(
-                  newUuid(),
-                  us(now),
-                  input.name,
-                  input.type,
-                  input.controlAttributes,
-                  input.reserved ? 1 : 0,
-                  input.onMaintenance ? 1 : 0,
-                  segmentUuid,
-                )!;
+                .get(newUuid(), us(now), input.name, input.type, input.controlAttributes, input.reserved ? 1 : 0, input.onMaintenance ? 1 : 0, segmentUuid)!;
               return toHost(r);
             } catch (e) {
               if (isUniqueViolation(e, 'hosts.name')) throw duplicateHostName(input.name);

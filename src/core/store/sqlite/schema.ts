@@ -116,10 +116,7 @@ export const vmoves = sqliteTable(
     type: text('type').notNull(),
     message: text('message'),
   },
-  (t) => [
-    uniqueIndex('vmoves_uuid').on(t.uuid),
-    index('vmoves_live_notification_created').on(t.notificationUuid, t.createdAt, t.id).where(live),
-  ],
+  (t) => [uniqueIndex('vmoves_uuid').on(t.uuid), index('vmoves_live_notification_created').on(t.notificationUuid, t.createdAt, t.id).where(live)],
 );
 
 export const workflowTasks = sqliteTable(

@@ -59,9 +59,7 @@ export function segmentRepo(conn: Connection, newUuid: () => string): SegmentSto
         const t = us(now);
         conn.db
           .transaction(() => {
-            const changed = conn
-              .stmt('UPDATE failover_segments SET deleted = 1, deleted_at = ? WHERE uuid = ? AND deleted = 0')
-              .run(t, uuid).changes;
+            const changed = conn.stmt('UPDATE failover_segments SET deleted = 1, deleted_at = ? WHERE uuid = ? AND deleted = 0').run(t, uuid).changes;
             if (changed === 0) throw segmentNotFound(uuid);
             conn.stmt('UPDATE hosts SET deleted = 1, deleted_at = ? WHERE failover_segment_id = ? AND deleted = 0').run(t, uuid);
           })

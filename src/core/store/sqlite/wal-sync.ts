@@ -159,4 +159,3 @@ function syncDirectory(dir: string): void {
     closeSync(fd);
   }
 }
-

@@ -57,7 +57,10 @@ export function fenceEvidenceFrom(snap: ClusterSnapshot, host: string, opts: Evi
   if (!node) return notFenced(`'${host}' is not a node of the Pacemaker cluster`);
   const events = snap.fenceHistory.filter((e) => e.target === host);
   const pending = events.find((e) => e.status === 'pending');
-  if (pending) return notFenced(`Pacemaker's fencing of '${host}' is still pending (action ${pending.action || '?'}${pending.origin ? `, requested by ${pending.origin}` : ''})`);
+  if (pending)
+    return notFenced(
+      `Pacemaker's fencing of '${host}' is still pending (action ${pending.action || '?'}${pending.origin ? `, requested by ${pending.origin}` : ''})`,
+    );
   if (node.unclean) return notFenced(`'${host}' is UNCLEAN in Pacemaker: it failed and is not fenced yet`);
   // Up again (rebooted by a `reboot` fencing, or powered on): whatever fenced it before, it runs now, and may have
   // restarted its VMs (nova's resume_guests_state_on_host_boot, libvirt autostart). A running host is not evacuated.

@@ -24,10 +24,8 @@ const parser = new XMLParser({
 
 const isEl = (v: unknown): v is El => typeof v === 'object' && v !== null && !Array.isArray(v);
 // An element without attributes or children (<summary/>) comes back as '': still present, just empty.
-const child = (el: El, name: string): El | undefined =>
-  isEl(el[name]) ? (el[name]) : el[name] === '' ? {} : undefined;
-const children = (el: El | undefined, name: string): El[] =>
-  el && Array.isArray(el[name]) ? (el[name] as unknown[]).filter(isEl) : [];
+const child = (el: El, name: string): El | undefined => (isEl(el[name]) ? el[name] : el[name] === '' ? {} : undefined);
+const children = (el: El | undefined, name: string): El[] => (el && Array.isArray(el[name]) ? (el[name] as unknown[]).filter(isEl) : []);
 const attr = (el: El | undefined, name: string): string | undefined => {
   const v = el?.[`@${name}`];
   return typeof v === 'string' ? v : undefined;

@@ -44,9 +44,7 @@ export interface LibvirtComputeOptions {
 }
 
 /** A server found on a host: live (domain handle, caller frees it) or only remembered (host unreachable). */
-type Located =
-  | { kind: 'live'; host: string; conn: LibvirtConnection; dom: Domain }
-  | { kind: 'remembered'; host: string; seen: SeenDomain };
+type Located = { kind: 'live'; host: string; conn: LibvirtConnection; dom: Domain } | { kind: 'remembered'; host: string; seen: SeenDomain };
 
 /** libvirt errors that mean "the connection to the daemon broke", not "the request was wrong". */
 const CONNECTION_ERRORS = new Set<number>([ErrorCode.NO_CONNECT, ErrorCode.INVALID_CONN, ErrorCode.RPC, ErrorCode.SYSTEM_ERROR, ErrorCode.INTERNAL_ERROR]);
@@ -55,10 +53,16 @@ function toDriverError(e: unknown, what: string): ComputeDriverError {
   if (e instanceof ComputeDriverError) return e;
   if (e instanceof LibvirtError) {
     if (e.libvirtCode === ErrorCode.NO_DOMAIN) return new ComputeDriverError('not_found', `${what}: ${e.message}`);
-    if (e.libvirtCode === ErrorCode.OPERATION_INVALID || e.libvirtCode === ErrorCode.DOM_EXIST) return new ComputeDriverError('conflict', `${what}: ${e.message}`);
+    if (e.libvirtCode === ErrorCode.OPERATION_INVALID || e.libvirtCode === ErrorCode.DOM_EXIST)
+      return new ComputeDriverError('conflict', `${what}: ${e.message}`);
     if (e.libvirtCode === ErrorCode.OPERATION_TIMEOUT) return new ComputeDriverError('timeout', `${what}: ${e.message}`);
     if (e.libvirtCode === ErrorCode.XML_ERROR || e.libvirtCode === ErrorCode.INVALID_ARG) return new ComputeDriverError('bad_request', `${what}: ${e.message}`);
-    if (e.libvirtCode === ErrorCode.NO_CONNECT || e.libvirtCode === ErrorCode.INVALID_CONN || e.libvirtCode === ErrorCode.RPC || e.libvirtCode === ErrorCode.SYSTEM_ERROR) {
+    if (
+      e.libvirtCode === ErrorCode.NO_CONNECT ||
+      e.libvirtCode === ErrorCode.INVALID_CONN ||
+      e.libvirtCode === ErrorCode.RPC ||
+      e.libvirtCode === ErrorCode.SYSTEM_ERROR
+    ) {
       return new ComputeDriverError('unavailable', `${what}: ${e.message}`);
     }
     return new ComputeDriverError('unknown', `${what}: ${e.message}`);
@@ -316,7 +320,8 @@ export class LibvirtComputeDriver implements ComputeDriver {
 
   async startServer(id: string): Promise<void> {
     await this.withLive(id, 'start', async ({ dom, host }) => {
-      if (isRunningState((await dom.stateAsync()).state)) throw new ComputeDriverError('conflict', `Cannot start server ${id} on ${host}: it is already running`);
+      if (isRunningState((await dom.stateAsync()).state))
+        throw new ComputeDriverError('conflict', `Cannot start server ${id} on ${host}: it is already running`);
       await dom.start();
       this.state.updateServer(id, { resetToError: false });
       this.log.info({ instance: id, host }, 'domain started (virDomainCreate)');

@@ -33,7 +33,12 @@ const HA_TRUE = ['1', 't', 'true', 'on', 'y', 'yes'];
 export const PROTECTION_CHECK_MS = 2000;
 
 /** The protected domains of every reachable host (uuid -> what to say about it); null for a host that did not answer. */
-async function protectedDomains(driver: LibvirtComputeDriver, haKey: string, log: Logger, quiet: boolean): Promise<Map<string, { host: string; name: string; vmState: string }> | null> {
+async function protectedDomains(
+  driver: LibvirtComputeDriver,
+  haKey: string,
+  log: Logger,
+  quiet: boolean,
+): Promise<Map<string, { host: string; name: string; vmState: string }> | null> {
   const out = new Map<string, { host: string; name: string; vmState: string }>();
   for (const host of driver.hostNames) {
     let servers;
@@ -81,7 +86,8 @@ export async function reportProtected(driver: LibvirtComputeDriver, haKey: strin
       if (!known.has(id)) log.info({ host: d.host, domain: d.name, instance_uuid: id, vm_state: d.vmState }, `protecting domain ${d.name} on ${d.host}`);
     }
     for (const [id, d] of known) {
-      if (!now.has(id)) log.info({ host: d.host, domain: d.name, instance_uuid: id }, `no longer protecting domain ${d.name} on ${d.host} (not HA-enabled, or undefined)`);
+      if (!now.has(id))
+        log.info({ host: d.host, domain: d.name, instance_uuid: id }, `no longer protecting domain ${d.name} on ${d.host} (not HA-enabled, or undefined)`);
     }
     known = now;
   };

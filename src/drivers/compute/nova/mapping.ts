@@ -1,22 +1,25 @@
 // Nova's JSON -> the port's types, and OpenStack client errors -> ComputeDriverError codes. Pure functions: the
 // shapes are checked here once, so the driver never trusts a field it did not validate.
 
-import {
-  ComputeDriverError,
-  type Aggregate,
-  type ComputeService,
-  type EvacuationRecord,
-  type ServerInfo,
-  type VmState,
-} from '../../../core/ports/compute.ts';
+import { ComputeDriverError, type Aggregate, type ComputeService, type EvacuationRecord, type ServerInfo, type VmState } from '../../../core/ports/compute.ts';
 import { faultMessage, OpenStackError } from '../../openstack/errors.ts';
 import type { OsResponse } from '../../openstack/http.ts';
 import { maskUrlCredentials } from '../../../core/mask.ts';
 import { errorMessage } from '../../../core/errors.ts';
 
 const VM_STATES: ReadonlySet<string> = new Set<VmState>([
-  'active', 'building', 'paused', 'suspended', 'stopped', 'rescued', 'resized',
-  'soft-delete', 'deleted', 'error', 'shelved', 'shelved_offloaded',
+  'active',
+  'building',
+  'paused',
+  'suspended',
+  'stopped',
+  'rescued',
+  'resized',
+  'soft-delete',
+  'deleted',
+  'error',
+  'shelved',
+  'shelved_offloaded',
 ]);
 
 type Json = Record<string, unknown>;

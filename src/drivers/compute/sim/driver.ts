@@ -129,7 +129,7 @@ export class SimComputeDriver implements ComputeDriver {
     if (target !== undefined) {
       const t = this.cloud.serviceView(target, 'nova-compute');
       if (!t) throw new ComputeDriverError('not_found', `Compute host ${target} could not be found.`);
-      if (target === s.host) throw new ComputeDriverError('bad_request', 'The target host can\'t be the same one.');
+      if (target === s.host) throw new ComputeDriverError('bad_request', "The target host can't be the same one.");
       if (t.status !== 'enabled' || t.state !== 'up') throw new ComputeDriverError('conflict', `Compute service of ${target} is unavailable at this time.`);
     } else {
       target = this.cloud.schedule(s.host);

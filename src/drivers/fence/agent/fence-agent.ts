@@ -18,7 +18,10 @@ export type AgentOptions = Pick<AgentFenceHostConfig, 'agent' | 'options' | 'use
  * stderr amid Python warnings; a crash leaves a traceback whose last line is the exception.
  */
 export function agentReason(r: RunResult): string {
-  const lines = r.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = r.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const useful = lines.filter((l) => !/Warning:|^from \w+ import|^import \w+|^warnings\.warn/.test(l));
   const errors = useful.filter((l) => /\b(ERROR|CRITICAL)\b|^Failed|^Error/.test(l)).map((l) => l.replace(/^\d{4}-\d\d-\d\d [\d:,]+ /, ''));
   if (errors.length) return tail(errors.join(' | '));

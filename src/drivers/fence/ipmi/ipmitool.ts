@@ -25,7 +25,12 @@ const AUTH_PATTERNS = [
   /invalid (user ?name|password)/i,
   /insufficient privilege/i,
 ];
-const CIPHER_PATTERNS = [/invalid authentication algorithm/i, /invalid integrity algorithm/i, /invalid confidentiality algorithm/i, /no matching cipher suite/i];
+const CIPHER_PATTERNS = [
+  /invalid authentication algorithm/i,
+  /invalid integrity algorithm/i,
+  /invalid confidentiality algorithm/i,
+  /no matching cipher suite/i,
+];
 const UNREACHABLE_PATTERNS = [
   /Get Auth Capabilities error/i,
   /Error issuing Get Channel Authentication Capabilities/i,

@@ -120,7 +120,9 @@ export class RedfishBackend implements PowerBackend {
   private async logout(location: string, token: string): Promise<void> {
     try {
       // No caller signal: even an aborted operation must not leave its session behind.
-      await (await this.http())(this.url(location), 'DELETE', { headers: { 'x-auth-token': token }, timeoutMs: LOGOUT_TIMEOUT_MS });
+      await (
+        await this.http()
+      )(this.url(location), 'DELETE', { headers: { 'x-auth-token': token }, timeoutMs: LOGOUT_TIMEOUT_MS });
     } catch {
       // Best effort: the BMC expires idle sessions by itself.
     }
@@ -138,7 +140,9 @@ export class RedfishBackend implements PowerBackend {
     const systems = isObj(root.Systems) ? root.Systems['@odata.id'] : undefined;
     if (typeof systems !== 'string') throw new FenceError('protocol', `service root ${this.o.service_root} has no Systems link`);
     const coll = await this.getObject(systems, at, auth);
-    const members = Array.isArray(coll.Members) ? coll.Members.map((m) => (isObj(m) ? m['@odata.id'] : undefined)).filter((x): x is string => typeof x === 'string') : null;
+    const members = Array.isArray(coll.Members)
+      ? coll.Members.map((m) => (isObj(m) ? m['@odata.id'] : undefined)).filter((x): x is string => typeof x === 'string')
+      : null;
     if (!members) throw new FenceError('protocol', `${systems} has no Members list`);
     if (members.length === 0) throw new FenceError('protocol', `${systems} lists no ComputerSystem`);
     if (members.length > 1) {

@@ -51,25 +51,29 @@ function retryAfterMs(res: HttpResponse): number | null {
 }
 
 export function retryInterceptor(o: RetryOptions) {
-  return <R extends HttpRequest>(next: Handler<R>): Handler<R> => async (req) => {
-    for (let attempt = 0; ; attempt++) {
-      let why: string;
-      let delay = backoffDelay(attempt, o.baseDelayMs, o.maxDelayMs, () => o.env.random());
-      try {
-        const res = await next(req);
-        if (attempt >= o.retries || !retryableResponse(req, res)) return res;
-        why = `HTTP ${res.status}`;
-        const ra = retryAfterMs(res);
-        if (ra !== null) delay = Math.min(ra, o.maxDelayMs);
-      } catch (e) {
-        if (attempt >= o.retries || !retryableError(req, e) || req.signal?.aborted) {
-          if (e instanceof HttpClientError) e.exhausted = true;
-          throw e;
+  return <R extends HttpRequest>(next: Handler<R>): Handler<R> =>
+    async (req) => {
+      for (let attempt = 0; ; attempt++) {
+        let why: string;
+        let delay = backoffDelay(attempt, o.baseDelayMs, o.maxDelayMs, () => o.env.random());
+        try {
+          const res = await next(req);
+          if (attempt >= o.retries || !retryableResponse(req, res)) return res;
+          why = `HTTP ${res.status}`;
+          const ra = retryAfterMs(res);
+          if (ra !== null) delay = Math.min(ra, o.maxDelayMs);
+        } catch (e) {
+          if (attempt >= o.retries || !retryableError(req, e) || req.signal?.aborted) {
+            if (e instanceof HttpClientError) e.exhausted = true;
+            throw e;
+          }
+          why = errorMessage(e);
         }
-        why = errorMessage(e);
+        o.logger?.warn(
+          { method: req.method, url: req.url, attempt: attempt + 1, delayMs: Math.round(delay), why },
+          o.message ?? 'http request failed; retrying',
+        );
+        await o.env.sleep(delay, req.signal);
       }
-      o.logger?.warn({ method: req.method, url: req.url, attempt: attempt + 1, delayMs: Math.round(delay), why }, o.message ?? 'http request failed; retrying');
-      await o.env.sleep(delay, req.signal);
-    }
-  };
+    };
 }

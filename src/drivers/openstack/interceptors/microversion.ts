@@ -95,7 +95,10 @@ export class MicroversionNegotiator {
     }
     const chosen = compareMicroversion(theirMax, ourMax) < 0 ? theirMax : ourMax;
     if (doc.min_version && compareMicroversion(chosen, parseMicroversion(doc.min_version)) < 0) {
-      throw new OpenStackError('microversion', `${this.o.service} at ${url} needs microversion ${doc.min_version} or newer; configured maximum is ${this.o.max}`);
+      throw new OpenStackError(
+        'microversion',
+        `${this.o.service} at ${url} needs microversion ${doc.min_version} or newer; configured maximum is ${this.o.max}`,
+      );
     }
     this.chosen = formatMicroversion(chosen);
     return this.chosen;

@@ -38,7 +38,9 @@ test("on: Pacemaker's evidence is used, and its reasons reported", async () => {
 test('on, with a fencer too: Pacemaker first, then the fencer; both reasons when neither has evidence', async (t) => {
   if (!requireComponent(t, 'ipmitool', haveCommand('ipmitool'))) return;
   // A BMC address where nothing answers (UDP port 9 on loopback, one short attempt).
-  const fencing = { fencing: { hosts: { node3: { kind: 'ipmi', address: '127.0.0.1', port: 9, username: 'admin', password: 'x', retries: 0, timeout_seconds: 2 } } } };
+  const fencing = {
+    fencing: { hosts: { node3: { kind: 'ipmi', address: '127.0.0.1', port: 9, username: 'admin', password: 'x', retries: 0, timeout_seconds: 2 } } },
+  };
   const b = await createBackends(withCat('02-node3-unclean-fence-pending.xml', fencing), silentLogger);
   const ev = await b.fence!.confirmFenced('node3', failure);
   assert.equal(ev.fenced, false);
@@ -51,7 +53,16 @@ test('failure_time_tolerance_seconds reaches the gate: a fencing 22 s before the
   const byDefault = await createBackends(withCat('03-node3-offline-after-fencing.xml'), silentLogger);
   assert.equal((await byDefault.fence!.confirmFenced('node3', failure)).fenced, true);
   const strict = parseConfig(
-    { cluster_safety: { pacemaker_evidence: { enabled: true, command: ['cat', crmMonFile('03-node3-offline-after-fencing.xml')], max_age_seconds: YEARS, failure_time_tolerance_seconds: 10 } } },
+    {
+      cluster_safety: {
+        pacemaker_evidence: {
+          enabled: true,
+          command: ['cat', crmMonFile('03-node3-offline-after-fencing.xml')],
+          max_age_seconds: YEARS,
+          failure_time_tolerance_seconds: 10,
+        },
+      },
+    },
     'test',
   );
   const b = await createBackends(strict, silentLogger);

@@ -47,18 +47,34 @@ test('a healthy node is not fenced (real output)', () => {
 // Variations of one snapshot: node3 offline, history as given.
 function snap(history: FenceEvent[] | null, over: Partial<ClusterSnapshot> = {}, node3: { unclean?: boolean; online?: boolean } = {}): ClusterSnapshot {
   const node = (name: string, n: { unclean?: boolean; online?: boolean } = {}) => ({
-    name, type: 'member' as const, online: n.online ?? true, unclean: n.unclean ?? false, pending: false, standby: false,
-    maintenance: false, shuttingDown: false, expectedUp: true,
+    name,
+    type: 'member' as const,
+    online: n.online ?? true,
+    unclean: n.unclean ?? false,
+    pending: false,
+    standby: false,
+    maintenance: false,
+    shuttingDown: false,
+    expectedUp: true,
   });
   return {
-    takenAt: soon, quorate: true, maintenanceMode: false, stonithEnabled: true,
+    takenAt: soon,
+    quorate: true,
+    maintenanceMode: false,
+    stonithEnabled: true,
     nodes: [node('node1'), node('node2'), node('node3', { online: false, ...node3 })],
     fenceHistory: history,
     ...over,
   };
 }
-const ev = (status: FenceEvent['status'], completed: string | null, action = 'off'): FenceEvent =>
-  ({ target: 'node3', action, status, completed, origin: 'node2', delegate: status === 'success' ? 'node1' : null });
+const ev = (status: FenceEvent['status'], completed: string | null, action = 'off'): FenceEvent => ({
+  target: 'node3',
+  action,
+  status,
+  completed,
+  origin: 'node2',
+  delegate: status === 'success' ? 'node1' : null,
+});
 
 test('each reason for "not fenced" is reported as such', () => {
   const reason = (s: ClusterSnapshot, host = 'node3') => {

@@ -54,7 +54,7 @@ test('real crm_mon renders the saved CIB with node2 fenced: node2 offline, not u
   );
 });
 
-test('real crm_mon without a cluster: the driver reports crm_mon\'s own reason', async (t) => {
+test("real crm_mon without a cluster: the driver reports crm_mon's own reason", async (t) => {
   if (!requireComponent(t, 'crm_mon (pacemaker-cli-utils)', haveCrmMon)) return;
   // CIB_file pointing at nothing readable makes crm_mon fail the same way whether or not a cluster runs here.
   const driver = new PacemakerDriver({ env: { CIB_file: '/nonexistent/cib.xml' }, timeoutMs: 20_000 });

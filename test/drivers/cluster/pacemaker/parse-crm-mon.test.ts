@@ -91,11 +91,14 @@ test('the saved CIBs (cibadmin --query) are not crm_mon output: a clear error', 
   const cibs = crmMonFiles().filter((f) => f.startsWith('cib-'));
   assert.ok(cibs.length >= 1);
   for (const f of cibs) {
-    assert.throws(() => parseCrmMonXml(readFileSync(crmMonFile(f), 'utf8'), at), (e: Error) => {
-      assert.ok(e instanceof CrmMonParseError);
-      assert.match(e.message, /root element must be <pacemaker-result> or <crm_mon>, got <cib>/);
-      return true;
-    });
+    assert.throws(
+      () => parseCrmMonXml(readFileSync(crmMonFile(f), 'utf8'), at),
+      (e: Error) => {
+        assert.ok(e instanceof CrmMonParseError);
+        assert.match(e.message, /root element must be <pacemaker-result> or <crm_mon>, got <cib>/);
+        return true;
+      },
+    );
   }
 });
 

@@ -6,6 +6,9 @@ import { join, resolve } from 'node:path';
 
 export const crmMonDir = resolve(import.meta.dirname, '../../../fixtures/crm_mon');
 
-export const crmMonFiles = (): string[] => readdirSync(crmMonDir).filter((f) => f.endsWith('.xml')).sort();
+export const crmMonFiles = (): string[] =>
+  readdirSync(crmMonDir)
+    .filter((f) => f.endsWith('.xml'))
+    .sort();
 
 export const crmMonFile = (name: string): string => join(crmMonDir, name);

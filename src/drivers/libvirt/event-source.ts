@@ -9,6 +9,11 @@
 // a CONTROL_ERROR event and leaves the domain SHUT OFF with reason DAEMON, no STOPPED event at all. So after a
 // CONTROL_ERROR the source watches that domain's state for a few seconds and reports STOPPED/FAILED if it ends up
 // shut off that way without a STOPPED event of its own. The CONTROL_ERROR itself is reported as masakari does.
+// The same watch follows every domain that was running before a reconnection and is still listed active at the
+// catch-up: on a busy host libvirtd may still be reattaching to a QEMU that died while it was down, and then marks
+// it shut off later, again without any event (seen under CPU load: test/monitors/instance-e2e.test.ts).
+// One sweep a second lists the active domains (one call, whatever the number watched) and looks only at those
+// no longer active; a watch ends at a STOPPED event, a clean shutdown, or after SILENT_DEATH_WATCH_MS.
 
 import type { DomainEvent, DomainEventSource, DomainRef } from '../../core/monitors/instance/source.ts';
 import type { Logger } from '../../core/log.ts';
@@ -22,9 +27,19 @@ import { errorMessage } from '../../core/errors.ts';
 const SHUTOFF_CRASHED = 3;
 const SHUTOFF_FAILED = 6;
 const SHUTOFF_DAEMON = 8;
-/** After a CONTROL_ERROR: how often and how long to look at the domain's state. */
-const CONTROL_ERROR_CHECK_MS = 500;
-const CONTROL_ERROR_CHECKS = 10;
+/** Shut off without anyone asking: QEMU crashed, failed to start, or libvirtd gave up on it while reattaching. */
+const DIED_UNASKED = [SHUTOFF_CRASHED, SHUTOFF_FAILED, SHUTOFF_DAEMON];
+/** After a CONTROL_ERROR or a reconnection: how often and how long to look for a death libvirt did not announce. */
+const SILENT_DEATH_SWEEP_MS = 1000;
+const SILENT_DEATH_WATCH_MS = 60_000;
+
+interface SilentDeathWatch {
+  ref: DomainRef;
+  /** STOPPED events seen for the domain when the watch began: one more means libvirt announced it after all. */
+  stoppedBefore: number;
+  untilMs: number;
+  why: 'control-error' | 'reconnect';
+}
 
 export interface LibvirtEventSourceOptions {
   uri: string;
@@ -41,7 +56,9 @@ export class LibvirtDomainEventSource implements DomainEventSource {
   private readonly log: Logger;
   /** uuid → how many STOPPED events were seen (a follow-up check compares counts). */
   private readonly stoppedEvents = new Map<string, number>();
-  private readonly followUps = new Set<NodeJS.Timeout>();
+  private readonly watches = new Map<string, SilentDeathWatch>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private deliver: ((ev: DomainEvent) => void) | null = null;
 
   constructor(o: LibvirtEventSourceOptions) {
     this.log = o.log;
@@ -53,16 +70,18 @@ export class LibvirtDomainEventSource implements DomainEventSource {
     const deliver = (ev: DomainEvent) => {
       this.track(ev);
       onEvent(ev);
-      if (ev.kind === 'control-error') this.followControlError(ev.domain, deliver);
+      if (ev.kind === 'control-error') this.watchForSilentDeath(ev.domain, 'control-error');
     };
+    this.deliver = deliver;
     this.subs = ALL_EVENT_KINDS.map((kind) => this.conn.subscribe(kind, deliver));
     this.subs.push(this.conn.onConnected((c, reconnect) => this.catchUp(c, reconnect, deliver)));
     await this.conn.start();
   }
 
   async stop(): Promise<void> {
-    for (const t of this.followUps) clearTimeout(t);
-    this.followUps.clear();
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+    this.watches.clear();
     // The connection first: its close deregisters every subscription off the main thread, where a frozen libvirtd
     // cannot hold the stop (cancelling each one first would ask the daemon on this thread; see connection.ts).
     await this.conn.stop();
@@ -76,45 +95,72 @@ export class LibvirtDomainEventSource implements DomainEventSource {
     return [...this.running.keys()];
   }
 
-  private followControlError(ref: DomainRef, deliver: (ev: DomainEvent) => void): void {
+  /** Watches a domain for a death that libvirt records without a STOPPED event (see the header). */
+  private watchForSilentDeath(ref: DomainRef, why: SilentDeathWatch['why']): void {
     const stoppedBefore = this.stoppedEvents.get(ref.uuid) ?? 0;
-    let checks = 0;
-    const check = () => {
-      if ((this.stoppedEvents.get(ref.uuid) ?? 0) > stoppedBefore) return; // libvirt sent its own STOPPED event
-      const c = this.conn.connection;
-      if (!c) return; // disconnected: the reconnection catch-up looks at it
-      let state: { state: number; reason: number } | null = null;
+    this.watches.set(ref.uuid, { ref, stoppedBefore, untilMs: Date.now() + SILENT_DEATH_WATCH_MS, why });
+    this.sweepTimer ??= setTimeout(() => this.sweep(), SILENT_DEATH_SWEEP_MS);
+  }
+
+  private sweep(): void {
+    this.sweepTimer = null;
+    void this.sweepOnce().finally(() => {
+      // Not after stop(): it cleared the watches.
+      if (this.watches.size && !this.sweepTimer) this.sweepTimer = setTimeout(() => this.sweep(), SILENT_DEATH_SWEEP_MS);
+    });
+  }
+
+  /**
+   * One look at the watched domains. Every call runs on a worker thread: a watch is live right after a reconnection,
+   * exactly when libvirtd may freeze again, and a synchronous call to a frozen daemon would stall the whole process.
+   */
+  private async sweepOnce(): Promise<void> {
+    const c = this.conn.connection;
+    // Disconnected: keep the watches (the next reconnection's catch-up looks at every domain again).
+    if (!c) return;
+    try {
+      const domains = await c.listDomainsAsync('active');
+      let active: Set<string>;
       try {
-        const d = c.lookupByUUID(ref.uuid);
-        if (!d) return;
-        try {
-          state = d.state();
-        } finally {
-          d.free();
-        }
-      } catch (err) {
-        this.log.debug({ instance_uuid: ref.uuid, err: errorMessage(err) }, 'state check after CONTROL_ERROR failed');
+        active = new Set(domains.map((d) => d.uuid()));
+      } finally {
+        for (const d of domains) d.free();
       }
-      if (state?.state === DomainState.SHUTOFF) {
-        if ([SHUTOFF_CRASHED, SHUTOFF_FAILED, SHUTOFF_DAEMON].includes(state.reason)) {
-          this.log.warn(
-            { instance_uuid: ref.uuid, domain: ref.name, reason: state.reason },
-            'domain died with only a CONTROL_ERROR event: reporting STOPPED/FAILED',
-          );
-          deliver({ kind: 'lifecycle', domain: ref, event: LifecycleEvent.STOPPED, detail: StoppedDetail.FAILED });
-        }
-        return;
+      for (const [uuid, w] of [...this.watches]) {
+        if ((this.stoppedEvents.get(uuid) ?? 0) > w.stoppedBefore)
+          this.watches.delete(uuid); // libvirt announced it
+        else if (!active.has(uuid)) await this.checkStopped(c, w);
+        else if (Date.now() > w.untilMs) this.watches.delete(uuid); // still running: it survived
       }
-      if (++checks < CONTROL_ERROR_CHECKS) schedule();
-    };
-    const schedule = () => {
-      const t = setTimeout(() => {
-        this.followUps.delete(t);
-        check();
-      }, CONTROL_ERROR_CHECK_MS);
-      this.followUps.add(t);
-    };
-    schedule();
+    } catch (err) {
+      this.log.debug({ err: errorMessage(err) }, 'silent-death sweep failed; trying again');
+    }
+  }
+
+  /** A watched domain no longer active: report it when libvirt says it died (crashed, failed, daemon). */
+  private async checkStopped(c: LibvirtConnection, w: SilentDeathWatch): Promise<void> {
+    const d = await c.lookupByUUIDAsync(w.ref.uuid);
+    if (!d) {
+      this.watches.delete(w.ref.uuid); // undefined meanwhile: nothing to recover
+      return;
+    }
+    let state: { state: number; reason: number };
+    try {
+      state = await d.stateAsync();
+    } finally {
+      d.free();
+    }
+    if (!this.watches.has(w.ref.uuid) || (this.stoppedEvents.get(w.ref.uuid) ?? 0) > w.stoppedBefore) return; // settled meanwhile
+    if (state.state !== DomainState.SHUTOFF) return; // in between (e.g. being started again): look next time
+    this.watches.delete(w.ref.uuid);
+    if (!DIED_UNASKED.includes(state.reason)) return;
+    this.log.warn(
+      { instance_uuid: w.ref.uuid, domain: w.ref.name, reason: state.reason },
+      w.why === 'control-error'
+        ? 'domain died with only a CONTROL_ERROR event: reporting STOPPED/FAILED'
+        : 'domain died while libvirtd was reattaching to it, without an event: reporting STOPPED/FAILED',
+    );
+    this.deliver?.({ kind: 'lifecycle', domain: w.ref, event: LifecycleEvent.STOPPED, detail: StoppedDetail.FAILED });
   }
 
   private track(ev: DomainEvent): void {
@@ -131,12 +177,15 @@ export class LibvirtDomainEventSource implements DomainEventSource {
     for (const d of now) this.running.set(d.uuid, { uuid: d.uuid, name: d.name });
     if (!reconnect) return;
     for (const [uuid, ref] of before) {
-      if (this.running.has(uuid)) continue;
+      if (this.running.has(uuid)) {
+        this.watchForSilentDeath(ref, 'reconnect');
+        continue;
+      }
       const d = c.lookupByUUID(uuid);
       if (!d) continue; // undefined meanwhile: nothing to recover
       try {
         const st = d.state();
-        if (st.state === DomainState.SHUTOFF && st.reason === SHUTOFF_CRASHED) {
+        if (st.state === DomainState.SHUTOFF && DIED_UNASKED.includes(st.reason)) {
           this.log.warn({ instance_uuid: uuid, domain: ref.name }, 'domain crashed while libvirtd was unreachable: reporting the missed STOPPED/FAILED');
           deliver({ kind: 'lifecycle', domain: ref, event: LifecycleEvent.STOPPED, detail: StoppedDetail.FAILED });
         } else {

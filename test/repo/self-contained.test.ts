@@ -16,6 +16,8 @@ const repoRoot = resolve(import.meta.dirname, '../..');
 const SLASH = '/';
 const RULES: { why: string; re: RegExp }[] = [
   { why: 'reads from a folder beside the repository', re: new RegExp(`\\.\\.${SLASH}shared(?![\\w-])`) },
+  // The reference folder by name, without "../" (a comment that sends the reader to a file a clone does not have).
+  { why: 'names the reference folder beside the repository', re: new RegExp(`(?<![\\w.-])shared${SLASH}reference${SLASH}`) },
   // Not part of a longer path or a URL ("https://host/work/" or "network/" are fine).
   { why: 'absolute path of one machine', re: new RegExp(`(?<![\\w.~/])${SLASH}work(?![\\w-])`) },
   { why: 'a home directory', re: new RegExp(`(?<![\\w.~/])${SLASH}(?:root(?=[/'"\`]|$)|home${SLASH}[\\w.-]+|Users${SLASH}[\\w.-]+)`, 'm') },
@@ -42,8 +44,9 @@ test('the matcher flags reads beside the repository and paths of one machine', (
     `HOME='${p('', 'root')}'`,
     `open ${p('', 'home', 'alice', 'masakari', 'x.yaml')}`,
     `see ${p('', 'Users', 'bob', 'src')}`,
+    `// measured on this machine (${p('shared', 'reference', 'libvirt-koffi.md')})`,
   ];
-  for (const line of bad) assert.equal(machinePaths(line).length, 1, line);
+  for (const line of bad) assert.ok(machinePaths(line).length >= 1, line);
   const good = [
     `execFile(${p('', 'usr', 'bin', 'python3')})`,
     `socket ${p('', 'run', 'libvirt', 'libvirt-sock')} and ${p('', 'var', 'lib', 'libvirt')}`,

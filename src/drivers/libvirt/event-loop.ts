@@ -1,6 +1,6 @@
 // Drives libvirt's default event implementation (virEventRunDefaultImpl) without blocking Node.
 //
-// Why this way: of the three ways measured on this machine (shared/reference/libvirt-koffi.md), calling
+// Why this way: of the three ways measured on this machine (docs/libvirt.md, "Event loop"), calling
 // virEventRunDefaultImpl through koffi's `.async` in a loop has the lowest latency (median 0.04 ms from a QEMU
 // death to our callback) and almost no idle CPU (~0.5 ms/s), against ~10 ms latency and 16 ms/s CPU for polling
 // with setInterval, and ~10 MiB and a second koffi/connection for a worker_thread. libvirt runs the loop on one

@@ -2,7 +2,7 @@
 // and domain.ts do. Loaded lazily, once per process, so that importing this module on a machine without libvirt
 // costs nothing and fails only when libvirt is actually used.
 //
-// Memory rules measured on this machine (shared/reference/libvirt-koffi.md):
+// Memory rules measured on this machine (docs/libvirt.md records the measurements):
 // - virConnectListAllDomains' array: decode elements one by one (koffi.decode with an offset), virDomainFree each,
 //   then free() the array. The koffi.decode(ptr, type, n) form leaks in koffi 3.3.4.
 // - Strings libvirt allocates for us (XML, metadata, agent replies, URIs) are declared `void *`, decoded, then

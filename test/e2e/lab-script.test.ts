@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { libvirtLabAvailable, LIBVIRT_LAB_COMPONENT } from '../labs/libvirt/lab.ts';
+import { alive, libvirtLabAvailable, LIBVIRT_LAB_COMPONENT } from '../labs/libvirt/lab.ts';
 import { tinyDomainXml } from '../labs/libvirt/tiny-domain.ts';
 import { haveCommand, requireComponent } from '../support/components.ts';
 import { repoRoot, waitFor } from '../support/cli.ts';
@@ -18,15 +18,6 @@ import { freePort } from './allinone-lab.ts';
 const LAB_SH = join(repoRoot, 'scripts', 'lab.sh');
 const isRoot = process.getuid?.() === 0;
 const ROOT = 'root (scripts/lab.sh refuses to run otherwise) and flock (util-linux)';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A lab started by lab.sh in its own process group, as a terminal runs it; output collected. */
 function startLab(dataDir: string, env: Record<string, string>, args: string[] = []) {

@@ -24,7 +24,8 @@ export function libvirtLabAvailable(): boolean {
 
 export const LIBVIRT_LAB_COMPONENT = 'libvirtd + QEMU lab (libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 tini, as root)';
 
-function alive(pid: number): boolean {
+/** Whether a process with this PID exists (signal 0 probes without sending anything). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

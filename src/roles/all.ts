@@ -28,6 +28,7 @@ import { controllerAuth, startCompute, type RunningCompute } from './compute.ts'
 import type { RunningController } from './controller.ts';
 import type { Running } from './types.ts';
 import { stopSequence } from './stop-steps.ts';
+import { EventBus } from '../core/observe/bus.ts';
 
 export interface RunningAll extends Running {
   controller: RunningController;
@@ -84,14 +85,16 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
   const driver = libvirt ? libvirt.createLibvirtComputeDriver(config, log) : null;
   let ctl: RunningController | undefined;
   let protection: { stop(): Promise<void> } | undefined;
+  // One bus for the process: the controller and compute sides publish and subscribe on the same one.
+  const bus = new EventBus(log.child({ component: 'event-bus' }));
   try {
-    ctl = await controller.start(config, log, { ...(driver ? { compute: driver } : {}), observer: recoveryReporter(log) });
+    ctl = await controller.start(config, log, { ...(driver ? { compute: driver } : {}), observer: recoveryReporter(log), bus });
     if (driver) {
       await lab!.bootstrapLabSegment(ctl.store, driver.hostNames, log);
       driver.start();
       protection = await lab!.reportProtected(driver, config.instance_failure.ha_enabled_instance_metadata_key, log);
     }
-    const compute = await startCompute(config, log, { transport: new LocalTransport(inProcessIntake(ctl.app, controllerAuth(config))) });
+    const compute = await startCompute(config, log, { transport: new LocalTransport(inProcessIntake(ctl.app, controllerAuth(config))), bus });
     const running = ctl;
     log.info(
       { api: `http://${config.api.listen.replace(/:\d+$/, '')}:${running.port}/v1`, compute: driver ? 'libvirt' : config.controller.compute_driver },

@@ -20,6 +20,7 @@ import { HttpTransport } from '../drivers/delivery/http-transport.ts';
 import { VERSION } from '../version.ts';
 import type { Running } from './types.ts';
 import { stopSequence } from './stop-steps.ts';
+import { EventBus } from '../core/observe/bus.ts';
 
 export interface ComputeRoleOptions {
   /** --role=all passes a LocalTransport to the controller in the same process. */
@@ -27,9 +28,13 @@ export interface ComputeRoleOptions {
   env?: Env;
   /** Monitors built elsewhere (e.g. instance, introspective) that share this role's outbox. */
   extraMonitors?: (sink: NotificationSink) => Monitor[];
+  /** The process's event bus; --role=all shares the controller's. */
+  bus?: EventBus;
 }
 
 export interface RunningCompute extends Running {
+  /** The process's event bus (docs/observability.md): the metrics consumer subscribes here. */
+  bus: EventBus;
   outbox: Outbox;
   monitors: Monitor[];
 }
@@ -134,6 +139,8 @@ async function buildMonitors(config: Config, sink: NotificationSink, env: Env, l
 
 export async function startCompute(config: Config, log: Logger, opts: ComputeRoleOptions = {}): Promise<RunningCompute> {
   const env = opts.env ?? realEnv;
+  // One bus per process (the compute side publishes nothing yet; metrics subscribe to it).
+  const bus = opts.bus ?? new EventBus(log.child({ component: 'event-bus' }));
   const path = outboxPath(config);
   mkdirSync(dirname(path), { recursive: true });
   const transport = opts.transport ?? httpTransport(config);
@@ -183,6 +190,7 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
   );
   let stopped: Promise<void> | null = null;
   return {
+    bus,
     outbox,
     monitors,
     stop: () => (stopped ??= stops.stop().finally(() => log.info('compute role stopped'))),

@@ -12,6 +12,11 @@ import { ownerIdOf } from './backends.ts';
 import type { Running } from './types.ts';
 import { stopSequence } from './stop-steps.ts';
 import { AppError, errorCode, errorMessage } from '../core/errors.ts';
+import { EventBus } from '../core/observe/bus.ts';
+import { startEventHistory } from '../core/observe/history.ts';
+import { startNotifier, type NotificationSink } from '../core/observe/notifier.ts';
+import { parseTransportUrl } from '../core/observe/transport-url.ts';
+import { AmqpNotificationSink } from '../drivers/notify/amqp.ts';
 
 /** The API could not listen where configured; the message says why and what to change. */
 export class ListenError extends AppError {
@@ -35,8 +40,24 @@ function listenFailure(e: unknown, listen: string): unknown {
   return e;
 }
 
+/** messagingv2: the AMQP sink for Masakari's versioned notifications (config checked transport_url is there). */
+function notificationSink(config: Config, log: Logger): NotificationSink | undefined {
+  const c = config.oslo_messaging_notifications;
+  if (c.driver !== 'messagingv2' || c.transport_url === null) return undefined;
+  return new AmqpNotificationSink({
+    url: parseTransportUrl(c.transport_url),
+    exchange: c.exchange,
+    bufferSize: c.buffer_size,
+    reconnectInitialMs: c.reconnect_initial_seconds * 1000,
+    reconnectMaxMs: c.reconnect_max_seconds * 1000,
+    log,
+  });
+}
+
 export interface RunningController extends Running {
   store: Store;
+  /** The process's event bus (docs/observability.md): metrics and other consumers subscribe here. */
+  bus: EventBus;
   engine: Engine;
   port: number;
   /** The API app itself: --role=all hands monitor notifications to it in-process (app.request), no socket. */
@@ -46,10 +67,14 @@ export interface RunningController extends Running {
 export async function start(
   config: Config,
   log: Logger,
-  opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver } = {},
+  opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver; bus?: EventBus } = {},
 ): Promise<RunningController> {
   const store = opts.store ?? (await openStore(config));
   const backends = await createBackends(config, log, opts.compute);
+  // One bus per process: --role=all hands in the one it shares with the compute side.
+  const bus = opts.bus ?? new EventBus(log.child({ component: 'event-bus' }));
+  const history = startEventHistory(bus, store, log, { keep: config.events.history_size });
+  const notifier = startNotifier(bus, config, log, notificationSink(config, log));
   const engine = createEngine({
     store,
     compute: backends.compute,
@@ -59,8 +84,11 @@ export async function start(
     log,
     ownerId: ownerIdOf(config),
     ...(opts.observer ? { observer: opts.observer } : {}),
+    bus,
   });
   const app = createApiApp({
+    bus,
+    eventFeed: history,
     store,
     config,
     log,
@@ -75,6 +103,8 @@ export async function start(
     api = await startApiServer(app, config.api.listen, { log, env: realEnv });
   } catch (e) {
     await engine.stop().catch(() => undefined);
+    await notifier.stop().catch(() => undefined);
+    await history.stop().catch(() => undefined);
     await backends.close().catch(() => undefined);
     if (!opts.store) await store.close().catch(() => undefined);
     throw listenFailure(e, config.api.listen);
@@ -88,6 +118,9 @@ export async function start(
     [
       { name: 'API server', stop: () => api.close() },
       { name: 'engine', stop: () => engine.stop() },
+      // After the engine (its last events), before the store: the history writes what is queued.
+      { name: 'versioned notifications', stop: () => notifier.stop() },
+      { name: 'event history', stop: () => history.stop() },
       { name: `${backends.compute.name} compute driver`, stop: () => backends.close() },
       ...(opts.store ? [] : [{ name: 'store', stop: () => store.close() }]),
     ],
@@ -95,6 +128,7 @@ export async function start(
   );
   return {
     store,
+    bus,
     engine,
     port: api.port,
     app,

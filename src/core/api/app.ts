@@ -27,6 +27,10 @@ import { notificationRoutes } from './resources/notifications.ts';
 import { segmentRoutes } from './resources/segments.ts';
 import { versionDocuments } from './resources/versions.ts';
 import { vmoveRoutes } from './resources/vmoves.ts';
+import { eventRoutes } from './resources/events.ts';
+import type { EventBus } from '../observe/bus.ts';
+import { publisherOf } from '../observe/events.ts';
+import type { EventFeed } from '../observe/history.ts';
 import { ResponseCache } from './response-cache.ts';
 import { routingPath } from './routing-path.ts';
 
@@ -40,6 +44,10 @@ export interface ApiDeps {
   onNotificationAccepted?: (n: Notification) => void;
   /** Required when config.api.auth_strategy is keystone (src/drivers/identity/keystone.ts). */
   tokenValidator?: TokenValidator;
+  /** The process's event bus: segment, host and notification changes are published there. */
+  bus?: EventBus;
+  /** Wakes event streams when this process wrote events to the history (src/core/observe/history.ts). */
+  eventFeed?: EventFeed;
 }
 
 export type ApiApp = Hono<ApiEnv>;
@@ -58,6 +66,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     maxLimit: api.osapi_max_limit,
     duplicateWindowMs: deps.config.engine.duplicate_notification_detection_interval * 1000,
     responseCache: new ResponseCache(),
+    publish: publisherOf(deps.bus),
     ...(deps.onNotificationAccepted ? { onNotificationAccepted: deps.onNotificationAccepted } : {}),
   };
 
@@ -70,6 +79,12 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   hostRoutes(v1, d);
   notificationRoutes(v1, d);
   vmoveRoutes(v1, d);
+  eventRoutes(v1, d, {
+    store: deps.store,
+    ...(deps.eventFeed ? { feed: deps.eventFeed } : {}),
+    heartbeatMs: deps.config.events.heartbeat_seconds * 1000,
+    pollMs: deps.config.events.poll_seconds * 1000,
+  });
 
   const app = new Hono<ApiEnv>({ router: new RegExpRouter(), getPath: routingPath });
   app.use('*', requestId(env), accessLog(log, { parseProxyHeaders: api.enable_proxy_headers_parsing }));

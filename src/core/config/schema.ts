@@ -14,6 +14,7 @@ import { fencingSection } from './sections/fencing.ts';
 import { openstackSection } from './sections/openstack.ts';
 import { controllerSection } from './sections/controller.ts';
 import { clusterSafetySection, hostReturnKeys } from './sections/cluster-safety.ts';
+import { eventsSection, osloMessagingNotificationsSection } from './sections/observe.ts';
 
 export const configSchema = z.strictObject({
   /** Where SQLite files (store, outbox) live when their paths are relative. */
@@ -45,6 +46,10 @@ export const configSchema = z.strictObject({
   controller: controllerSection.prefault({}),
   /** Pacemaker fence evidence and the mass-failure guard (sections/cluster-safety.ts, docs/pacemaker.md). */
   cluster_safety: clusterSafetySection.prefault({}),
+  /** Masakari's versioned notifications on RabbitMQ (sections/observe.ts, docs/observability.md). */
+  oslo_messaging_notifications: osloMessagingNotificationsSection.prefault({}),
+  /** The event stream's history (GET /v1/x-masakari/events). */
+  events: eventsSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -52,6 +52,13 @@ export function checkSemantics(config: Config, source: string): Config {
       problems.push({ path: `api.policy.${name}`, message: errorMessage(e).replace(/^api\.policy: /, '') });
     }
   }
+  const notifications = config.oslo_messaging_notifications;
+  if (notifications.driver === 'messagingv2' && notifications.transport_url === null) {
+    problems.push({
+      path: 'oslo_messaging_notifications.transport_url',
+      message: 'driver messagingv2 needs a transport_url (rabbit://USER:PASS@HOST:PORT/VHOST)',
+    });
+  }
   if (problems.length) throw new ConfigError(source, problems);
   return config;
 }

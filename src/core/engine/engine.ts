@@ -21,6 +21,9 @@ import { withTimeout } from './fence-gate.ts';
 import { hostGuards } from './guards/index.ts';
 import { unlockAfterExpiry } from './expiry-unlock.ts';
 import { errorMessage } from '../errors.ts';
+import type { EventBus } from '../observe/bus.ts';
+import { publisherOf } from '../observe/events.ts';
+import { EngineEvents } from '../observe/engine-events.ts';
 
 export interface EngineObserver {
   status?(uuid: string, status: NotificationStatus, reason: string | null): void;
@@ -40,6 +43,8 @@ export interface EngineDeps {
   /** Where custom task module paths are relative to (the config file's directory). */
   configDir?: string;
   observer?: EngineObserver;
+  /** The process's event bus: processing start/end/error, task start/end, instance state changes (docs/observability.md). */
+  bus?: EventBus;
   /** Skip the periodic timers (tests drive runPeriodic() themselves). */
   periodic?: boolean;
 }
@@ -74,7 +79,10 @@ export function createEngine(deps: EngineDeps): Engine {
   const { store, compute, config, env, log: parentLog, ownerId } = deps;
   const log = parentLog.child({ component: 'engine' });
   const leaseMs = config.engine.claim_lease_seconds * 1000;
-  const status = new StatusMachine(store, env, log, (u, s, r) => deps.observer?.status?.(u, s, r));
+  const events = deps.bus ? new EngineEvents(publisherOf(deps.bus)) : undefined;
+  const status = new StatusMachine(store, env, log, (u, s, r) => deps.observer?.status?.(u, s, r), events);
+  /** What the workflow's tasks write through: vmove changes and progress lines are published too. */
+  const taskStore = events ? events.observedStore(store) : store;
   const active = new Map<string, Active>();
   /** Notifications waiting for a host claim held by another of our workflows: host key -> (uuid -> mode). */
   const waiting = new Map<string, Map<string, ProcessMode>>();
@@ -175,10 +183,14 @@ export function createEngine(deps: EngineDeps): Engine {
       scheduleRenewal();
 
       if (n.status !== 'running') n = await status.start(n);
+      const running = n;
       const runner = await FlowRunner.open(
-        { notification: n, compute, store, env, config, log, signal: ac.signal, fenceGate: fence },
+        { notification: n, compute, store: taskStore, env, config, log, signal: ac.signal, fenceGate: fence },
         n.attempts,
-        (u, name, state) => deps.observer?.task?.(u, name, state),
+        (u, name, state) => {
+          deps.observer?.task?.(u, name, state);
+          events?.task(running, name, state);
+        },
       );
       // guards/: mass-failure pause and host-return un-maintenance (null: dispatch as usual).
       const outcome =

@@ -8,6 +8,7 @@ import type { Notification, NotificationStatus } from '../domain/model.ts';
 import type { Env } from '../env.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
+import type { EngineEvents } from '../observe/engine-events.ts';
 
 export type StatusObserver = (uuid: string, status: NotificationStatus, reason: string | null) => void;
 
@@ -23,6 +24,8 @@ export class StatusMachine {
     private readonly env: Env,
     private readonly log: Logger,
     private readonly observe: StatusObserver,
+    /** The event bus side: Masakari's notification.process.* and every status change (observe/engine-events.ts). */
+    private readonly events?: EngineEvents,
   ) {}
 
   private async set(n: Notification, to: NotificationStatus, reason: string | null, release?: ClaimRelease): Promise<Notification> {
@@ -30,6 +33,7 @@ export class StatusMachine {
       ? await this.store.finishNotification(n.uuid, to, this.env.now(), reason, release)
       : await this.store.setNotificationStatus(n.uuid, to, this.env.now(), reason);
     this.observe(n.uuid, to, reason);
+    this.events?.status(n.uuid, to, reason);
     return updated;
   }
 
@@ -42,11 +46,15 @@ export class StatusMachine {
     if (!updated) return undefined;
     this.log.info({ notification: n.uuid, type: n.type, status: to, reason }, `Notification ${n.uuid} exits with status: ${to}.`);
     this.observe(n.uuid, to, reason);
+    this.events?.processStart(n);
+    this.events?.processEnd(n, to, reason, false);
+    this.events?.status(n.uuid, to, reason);
     return updated;
   }
 
   start(n: Notification): Promise<Notification> {
     this.log.info({ notification: n.uuid }, `Processing notification ${n.uuid} of type: ${n.type}`);
+    this.events?.processStart(n);
     return this.set(n, 'running', null);
   }
 
@@ -76,6 +84,7 @@ export class StatusMachine {
 
   private exit(n: Notification, to: NotificationStatus, reason: string | null, release?: ClaimRelease): Promise<Notification> {
     this.log.info({ notification: n.uuid, status: to }, `Notification ${n.uuid} exits with status: ${to}.`);
+    this.events?.processEnd(n, to, reason, n.status === 'running');
     return this.set(n, to, reason, release);
   }
 }

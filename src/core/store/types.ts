@@ -194,6 +194,17 @@ export interface Store {
   getVMove(notificationUuid: string, uuid: string): Promise<VMove | undefined>;
   listVMoves(q: ListQuery<VMoveFilters>): Promise<VMove[]>;
 
+  // event stream history (GET /v1/x-masakari/events; src/core/observe/history.ts)
+  /**
+   * Appends events in order (ids from the table's autoincrement, so increasing across controllers) and deletes
+   * those older than the newest `keep`. Returns the ids given.
+   */
+  appendEvents(events: readonly NewStoredEvent[], keep: number): Promise<number[]>;
+  /** Events with id > afterId, oldest first, at most `limit`. */
+  listEventsAfter(afterId: number, limit: number): Promise<StoredEvent[]>;
+  /** The lowest and highest id kept (0 and 0 when there is none). */
+  eventIdRange(): Promise<{ first: number; last: number }>;
+
   // maintenance
   /** Hard-deletes soft-deleted rows and finished notifications older than the cutoff; returns rows removed per table. */
   purge(olderThan: Date, maxRows: number): Promise<Record<string, number>>;
@@ -226,5 +237,15 @@ export type IntakeStore = Pick<Store, 'createNotification'>;
 export type EngineStore = Pick<Store, 'claimHostRecovery' | 'releaseHostRecovery' | 'appendTask' | 'updateTask' | 'listTasks'>;
 export type VMoveStore = Pick<Store, 'createVMove' | 'updateVMove' | 'getVMove' | 'listVMoves'>;
 export type PurgeStore = Pick<Store, 'purge'>;
+export type EventStore = Pick<Store, 'appendEvents' | 'listEventsAfter' | 'eventIdRange'>;
+
+export interface NewStoredEvent {
+  type: string;
+  at: Date;
+  payload: Record<string, unknown>;
+}
+export interface StoredEvent extends NewStoredEvent {
+  id: number;
+}
 
 export type { NotificationType };

@@ -17,6 +17,8 @@ export const DEFAULT_RULES: Readonly<Record<string, string>> = {
   'os_masakari_api:extensions:index': 'rule:admin_api',
   'os_masakari_api:extensions:detail': 'rule:admin_api',
   'os_masakari_api:versions:index': '@',
+  // Extensions (not part of Masakari's API): docs/api.md.
+  'masakari_ext:events:get': ADMIN_API,
   ...Object.fromEntries(
     (
       [

@@ -19,6 +19,7 @@ import { checkUrlProject } from '../middleware/auth.ts';
 import { jsonBody } from '../middleware/body.ts';
 import type { PolicyEnforcer } from '../middleware/policy.ts';
 import type { QueryParams } from '../validation/params.ts';
+import type { Publish, RequestContextData } from '../../observe/events.ts';
 
 export interface ResourceDeps {
   store: Store;
@@ -32,6 +33,8 @@ export interface ResourceDeps {
   duplicateWindowMs: number;
   onNotificationAccepted?: (n: Notification) => void;
   responseCache: ResponseCache;
+  /** The process's event bus (src/core/observe/bus.ts): resource changes, named as Masakari's notifications. */
+  publish: Publish;
 }
 
 export type Ctx = Context<ApiEnv>;
@@ -98,4 +101,10 @@ export function queryOf(c: Ctx): QueryParams {
 /** Path parameter (hono types them loosely across mounted sub-apps). */
 export function param(c: Ctx, name: string): string {
   return c.req.param(name as never);
+}
+
+/** The caller, as a versioned notification's `_context_*` keys carry it (src/core/observe/versioned.ts). */
+export function requestContext(c: Ctx): RequestContextData {
+  const caller = c.get('caller');
+  return { request_id: c.get('requestId'), user_id: caller.userId, project_id: caller.projectId, roles: caller.roles, is_admin: caller.isAdmin };
 }

@@ -10,7 +10,8 @@ import { hostView, segmentView } from '../format.ts';
 import { isUuidLike } from '../validation/formats.ts';
 import { boolFilter, lastParam, listing, listParams, listQuery, strictBool } from '../validation/params.ts';
 import { validate, validators } from '../validation/schemas.ts';
-import { authorize, bodyOf, cachedReply, noContent, param, queryOf, reply, type ResourceDeps } from './common.ts';
+import { authorize, bodyOf, cachedReply, noContent, param, queryOf, reply, requestContext, type ResourceDeps } from './common.ts';
+import { hostData } from '../../observe/events.ts';
 import { segmentNotFound } from './segments.ts';
 
 const RULE = (action: string) => `os_masakari_api:os-hosts:${action}`;
@@ -99,7 +100,10 @@ export function hostRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
       reserved: strictBool(b.reserved ?? false),
     };
     await requireComputeHost(input.name);
+    const context = requestContext(c);
+    d.publish('host.create.start', { host: hostData(input, segment), context });
     const created = await d.store.createHost(segment.uuid, input, d.env.now());
+    d.publish('host.create.end', { host: hostData(created, segment), context });
     return reply(c, 201, { host: hostView(created, segment) });
   });
 
@@ -124,8 +128,12 @@ export function hostRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
     }
     if (b.reserved !== undefined) patch.reserved = strictBool(b.reserved);
     if (b.on_maintenance !== undefined) patch.onMaintenance = strictBool(b.on_maintenance);
+    const context = requestContext(c);
+    const segment = await segmentOf(h.segmentUuid);
+    d.publish('host.update.start', { host: hostData(h, segment), context });
     const updated = await d.store.updateHost(h.uuid, patch, d.env.now());
-    return reply(c, 200, { host: hostView(updated, await segmentOf(updated.segmentUuid)) });
+    d.publish('host.update.end', { host: hostData(updated, segment), context });
+    return reply(c, 200, { host: hostView(updated, segment) });
   });
 
   app.delete('/segments/:segment_id/hosts/:host_id', async (c) => {
@@ -134,7 +142,12 @@ export function hostRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
     if (await d.store.segmentInUse(h.segmentUuid)) {
       throw conflict(`Host ${h.uuid} can't be deleted as it is in-use to process notifications.`);
     }
+    const context = requestContext(c);
+    const segment = await segmentOf(h.segmentUuid);
+    d.publish('host.delete.start', { host: hostData(h, segment), context });
     await d.store.deleteHost(h.uuid, d.env.now());
+    // Masakari's delete.end has no id (the object's id is gone by then).
+    d.publish('host.delete.end', { host: hostData(h, segment, { id: false }), context });
     return noContent(c);
   });
 }

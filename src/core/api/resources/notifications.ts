@@ -12,7 +12,8 @@ import { methodNotAllowed } from '../middleware/faults.ts';
 import { isUuidLike, parseIsoTime } from '../validation/formats.ts';
 import { lastParam, listing, listParams, listQuery } from '../validation/params.ts';
 import { validate, validators } from '../validation/schemas.ts';
-import { authorize, bodyOf, cachedReply, param, queryOf, reply, type ResourceDeps } from './common.ts';
+import { authorize, bodyOf, cachedReply, param, queryOf, reply, requestContext, type ResourceDeps } from './common.ts';
+import { notificationData } from '../../observe/events.ts';
 
 const RULE = (action: string) => `os_masakari_api:notifications:${action}`;
 const SORT_KEYS = new Set(['created_at', 'type', 'generated_time', 'updated_at', 'uuid', 'payload', 'status', 'source_host_uuid']);
@@ -90,6 +91,11 @@ export function notificationRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
       { store: d.store, duplicateWindowMs: d.duplicateWindowMs, now: () => d.env.now(), uuid: () => d.env.uuid() },
       { type: b.type, hostname: b.hostname, generatedTime: parseIsoTime(b.generated_time)!, payload: b.payload },
     );
+    // Masakari sends create.start just before its INSERT (after the host, maintenance and duplicate checks) and
+    // create.end after it; our check and INSERT are one store call, so both follow it, start without the new ids.
+    const context = requestContext(c);
+    d.publish('notification.create.start', { notification: notificationData(n, { ids: false }), context });
+    d.publish('notification.create.end', { notification: notificationData(n), context });
     try {
       d.onNotificationAccepted?.(n);
     } catch (e) {

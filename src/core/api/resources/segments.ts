@@ -10,7 +10,8 @@ import { methodNotAllowed } from '../middleware/faults.ts';
 import { isUuidLike } from '../validation/formats.ts';
 import { boolFilter, lastParam, listing, listParams, listQuery, strictBool } from '../validation/params.ts';
 import { validate, validators } from '../validation/schemas.ts';
-import { authorize, bodyOf, cachedReply, noContent, param, queryOf, reply, type Ctx, type ResourceDeps } from './common.ts';
+import { authorize, bodyOf, cachedReply, noContent, param, queryOf, reply, requestContext, type Ctx, type ResourceDeps } from './common.ts';
+import { segmentData } from '../../observe/events.ts';
 
 const RULE = (action: string) => `os_masakari_api:segments:${action}`;
 const SORT_KEYS = new Set(['created_at', 'description', 'name', 'updated_at', 'uuid', 'recovery_method', 'service_type']);
@@ -60,16 +61,17 @@ export function segmentRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
     const v12 = atLeast(c.get('version')!, 1, 2);
     const { segment: s } = validate<SegmentBody>(v12 ? validators.segmentCreateV12 : validators.segmentCreate, bodyOf(c));
     d.policy.enforce(RULE('create'), c.get('caller'));
-    const created = await d.store.createSegment(
-      {
-        name: s.name!,
-        description: s.description ?? null,
-        recoveryMethod: s.recovery_method!,
-        serviceType: s.service_type!,
-        enabled: strictBool(s.enabled ?? true),
-      },
-      d.env.now(),
-    );
+    const input = {
+      name: s.name!,
+      description: s.description ?? null,
+      recoveryMethod: s.recovery_method!,
+      serviceType: s.service_type!,
+      enabled: strictBool(s.enabled ?? true),
+    };
+    const context = requestContext(c);
+    d.publish('segment.create.start', { segment: segmentData(input), context });
+    const created = await d.store.createSegment(input, d.env.now());
+    d.publish('segment.create.end', { segment: segmentData(created), context });
     return reply(c, 201, { segment: segmentView(created) });
   });
 
@@ -78,7 +80,7 @@ export function segmentRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
     const { segment: s } = validate<SegmentBody>(v12 ? validators.segmentUpdateV12 : validators.segmentUpdate, bodyOf(c));
     d.policy.enforce(RULE('update'), c.get('caller'));
     const id = param(c, 'segment_id');
-    await findSegment(d, id);
+    const before = await findSegment(d, id);
     if (await d.store.segmentInUse(id)) {
       throw conflict(`Failover segment ${id} can't be updated as it is in-use to process notifications.`);
     }
@@ -88,18 +90,26 @@ export function segmentRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
     if (s.recovery_method !== undefined) patch.recoveryMethod = s.recovery_method;
     if (s.service_type !== undefined) patch.serviceType = s.service_type;
     if (s.enabled !== undefined) patch.enabled = strictBool(s.enabled);
+    const context = requestContext(c);
+    d.publish('segment.update.start', { segment: segmentData(before), context });
     const updated = await d.store.updateSegment(id, patch, d.env.now());
+    d.publish('segment.update.end', { segment: segmentData(updated), context });
     return reply(c, 200, { segment: segmentView(updated) });
   });
 
   app.delete('/segments/:segment_id', async (c) => {
     authorize(c, d, RULE('delete'));
     const id = param(c, 'segment_id');
-    await findSegment(d, id);
+    const segment = await findSegment(d, id);
     if (await d.store.segmentInUse(id)) {
       throw conflict(`Failover segment (${id}) can't be deleted as it is in-use to process notifications.`);
     }
+    const context = requestContext(c);
+    d.publish('segment.delete.start', { segment: segmentData(segment), context });
     await d.store.deleteSegment(id, d.env.now());
+    // Masakari's delete.end has no id (the object's id is gone by then).
+    const { id: _gone, ...rest } = segmentData(segment);
+    d.publish('segment.delete.end', { segment: rest, context });
     return noContent(c);
   });
 

@@ -158,6 +158,14 @@ export const notificationIntakeLocks = mysqlTable(
   (t) => [primaryKey({ columns: [t.sourceHostUuid, t.type] })],
 );
 
+/** The event stream's history (see ../sqlite/schema.ts): the AUTO_INCREMENT id is the stream's event id. */
+export const events = mysqlTable('events', {
+  id: bigint('id', { mode: 'number' }).autoincrement().primaryKey(),
+  type: varchar('type', { length: 255 }).notNull(),
+  at: bigint('at', { mode: 'number' }).notNull(),
+  payload: mediumtext('payload').notNull(),
+});
+
 /** Bookkeeping of applied migrations (our own migrator, not drizzle's). */
 export const schemaMigrations = mysqlTable('schema_migrations', {
   name: varchar('name', { length: 255 }).primaryKey(),
@@ -170,3 +178,4 @@ export type HostRow = RowOf<typeof hosts>;
 export type NotificationRow = RowOf<typeof notifications>;
 export type VMoveRow = RowOf<typeof vmoves>;
 export type TaskRow = RowOf<typeof workflowTasks>;
+export type EventRow = RowOf<typeof events>;

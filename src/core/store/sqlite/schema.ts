@@ -146,6 +146,18 @@ export const hostRecoveryClaims = sqliteTable('host_recovery_claims', {
   expiresAt: integer('expires_at').notNull(),
 });
 
+/**
+ * The event stream's history (GET /v1/x-masakari/events, src/core/observe/history.ts): the newest events.history_size
+ * bus events. The AUTOINCREMENT id is the stream's event id: never reused, increasing across controllers sharing the
+ * store. `at` in µs; `payload` JSON.
+ */
+export const events = sqliteTable('events', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  type: text('type').notNull(),
+  at: integer('at').notNull(),
+  payload: text('payload').notNull(),
+});
+
 /** Bookkeeping of applied migrations (our own migrator, not drizzle's). */
 export const schemaMigrations = sqliteTable('schema_migrations', {
   name: text('name').primaryKey(),
@@ -158,3 +170,4 @@ export type HostRow = RowOf<typeof hosts>;
 export type NotificationRow = RowOf<typeof notifications>;
 export type VMoveRow = RowOf<typeof vmoves>;
 export type TaskRow = RowOf<typeof workflowTasks>;
+export type EventRow = RowOf<typeof events>;

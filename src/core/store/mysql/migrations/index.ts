@@ -16,4 +16,8 @@ export const migrations: readonly Migration[] = [
     name: "0002_recovery_key",
     sql: "-- The recovery claim's key gets a column named for what it holds (a failed host's name, or `instance:<uuid>` for an\n-- instance failure); it said host_name for both. A rename: a claim held during the upgrade stays held. CHANGE\n-- rather than RENAME COLUMN, which MySQL 5.7 and MariaDB before 10.5 lack. See ../../sqlite/migrations/0002.\nALTER TABLE `host_recovery_claims` CHANGE `host_name` `recovery_key` varchar(255) NOT NULL;\n",
   },
+  {
+    name: "0004_events",
+    sql: "-- The event stream's history (see ../../sqlite/migrations/0004): AUTO_INCREMENT id = the stream's event id, the\n-- same sequence for every controller sharing the database.\nCREATE TABLE `events` (\n\t`id` bigint AUTO_INCREMENT NOT NULL,\n\t`type` varchar(255) NOT NULL,\n\t`at` bigint NOT NULL,\n\t`payload` mediumtext NOT NULL,\n\tCONSTRAINT `events_id` PRIMARY KEY(`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;\n",
+  },
 ];

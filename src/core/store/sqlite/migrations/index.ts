@@ -16,4 +16,8 @@ export const migrations: readonly Migration[] = [
     name: "0002_recovery_key",
     sql: "-- The recovery claim's key gets a column named for what it holds. The engine claims a failed host by its name and an\n-- instance failure by `instance:<uuid>` (one workflow per failed host or instance, src/core/engine/engine.ts); the\n-- column said host_name for both. A rename: a claim held during the upgrade stays held.\nALTER TABLE `host_recovery_claims` RENAME COLUMN `host_name` TO `recovery_key`;\n",
   },
+  {
+    name: "0004_events",
+    sql: "-- The event stream's history (GET /v1/x-masakari/events, docs/observability.md): the newest events.history_size bus\n-- events, for Last-Event-ID resume. AUTOINCREMENT, so an id is never reused after older events are trimmed: it is\n-- the stream's event id, increasing across every controller sharing this store.\nCREATE TABLE `events` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`type` text NOT NULL,\n\t`at` integer NOT NULL,\n\t`payload` text NOT NULL\n);\n",
+  },
 ];

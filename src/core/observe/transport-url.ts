@@ -3,6 +3,8 @@
 // Several hosts are tried in turn (a RabbitMQ cluster); the virtual host is the path ("/" or empty: the default
 // vhost "/"). User and password are percent-decoded, as oslo.messaging does. Query options are accepted and ignored.
 
+import { AppError } from '../errors.ts';
+
 export interface BrokerAddress {
   host: string;
   port: number;
@@ -16,7 +18,10 @@ export interface TransportUrl {
   vhost: string;
 }
 
-export class TransportUrlError extends Error {}
+/** oslo_messaging_notifications.transport_url does not parse; the config check reports it with the key's path. */
+export class TransportUrlError extends AppError {
+  readonly code = 'TRANSPORT_URL_INVALID';
+}
 
 const DEFAULT_PORT = 5672;
 

@@ -15,27 +15,10 @@ import type { Logger } from '../../core/log.ts';
 import { deliveryCounters, type NotificationSink } from '../../core/observe/notifier.ts';
 import type { TransportUrl } from '../../core/observe/transport-url.ts';
 import { errorMessage } from '../../core/errors.ts';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
 
-// The parts of amqplib's promise API used here (amqplib ships no types; loaded at runtime).
-interface AmqpConfirmChannel {
-  assertExchange(name: string, type: string, opts: Record<string, unknown>): Promise<unknown>;
-  assertQueue(name: string, opts: Record<string, unknown>): Promise<unknown>;
-  bindQueue(queue: string, exchange: string, key: string): Promise<unknown>;
-  publish(exchange: string, key: string, content: Buffer, opts: Record<string, unknown>, cb: (err: unknown) => void): boolean;
-  on(event: string, fn: (...args: unknown[]) => void): void;
-  close(): Promise<void>;
-}
-interface AmqpConnection {
-  createConfirmChannel(): Promise<AmqpConfirmChannel>;
-  on(event: string, fn: (...args: unknown[]) => void): void;
-  close(): Promise<void>;
-}
-interface AmqpLib {
-  connect(url: Record<string, unknown>, socketOptions?: Record<string, unknown>): Promise<AmqpConnection>;
-}
-
-// A variable, so that TypeScript does not look for amqplib's (absent) type declarations.
-const AMQPLIB = 'amqplib';
+type AmqpConnection = ChannelModel;
+type AmqpConfirmChannel = ConfirmChannel;
 
 export interface AmqpSinkOptions {
   url: TransportUrl;
@@ -130,15 +113,16 @@ export class AmqpNotificationSink implements NotificationSink {
     this.nextHost++;
     const where = `${target.host}:${target.port}`;
     try {
-      const amqp = (await import(AMQPLIB)) as AmqpLib;
+      // Loaded when first needed: only controllers with driver messagingv2 use it.
+      const amqp = await import('amqplib');
       const conn = await amqp.connect(
         { protocol: 'amqp', hostname: target.host, port: target.port, username: target.user, password: target.password, vhost, heartbeat: 30 },
         { timeout: 10_000 },
       );
-      conn.on('error', (e) => this.log.warn({ broker: where, err: errorMessage(e) }, 'broker connection error'));
+      conn.on('error', (e: Error) => this.log.warn({ broker: where, err: errorMessage(e) }, 'broker connection error'));
       conn.on('close', () => this.lost(conn, where));
       const ch = await conn.createConfirmChannel();
-      ch.on('error', (e) => this.log.warn({ broker: where, err: errorMessage(e) }, 'broker channel error'));
+      ch.on('error', (e: Error) => this.log.warn({ broker: where, err: errorMessage(e) }, 'broker channel error'));
       ch.on('close', () => {
         // A channel closed by the broker (e.g. a queue declared differently) takes the connection down with it, so
         // the whole thing is set up again.

@@ -117,7 +117,11 @@ test("two controllers on one store: a stream on one sees the other's events, and
   const onB = await openSse(b.events, { 'Last-Event-ID': String(got[got.length - 1]!.id) });
   await onB.until('b1', (f) => seen(eventsOf(f)).includes('segment.create.end b1'));
   onB.close();
-  assert.deepEqual(seen([...got, ...eventsOf(onB.frames)]), segmentEvents(['a0', 'b0', 'a1', 'b1']));
+  // Each event once; across controllers the order is the order events reached the store (each controller writes its
+  // own in batches), so only each segment's start-before-end is fixed.
+  const all = seen([...got, ...eventsOf(onB.frames)]);
+  assert.deepEqual([...all].sort(), segmentEvents(['a0', 'b0', 'a1', 'b1']).sort());
+  for (const n of ['a0', 'b0', 'a1', 'b1']) assert.ok(all.indexOf(`segment.create.start ${n}`) < all.indexOf(`segment.create.end ${n}`), n);
 });
 
 test('history: bounded to events.history_size; a resume from before it says what is gone; recovery progress is streamed', { timeout: 120_000 }, async (t) => {

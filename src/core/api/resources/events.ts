@@ -32,6 +32,10 @@ export interface EventStreamDeps {
   log: Logger;
 }
 
+let openStreams = 0;
+/** Event streams open in this process (for the metrics, and tests that check a closed client ends its stream). */
+export const openEventStreams = (): number => openStreams;
+
 export function sseFrame(e: StoredEvent): string {
   const data = JSON.stringify({ type: e.type, at: e.at.toISOString(), payload: e.payload });
   return `id: ${e.id}\nevent: ${e.type}\ndata: ${data}\n\n`;
@@ -67,6 +71,12 @@ export function eventStream(d: EventStreamDeps, resumeId: number | undefined, re
   let started = false;
   let lastWrite = Date.now();
   let gap: { after: number; since: number } | undefined;
+  let counted = false;
+  const release = () => {
+    if (counted) openStreams--;
+    counted = false;
+  };
+  cancelled.signal.addEventListener('abort', release);
 
   /** The events after `last` that may be sent now (contiguous, or after a hole that waited long enough). */
   const next = async (): Promise<StoredEvent[]> => {
@@ -93,6 +103,8 @@ export function eventStream(d: EventStreamDeps, resumeId: number | undefined, re
       try {
         if (!started) {
           started = true;
+          counted = true;
+          openStreams++;
           const range = await d.store.eventIdRange();
           let head = 'retry: 2000\n: masakari event stream\n\n';
           if (last === undefined) last = range.last;
@@ -118,8 +130,11 @@ export function eventStream(d: EventStreamDeps, resumeId: number | undefined, re
           }
           await waitForEvents(d.feed, Math.min(untilHeartbeat, gap ? 200 : d.pollMs), cancelled.signal);
         }
+        release();
         controller.close();
       } catch (e) {
+        release();
+        if (cancelled.signal.aborted) return;
         d.log.warn({ err: e }, 'event stream ended by an error');
         controller.error(e);
       }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/core/config/load.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import * as controller from '../../src/roles/controller.ts';
+import { openEventStreams } from '../../src/core/api/resources/events.ts';
 import { openSse, type SseFrame } from './sse-client.ts';
 
 type Overrides = Record<string, unknown>;
@@ -74,7 +75,9 @@ test('Last-Event-ID resume across a controller restart: nothing missed, nothing 
   for (const n of ['s0', 's1', 's2', 's3', 's4']) await one.createSegment(n);
   await first.until('s2 created', (f) => seen(eventsOf(f)).includes('segment.create.end s2'));
   // The client goes away right after s2's end: what it processed ends there, whatever else was on the wire.
+  assert.equal(openEventStreams(), 1);
   first.close();
+  await until(async () => (openEventStreams() === 0 ? true : undefined), 10_000); // the server side ends with it
   const part1 = eventsOf(first.frames);
   const cut = part1.findIndex((e) => e.type === 'segment.create.end' && e.name === 's2');
   const kept = part1.slice(0, cut + 1);

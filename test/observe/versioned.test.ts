@@ -70,8 +70,14 @@ test('every Masakari event of segment, host and notification API calls and of pr
   assert.equal(host.status, 201);
   const hostId = String(host.body.host!.uuid);
   assert.equal((await call('PUT', `/segments/${segId}/hosts/${hostId}`, { host: { reserved: true } })).status, 200);
-  // A VM event that needs no recovery is settled at once (start + end); a host failure without a compute driver and
-  // without fencing ends in error (start + error).
+  // A process that started again is settled at once (start + end); a VM event that needs no recovery too, but Masakari's
+  // handler returns before sending its end (start only); a host failure without a compute driver and without fencing
+  // ends in error (start + error).
+  const started = await call('POST', '/notifications', {
+    notification: { type: 'PROCESS', hostname: 'cmp1', generated_time: new Date().toISOString(), payload: { event: 'STARTED', process_name: 'nova-compute' } },
+  });
+  assert.equal(started.status, 202);
+  await until('the process notification to settle', () => events.some((e) => e.type === 'notification.process.end'));
   const vm = await call('POST', '/notifications', {
     notification: {
       type: 'VM',
@@ -90,12 +96,20 @@ test('every Masakari event of segment, host and notification API calls and of pr
     },
   });
   assert.equal(hostDown.status, 202);
+  const vmId = String(vm.body.notification!.notification_uuid);
   await until('the host failure to end', () => events.some((e) => e.type === 'notification.process.error'));
   // Processing is over, the segment is no longer in use: delete host and segment.
   await until('the host notification to settle', () => events.some((e) => e.type === 'notification.status' && e.payload.status === 'error'));
   assert.equal((await call('PUT', `/segments/${segId}/hosts/${hostId}`, { host: { on_maintenance: false } })).status === 409, true, 'in use while error');
 
   const versioned = events.filter((e) => toVersionedNotification(e, 'h'));
+  const about = (uuid: string) =>
+    versioned.filter((e) => (e.payload.notification as { notification_uuid?: string } | undefined)?.notification_uuid === uuid).map((e) => e.type);
+  assert.deepEqual(about(vmId), ['notification.create.end', 'notification.process.start'], 'a VM event needing no recovery: no process.end');
+  const startedId = String(started.body.notification!.notification_uuid);
+  assert.deepEqual(about(startedId), ['notification.create.end', 'notification.process.start', 'notification.process.end']);
+  const startedEnd = versioned.find((e) => e.type === 'notification.process.end')!;
+  assert.equal((startedEnd.payload.notification as { status: string }).status, 'running', 'as Masakari: the end is sent before the final status');
   const types = versioned.map((e) => e.type);
   for (const expected of [
     'segment.create.start',

@@ -113,7 +113,7 @@ export function createEngine(deps: EngineDeps): Engine {
     const outcome = segment.enabled ? decideAtOnce(n, failureEvent(n)) : DISABLED_SEGMENT_OUTCOME;
     if (!outcome) return false;
     if (!segment.enabled) logDisabledSegment(n);
-    return (await status.settleNew(n, outcome.status, outcome.reason)) !== undefined;
+    return (await status.settleNew(n, outcome.status, outcome.reason, !segment.enabled)) !== undefined;
   }
 
   async function run(uuid: string, mode: ProcessMode, ac: AbortController, accepted?: Notification): Promise<ProcessResult> {

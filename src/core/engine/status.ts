@@ -41,13 +41,12 @@ export class StatusMachine {
    * new -> finished | ignored in one conditional write (Store.settleNewNotification), for outcomes decided without
    * a workflow. undefined: the notification was no longer new and unclaimed; nothing was written.
    */
-  async settleNew(n: Notification, to: NotificationStatus, reason: string | null): Promise<Notification | undefined> {
+  async settleNew(n: Notification, to: NotificationStatus, reason: string | null, disabledSegment = false): Promise<Notification | undefined> {
     const updated = await this.store.settleNewNotification(n.uuid, to, this.env.now(), reason);
     if (!updated) return undefined;
     this.log.info({ notification: n.uuid, type: n.type, status: to, reason }, `Notification ${n.uuid} exits with status: ${to}.`);
     this.observe(n.uuid, to, reason);
-    this.events?.processStart(n);
-    this.events?.processEnd(n, to, reason, false);
+    this.events?.settled(n, to, reason, disabledSegment);
     this.events?.status(n.uuid, to, reason);
     return updated;
   }

@@ -56,6 +56,21 @@ export class EngineEvents {
     }
   }
 
+  /**
+   * A notification settled without a workflow, with what Masakari 14 sends on the same path: a disabled segment,
+   * only process.end with the final status (no start); otherwise process.start (status new), then, as its handler
+   * returns, process.end with status running, except for a VM event that needs no recovery, whose handler returns
+   * before sending any end.
+   */
+  settled(n: Notification, final: NotificationStatus, reason: string | null, disabledSegment: boolean): void {
+    if (disabledSegment) {
+      this.processEnd(n, final, reason, false);
+      return;
+    }
+    this.processStart(n);
+    if (n.type !== 'VM') this.processEnd({ ...n, status: 'running' }, final, reason, true);
+  }
+
   status(uuid: string, status: NotificationStatus, reason: string | null): void {
     this.publish('notification.status', { notification_uuid: uuid, status, reason });
   }

@@ -132,8 +132,9 @@ export function contextKeys(ctx: RequestContextData | undefined, at: Date): Reco
     remote_address: null,
     timestamp: at.toISOString().slice(0, 23) + '000',
     user_name: null,
-    service_catalog: null,
+    service_catalog: [],
     project_name: null,
+    client_timeout: null,
   };
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [`_context_${k}`, v]));
 }

@@ -135,7 +135,7 @@ test(
     const wanted: [string, (r: Received) => boolean][] = [
       ['segment.create.start', (r) => data(r).name === 'obs-seg'],
       ['segment.create.end', (r) => data(r).uuid === segId],
-      ['host.update.start', (r) => data(r).uuid === hosts['node-b'] && data(r).control_attributes === 'libvirt'],
+      ['host.update.start', (r) => data(r).uuid === hosts['node-b'] && data(r).control_attributes === 'updated'],
       ['host.update.end', (r) => data(r).uuid === hosts['node-b'] && data(r).control_attributes === 'updated'],
       ['notification.create.start', (r) => data(r).source_host_uuid === hosts['node-a'] && data(r).type === 'COMPUTE_HOST'],
       ['notification.create.end', (r) => data(r).notification_uuid === downId && data(r).status === 'new'],

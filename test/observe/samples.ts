@@ -122,3 +122,55 @@ export function notificationDifferences(n: {
   }
   return [...out, ...objectDifferences(n.payload, s.payload)];
 }
+
+/**
+ * Keys we send that Masakari 14.0.2's code does not (its documentation's samples have them: create.end carries the
+ * new row's ids there, and the host payload the segment's uuid). Kept so that consumers written against either the
+ * documentation or the running Masakari find what they read.
+ */
+export const EXTRA_KEYS_FROM_SAMPLES = new Set(['id', 'uuid', 'notification_uuid', 'failover_segment_id']);
+
+/**
+ * Differences between a notification we sent and the one the real Masakari 14.0.2 sent for the same operation:
+ * priority and publisher_id equal; payload objects with the same name, namespace and version; every key of
+ * Masakari's in ours with the same JSON type and, for `same` keys, the same value; our extra keys only those of
+ * EXTRA_KEYS_FROM_SAMPLES; every context key of Masakari's present in ours.
+ */
+export function referenceDifferences(ours: Received, ref: Received, same: readonly string[]): string[] {
+  const out: string[] = [];
+  if (ours.priority !== ref.priority) out.push(`priority ${ours.priority} != ${ref.priority}`);
+  if (ours.publisher_id !== ref.publisher_id) out.push(`publisher_id ${ours.publisher_id} != ${ref.publisher_id}`);
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (!isObj(a) || !isObj(b)) {
+      out.push(`${path}: ${kind(a)} vs ${kind(b)}`);
+      return;
+    }
+    for (const k of ['masakari_object.name', 'masakari_object.namespace', 'masakari_object.version']) {
+      if (a[k] !== b[k]) out.push(`${path}.${k}: ${String(a[k])} != Masakari's ${String(b[k])}`);
+    }
+    const ad = a['masakari_object.data'] as Record<string, unknown>;
+    const bd = b['masakari_object.data'] as Record<string, unknown>;
+    for (const k of Object.keys(bd)) {
+      const p = `${path}.data.${k}`;
+      if (!(k in ad)) out.push(`${p}: missing`);
+      else if (isObj(bd[k]) && 'masakari_object.name' in (bd[k] as object)) walk(ad[k], bd[k], p);
+      else if (bd[k] !== null && ad[k] !== null && kind(ad[k]) !== kind(bd[k])) out.push(`${p}: ${kind(ad[k])} vs ${kind(bd[k])}`);
+      else if ((bd[k] === null) !== (ad[k] === null) && !NULLABLE.has(k)) out.push(`${p}: ${kind(ad[k])} vs ${kind(bd[k])}`);
+      else if (same.includes(k) && JSON.stringify(ad[k]) !== JSON.stringify(bd[k])) out.push(`${p}: ${JSON.stringify(ad[k])} != ${JSON.stringify(bd[k])}`);
+    }
+    for (const k of Object.keys(ad)) if (!(k in bd) && !EXTRA_KEYS_FROM_SAMPLES.has(k)) out.push(`${path}.data.${k}: Masakari does not send it`);
+  };
+  walk(ours.payload, ref.payload, 'payload');
+  for (const k of Object.keys(ref.context)) if (!(k in ours.context)) out.push(`context ${k}: missing`);
+  return out;
+}
+
+/** A notification as test/labs/rabbitmq/oslo_listener.py prints it. */
+export interface Received {
+  priority: string;
+  publisher_id: string;
+  event_type: string;
+  payload: { 'masakari_object.data': Record<string, unknown> } & Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  context: Record<string, unknown>;
+}

@@ -130,7 +130,8 @@ export function hostRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
     if (b.on_maintenance !== undefined) patch.onMaintenance = strictBool(b.on_maintenance);
     const context = requestContext(c);
     const segment = await segmentOf(h.segmentUuid);
-    d.publish('host.update.start', { host: hostData(h, segment), context });
+    // As Masakari: update.start shows the host with the change applied, before it is written.
+    d.publish('host.update.start', { host: hostData({ ...h, ...patch }, segment), context });
     const updated = await d.store.updateHost(h.uuid, patch, d.env.now());
     d.publish('host.update.end', { host: hostData(updated, segment), context });
     return reply(c, 200, { host: hostView(updated, segment) });

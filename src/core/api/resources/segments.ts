@@ -91,7 +91,8 @@ export function segmentRoutes(app: Hono<ApiEnv>, d: ResourceDeps): void {
     if (s.service_type !== undefined) patch.serviceType = s.service_type;
     if (s.enabled !== undefined) patch.enabled = strictBool(s.enabled);
     const context = requestContext(c);
-    d.publish('segment.update.start', { segment: segmentData(before), context });
+    // As Masakari: update.start shows the segment with the change applied, before it is written.
+    d.publish('segment.update.start', { segment: segmentData({ ...before, ...patch }), context });
     const updated = await d.store.updateSegment(id, patch, d.env.now());
     d.publish('segment.update.end', { segment: segmentData(updated), context });
     return reply(c, 200, { segment: segmentView(updated) });

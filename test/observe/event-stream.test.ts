@@ -12,6 +12,8 @@ import { silentLogger } from '../../src/core/log.ts';
 import * as controller from '../../src/roles/controller.ts';
 import { openEventStreams } from '../../src/core/api/resources/events.ts';
 import { openSse, type SseFrame } from './sse-client.ts';
+import { createServer } from 'node:net';
+import { startCli, waitFor } from '../support/cli.ts';
 
 type Overrides = Record<string, unknown>;
 
@@ -214,4 +216,65 @@ async function until<T>(f: () => Promise<T | undefined>, ms = 30_000): Promise<T
     if (Date.now() > end) assert.fail('timed out');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+test('resume across a restart of the controller process (SIGTERM, then a new process on the same database)', { timeout: 180_000 }, async (t) => {
+  const dir = dataDir(t);
+  const port = await freePort();
+  const args = ['--role=controller', '--listen', `127.0.0.1:${port}`, '--database', `sqlite:${join(dir, 'm.sqlite')}`];
+  const env = { MASAKARI_DATABASE__AUTO_MIGRATE: 'true', MASAKARI_DATA_DIR: dir };
+  const base = `http://127.0.0.1:${port}/v1`;
+  const up = (child: ReturnType<typeof startCli>) =>
+    waitFor(async () => ((await fetch(`http://127.0.0.1:${port}/`)).ok ? true : undefined), 60_000, `controller on ${port}\n${child.output()}`);
+  const create = async (name: string) => {
+    const r = await fetch(`${base}/segments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ segment: { name, recovery_method: 'auto', service_type: 'COMPUTE' } }),
+    });
+    assert.equal(r.status, 201);
+  };
+  const stopped = (child: ReturnType<typeof startCli>) => new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+
+  const first = startCli(args, env);
+  t.after(() => first.kill('SIGKILL'));
+  await up(first);
+  const c1 = await openSse(`${base}/x-masakari/events`);
+  await c1.until('open', (f) => f.length > 0);
+  await create('p0');
+  await create('p1');
+  await c1.until('p1', (f) => seen(eventsOf(f)).includes('segment.create.end p1'));
+  c1.close();
+  const part1 = eventsOf(c1.frames);
+  await create('p2'); // after the client left: it must get this one on resume
+  // Another client still connected does not hold the shutdown: its stream is ended with the server.
+  const open = await openSse(`${base}/x-masakari/events`);
+  await open.until('open', (f) => f.length > 0);
+  first.kill('SIGTERM');
+  await stopped(first);
+  assert.equal(first.exitCode, 0, first.output());
+  assert.doesNotMatch(first.output(), /did not stop|still running|timed out/i);
+  open.close();
+
+  const second = startCli(args, env);
+  t.after(() => second.kill('SIGKILL'));
+  await up(second);
+  await create('p3');
+  const c2 = await openSse(`${base}/x-masakari/events`, { 'Last-Event-ID': String(part1[part1.length - 1]!.id) });
+  await c2.until('p3', (f) => seen(eventsOf(f)).includes('segment.create.end p3'));
+  c2.close();
+  const all = [...part1, ...eventsOf(c2.frames)];
+  assert.deepEqual(seen(all), segmentEvents(['p0', 'p1', 'p2', 'p3']));
+  assert.equal(new Set(all.map((e) => e.id)).size, all.length);
+  second.kill('SIGTERM');
+  await stopped(second);
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
 }

@@ -16,6 +16,8 @@ import { parseTransportUrl } from '../../src/core/observe/transport-url.ts';
 import { checkSemantics } from '../../src/core/config/semantic.ts';
 import * as controller from '../../src/roles/controller.ts';
 import { notificationDifferences, SAMPLE_FILE } from './samples.ts';
+import { readFileSync } from 'node:fs';
+import { EVENT_TYPES } from '../../src/core/observe/events.ts';
 
 async function startController(t: import('node:test').TestContext) {
   const dir = mkdtempSync(join(tmpdir(), 'obs-ver-'));
@@ -102,6 +104,7 @@ test('every Masakari event of segment, host and notification API calls and of pr
   await until('the host notification to settle', () => events.some((e) => e.type === 'notification.status' && e.payload.status === 'error'));
   assert.equal((await call('PUT', `/segments/${segId}/hosts/${hostId}`, { host: { on_maintenance: false } })).status === 409, true, 'in use while error');
 
+  for (const e of events) assert.ok((EVENT_TYPES as readonly string[]).includes(e.type), `${e.type} is listed in EVENT_TYPES`);
   const versioned = events.filter((e) => toVersionedNotification(e, 'h'));
   const about = (uuid: string) =>
     versioned.filter((e) => (e.payload.notification as { notification_uuid?: string } | undefined)?.notification_uuid === uuid).map((e) => e.type);
@@ -225,4 +228,14 @@ test('config: messagingv2 needs a transport_url; a bad one names the key; defaul
     () => loadConfig({ env: {}, overrides: { oslo_messaging_notifications: { driver: 'messagingv2', transport_url: 'rabbit://u:secret@h:99999/' } } }),
     (e: unknown) => e instanceof ConfigError && /oslo_messaging_notifications\.transport_url/.test(e.message) && !e.message.includes('secret'),
   );
+});
+
+test('docs/observability.md describes every event type', () => {
+  const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'observability.md'), 'utf8');
+  const missing = EVENT_TYPES.filter((type) => {
+    const [a, b] = type.split('.');
+    // "segment.create.start / .end" rows name the pair once; our own events are named in full.
+    return !doc.includes(`\`${type}\``) && !doc.includes(`\`${a}.${b}.start\` / \`.end\``) && !doc.includes(`\`${a}.${b}.*\``);
+  });
+  assert.deepEqual(missing, []);
 });

@@ -83,6 +83,8 @@ export class LibvirtComputeDriver implements ComputeDriver {
   private readonly state: LibvirtStateStore;
   private readonly log: Logger;
   private timer: NodeJS.Timeout | null = null;
+  /** Tail of the placement queue (evacuateServer): target choice and domain start, one evacuation at a time. */
+  private placementTail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: LibvirtComputeOptions) {
     if (Object.keys(o.hosts).length === 0) throw new Error('libvirt compute driver: no host configured (libvirt_compute.hosts)');
@@ -388,26 +390,32 @@ export class LibvirtComputeDriver implements ComputeDriver {
       } else {
         xml = l.seen.xml;
       }
-      const target = targetHost ?? (await this.schedule(source, xml));
-      if (target === source) throw new ComputeDriverError('bad_request', `Cannot evacuate ${id} to its own host ${source}`);
-      if (!this.pool.has(target)) throw new ComputeDriverError('bad_request', `Target host ${target} is not a configured libvirt host`);
-      // A named target is checked as Nova's scheduler checks a requested host (no "force"): no room, no evacuation.
-      if (targetHost !== undefined) await this.requireRoom(target, xml);
-      const conn = await this.pool.get(target);
-      let dom: Domain;
-      try {
-        dom = (await conn.lookupByUUIDAsync(id)) ?? (await conn.defineXMLAsync(xml));
-      } catch (e) {
-        throw toDriverError(e, `defining ${id} on ${target}`);
-      }
-      try {
-        // Idempotent: a resumed evacuation finds the domain defined (and maybe running) already.
-        if (!isRunningState((await dom.stateAsync()).state)) await dom.start();
-      } catch (e) {
-        throw toDriverError(e, `starting ${id} on ${target}`);
-      } finally {
-        dom.free();
-      }
+      // Choosing the target and starting the domain there is one step for all evacuations of this driver (Placement's
+      // claim, in Nova): two evacuations at once must not both count the same free room.
+      const target = await this.placing(async () => {
+        const to = targetHost ?? (await this.schedule(source, xml));
+        if (to === source) throw new ComputeDriverError('bad_request', `Cannot evacuate ${id} to its own host ${source}`);
+        if (!this.pool.has(to)) throw new ComputeDriverError('bad_request', `Target host ${to} is not a configured libvirt host`);
+        const conn = await this.pool.get(to);
+        let dom: Domain;
+        try {
+          const existing = await conn.lookupByUUIDAsync(id);
+          // A named target is checked as Nova's scheduler checks a requested host (no "force"): no room, no evacuation.
+          if (!existing && targetHost !== undefined) await this.requireRoom(to, xml);
+          dom = existing ?? (await conn.defineXMLAsync(xml));
+        } catch (e) {
+          throw toDriverError(e, `defining ${id} on ${to}`);
+        }
+        try {
+          // Idempotent: a resumed evacuation finds the domain defined (and maybe running) already.
+          if (!isRunningState((await dom.stateAsync()).state)) await dom.start();
+        } catch (e) {
+          throw toDriverError(e, `starting ${id} on ${to}`);
+        } finally {
+          dom.free();
+        }
+        return to;
+      });
       this.state.updateServer(id, { home: target, resetToError: false });
       this.log.info({ instance: id, from: source, to: target }, 'domain evacuated: defined and started on the target host');
     } finally {
@@ -449,6 +457,12 @@ export class LibvirtComputeDriver implements ComputeDriver {
       );
     }
     throw new ComputeDriverError('unavailable', `No libvirt host to evacuate to: no other host than ${source} is enabled and reachable`);
+  }
+
+  private placing<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.placementTail.then(step, step);
+    this.placementTail = result.catch(() => undefined);
+    return result;
   }
 
   private async requireRoom(host: string, xml: string): Promise<void> {

@@ -6,7 +6,7 @@
 
 import type { Argv } from 'yargs';
 import type { Config } from '../core/config/schema.ts';
-import { AppError } from '../core/errors.ts';
+import { AppError, errorMessage } from '../core/errors.ts';
 import { FixedToken, KeystonePasswordAuth, type ControllerAuth } from '../drivers/delivery/auth.ts';
 import { controllerAuth } from '../roles/compute.ts';
 
@@ -60,7 +60,7 @@ export async function controllerGet(config: Config, args: ControllerArgs, path: 
   try {
     res = await fetch(url, { headers: { 'X-Auth-Token': token.id, Accept: 'application/json' }, signal: AbortSignal.timeout(Math.max(timeoutMs, 60_000)) });
   } catch (e) {
-    throw new ControllerRequestError(`cannot reach the controller at ${url}: ${(e as Error).message}`, { cause: e });
+    throw new ControllerRequestError(`cannot reach the controller at ${url}: ${errorMessage(e)}`, { cause: e });
   }
   const text = await res.text();
   let body: unknown;

@@ -37,12 +37,16 @@ if (inCI || unavailable === null)
 
     before(async () => {
       lab = await startLab({ computes: 3 });
-      // Small capacities for hosts 2 and 3: room for 2 and 1 servers. nova-compute reports them at its start.
+      // Small capacities for hosts 2 and 3: room for 2 and 1 servers (RAM ratio 1: Zed's initial ratio is 1.5).
+      // nova-compute reports them to Placement at its start.
       for (const [n, servers] of [
         [2, 2],
         [3, 1],
       ] as const) {
-        writeFileSync(join(lab.dir, 'etc/nova', `compute-${n}.extra.conf`), `[DEFAULT]\nreserved_host_memory_mb = ${FAKE_HOST_MB - servers * FLAVOR_MB}\n`);
+        writeFileSync(
+          join(lab.dir, 'etc/nova', `compute-${n}.extra.conf`),
+          `[DEFAULT]\nreserved_host_memory_mb = ${FAKE_HOST_MB - servers * FLAVOR_MB}\nram_allocation_ratio = 1.0\n`,
+        );
         lab.killCompute(n);
         lab.startCompute(n);
       }
@@ -156,13 +160,18 @@ if (inCI || unavailable === null)
         2000,
       );
       assert.equal(final, 'error', 'one server found no room');
+      // Nova's weighers break the tie between hosts 2 and 3 (64 MB free each, after the first server) their own way:
+      // which server lands where may differ from the plan's order, how many each host takes may not.
       const placedOn: Record<string, number> = {};
       for (const i of recovered) {
         const where = (await driver.getServer(i.id)).host!;
-        assert.ok(i.candidates.includes(where), `${i.name}: Nova put it on ${where}, the plan's candidates were ${i.candidates.join(',')}`);
+        assert.ok([h2, h3].includes(where), `${i.name}: Nova put it on ${where}`);
         placedOn[where] = (placedOn[where] ?? 0) + 1;
       }
-      assert.deepEqual(placedOn, { [h2]: 2, [h3]: 1 });
+      const plannedOn: Record<string, number> = {};
+      for (const i of recovered) plannedOn[i.candidates[0]!] = (plannedOn[i.candidates[0]!] ?? 0) + 1;
+      assert.deepEqual(plannedOn, { [h2]: 2, [h3]: 1 });
+      assert.deepEqual(placedOn, plannedOn);
       assert.equal((await driver.getServer(lost[0]!.id)).host, h1, 'the server the plan could not place is still on the failed host');
     });
   });

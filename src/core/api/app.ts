@@ -27,6 +27,7 @@ import { notificationRoutes } from './resources/notifications.ts';
 import { segmentRoutes } from './resources/segments.ts';
 import { versionDocuments } from './resources/versions.ts';
 import { vmoveRoutes } from './resources/vmoves.ts';
+import { extensionRoutes, type ExtensionDeps } from './resources/extensions/index.ts';
 import { ResponseCache } from './response-cache.ts';
 import { routingPath } from './routing-path.ts';
 
@@ -40,6 +41,8 @@ export interface ApiDeps {
   onNotificationAccepted?: (n: Notification) => void;
   /** Required when config.api.auth_strategy is keystone (src/drivers/identity/keystone.ts). */
   tokenValidator?: TokenValidator;
+  /** What the extension resources under /v1/x-masakari/ need (resources/extensions/). */
+  extensions?: ExtensionDeps;
 }
 
 export type ApiApp = Hono<ApiEnv>;
@@ -70,6 +73,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   hostRoutes(v1, d);
   notificationRoutes(v1, d);
   vmoveRoutes(v1, d);
+  extensionRoutes(v1, d, deps.extensions ?? {});
 
   const app = new Hono<ApiEnv>({ router: new RegExpRouter(), getPath: routingPath });
   app.use('*', requestId(env), accessLog(log, { parseProxyHeaders: api.enable_proxy_headers_parsing }));

@@ -96,6 +96,10 @@ export async function start(
     // Deferred so the 202 is written before the engine's first (synchronous SQLite) step runs.
     onNotificationAccepted: (n) => setImmediate(() => engine.notificationAccepted(n)),
     ...(backends.tokenValidator ? { tokenValidator: backends.tokenValidator } : {}),
+    extensions:
+      config.controller.compute_driver === 'none' && !opts.compute
+        ? {}
+        : { whatif: { store, compute: backends.compute, config, fencingConfigured: backends.fence !== undefined } },
   });
   await engine.start();
   let api: RunningApi;

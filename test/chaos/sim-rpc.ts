@@ -27,6 +27,7 @@ const OPS = [
   'setComputeServiceForcedDown',
   'listAggregates',
   'addHostToAggregate',
+  'hostCapacity',
 ] as const;
 type Op = (typeof OPS)[number];
 
@@ -137,4 +138,5 @@ export class RpcComputeDriver implements ComputeDriver {
   setComputeServiceForcedDown = (h: string, f: boolean, b?: string) => this.call<void>('setComputeServiceForcedDown', h, f, ...(b === undefined ? [] : [b]));
   listAggregates = () => this.call<Awaited<ReturnType<ComputeDriver['listAggregates']>>>('listAggregates');
   addHostToAggregate = (a: string, h: string) => this.call<void>('addHostToAggregate', a, h);
+  hostCapacity = (h: string) => this.call<Awaited<ReturnType<ComputeDriver['hostCapacity']>>>('hostCapacity', h);
 }

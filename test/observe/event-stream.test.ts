@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/core/config/load.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import * as controller from '../../src/roles/controller.ts';
-import { openEventStreams } from '../../src/core/api/resources/events.ts';
+import { openEventStreams } from '../../src/core/api/resources/extensions/events.ts';
 import { openSse, type SseFrame } from './sse-client.ts';
 import { createServer } from 'node:net';
 import { startCli, waitFor } from '../support/cli.ts';

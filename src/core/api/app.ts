@@ -27,7 +27,7 @@ import { notificationRoutes } from './resources/notifications.ts';
 import { segmentRoutes } from './resources/segments.ts';
 import { versionDocuments } from './resources/versions.ts';
 import { vmoveRoutes } from './resources/vmoves.ts';
-import { eventRoutes } from './resources/events.ts';
+import { extensionRoutes, type ExtensionDeps } from './resources/extensions/index.ts';
 import type { EventBus } from '../observe/bus.ts';
 import { publisherOf } from '../observe/events.ts';
 import type { EventFeed } from '../observe/history.ts';
@@ -48,6 +48,8 @@ export interface ApiDeps {
   bus?: EventBus;
   /** Wakes event streams when this process wrote events to the history (src/core/observe/history.ts). */
   eventFeed?: EventFeed;
+  /** What the extension resources under /v1/x-masakari/ need (resources/extensions/). */
+  extensions?: ExtensionDeps;
 }
 
 export type ApiApp = Hono<ApiEnv>;
@@ -79,11 +81,14 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   hostRoutes(v1, d);
   notificationRoutes(v1, d);
   vmoveRoutes(v1, d);
-  eventRoutes(v1, d, {
-    store: deps.store,
-    ...(deps.eventFeed ? { feed: deps.eventFeed } : {}),
-    heartbeatMs: deps.config.events.heartbeat_seconds * 1000,
-    pollMs: deps.config.events.poll_seconds * 1000,
+  extensionRoutes(v1, d, {
+    ...deps.extensions,
+    events: {
+      store: deps.store,
+      ...(deps.eventFeed ? { feed: deps.eventFeed } : {}),
+      heartbeatMs: deps.config.events.heartbeat_seconds * 1000,
+      pollMs: deps.config.events.poll_seconds * 1000,
+    },
   });
 
   const app = new Hono<ApiEnv>({ router: new RegExpRouter(), getPath: routingPath });

@@ -9,6 +9,7 @@ import { isAbort, outcomeKind } from './errors.ts';
 import { isRecoverableVmEvent, type FailureEvent } from './event.ts';
 import type { ResolvedFlows } from './registry.ts';
 import type { FlowRunner } from './runner.ts';
+import { reservedHostsForRecovery } from './rules.ts';
 import { runHostFlow } from './workflows/host.ts';
 import { runInstanceFlow } from './workflows/instance.ts';
 import { runProcessFlow } from './workflows/process.ts';
@@ -103,9 +104,7 @@ export async function dispatch(d: DispatchDeps, n: Notification, ev: FailureEven
   let reservedHosts = runner.meta.reservedHosts as string[] | undefined;
   if (!reservedHosts) {
     reservedHosts =
-      segment.recoveryMethod === 'auto'
-        ? []
-        : (await d.store.listHostsOfSegment(segment.uuid)).filter((h) => h.reserved && !h.onMaintenance && h.name !== host.name).map((h) => h.name);
+      segment.recoveryMethod === 'auto' ? [] : reservedHostsForRecovery(segment.recoveryMethod, await d.store.listHostsOfSegment(segment.uuid), host.name);
     runner.meta = { ...runner.meta, reservedHosts };
   }
   return outcomeOf('host', n, () =>

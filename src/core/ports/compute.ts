@@ -20,6 +20,29 @@ export interface ServerInfo {
   powerState: number;
   metadata: Record<string, string>;
   locked: boolean;
+  /**
+   * What the server takes on a host (Nova: its flavor; libvirt: the domain's vCPUs and memory), so that the what-if
+   * planner can tell whether it fits elsewhere. Absent when the backend does not say.
+   */
+  resources?: Resources;
+}
+
+/** Amounts of the three resources that decide whether a server fits on a host. */
+export interface Resources {
+  vcpus: number;
+  ramMb: number;
+  /** null: the backend does not track local disk for placement (libvirt evacuation needs shared storage anyway). */
+  diskGb: number | null;
+}
+
+/**
+ * A compute host's room for servers: `total` is what may be allocated (Nova: Placement's (total - reserved) x
+ * allocation_ratio; libvirt: node info x the configured ratios), `used` what servers hold now.
+ */
+export interface HostCapacity {
+  host: string;
+  total: Resources;
+  used: Resources;
 }
 
 export interface ComputeService {
@@ -86,4 +109,6 @@ export interface ComputeDriver {
   setComputeServiceForcedDown(host: string, forcedDown: boolean, binary?: string): Promise<void>;
   listAggregates(): Promise<Aggregate[]>;
   addHostToAggregate(aggregateId: string, host: string): Promise<void>;
+  /** The host's capacity and current usage (the what-if planner, src/core/protection/whatif/). */
+  hostCapacity(host: string): Promise<HostCapacity>;
 }

@@ -25,4 +25,5 @@ export const noComputeDriver: ComputeDriver = {
   setComputeServiceForcedDown: refuse,
   listAggregates: refuse,
   addHostToAggregate: refuse,
+  hostCapacity: refuse,
 };

@@ -21,6 +21,14 @@ export interface Subscription {
 
 export type DomainListFilter = 'all' | 'active' | 'inactive';
 
+/** virNodeInfo: the host's CPUs and memory as libvirt reports them. */
+export interface NodeInfo {
+  model: string;
+  memoryKiB: number;
+  cpus: number;
+  mhz: number;
+}
+
 export interface DomainSummary {
   uuid: string;
   name: string;
@@ -209,6 +217,20 @@ export class LibvirtConnection implements DomainOwner {
       (r) => r < 0,
     );
     return this.takeDomainArray(out[0], count, true);
+  }
+
+  /** The host's node info (virNodeGetInfo), on a worker thread. */
+  async nodeInfoAsync(): Promise<NodeInfo> {
+    const out: Record<string, unknown> = {};
+    await this.callAsync<number>('virNodeGetInfo', this.native.fn.virNodeGetInfo, [this.p, out], (r) => r < 0);
+    const model = out.model;
+    return {
+      model:
+        typeof model === 'string' ? model.replace(/\0.*$/s, '') : Array.isArray(model) ? String.fromCharCode(...(model as number[]).filter((c) => c > 0)) : '',
+      memoryKiB: Number(out.memory),
+      cpus: Number(out.cpus),
+      mhz: Number(out.mhz),
+    };
   }
 
   /** Names, UUIDs and ids, with every handle freed: the convenient form when nothing else is needed. */

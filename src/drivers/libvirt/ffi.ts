@@ -59,6 +59,16 @@ function loadNative() {
     nrVirtCpu: 'ushort',
     cpuTime: 'ulonglong',
   });
+  const nodeInfo = koffi.struct('virNodeInfo', {
+    model: koffi.array('char', 32),
+    memory: 'ulong',
+    cpus: 'uint',
+    mhz: 'uint',
+    nodes: 'uint',
+    sockets: 'uint',
+    cores: 'uint',
+    threads: 'uint',
+  });
 
   // Callback prototypes, one per libvirt callback signature.
   const protos = {
@@ -96,6 +106,7 @@ function loadNative() {
     virConnectSetKeepAlive: 'int virConnectSetKeepAlive(virConnect *conn, int interval, uint count)',
     virConnectRegisterCloseCallback: 'int virConnectRegisterCloseCallback(virConnect *conn, void *cb, void *opaque, void *freecb)',
     virConnectUnregisterCloseCallback: 'int virConnectUnregisterCloseCallback(virConnect *conn, void *cb)',
+    virNodeGetInfo: 'int virNodeGetInfo(virConnect *conn, _Out_ virNodeInfo *info)',
     virConnectListAllDomains: 'int virConnectListAllDomains(virConnect *conn, _Out_ void **domains, uint flags)',
     virConnectDomainEventRegisterAny:
       'int virConnectDomainEventRegisterAny(virConnect *conn, virDomain *dom, int eventID, void *cb, void *opaque, void *freecb)',
@@ -149,7 +160,7 @@ function loadNative() {
   // timer fires it on libvirt's thread without waiting for the JS main thread (event-loop.ts says why that matters).
   const removeTimeoutCallback: unknown = lib.symbol('virEventRemoveTimeout');
 
-  return { koffi, fn, free: c.free, qemuAgentCommand, errorStruct, domainInfo, protos, removeTimeoutCallback };
+  return { koffi, fn, free: c.free, qemuAgentCommand, errorStruct, domainInfo, nodeInfo, protos, removeTimeoutCallback };
 }
 
 export type Native = ReturnType<typeof loadNative>;

@@ -2,7 +2,15 @@
 export * from './constants.ts';
 export { LibvirtError } from './errors.ts';
 export { libvirtAvailable, LibvirtUnavailableError } from './ffi.ts';
-export { LibvirtConnection, closesSettled, type OpenOptions, type Subscription, type DomainSummary, type DomainListFilter } from './connection.ts';
+export {
+  LibvirtConnection,
+  closesSettled,
+  type OpenOptions,
+  type Subscription,
+  type DomainSummary,
+  type DomainListFilter,
+  type NodeInfo,
+} from './connection.ts';
 export { Domain, type DomainStateInfo, type DomainInfo } from './domain.ts';
 export { ALL_EVENT_KINDS, setEventHandlerErrorSink, type DomainEvent, type DomainEventKind, type DomainRef, type EventOf } from './events.ts';
 export { eventLoopState } from './event-loop.ts';

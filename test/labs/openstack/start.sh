@@ -302,7 +302,10 @@ EOF
 set -e; i=$1; LAB=$(cd "$(dirname "$0")/.." && pwd); cd "$LAB"; mkdir -p "data/compute-$i/locks"
 printf '[DEFAULT]\nhost = fake-host-%s\nstate_path = %s\n[oslo_concurrency]\nlock_path = %s\n' \
   "$i" "$LAB/data/compute-$i" "$LAB/data/compute-$i/locks" >"etc/nova/compute-$i.conf"
-nohup bin/nova-compute --config-file etc/nova/nova.conf --config-file "etc/nova/compute-$i.conf" \
+# etc/nova/compute-N.extra.conf, when a test wrote one: settings of this host only (e.g. reserved_host_memory_mb to
+# give the fake host a small capacity: the what-if tests).
+extra=(); [ -f "etc/nova/compute-$i.extra.conf" ] && extra=(--config-file "etc/nova/compute-$i.extra.conf")
+nohup bin/nova-compute --config-file etc/nova/nova.conf --config-file "etc/nova/compute-$i.conf" "${extra[@]}" \
   --log-file "logs/nova-compute-$i.log" >>"logs/nova-compute-$i.out" 2>&1 &
 echo $! >"pids/nova-compute-$i.pid"
 EOF

@@ -17,7 +17,8 @@ export const DEFAULT_RULES: Readonly<Record<string, string>> = {
   'os_masakari_api:extensions:index': 'rule:admin_api',
   'os_masakari_api:extensions:detail': 'rule:admin_api',
   'os_masakari_api:versions:index': '@',
-  // Extensions (not part of Masakari's API): docs/api.md.
+  // Extensions (ours, under /v1/x-masakari/; docs/api.md): admin-only by default.
+  'masakari_ext:whatif:get': ADMIN_API,
   'masakari_ext:events:get': ADMIN_API,
   ...Object.fromEntries(
     (

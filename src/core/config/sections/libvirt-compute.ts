@@ -33,6 +33,12 @@ export const libvirtComputeSection = z.strictObject({
   inventory_interval: z.number().min(0).default(30),
   /** Seconds a connection attempt to a host may take before the host counts as down. */
   connect_timeout: z.number().positive().default(10),
+  /** vCPUs that may be allocated per host CPU (Nova's initial_cpu_allocation_ratio): the host's room for evacuations. */
+  cpu_allocation_ratio: z.number().positive().default(4),
+  /** MiB of guest memory that may be allocated per MiB of host memory (Nova's initial_ram_allocation_ratio). */
+  ram_allocation_ratio: z.number().positive().default(1),
+  /** Host memory (MiB) kept for the host itself, not allocatable to domains (Nova's reserved_host_memory_mb). */
+  reserved_host_memory_mb: z.number().int().min(0).default(512),
 });
 
 export type LibvirtComputeConfig = z.infer<typeof libvirtComputeSection>;

@@ -10,6 +10,7 @@ import { ComputeDriverError, type ServerInfo } from '../../ports/compute.ts';
 import { MissingTaskInput, RecoveryFailure, isAbort } from '../errors.ts';
 import type { RecoveryTask, TaskContext } from '../task.ts';
 import { listAllVMoves } from './host.ts';
+import { evacuationConcurrency, reservedHostUnusable } from '../rules.ts';
 import { waitFor } from './util.ts';
 
 const SHUTDOWN = 4;
@@ -59,10 +60,10 @@ async function enableReservedHost(ctx: TaskContext, failedHost: string, reserved
   await ctx.update(`Enabling reserved host: '${reserved}'`, 0.1);
   // A reserved host that is itself dead would only collect failed evacuations: go to the next one at once.
   const before = await ctx.compute.getComputeService(reserved);
-  if (before.state === 'down') {
-    const msg = `Reserved host '${reserved}' is down (its compute service does not report): not used`;
-    await ctx.update(msg, 1.0);
-    throw new RecoveryFailure(msg);
+  const unusable = reservedHostUnusable(before);
+  if (unusable) {
+    await ctx.update(unusable, 1.0);
+    throw new RecoveryFailure(unusable);
   }
   if (ctx.config.host_failure.add_reserved_host_to_aggregate) {
     for (const agg of await ctx.compute.listAggregates()) {
@@ -413,7 +414,6 @@ export const evacuateInstancesTask: RecoveryTask = {
   async execute(ctx) {
     const failedHost = ctx.input('host_name');
     const reserved = typeof ctx.values.reserved_host === 'string' ? ctx.values.reserved_host : undefined;
-    const cfg = ctx.config.host_failure;
     const wanted = instanceList(ctx);
     await ctx.update(`Start evacuation of instances from failed host '${failedHost}', instance uuids are: '${wanted.join(',')}'`);
     if (reserved) await enableReservedHost(ctx, failedHost, reserved);
@@ -421,13 +421,14 @@ export const evacuateInstancesTask: RecoveryTask = {
     const checkpoint = restoredCheckpoint(ctx);
     const latest = new Map<string, VMove>();
     for (const v of await listAllVMoves(ctx.store, ctx.notification.uuid)) latest.set(v.instanceUuid, v);
-    // The cap applies where the target is known in advance (the reserved host); the scheduler spreads the rest.
-    const perTarget = new Slots(reserved ? cfg.max_evacuations_per_target_host : 0);
+    // Worker count and per-target cap come from rules.ts (the what-if planner estimates its makespan with them).
+    const concurrency = evacuationConcurrency(ctx.config, wanted.length, reserved);
+    const perTarget = new Slots(concurrency.perTarget);
     const run: EvacuationRun = { ctx, failedHost, reserved, checkpoint, latest, perTarget };
 
     // A fixed pool of workers pulling from the ordered list keeps HA-enabled and high-priority instances first.
     let next = 0;
-    const workers = Math.max(1, Math.min(ctx.config.engine.host_failure_recovery_threads, wanted.length));
+    const workers = concurrency.workers;
     await Promise.all(
       Array.from({ length: workers }, async () => {
         while (next < wanted.length) await evacuateOne(run, wanted[next++]!);

@@ -2,10 +2,10 @@
 // the instances to evacuate. Messages match Masakari's where Masakari has the step (API 1.1 clients show them).
 
 import type { Store } from '../../store/types.ts';
-import type { ServerInfo } from '../../ports/compute.ts';
 import { FencingFailed, RecoveryFailure, SkipRecovery } from '../errors.ts';
 import type { RecoveryTask, TaskContext } from '../task.ts';
-import { boolFromString, seconds, waitFor } from './util.ts';
+import { selectInstancesForEvacuation } from '../rules.ts';
+import { seconds, waitFor } from './util.ts';
 
 /** The safety gate: no evacuation without evidence that the failed host is fenced (or an explicit opt-out). */
 export const fenceHostTask: RecoveryTask = {
@@ -70,39 +70,24 @@ export const disableComputeServiceTask: RecoveryTask = {
   },
 };
 
-function priorityOf(s: ServerInfo, key: string | null): number {
-  if (!key) return 0;
-  const n = Number(s.metadata[key]);
-  return Number.isFinite(n) ? n : 0;
-}
-
 export const prepareHAEnabledInstancesTask: RecoveryTask = {
   displayName: 'PrepareHAEnabledInstancesTask',
   inputs: ['host_name'],
   async execute(ctx) {
     const host = ctx.input('host_name');
-    const cfg = ctx.config.host_failure;
     await ctx.update('Preparing instances for evacuation');
     const servers = await ctx.compute.listServersOnHost(host);
     await ctx.update(`Total instances running on failed host '${host}' is ${servers.length}`, 0.3);
 
-    const ha: ServerInfo[] = [];
-    const nonHa: ServerInfo[] = [];
-    for (const s of servers) {
-      const isHa = boolFromString(s.metadata[cfg.ha_enabled_instance_metadata_key]);
-      if (cfg.ignore_instances_in_error_state && s.vmState === 'error') {
-        if (isHa) await ctx.update(`Ignoring recovery of HA_Enabled instance '${s.id}' as it is in 'error' state.`, 0.4);
-        continue;
-      }
-      (isHa ? ha : nonHa).push(s);
+    // The rules live in rules.ts, shared with the what-if planner; this task only reports and records.
+    const sel = selectInstancesForEvacuation(servers, ctx.config.host_failure);
+    for (const { server, reason, haEnabled } of sel.skipped) {
+      if (reason === 'error_state' && haEnabled) await ctx.update(`Ignoring recovery of HA_Enabled instance '${server.id}' as it is in 'error' state.`, 0.4);
     }
-    await ctx.update(`Total HA Enabled instances count: '${ha.length}'`, 0.6);
-    // HA-enabled first (Masakari), then by the optional priority key; sort is stable, so Nova's order breaks ties.
-    const byPriority = (a: ServerInfo, b: ServerInfo) => priorityOf(b, cfg.priority_metadata_key) - priorityOf(a, cfg.priority_metadata_key);
-    let chosen = [...ha].sort(byPriority);
-    if (cfg.evacuate_all_instances) {
-      await ctx.update(`Total Non-HA Enabled instances count: '${nonHa.length}'`, 0.7);
-      chosen = chosen.concat([...nonHa].sort(byPriority));
+    await ctx.update(`Total HA Enabled instances count: '${sel.haEnabled.length}'`, 0.6);
+    const chosen = sel.chosen;
+    if (ctx.config.host_failure.evacuate_all_instances) {
+      await ctx.update(`Total Non-HA Enabled instances count: '${sel.notHaEnabled.length}'`, 0.7);
       await ctx.update(`All instances (HA Enabled/Non-HA Enabled) should be considered for evacuation. Total count is: '${chosen.length}'`, 0.8);
     }
     if (chosen.length === 0) {

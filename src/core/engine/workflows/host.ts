@@ -8,6 +8,7 @@ import type { FlowRunner } from '../runner.ts';
 import type { FlowValues } from '../task.ts';
 import { fenceHostTask } from '../tasks/host.ts';
 import { asFlow, runPhases } from './run.ts';
+import { recoveryFlowOrder, type HostFlowKind } from '../rules.ts';
 import type { Logger } from '../../log.ts';
 import { errorMessage } from '../../errors.ts';
 
@@ -57,24 +58,22 @@ export async function runHostFlow(runner: FlowRunner, flows: ResolvedFlows, inpu
     });
   };
 
-  const withFallback = async (first: () => Promise<void>, second: () => Promise<void>, what: string) => {
+  // The order of the flows (and so the *_priority fallbacks) comes from rules.ts, shared with the what-if planner.
+  const order = recoveryFlowOrder(input.method);
+  const runFlow = (kind: HostFlowKind) => (kind === 'auto' ? auto() : rh());
+  const describe = (kind: HostFlowKind, next: HostFlowKind) =>
+    kind === 'auto' ? `'auto' workflow, retrying using '${next}' workflow.` : `'reserved_host' workflow, retrying using '${next}' workflow`;
+  for (let i = 0; ; i++) {
+    const kind = order[i]!;
     try {
-      await first();
+      return await runFlow(kind);
     } catch (e) {
-      if (final(e)) throw e;
-      log.warn({ host: input.hostName, err: errorMessage(e) }, `Failed to evacuate all instances from failed_host '${input.hostName}' using ${what}`);
-      await second();
+      const next = order[i + 1];
+      if (final(e) || next === undefined) throw e;
+      log.warn(
+        { host: input.hostName, err: errorMessage(e) },
+        `Failed to evacuate all instances from failed_host '${input.hostName}' using ${describe(kind, next)}`,
+      );
     }
-  };
-
-  switch (input.method) {
-    case 'auto':
-      return auto();
-    case 'reserved_host':
-      return rh();
-    case 'auto_priority':
-      return withFallback(auto, rh, "'auto' workflow, retrying using 'reserved_host' workflow.");
-    case 'rh_priority':
-      return withFallback(rh, auto, "'reserved_host' workflow, retrying using 'auto' workflow");
   }
 }

@@ -15,6 +15,7 @@ import {
   type ComputeDriver,
   type ComputeService,
   type EvacuationRecord,
+  type HostCapacity,
   type ServerInfo,
 } from '../../../core/ports/compute.ts';
 import { Affect, ErrorCode, LibvirtError, type Domain, type LibvirtConnection } from '../../libvirt/index.ts';
@@ -22,6 +23,7 @@ import { ConnectionPool } from './connections.ts';
 import { haElement, METADATA_KEY, serverMetadata } from './metadata.ts';
 import type { LibvirtStateStore, SeenDomain } from './state-store.ts';
 import { isRunningState, mapDomainState } from './states.ts';
+import { domainResources, nodeCapacity, sumResources, type AllocationPolicy } from './resources.ts';
 import { errorMessage } from '../../../core/errors.ts';
 
 /** virDomainXMLFlags SECURE | INACTIVE: the persistent definition with secrets, i.e. what defineXML needs. */
@@ -41,7 +43,12 @@ export interface LibvirtComputeOptions {
   /** Period of the XML inventory refresh; 0 = none. */
   inventoryIntervalMs: number;
   log: Logger;
+  /** How hostCapacity turns node info into allocatable room (libvirt_compute.*_allocation_ratio). Default: Nova's. */
+  allocation?: AllocationPolicy;
 }
+
+/** Nova's defaults: initial_cpu_allocation_ratio 4.0, initial_ram_allocation_ratio 1.0, reserved_host_memory_mb 512. */
+export const DEFAULT_ALLOCATION: AllocationPolicy = { cpuAllocationRatio: 4, ramAllocationRatio: 1, reservedHostMemoryMb: 512 };
 
 /** A server found on a host: live (domain handle, caller frees it) or only remembered (host unreachable). */
 type Located = { kind: 'live'; host: string; conn: LibvirtConnection; dom: Domain } | { kind: 'remembered'; host: string; seen: SeenDomain };
@@ -76,6 +83,8 @@ export class LibvirtComputeDriver implements ComputeDriver {
   private readonly state: LibvirtStateStore;
   private readonly log: Logger;
   private timer: NodeJS.Timeout | null = null;
+  /** Tail of the placement queue (evacuateServer): target choice and domain start, one evacuation at a time. */
+  private placementTail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: LibvirtComputeOptions) {
     if (Object.keys(o.hosts).length === 0) throw new Error('libvirt compute driver: no host configured (libvirt_compute.hosts)');
@@ -159,7 +168,9 @@ export class LibvirtComputeDriver implements ComputeDriver {
   private toServer(id: string, host: string, seen: SeenDomain): ServerInfo {
     const mapped = mapDomainState(seen.state);
     const st = this.state.server(id);
+    const resources = domainResources(seen.xml);
     return {
+      ...(resources ? { resources } : {}),
       id,
       name: seen.name,
       host,
@@ -379,24 +390,32 @@ export class LibvirtComputeDriver implements ComputeDriver {
       } else {
         xml = l.seen.xml;
       }
-      const target = targetHost ?? (await this.schedule(source));
-      if (target === source) throw new ComputeDriverError('bad_request', `Cannot evacuate ${id} to its own host ${source}`);
-      if (!this.pool.has(target)) throw new ComputeDriverError('bad_request', `Target host ${target} is not a configured libvirt host`);
-      const conn = await this.pool.get(target);
-      let dom: Domain;
-      try {
-        dom = (await conn.lookupByUUIDAsync(id)) ?? (await conn.defineXMLAsync(xml));
-      } catch (e) {
-        throw toDriverError(e, `defining ${id} on ${target}`);
-      }
-      try {
-        // Idempotent: a resumed evacuation finds the domain defined (and maybe running) already.
-        if (!isRunningState((await dom.stateAsync()).state)) await dom.start();
-      } catch (e) {
-        throw toDriverError(e, `starting ${id} on ${target}`);
-      } finally {
-        dom.free();
-      }
+      // Choosing the target and starting the domain there is one step for all evacuations of this driver (Placement's
+      // claim, in Nova): two evacuations at once must not both count the same free room.
+      const target = await this.placing(async () => {
+        const to = targetHost ?? (await this.schedule(source, xml));
+        if (to === source) throw new ComputeDriverError('bad_request', `Cannot evacuate ${id} to its own host ${source}`);
+        if (!this.pool.has(to)) throw new ComputeDriverError('bad_request', `Target host ${to} is not a configured libvirt host`);
+        const conn = await this.pool.get(to);
+        let dom: Domain;
+        try {
+          const existing = await conn.lookupByUUIDAsync(id);
+          // A named target is checked as Nova's scheduler checks a requested host (no "force"): no room, no evacuation.
+          if (!existing && targetHost !== undefined) await this.requireRoom(to, xml);
+          dom = existing ?? (await conn.defineXMLAsync(xml));
+        } catch (e) {
+          throw toDriverError(e, `defining ${id} on ${to}`);
+        }
+        try {
+          // Idempotent: a resumed evacuation finds the domain defined (and maybe running) already.
+          if (!isRunningState((await dom.stateAsync()).state)) await dom.start();
+        } catch (e) {
+          throw toDriverError(e, `starting ${id} on ${to}`);
+        } finally {
+          dom.free();
+        }
+        return to;
+      });
       this.state.updateServer(id, { home: target, resetToError: false });
       this.log.info({ instance: id, from: source, to: target }, 'domain evacuated: defined and started on the target host');
     } finally {
@@ -404,14 +423,75 @@ export class LibvirtComputeDriver implements ComputeDriver {
     }
   }
 
-  /** The "scheduler": the first other host that is enabled and up. */
-  private async schedule(source: string): Promise<string> {
+  /**
+   * The "scheduler": among the other hosts that are enabled and up, those where the domain fits (hostCapacity), the
+   * one with the most free RAM (as Nova's default weigher; the what-if planner predicts the same choice). A host
+   * whose capacity cannot be read does not get it.
+   */
+  private async schedule(source: string, xml: string): Promise<string> {
+    const need = domainResources(xml);
+    let best: { host: string; freeRam: number } | undefined;
+    let enabled = 0;
     for (const h of this.pool.hostNames) {
       if (h === source) continue;
       const s = await this.getComputeService(h);
-      if (s.status === 'enabled' && s.state === 'up') return h;
+      if (s.status !== 'enabled' || s.state !== 'up') continue;
+      enabled++;
+      let cap: HostCapacity;
+      try {
+        cap = await this.hostCapacity(h);
+      } catch (e) {
+        this.log.warn({ host: h, err: errorMessage(e) }, 'cannot read host capacity: not scheduling there');
+        continue;
+      }
+      const freeVcpus = cap.total.vcpus - cap.used.vcpus;
+      const freeRam = cap.total.ramMb - cap.used.ramMb;
+      if (need && (need.vcpus > freeVcpus || need.ramMb > freeRam)) continue;
+      if (!best || freeRam > best.freeRam) best = { host: h, freeRam };
+    }
+    if (best) return best.host;
+    if (enabled > 0) {
+      throw new ComputeDriverError(
+        'unavailable',
+        `No libvirt host has room for this domain (${need?.vcpus ?? '?'} vCPU, ${need?.ramMb ?? '?'} MiB): no valid host`,
+      );
     }
     throw new ComputeDriverError('unavailable', `No libvirt host to evacuate to: no other host than ${source} is enabled and reachable`);
+  }
+
+  private placing<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.placementTail.then(step, step);
+    this.placementTail = result.catch(() => undefined);
+    return result;
+  }
+
+  private async requireRoom(host: string, xml: string): Promise<void> {
+    const need = domainResources(xml);
+    if (!need) return;
+    const cap = await this.hostCapacity(host);
+    if (need.vcpus > cap.total.vcpus - cap.used.vcpus || need.ramMb > cap.total.ramMb - cap.used.ramMb) {
+      throw new ComputeDriverError('unavailable', `Host ${host} has no room for this domain (${need.vcpus} vCPU, ${need.ramMb} MiB): no valid host`);
+    }
+  }
+
+  /**
+   * Node info (CPUs, memory) times the allocation ratios, less what the host's running domains take (their <vcpu>
+   * and <memory>). Disk is not tracked (null): evacuation needs the domain's disks on shared storage.
+   */
+  async hostCapacity(host: string): Promise<HostCapacity> {
+    this.requireHost(host);
+    const conn = await this.pool.tryGet(host);
+    if (!conn) throw new ComputeDriverError('unavailable', `cannot read the capacity of ${host}: the host is unreachable`);
+    let node;
+    try {
+      node = await conn.nodeInfoAsync();
+    } catch (e) {
+      throw toDriverError(e, `reading node info of ${host}`);
+    }
+    const servers = await this.listServersOnHost(host);
+    // A domain that does not run holds no CPU or memory on a plain KVM host.
+    const running = servers.filter((s) => s.vmState !== 'stopped' && s.powerState !== 0);
+    return { host, total: nodeCapacity(node, this.o.allocation ?? DEFAULT_ALLOCATION), used: sumResources(running.map((s) => s.resources)) };
   }
 
   // --- compute services (kept by the controller) ---------------------------------------------------------------

@@ -8,7 +8,7 @@ import type { Logger } from '../../../core/log.ts';
 import { LibvirtComputeDriver } from './driver.ts';
 import { LibvirtStateStore } from './state-store.ts';
 
-export { LibvirtComputeDriver, type LibvirtComputeOptions } from './driver.ts';
+export { LibvirtComputeDriver, DEFAULT_ALLOCATION, type LibvirtComputeOptions } from './driver.ts';
 export { LibvirtStateStore } from './state-store.ts';
 export { mapDomainState } from './states.ts';
 export { haElement, METADATA_KEY, metadataFromElement } from './metadata.ts';
@@ -33,5 +33,6 @@ export function createLibvirtComputeDriver(config: Config, log: Logger): Libvirt
     connectTimeoutMs: c.connect_timeout * 1000,
     inventoryIntervalMs: c.inventory_interval * 1000,
     log: log.child({ component: 'libvirt-compute' }),
+    allocation: { cpuAllocationRatio: c.cpu_allocation_ratio, ramAllocationRatio: c.ram_allocation_ratio, reservedHostMemoryMb: c.reserved_host_memory_mb },
   });
 }

@@ -8,10 +8,21 @@ import {
   type ComputeDriver,
   type ComputeService,
   type EvacuationRecord,
+  type HostCapacity,
+  type Resources,
   type ServerInfo,
 } from '../../../core/ports/compute.ts';
 import type { Handler, HttpMethod, OsRequest, OsResponse } from '../../openstack/http.ts';
-import { errorFromClient, errorFromResponse, toAggregate, toComputeService, toEvacuationRecord, toServerInfo } from './mapping.ts';
+import {
+  capacityFromInventories,
+  errorFromClient,
+  errorFromResponse,
+  toAggregate,
+  toComputeService,
+  toEvacuationRecord,
+  toServerInfo,
+  usedFromUsages,
+} from './mapping.ts';
 
 export interface NovaDriverOptions {
   /** The OpenStack client's handler (createOpenStackClient(...).request). */
@@ -160,5 +171,32 @@ export class NovaComputeDriver implements ComputeDriver {
     await this.call(`add ${host} to aggregate ${aggregateId}`, 'POST', `/os-aggregates/${encodeURIComponent(aggregateId)}/action`, {
       body: { add_host: { host } },
     });
+  }
+
+  /**
+   * From Placement: the host's compute nodes (os-hypervisors; from 2.53 a hypervisor's id is its compute node's
+   * UUID, which is its resource provider's UUID), then each provider's inventories and usages, summed over the
+   * host's nodes (one for libvirt; several for ironic).
+   */
+  async hostCapacity(host: string): Promise<HostCapacity> {
+    const res = await this.call(`list hypervisors of ${host}`, 'GET', '/os-hypervisors/detail');
+    const list = (res.body as { hypervisors?: unknown } | null)?.hypervisors;
+    if (!Array.isArray(list)) throw new ComputeDriverError('unknown', 'Nova answered GET /os-hypervisors/detail without a hypervisors list');
+    type Hyp = { id?: unknown; service?: { host?: unknown } };
+    const nodes = (list as Hyp[]).filter((h) => h?.service?.host === host && typeof h.id === 'string').map((h) => h.id as string);
+    if (nodes.length === 0) throw new ComputeDriverError('not_found', `No hypervisor of compute host ${host} in Nova`);
+    const total: Resources = { vcpus: 0, ramMb: 0, diskGb: 0 };
+    const used: Resources = { vcpus: 0, ramMb: 0, diskGb: 0 };
+    const add = (into: Resources, r: Resources) => {
+      into.vcpus += r.vcpus;
+      into.ramMb += r.ramMb;
+      into.diskGb = (into.diskGb ?? 0) + (r.diskGb ?? 0);
+    };
+    for (const rp of nodes) {
+      const url = `/resource_providers/${encodeURIComponent(rp)}`;
+      add(total, capacityFromInventories((await this.call(`inventories of ${host}`, 'GET', `${url}/inventories`, { service: 'placement' })).body));
+      add(used, usedFromUsages((await this.call(`usages of ${host}`, 'GET', `${url}/usages`, { service: 'placement' })).body));
+    }
+    return { host, total, used };
   }
 }

@@ -1,7 +1,15 @@
 // Nova's JSON -> the port's types, and OpenStack client errors -> ComputeDriverError codes. Pure functions: the
 // shapes are checked here once, so the driver never trusts a field it did not validate.
 
-import { ComputeDriverError, type Aggregate, type ComputeService, type EvacuationRecord, type ServerInfo, type VmState } from '../../../core/ports/compute.ts';
+import {
+  ComputeDriverError,
+  type Aggregate,
+  type ComputeService,
+  type EvacuationRecord,
+  type Resources,
+  type ServerInfo,
+  type VmState,
+} from '../../../core/ports/compute.ts';
 import { faultMessage, OpenStackError } from '../../openstack/errors.ts';
 import type { OsResponse } from '../../openstack/http.ts';
 import { maskUrlCredentials } from '../../../core/mask.ts';
@@ -41,6 +49,7 @@ export function toServerInfo(s: unknown): ServerInfo {
   const host = s['OS-EXT-SRV-ATTR:host'];
   const task = s['OS-EXT-STS:task_state'];
   const power = s['OS-EXT-STS:power_state'];
+  const resources = flavorResources(s.flavor);
   return {
     id: s.id,
     name: typeof s.name === 'string' ? s.name : '',
@@ -50,7 +59,38 @@ export function toServerInfo(s: unknown): ServerInfo {
     powerState: typeof power === 'number' ? power : 0,
     metadata,
     locked: s.locked === true,
+    ...(resources ? { resources } : {}),
   };
+}
+
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/**
+ * The server's embedded flavor (microversion 2.47+) as what it takes on a host, counted as Placement counts it:
+ * DISK_GB is root + ephemeral + swap (swap is in MB). undefined when the flavor is not embedded.
+ */
+export function flavorResources(f: unknown): Resources | undefined {
+  if (!isObj(f) || typeof f.vcpus !== 'number' || typeof f.ram !== 'number') return undefined;
+  return { vcpus: f.vcpus, ramMb: f.ram, diskGb: num(f.disk) + num(f.ephemeral) + Math.ceil(num(f.swap) / 1024) };
+}
+
+const PLACEMENT_CLASSES = { vcpus: 'VCPU', ramMb: 'MEMORY_MB', diskGb: 'DISK_GB' } as const;
+
+/** Placement's inventories -> what may be allocated: (total - reserved) x allocation_ratio per class. */
+export function capacityFromInventories(body: unknown): Resources {
+  const inv = isObj(body) && isObj(body.inventories) ? body.inventories : bad('inventories');
+  const cap = (cls: string) => {
+    const r = inv[cls];
+    if (!isObj(r)) return 0;
+    return Math.floor((num(r.total) - num(r.reserved)) * (typeof r.allocation_ratio === 'number' ? r.allocation_ratio : 1));
+  };
+  return { vcpus: cap(PLACEMENT_CLASSES.vcpus), ramMb: cap(PLACEMENT_CLASSES.ramMb), diskGb: cap(PLACEMENT_CLASSES.diskGb) };
+}
+
+/** Placement's usages -> what servers hold now. */
+export function usedFromUsages(body: unknown): Resources {
+  const u = isObj(body) && isObj(body.usages) ? body.usages : bad('usages');
+  return { vcpus: num(u[PLACEMENT_CLASSES.vcpus]), ramMb: num(u[PLACEMENT_CLASSES.ramMb]), diskGb: num(u[PLACEMENT_CLASSES.diskGb]) };
 }
 
 export function toComputeService(s: unknown): ComputeService {

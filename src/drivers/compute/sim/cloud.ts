@@ -4,7 +4,7 @@
 // Time and randomness come from the Env, so on a VirtualEnv everything is deterministic.
 
 import type { Env } from '../../../core/env.ts';
-import type { ComputeService, EvacuationRecord, VmState } from '../../../core/ports/compute.ts';
+import type { ComputeService, EvacuationRecord, Resources, VmState } from '../../../core/ports/compute.ts';
 
 export interface SimServer {
   id: string;
@@ -15,6 +15,8 @@ export interface SimServer {
   powerState: number;
   metadata: Record<string, string>;
   locked: boolean;
+  /** Its flavor; undefined: takes nothing (the scenarios without capacities). */
+  resources?: Resources;
 }
 
 export interface SimHost {
@@ -23,6 +25,8 @@ export interface SimHost {
   /** Virtual time the host lost power (its service heartbeat stops then). */
   poweredOffAtMs: number | null;
   services: Map<string, ComputeService>;
+  /** What may be allocated on it; undefined: unlimited (and the scheduler keeps its fewest-servers rule). */
+  capacity?: Resources;
 }
 
 export interface SimAggregate {
@@ -71,7 +75,8 @@ export type SimOp =
   | 'enableComputeService'
   | 'setComputeServiceForcedDown'
   | 'listAggregates'
-  | 'addHostToAggregate';
+  | 'addHostToAggregate'
+  | 'hostCapacity';
 
 /** An injected failure: calls matching `op` (or '*') and, when given, `target` throw `code` `times` times (or forever). */
 export interface SimFault {
@@ -126,8 +131,8 @@ export class SimCloud {
     this.onEvent(line);
   }
 
-  addHost(name: string, opts: { power?: 'on' | 'off'; serviceEnabled?: boolean } = {}): SimHost {
-    const h: SimHost = { name, power: opts.power ?? 'on', poweredOffAtMs: null, services: new Map() };
+  addHost(name: string, opts: { power?: 'on' | 'off'; serviceEnabled?: boolean; capacity?: Resources } = {}): SimHost {
+    const h: SimHost = { name, power: opts.power ?? 'on', poweredOffAtMs: null, services: new Map(), ...(opts.capacity ? { capacity: opts.capacity } : {}) };
     if (h.power === 'off') h.poweredOffAtMs = this.env.nowMs() - this.latencies.serviceDownMs;
     h.services.set('nova-compute', {
       id: `svc-${name}`,
@@ -197,17 +202,48 @@ export class SimCloud {
     return f;
   }
 
-  /** Nova's scheduler, simplified: an enabled, up host other than `exclude`, with the fewest servers (then by name). */
-  schedule(exclude: string): string | undefined {
+  /** What the servers placed on `host` hold (Nova's allocations: a server being rebuilt there counts already). */
+  used(host: string): Resources {
+    const u = { vcpus: 0, ramMb: 0, diskGb: 0 };
+    for (const s of this.servers.values()) {
+      if (s.host !== host || !s.resources) continue;
+      u.vcpus += s.resources.vcpus;
+      u.ramMb += s.resources.ramMb;
+      u.diskGb += s.resources.diskGb ?? 0;
+    }
+    return u;
+  }
+
+  /** Placement's check: does `server` fit on `host` beside what is there? A host without capacity takes anything. */
+  fits(host: string, server: SimServer): boolean {
+    const cap = this.hosts.get(host)?.capacity;
+    if (!cap || !server.resources) return true;
+    const u = this.used(host);
+    const need = server.resources;
+    const diskOk = cap.diskGb === null || (u.diskGb ?? 0) + (need.diskGb ?? 0) <= cap.diskGb;
+    return u.vcpus + need.vcpus <= cap.vcpus && u.ramMb + need.ramMb <= cap.ramMb && diskOk;
+  }
+
+  /**
+   * Nova's scheduler, simplified: an enabled, up host other than `exclude` where `server` fits. Without capacities,
+   * the one with the fewest servers (then by name); with them, the one with the most free RAM (Nova's default
+   * RAMWeigher), then by name.
+   */
+  schedule(exclude: string, server?: SimServer): string | undefined {
     const load = (h: string) => [...this.servers.values()].filter((s) => s.host === h).length;
-    const candidates = [...this.hosts.values()]
+    const up = [...this.hosts.values()]
       .filter((h) => h.name !== exclude && h.power === 'on')
       .filter((h) => {
         const v = this.serviceView(h.name, 'nova-compute');
         return v?.status === 'enabled' && v.state === 'up';
       })
-      .map((h) => ({ name: h.name, load: load(h.name) }))
-      .sort((a, b) => a.load - b.load || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      .filter((h) => !server || this.fits(h.name, server));
+    const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    if (up.some((h) => h.capacity)) {
+      const freeRam = (h: SimHost) => (h.capacity ? h.capacity.ramMb - this.used(h.name).ramMb : Number.MAX_SAFE_INTEGER);
+      return up.sort((a, b) => freeRam(b) - freeRam(a) || byName(a, b))[0]?.name;
+    }
+    const candidates = up.map((h) => ({ name: h.name, load: load(h.name) })).sort((a, b) => a.load - b.load || byName(a, b));
     return candidates[0]?.name;
   }
 

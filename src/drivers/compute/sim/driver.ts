@@ -7,6 +7,7 @@ import {
   type ComputeDriver,
   type ComputeService,
   type EvacuationRecord,
+  type HostCapacity,
   type ServerInfo,
 } from '../../../core/ports/compute.ts';
 import type { SimCloud, SimOp, SimServer } from './cloud.ts';
@@ -20,6 +21,7 @@ const info = (s: SimServer): ServerInfo => ({
   powerState: s.powerState,
   metadata: { ...s.metadata },
   locked: s.locked,
+  ...(s.resources ? { resources: { ...s.resources } } : {}),
 });
 
 export class SimComputeDriver implements ComputeDriver {
@@ -131,8 +133,15 @@ export class SimComputeDriver implements ComputeDriver {
       if (!t) throw new ComputeDriverError('not_found', `Compute host ${target} could not be found.`);
       if (target === s.host) throw new ComputeDriverError('bad_request', "The target host can't be the same one.");
       if (t.status !== 'enabled' || t.state !== 'up') throw new ComputeDriverError('conflict', `Compute service of ${target} is unavailable at this time.`);
+      if (!this.cloud.fits(target, s)) {
+        // Without "force", Nova's scheduler checks the requested host too: no room there is "No valid host".
+        this.cloud.event(`evacuate ${id} -> ${target}: No valid host was found (no room)`);
+        s.vmState = 'error';
+        this.cloud.evacuationRecords.set(id, { status: 'failed', createdAt: this.cloud.env.now(), destHost: null });
+        return;
+      }
     } else {
-      target = this.cloud.schedule(s.host);
+      target = this.cloud.schedule(s.host, s);
       if (target === undefined) {
         // Nova accepts the request; the conductor finds no valid host and the server ends in error on the old host.
         this.cloud.event(`evacuate ${id} (scheduler): No valid host was found`);
@@ -194,5 +203,13 @@ export class SimComputeDriver implements ComputeDriver {
     if (a.hosts.includes(host)) throw new ComputeDriverError('conflict', `Aggregate ${aggregateId} already has host ${host}.`);
     this.cloud.event(`aggregate-add ${a.name} ${host}`);
     a.hosts.push(host);
+  }
+
+  async hostCapacity(host: string): Promise<HostCapacity> {
+    await this.call('hostCapacity', host);
+    const h = this.cloud.hosts.get(host);
+    if (!h) throw new ComputeDriverError('not_found', `Compute host ${host} could not be found.`);
+    if (!h.capacity) throw new ComputeDriverError('unsupported', `The simulated host ${host} has no capacity configured.`);
+    return { host, total: { ...h.capacity }, used: this.cloud.used(host) };
   }
 }

@@ -12,13 +12,13 @@
 // late commit is not skipped over; SQLite has one writer and no such holes.
 
 import type { Hono } from 'hono';
-import { badRequest } from '../../domain/errors.ts';
-import type { Logger } from '../../log.ts';
-import type { EventFeed } from '../../observe/history.ts';
-import type { EventStore, StoredEvent } from '../../store/types.ts';
-import type { ApiEnv } from '../context.ts';
-import { REQUEST_ID_HEADER } from '../middleware/request-id.ts';
-import { authorize, type ResourceDeps } from './common.ts';
+import { badRequest } from '../../../domain/errors.ts';
+import type { Logger } from '../../../log.ts';
+import type { EventFeed } from '../../../observe/history.ts';
+import type { EventStore, StoredEvent } from '../../../store/types.ts';
+import type { ApiEnv } from '../../context.ts';
+import { REQUEST_ID_HEADER } from '../../middleware/request-id.ts';
+import { authorize, type ResourceDeps } from '../common.ts';
 
 export const EVENTS_RULE = 'masakari_ext:events:get';
 const BATCH = 500;

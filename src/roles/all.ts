@@ -28,11 +28,14 @@ import { controllerAuth, startCompute, type RunningCompute } from './compute.ts'
 import type { RunningController } from './controller.ts';
 import type { Running } from './types.ts';
 import { stopSequence } from './stop-steps.ts';
+import { startRoleMetrics } from './metrics.ts';
 
 export interface RunningAll extends Running {
   controller: RunningController;
   compute: RunningCompute;
   driver: LibvirtComputeDriver | null;
+  /** The one metrics listener of both parts (null: metrics off or not bound). */
+  metricsPort: number | null;
 }
 
 /** The configuration the all role runs with: the lab defaults above on top of what the operator gave. */
@@ -84,14 +87,23 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
   const driver = libvirt ? libvirt.createLibvirtComputeDriver(config, log) : null;
   let ctl: RunningController | undefined;
   let protection: { stop(): Promise<void> } | undefined;
+  // One listener for both parts: the controller's and the agent's metrics in one scrape.
+  const metrics = await startRoleMetrics(config, log);
   try {
-    ctl = await controller.start(config, log, { ...(driver ? { compute: driver } : {}), observer: recoveryReporter(log) });
+    ctl = await controller.start(config, log, {
+      ...(driver ? { compute: driver } : {}),
+      observer: recoveryReporter(log),
+      metrics: metrics.registry,
+    });
     if (driver) {
       await lab!.bootstrapLabSegment(ctl.store, driver.hostNames, log);
       driver.start();
       protection = await lab!.reportProtected(driver, config.instance_failure.ha_enabled_instance_metadata_key, log);
     }
-    const compute = await startCompute(config, log, { transport: new LocalTransport(inProcessIntake(ctl.app, controllerAuth(config))) });
+    const compute = await startCompute(config, log, {
+      transport: new LocalTransport(inProcessIntake(ctl.app, controllerAuth(config))),
+      metrics: metrics.registry,
+    });
     const running = ctl;
     log.info(
       { api: `http://${config.api.listen.replace(/:\d+$/, '')}:${running.port}/v1`, compute: driver ? 'libvirt' : config.controller.compute_driver },
@@ -104,6 +116,7 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
         { name: 'API and engine', stop: () => running.stop(), pending: () => running.pending?.() ?? [] },
         // Last, and awaited: libvirt has let go of every connection and its event-loop thread has returned.
         ...(driver ? [{ name: 'libvirt compute driver', stop: () => driver.close() }] : []),
+        ...(metrics.port !== null ? [{ name: 'metrics listener', stop: () => metrics.stop() }] : []),
       ],
       log,
     );
@@ -111,6 +124,7 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
       controller: running,
       compute,
       driver,
+      metricsPort: metrics.port,
       stop: () => stops.stop(),
       pending: () => stops.pending(),
     };
@@ -118,6 +132,7 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
     await protection?.stop();
     await ctl?.stop().catch(() => undefined);
     await driver?.close().catch(() => undefined);
+    await metrics.stop();
     throw e;
   }
 }

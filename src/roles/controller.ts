@@ -12,6 +12,9 @@ import { ownerIdOf } from './backends.ts';
 import type { Running } from './types.ts';
 import { stopSequence } from './stop-steps.ts';
 import { AppError, errorCode, errorMessage } from '../core/errors.ts';
+import { noopRegistry, type MetricsRegistry } from '../core/observe/metrics.ts';
+import { controllerMetrics } from '../core/observe/metric-set.ts';
+import { startRoleMetrics, type RoleMetrics } from './metrics.ts';
 
 /** The API could not listen where configured; the message says why and what to change. */
 export class ListenError extends AppError {
@@ -41,15 +44,21 @@ export interface RunningController extends Running {
   port: number;
   /** The API app itself: --role=all hands monitor notifications to it in-process (app.request), no socket. */
   app: ApiApp;
+  /** The metrics listener's port (null: metrics off, or served by the caller's registry under --role=all). */
+  metricsPort: number | null;
 }
 
 export async function start(
   config: Config,
   log: Logger,
-  opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver } = {},
+  /** metrics: a registry another role part owns (--role=all); without it the controller starts its own listener. */
+  opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver; metrics?: MetricsRegistry } = {},
 ): Promise<RunningController> {
   const store = opts.store ?? (await openStore(config));
   const backends = await createBackends(config, log, opts.compute);
+  const own: RoleMetrics | null = opts.metrics ? null : await startRoleMetrics(config, log);
+  const registry = opts.metrics ?? own!.registry;
+  const metrics = controllerMetrics(registry);
   const engine = createEngine({
     store,
     compute: backends.compute,
@@ -59,6 +68,7 @@ export async function start(
     log,
     ownerId: ownerIdOf(config),
     ...(opts.observer ? { observer: opts.observer } : {}),
+    metrics,
   });
   const app = createApiApp({
     store,
@@ -68,6 +78,8 @@ export async function start(
     // Deferred so the 202 is written before the engine's first (synchronous SQLite) step runs.
     onNotificationAccepted: (n) => setImmediate(() => engine.notificationAccepted(n)),
     ...(backends.tokenValidator ? { tokenValidator: backends.tokenValidator } : {}),
+    // Metrics off: no request middleware at all (the GET path's throughput matters).
+    ...(registry !== noopRegistry ? { metrics } : {}),
   });
   await engine.start();
   let api: RunningApi;
@@ -77,6 +89,7 @@ export async function start(
     await engine.stop().catch(() => undefined);
     await backends.close().catch(() => undefined);
     if (!opts.store) await store.close().catch(() => undefined);
+    await own?.stop();
     throw listenFailure(e, config.api.listen);
   }
   log.info(
@@ -90,6 +103,7 @@ export async function start(
       { name: 'engine', stop: () => engine.stop() },
       { name: `${backends.compute.name} compute driver`, stop: () => backends.close() },
       ...(opts.store ? [] : [{ name: 'store', stop: () => store.close() }]),
+      ...(own && own.port !== null ? [{ name: 'metrics listener', stop: () => own.stop() }] : []),
     ],
     log,
   );
@@ -98,6 +112,7 @@ export async function start(
     engine,
     port: api.port,
     app,
+    metricsPort: own?.port ?? null,
     stop: () => stops.stop(),
     pending: () => stops.pending(),
   };

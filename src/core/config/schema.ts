@@ -14,6 +14,7 @@ import { fencingSection } from './sections/fencing.ts';
 import { openstackSection } from './sections/openstack.ts';
 import { controllerSection } from './sections/controller.ts';
 import { clusterSafetySection, hostReturnKeys } from './sections/cluster-safety.ts';
+import { metricsSection } from './sections/metrics.ts';
 
 export const configSchema = z.strictObject({
   /** Where SQLite files (store, outbox) live when their paths are relative. */
@@ -45,6 +46,8 @@ export const configSchema = z.strictObject({
   controller: controllerSection.prefault({}),
   /** Pacemaker fence evidence and the mass-failure guard (sections/cluster-safety.ts, docs/pacemaker.md). */
   cluster_safety: clusterSafetySection.prefault({}),
+  /** Prometheus metrics listener of every role (sections/metrics.ts, docs/observability.md). */
+  metrics: metricsSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

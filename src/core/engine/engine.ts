@@ -21,6 +21,8 @@ import { withTimeout } from './fence-gate.ts';
 import { hostGuards } from './guards/index.ts';
 import { unlockAfterExpiry } from './expiry-unlock.ts';
 import { errorMessage } from '../errors.ts';
+import { NO_CONTROLLER_METRICS, type EngineMetrics } from '../observe/metric-set.ts';
+import { secondsSince } from '../observe/metrics.ts';
 
 export interface EngineObserver {
   status?(uuid: string, status: NotificationStatus, reason: string | null): void;
@@ -40,6 +42,8 @@ export interface EngineDeps {
   /** Where custom task module paths are relative to (the config file's directory). */
   configDir?: string;
   observer?: EngineObserver;
+  /** Where the engine, its tasks and periodic jobs record metrics (default: nowhere). */
+  metrics?: EngineMetrics;
   /** Skip the periodic timers (tests drive runPeriodic() themselves). */
   periodic?: boolean;
 }
@@ -74,7 +78,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const { store, compute, config, env, log: parentLog, ownerId } = deps;
   const log = parentLog.child({ component: 'engine' });
   const leaseMs = config.engine.claim_lease_seconds * 1000;
-  const status = new StatusMachine(store, env, log, (u, s, r) => deps.observer?.status?.(u, s, r));
+  const metrics = deps.metrics ?? NO_CONTROLLER_METRICS;
+  const status = new StatusMachine(store, env, log, (u, s, r) => deps.observer?.status?.(u, s, r), metrics);
   const active = new Map<string, Active>();
   /** Notifications waiting for a host claim held by another of our workflows: host key -> (uuid -> mode). */
   const waiting = new Map<string, Map<string, ProcessMode>>();
@@ -112,6 +117,7 @@ export function createEngine(deps: EngineDeps): Engine {
     if (mode === 'new' && (await settledAtOnce(uuid, accepted))) return 'done';
     let n = await store.claimNotification(uuid, ownerId, leaseMs, env.now(), mode !== 'resume');
     if (!n) return 'claimed-elsewhere';
+    metrics.leasesHeld.inc();
     let key: string | undefined;
     let leaseLost = false;
     /** The final status write also dropped the claims (Store.finishNotification): nothing left for `finally`. */
@@ -174,15 +180,18 @@ export function createEngine(deps: EngineDeps): Engine {
       };
       scheduleRenewal();
 
-      if (n.status !== 'running') n = await status.start(n);
+      if (n.status !== 'running') {
+        n = await status.start(n);
+        if (mode === 'new') metrics.recoveryStartDelay.observe(secondsSince(n.createdAt.getTime(), env.nowMs()), { type: n.type });
+      }
       const runner = await FlowRunner.open(
-        { notification: n, compute, store, env, config, log, signal: ac.signal, fenceGate: fence },
+        { notification: n, compute, store, env, config, log, signal: ac.signal, fenceGate: fence, metrics },
         n.attempts,
         (u, name, state) => deps.observer?.task?.(u, name, state),
       );
       // guards/: mass-failure pause and host-return un-maintenance (null: dispatch as usual).
       const outcome =
-        (await hostGuards({ store, env, log, config }, n, ev, host, segment, runner)) ??
+        (await hostGuards({ store, env, log, config, metrics }, n, ev, host, segment, runner)) ??
         (await dispatch({ store, env, log, flows: flows! }, n, ev, host, segment, runner));
       if (ac.signal.aborted) throw new WorkflowAborted('aborted');
       // The expiry job may have failed it meanwhile: never overwrite a final status.
@@ -208,6 +217,7 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       return 'done';
     } finally {
+      metrics.leasesHeld.dec();
       renewing = false;
       renewal?.cancel();
       if (!leaseLost && !released) {
@@ -274,6 +284,7 @@ export function createEngine(deps: EngineDeps): Engine {
         },
         unlockAfterExpiry: (n) => unlockAfterExpiry({ store, compute, log }, n),
         timers: deps.periodic !== false,
+        metrics,
       });
       await jobs.kick();
     },
@@ -286,7 +297,10 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     notificationAccepted(n) {
       if (typeof n === 'string') void launch(n, 'new');
-      else void launch(n.uuid, 'new', n);
+      else {
+        metrics.notificationsAccepted.inc({ type: n.type });
+        void launch(n.uuid, 'new', n);
+      }
     },
     process(uuid, mode = 'new') {
       return launch(uuid, mode);

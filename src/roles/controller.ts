@@ -82,6 +82,7 @@ export async function start(
     ...(registry !== noopRegistry ? { metrics } : {}),
   });
   await engine.start();
+  registry.onCollect(() => engine.reportMetrics());
   let api: RunningApi;
   try {
     api = await startApiServer(app, config.api.listen, { log, env: realEnv });

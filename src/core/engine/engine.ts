@@ -66,12 +66,16 @@ export interface Engine {
   runPeriodic(): Promise<void>;
   /** Resolves when no workflow of this engine is running. */
   idle(): Promise<void>;
+  /** Sets the gauges read at scrape time (the oldest running workflow's age). */
+  reportMetrics(): void;
   readonly ownerId: string;
 }
 
 interface Active {
   abort: AbortController;
   done: Promise<ProcessResult>;
+  /** When its notification was accepted (ms), once the workflow read it; for the stuck-recovery gauge. */
+  acceptedMs?: number;
 }
 
 export function createEngine(deps: EngineDeps): Engine {
@@ -118,6 +122,8 @@ export function createEngine(deps: EngineDeps): Engine {
     let n = await store.claimNotification(uuid, ownerId, leaseMs, env.now(), mode !== 'resume');
     if (!n) return 'claimed-elsewhere';
     metrics.leasesHeld.inc();
+    const a = active.get(uuid);
+    if (a) a.acceptedMs = n.createdAt.getTime();
     let key: string | undefined;
     let leaseLost = false;
     /** The final status write also dropped the claims (Store.finishNotification): nothing left for `finally`. */
@@ -307,6 +313,11 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     async runPeriodic() {
       await jobs?.runAll();
+    },
+    reportMetrics() {
+      let oldest: number | null = null;
+      for (const a of active.values()) if (a.acceptedMs !== undefined && (oldest === null || a.acceptedMs < oldest)) oldest = a.acceptedMs;
+      metrics.oldestRunningAge.set(oldest === null ? 0 : secondsSince(oldest, env.nowMs()));
     },
     async idle() {
       while (active.size) await Promise.all([...active.values()].map((a) => a.done));

@@ -23,6 +23,7 @@ export interface EngineMetrics {
   instanceRestartDuration: Histogram;
   taskDuration: Histogram;
   instancesInFlight: Gauge;
+  oldestRunningAge: Gauge;
   fenceAttempts: Counter;
   periodicRetries: Counter;
   massFailurePauses: Counter;
@@ -85,6 +86,10 @@ export function controllerMetrics(r: MetricsRegistry): ControllerMetrics {
       name: 'masakari_recovery_instances_in_flight',
       help: 'Instance evacuations and restarts under way now, by action (evacuation, restart).',
       labelNames: ['action'],
+    }),
+    oldestRunningAge: r.gauge({
+      name: 'masakari_recovery_oldest_running_age_seconds',
+      help: 'Age of the oldest workflow this controller runs now, from its notification being accepted (0 when none runs).',
     }),
     fenceAttempts: r.counter({
       name: 'masakari_fence_attempts_total',

@@ -58,6 +58,7 @@ export async function start(
   const backends = await createBackends(config, log, opts.compute);
   const own: RoleMetrics | null = opts.metrics ? null : await startRoleMetrics(config, log);
   const registry = opts.metrics ?? own!.registry;
+  // Hook for the protection report: protectionMetrics(registry) (core/observe/metric-set.ts) gives its gauges.
   const metrics = controllerMetrics(registry);
   const engine = createEngine({
     store,

@@ -1,7 +1,9 @@
-// A real Prometheus server scrapes `masakari --role=all` (controller and compute agent in one process, one metrics
-// listener) on the private libvirtd + QEMU lab while a killed VM is recovered: kill -9 of QEMU -> instance monitor
-// -> outbox -> API -> engine -> restart. The test then asks Prometheus's HTTP API for the recovery's histograms and
-// the delivery counters, and checks that Prometheus loaded the shipped alert rules.
+// A real Prometheus server scrapes masakari on the private libvirtd + QEMU lab while a killed VM is recovered
+// (kill -9 of QEMU -> instance monitor -> outbox -> API -> engine -> restart), then the test asks Prometheus's HTTP
+// API for the recovery's histograms and the delivery counters:
+//  - `masakari --role=controller` and `masakari --role=compute` as two processes, two scrape targets: the recovery's
+//    histograms come from the controller's target, the delivery counters from the agent's;
+//  - `masakari --role=all` (both parts in one process, one listener), with the shipped alert rules loaded.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +16,7 @@ import { libvirtLabAvailable, LIBVIRT_LAB_COMPONENT } from '../labs/libvirt/lab.
 import { haveCommand, requireComponent } from '../support/components.ts';
 import { waitFor } from '../support/cli.ts';
 import { AllInOne, freePort } from './allinone-lab.ts';
+import { TwoRolesLab } from '../../bench/compute/two-roles-lab.ts';
 
 const available = libvirtLabAvailable() && haveCommand('virsh');
 const COMPONENT = `${LIBVIRT_LAB_COMPONENT} + virsh (libvirt-clients)`;
@@ -88,7 +91,7 @@ scrape_configs:
   }
 }
 
-describe('Prometheus scrapes masakari --role=all during a recovery', { timeout: 300_000 }, () => {
+describe('Prometheus scrapes masakari during a recovery', { timeout: 300_000 }, () => {
   it("has the recovery's histograms and the delivery counters", async (t) => {
     if (!requireComponent(t, COMPONENT, available)) return;
     if (!requireComponent(t, 'prometheus (Debian prometheus)', haveCommand('prometheus'))) return;
@@ -138,5 +141,50 @@ describe('Prometheus scrapes masakari --role=all during a recovery', { timeout: 
       ],
     );
     assert.deepEqual(await prom.query('ALERTS'), []);
+  });
+
+  it("a controller and a compute agent as two targets: the recovery's histograms on one, the delivery counters on the other", async (t) => {
+    if (!requireComponent(t, COMPONENT, available)) return;
+    if (!requireComponent(t, 'prometheus (Debian prometheus)', haveCommand('prometheus'))) return;
+    const ports = { controller: await freePort(), compute: await freePort() };
+    const lab = await TwoRolesLab.start({ recover: true, metricsPorts: ports });
+    t.after(() => lab.stop());
+    await lab.startController();
+    await lab.registerComputeHost();
+    const vm = { name: 'met-vm2', uuid: 'a0e1c5d2-0000-4000-8000-0000000c0c02' };
+    lab.defineDomain(vm.name, vm.uuid);
+    const pid = await lab.startDomain(vm.name);
+    await lab.startCompute();
+    const ctl = `127.0.0.1:${ports.controller}`;
+    const agent = `127.0.0.1:${ports.compute}`;
+    const prom = await PrometheusServer.start([ctl, agent]);
+    t.after(() => prom.stop());
+    await prom.waitValue(`up{instance="${ctl}"}`, (v) => v === 1);
+    await prom.waitValue(`up{instance="${agent}"}`, (v) => v === 1);
+    await prom.waitValue(`masakari_libvirt_connected{instance="${agent}",monitor="instance"}`, (v) => v === 1);
+
+    process.kill(pid, 'SIGKILL');
+    const [n] = await lab.waitNotifications(1);
+    const done = await waitFor(
+      async () => {
+        const cur = (await lab.notifications()).find((x) => x.notification_uuid === n!.notification_uuid);
+        return cur && ['finished', 'error', 'failed', 'ignored'].includes(cur.status) ? cur : undefined;
+      },
+      60_000,
+      `the recovery of ${vm.name}\n${lab.controllerOutput().slice(-3000)}`,
+    );
+    assert.equal(done.status, 'finished', lab.controllerOutput().slice(-3000));
+    await lab.waitDomainState(vm.name, 'running');
+
+    // The controller's target: the whole recovery, the restart and the start delay; no agent metric there.
+    assert.equal(await prom.waitValue(`masakari_recovery_duration_seconds_count{instance="${ctl}",type="VM",status="finished"}`, (v) => v >= 1), 1);
+    assert.equal(await prom.waitValue(`masakari_recovery_instance_restart_duration_seconds_count{instance="${ctl}",result="success"}`, (v) => v >= 1), 1);
+    assert.equal(await prom.waitValue(`masakari_notifications_accepted_total{instance="${ctl}",type="VM"}`, (v) => v >= 1), 1);
+    assert.deepEqual(await prom.query(`masakari_outbox_queued_total{instance="${ctl}"}`), []);
+    // The agent's target: the crash seen, queued, delivered over HTTP; the backlog empty again.
+    assert.equal(await prom.waitValue(`masakari_outbox_queued_total{instance="${agent}",type="VM"}`, (v) => v >= 1), 1);
+    assert.equal(await prom.waitValue(`masakari_outbox_delivered_total{instance="${agent}",type="VM",result="accepted"}`, (v) => v >= 1), 1);
+    assert.equal(await prom.waitValue(`masakari_outbox_backlog{instance="${agent}",state="pending"}`, (v) => v === 0), 0);
+    assert.deepEqual(await prom.query(`masakari_recovery_duration_seconds_count{instance="${agent}"}`), []);
   });
 });

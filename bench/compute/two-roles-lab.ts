@@ -74,6 +74,10 @@ export interface TwoRolesOptions {
   logLevel?: 'debug' | 'info' | 'warn';
   /** Compute agent log level (at least info: the harness waits for its "connected to libvirt" line). */
   computeLogLevel?: 'debug' | 'info';
+  /** The controller recovers VMs on the lab's libvirtd (libvirt driver, every domain HA-enabled) instead of none. */
+  recover?: boolean;
+  /** Metrics listener ports of the two roles (default: the configuration's default, metrics.listen). */
+  metricsPorts?: { controller: number; compute: number };
 }
 
 export class TwoRolesLab {
@@ -109,8 +113,11 @@ data_dir: ${join(this.dir, 'controller')}
 log: { level: ${level}, format: json }
 api: { listen: "127.0.0.1:${port}" }
 database: { url: "sqlite:${this.controllerDb}" }
-controller: { compute_driver: none, owner_id: e2e-controller }
-# No recovery (no driver): each notification ends in error at once. The same VM crashing again seconds later is a
+${
+  opts.recover
+    ? `controller: { compute_driver: libvirt, owner_id: e2e-controller }\nlibvirt_compute: { hosts: { ${COMPUTE_HOST}: { uri: "${lab.uri}" } }, ha_enabled_default: true }\n`
+    : 'controller: { compute_driver: none, owner_id: e2e-controller }\n'
+}${opts.metricsPorts ? `metrics: { listen: "127.0.0.1:${opts.metricsPorts.controller}" }\n` : ''}# Without recover (no driver): each notification ends in error at once. The same VM crashing again seconds later is a
 # new failure, never a duplicate of one still new/running (Masakari's window: 180 s).
 engine: { duplicate_notification_detection_interval: 0 }
 `,
@@ -130,7 +137,7 @@ libvirt:
   keepalive_count: 2
   reconnect_interval: 0.3
   instance_monitor: { enabled: true }
-`,
+${opts.metricsPorts ? `metrics: { listen: "127.0.0.1:${opts.metricsPorts.compute}" }\n` : ''}`,
     );
   }
 

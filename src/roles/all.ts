@@ -29,11 +29,14 @@ import type { RunningController } from './controller.ts';
 import type { Running } from './types.ts';
 import { stopSequence } from './stop-steps.ts';
 import { EventBus } from '../core/observe/bus.ts';
+import { startRoleMetrics } from './metrics.ts';
 
 export interface RunningAll extends Running {
   controller: RunningController;
   compute: RunningCompute;
   driver: LibvirtComputeDriver | null;
+  /** The one metrics listener of both parts (null: metrics off or not bound). */
+  metricsPort: number | null;
 }
 
 /** The configuration the all role runs with: the lab defaults above on top of what the operator gave. */
@@ -87,14 +90,25 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
   let protection: { stop(): Promise<void> } | undefined;
   // One bus for the process: the controller and compute sides publish and subscribe on the same one.
   const bus = new EventBus(log.child({ component: 'event-bus' }));
+  // One listener for both parts: the controller's and the agent's metrics in one scrape.
+  const metrics = await startRoleMetrics(config, log);
   try {
-    ctl = await controller.start(config, log, { ...(driver ? { compute: driver } : {}), observer: recoveryReporter(log), bus });
+    ctl = await controller.start(config, log, {
+      ...(driver ? { compute: driver } : {}),
+      observer: recoveryReporter(log),
+      bus,
+      metrics: metrics.registry,
+    });
     if (driver) {
       await lab!.bootstrapLabSegment(ctl.store, driver.hostNames, log);
       driver.start();
       protection = await lab!.reportProtected(driver, config.instance_failure.ha_enabled_instance_metadata_key, log);
     }
-    const compute = await startCompute(config, log, { transport: new LocalTransport(inProcessIntake(ctl.app, controllerAuth(config))), bus });
+    const compute = await startCompute(config, log, {
+      transport: new LocalTransport(inProcessIntake(ctl.app, controllerAuth(config))),
+      bus,
+      metrics: metrics.registry,
+    });
     const running = ctl;
     log.info(
       { api: `http://${config.api.listen.replace(/:\d+$/, '')}:${running.port}/v1`, compute: driver ? 'libvirt' : config.controller.compute_driver },
@@ -107,6 +121,7 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
         { name: 'API and engine', stop: () => running.stop(), pending: () => running.pending?.() ?? [] },
         // Last, and awaited: libvirt has let go of every connection and its event-loop thread has returned.
         ...(driver ? [{ name: 'libvirt compute driver', stop: () => driver.close() }] : []),
+        ...(metrics.port !== null ? [{ name: 'metrics listener', stop: () => metrics.stop() }] : []),
       ],
       log,
     );
@@ -114,6 +129,7 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
       controller: running,
       compute,
       driver,
+      metricsPort: metrics.port,
       stop: () => stops.stop(),
       pending: () => stops.pending(),
     };
@@ -121,6 +137,7 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
     await protection?.stop();
     await ctl?.stop().catch(() => undefined);
     await driver?.close().catch(() => undefined);
+    await metrics.stop();
     throw e;
   }
 }

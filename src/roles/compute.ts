@@ -21,6 +21,9 @@ import { VERSION } from '../version.ts';
 import type { Running } from './types.ts';
 import { stopSequence } from './stop-steps.ts';
 import { EventBus } from '../core/observe/bus.ts';
+import type { MetricsRegistry } from '../core/observe/metrics.ts';
+import { computeMetrics, type ComputeMetrics } from '../core/observe/metric-set.ts';
+import { startRoleMetrics, type RoleMetrics } from './metrics.ts';
 
 export interface ComputeRoleOptions {
   /** --role=all passes a LocalTransport to the controller in the same process. */
@@ -30,6 +33,8 @@ export interface ComputeRoleOptions {
   extraMonitors?: (sink: NotificationSink) => Monitor[];
   /** The process's event bus; --role=all shares the controller's. */
   bus?: EventBus;
+  /** A registry another role part owns (--role=all); without it the agent starts its own metrics listener. */
+  metrics?: MetricsRegistry;
 }
 
 export interface RunningCompute extends Running {
@@ -37,6 +42,8 @@ export interface RunningCompute extends Running {
   bus: EventBus;
   outbox: Outbox;
   monitors: Monitor[];
+  /** The metrics listener's port (null: metrics off, or served by the caller's registry under --role=all). */
+  metricsPort: number | null;
 }
 
 export const outboxPath = (config: Config): string =>
@@ -67,7 +74,7 @@ export function httpTransport(config: Config): HttpTransport {
   });
 }
 
-async function buildMonitors(config: Config, sink: NotificationSink, env: Env, log: Logger): Promise<Monitor[]> {
+async function buildMonitors(config: Config, sink: NotificationSink, env: Env, log: Logger, metrics: ComputeMetrics): Promise<Monitor[]> {
   const c = config.compute;
   const hostname = c.hostname ?? osHostname();
   const monitors: Monitor[] = [];
@@ -84,6 +91,7 @@ async function buildMonitors(config: Config, sink: NotificationSink, env: Env, l
         sink,
         env,
         log,
+        metrics,
       }),
     );
   }
@@ -101,6 +109,7 @@ async function buildMonitors(config: Config, sink: NotificationSink, env: Env, l
         sink,
         env,
         log,
+        metrics,
       }),
     );
   }
@@ -115,7 +124,7 @@ async function buildMonitors(config: Config, sink: NotificationSink, env: Env, l
     const { LibvirtDomainEventSource } = await import('../drivers/libvirt/event-source.ts');
     const { InstanceMonitor } = await import('../core/monitors/instance/instance-monitor.ts');
     const mlog = log.child({ component: 'instance-monitor' });
-    monitors.push(new InstanceMonitor({ source: new LibvirtDomainEventSource({ ...libvirtOpts, log: mlog }), sink, log: mlog, hostname, env }));
+    monitors.push(new InstanceMonitor({ source: new LibvirtDomainEventSource({ ...libvirtOpts, log: mlog }), sink, log: mlog, hostname, env, metrics }));
   }
   if (lv.introspective_monitor.enabled) {
     const { LibvirtGuestAgentSource } = await import('../drivers/libvirt/guest-agent-source.ts');
@@ -131,6 +140,7 @@ async function buildMonitors(config: Config, sink: NotificationSink, env: Env, l
         failureThreshold: lv.introspective_monitor.failure_threshold,
         hostname,
         env,
+        metrics,
       }),
     );
   }
@@ -144,6 +154,9 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
   const path = outboxPath(config);
   mkdirSync(dirname(path), { recursive: true });
   const transport = opts.transport ?? httpTransport(config);
+  const own: RoleMetrics | null = opts.metrics ? null : await startRoleMetrics(config, log);
+  const registry = opts.metrics ?? own!.registry;
+  const metrics = computeMetrics(registry);
   const outbox = new Outbox({
     path,
     transport,
@@ -154,12 +167,13 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
       maxMs: config.compute.delivery.retry_max_seconds * 1000,
     },
     keepSent: config.compute.delivery.keep_sent,
+    metrics,
   });
   outbox.start();
   const started: Monitor[] = [];
   let monitors: Monitor[] = [];
   try {
-    monitors = [...(await buildMonitors(config, outbox, env, log)), ...(opts.extraMonitors?.(outbox) ?? [])];
+    monitors = [...(await buildMonitors(config, outbox, env, log, metrics)), ...(opts.extraMonitors?.(outbox) ?? [])];
     for (const m of monitors) {
       await m.start();
       started.push(m);
@@ -167,8 +181,14 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
   } catch (e) {
     for (const m of started.reverse()) await m.stop().catch(() => undefined);
     await outbox.stop();
+    await own?.stop();
     throw e;
   }
+  // State read at scrape time: the outbox backlog, the libvirt connections, the host monitor's last sample.
+  registry.onCollect(() => {
+    outbox.reportBacklog();
+    for (const m of monitors) m.reportMetrics?.();
+  });
   log.info(
     {
       outbox: path,
@@ -185,7 +205,11 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
   }
 
   const stops = stopSequence(
-    [...[...monitors].reverse().map((m) => ({ name: `${m.name} monitor`, stop: () => m.stop() })), { name: 'outbox', stop: () => outbox.stop() }],
+    [
+      ...[...monitors].reverse().map((m) => ({ name: `${m.name} monitor`, stop: () => m.stop() })),
+      { name: 'outbox', stop: () => outbox.stop() },
+      ...(own && own.port !== null ? [{ name: 'metrics listener', stop: () => own.stop() }] : []),
+    ],
     log,
   );
   let stopped: Promise<void> | null = null;
@@ -193,6 +217,7 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
     bus,
     outbox,
     monitors,
+    metricsPort: own?.port ?? null,
     stop: () => (stopped ??= stops.stop().finally(() => log.info('compute role stopped'))),
     pending: () => stops.pending(),
   };

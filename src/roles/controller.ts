@@ -17,6 +17,9 @@ import { startEventHistory } from '../core/observe/history.ts';
 import { startNotifier, type NotificationSink } from '../core/observe/notifier.ts';
 import { parseTransportUrl } from '../core/observe/transport-url.ts';
 import { AmqpNotificationSink } from '../drivers/notify/amqp.ts';
+import { noopRegistry, type MetricsRegistry } from '../core/observe/metrics.ts';
+import { controllerMetrics } from '../core/observe/metric-set.ts';
+import { startRoleMetrics, type RoleMetrics } from './metrics.ts';
 
 /** The API could not listen where configured; the message says why and what to change. */
 export class ListenError extends AppError {
@@ -62,15 +65,22 @@ export interface RunningController extends Running {
   port: number;
   /** The API app itself: --role=all hands monitor notifications to it in-process (app.request), no socket. */
   app: ApiApp;
+  /** The metrics listener's port (null: metrics off, or served by the caller's registry under --role=all). */
+  metricsPort: number | null;
 }
 
 export async function start(
   config: Config,
   log: Logger,
-  opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver; bus?: EventBus } = {},
+  /** metrics: a registry another role part owns (--role=all); without it the controller starts its own listener. */
+  opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver; bus?: EventBus; metrics?: MetricsRegistry } = {},
 ): Promise<RunningController> {
   const store = opts.store ?? (await openStore(config));
   const backends = await createBackends(config, log, opts.compute);
+  const own: RoleMetrics | null = opts.metrics ? null : await startRoleMetrics(config, log);
+  const registry = opts.metrics ?? own!.registry;
+  // Hook for the protection report: protectionMetrics(registry) (core/observe/metric-set.ts) gives its gauges.
+  const metrics = controllerMetrics(registry);
   // One bus per process: --role=all hands in the one it shares with the compute side.
   const bus = opts.bus ?? new EventBus(log.child({ component: 'event-bus' }));
   const history = startEventHistory(bus, store, log, { keep: config.events.history_size });
@@ -85,6 +95,7 @@ export async function start(
     ownerId: ownerIdOf(config),
     ...(opts.observer ? { observer: opts.observer } : {}),
     bus,
+    metrics,
   });
   const app = createApiApp({
     bus,
@@ -100,8 +111,11 @@ export async function start(
       config.controller.compute_driver === 'none' && !opts.compute
         ? {}
         : { whatif: { store, compute: backends.compute, config, fencingConfigured: backends.fence !== undefined } },
+    // Metrics off: no request middleware at all (the GET path's throughput matters).
+    ...(registry !== noopRegistry ? { metrics } : {}),
   });
   await engine.start();
+  registry.onCollect(() => engine.reportMetrics());
   let api: RunningApi;
   try {
     api = await startApiServer(app, config.api.listen, { log, env: realEnv });
@@ -111,6 +125,7 @@ export async function start(
     await history.stop().catch(() => undefined);
     await backends.close().catch(() => undefined);
     if (!opts.store) await store.close().catch(() => undefined);
+    await own?.stop();
     throw listenFailure(e, config.api.listen);
   }
   log.info(
@@ -127,6 +142,7 @@ export async function start(
       { name: 'event history', stop: () => history.stop() },
       { name: `${backends.compute.name} compute driver`, stop: () => backends.close() },
       ...(opts.store ? [] : [{ name: 'store', stop: () => store.close() }]),
+      ...(own && own.port !== null ? [{ name: 'metrics listener', stop: () => own.stop() }] : []),
     ],
     log,
   );
@@ -136,6 +152,7 @@ export async function start(
     engine,
     port: api.port,
     app,
+    metricsPort: own?.port ?? null,
     stop: () => stops.stop(),
     pending: () => stops.pending(),
   };

@@ -21,6 +21,8 @@ import { notFound, onError } from './middleware/faults.ts';
 import { microversion } from './middleware/microversion.ts';
 import { PolicyEnforcer } from './middleware/policy.ts';
 import { requestId } from './middleware/request-id.ts';
+import { requestMetrics } from './middleware/metrics.ts';
+import type { ApiMetrics } from '../observe/metric-set.ts';
 import type { ResourceDeps } from './resources/common.ts';
 import { hostRoutes } from './resources/hosts.ts';
 import { notificationRoutes } from './resources/notifications.ts';
@@ -50,6 +52,8 @@ export interface ApiDeps {
   eventFeed?: EventFeed;
   /** What the extension resources under /v1/x-masakari/ need (resources/extensions/). */
   extensions?: ExtensionDeps;
+  /** Request counts and latency by route (default: none, and no middleware at all). */
+  metrics?: ApiMetrics;
 }
 
 export type ApiApp = Hono<ApiEnv>;
@@ -93,6 +97,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
 
   const app = new Hono<ApiEnv>({ router: new RegExpRouter(), getPath: routingPath });
   app.use('*', requestId(env), accessLog(log, { parseProxyHeaders: api.enable_proxy_headers_parsing }));
+  if (deps.metrics) app.use('*', requestMetrics(deps.metrics));
   app.onError(onError(log));
   app.notFound(notFound);
   app.get('/', versions.root);

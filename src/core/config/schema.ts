@@ -15,6 +15,7 @@ import { openstackSection } from './sections/openstack.ts';
 import { controllerSection } from './sections/controller.ts';
 import { clusterSafetySection, hostReturnKeys } from './sections/cluster-safety.ts';
 import { eventsSection, osloMessagingNotificationsSection } from './sections/observe.ts';
+import { metricsSection } from './sections/metrics.ts';
 
 export const configSchema = z.strictObject({
   /** Where SQLite files (store, outbox) live when their paths are relative. */
@@ -50,6 +51,8 @@ export const configSchema = z.strictObject({
   oslo_messaging_notifications: osloMessagingNotificationsSection.prefault({}),
   /** The event stream's history (GET /v1/x-masakari/events). */
   events: eventsSection.prefault({}),
+  /** Prometheus metrics listener of every role (sections/metrics.ts, docs/observability.md). */
+  metrics: metricsSection.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

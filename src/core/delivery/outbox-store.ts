@@ -133,6 +133,12 @@ export class OutboxStore {
     return out;
   }
 
+  /** When the oldest pending row was queued (ms), or null when none is pending. */
+  oldestPendingMs(): number | null {
+    const r = this.db.prepare(`SELECT MIN(created_ms) AS t FROM outbox WHERE state = 'pending'`).get() as { t: number | null };
+    return r.t;
+  }
+
   list(state: OutboxState, limit = 100): OutboxRow[] {
     return (this.db.prepare(`SELECT * FROM outbox WHERE state = ? ORDER BY id LIMIT ?`).all(state, limit) as RawRow[]).map(toRow);
   }

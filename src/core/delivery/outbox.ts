@@ -11,6 +11,7 @@ import type { NotificationDraft, NotificationSink } from '../ports/notify.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { OutboxStore, type OutboxRow } from './outbox-store.ts';
 import type { NotificationTransport, SendOutcome } from '../ports/notification-transport.ts';
+import { NO_COMPUTE_METRICS, type ComputeMetrics } from '../observe/metric-set.ts';
 
 export interface OutboxOptions {
   path: string;
@@ -25,6 +26,8 @@ export interface OutboxOptions {
    * --retry-rejected) are seen. Default one minute.
    */
   maxIdleMs?: number;
+  /** Queued, delivered, rejected and failed deliveries; the backlog gauges are set by reportBacklog(). */
+  metrics?: ComputeMetrics;
 }
 
 export interface OutboxStatus {
@@ -56,16 +59,29 @@ export class Outbox implements NotificationSink {
   private wakeCtl = new AbortController();
   private sendCtl = new AbortController();
   private inFlight: Promise<unknown> | null = null;
+  private readonly metrics: ComputeMetrics;
 
   constructor(private readonly opts: OutboxOptions) {
     this.store = new OutboxStore(opts.path);
     this.log = opts.log.child({ component: 'outbox' });
+    this.metrics = opts.metrics ?? NO_COMPUTE_METRICS;
+  }
+
+  /** Sets the backlog gauges from the table (run before each scrape: two indexed queries). */
+  reportBacklog(): void {
+    if (this.closed) return;
+    const c = this.store.counts();
+    this.metrics.backlog.set(c.pending, { state: 'pending' });
+    this.metrics.backlog.set(c.rejected, { state: 'rejected' });
+    const oldest = this.store.oldestPendingMs();
+    this.metrics.oldestPendingAge.set(oldest === null ? 0 : Math.max(0, (this.opts.env.nowMs() - oldest) / 1000));
   }
 
   /** Resolves once the draft is on disk; delivery happens in the background. */
   async submit(draft: NotificationDraft): Promise<void> {
     if (this.closed) throw new OutboxClosedError();
     const id = this.store.add(draft, this.opts.env.nowMs());
+    this.metrics.queued.inc({ type: draft.type });
     this.log.info({ id, type: draft.type, hostname: draft.hostname, payload: draft.payload }, 'notification queued');
     this.wake();
   }
@@ -153,10 +169,12 @@ export class Outbox implements NotificationSink {
     switch (outcome.kind) {
       case 'accepted':
         this.store.markSent(row.id, null, now);
+        this.metrics.delivered.inc({ type: row.draft.type, result: 'accepted' });
         this.log.info({ ...ctx, status: outcome.status, attempts: row.attempts + 1 }, 'notification delivered');
         break;
       case 'conflict':
         this.store.markSent(row.id, `409: ${outcome.message}`, now);
+        this.metrics.delivered.inc({ type: row.draft.type, result: 'duplicate' });
         this.log.info(
           { ...ctx, status: outcome.status, reason: outcome.message },
           'controller already has this notification or the host is on maintenance (409): not resending',
@@ -164,11 +182,13 @@ export class Outbox implements NotificationSink {
         break;
       case 'rejected':
         this.store.markRejected(row.id, `${outcome.status}: ${outcome.message}`, now);
+        this.metrics.rejected.inc({ type: row.draft.type });
         this.log.error({ ...ctx, status: outcome.status, reason: outcome.message }, 'controller rejected the notification: parked as rejected');
         break;
       case 'retry': {
         const delay = backoffDelay(row.attempts + 1, this.opts.backoff, () => this.opts.env.random());
         this.store.markFailed(row.id, outcome.message, now + delay, now);
+        this.metrics.deliveryFailures.inc({ type: row.draft.type });
         this.log.warn({ ...ctx, attempts: row.attempts + 1, retryInMs: delay, reason: outcome.message }, 'notification not delivered yet; will retry');
         break;
       }

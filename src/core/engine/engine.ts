@@ -24,6 +24,8 @@ import { errorMessage } from '../errors.ts';
 import type { EventBus } from '../observe/bus.ts';
 import { publisherOf } from '../observe/events.ts';
 import { EngineEvents } from '../observe/engine-events.ts';
+import { NO_CONTROLLER_METRICS, type EngineMetrics } from '../observe/metric-set.ts';
+import { secondsSince } from '../observe/metrics.ts';
 
 export interface EngineObserver {
   status?(uuid: string, status: NotificationStatus, reason: string | null): void;
@@ -45,6 +47,8 @@ export interface EngineDeps {
   observer?: EngineObserver;
   /** The process's event bus: processing start/end/error, task start/end, instance state changes (docs/observability.md). */
   bus?: EventBus;
+  /** Where the engine, its tasks and periodic jobs record metrics (default: nowhere). */
+  metrics?: EngineMetrics;
   /** Skip the periodic timers (tests drive runPeriodic() themselves). */
   periodic?: boolean;
 }
@@ -67,12 +71,16 @@ export interface Engine {
   runPeriodic(): Promise<void>;
   /** Resolves when no workflow of this engine is running. */
   idle(): Promise<void>;
+  /** Sets the gauges read at scrape time (the oldest running workflow's age). */
+  reportMetrics(): void;
   readonly ownerId: string;
 }
 
 interface Active {
   abort: AbortController;
   done: Promise<ProcessResult>;
+  /** When its notification was accepted (ms), once the workflow read it; for the stuck-recovery gauge. */
+  acceptedMs?: number;
 }
 
 export function createEngine(deps: EngineDeps): Engine {
@@ -80,7 +88,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const log = parentLog.child({ component: 'engine' });
   const leaseMs = config.engine.claim_lease_seconds * 1000;
   const events = deps.bus ? new EngineEvents(publisherOf(deps.bus)) : undefined;
-  const status = new StatusMachine(store, env, log, (u, s, r) => deps.observer?.status?.(u, s, r), events);
+  const metrics = deps.metrics ?? NO_CONTROLLER_METRICS;
+  const status = new StatusMachine(store, env, log, (u, s, r) => deps.observer?.status?.(u, s, r), events, metrics);
   /** What the workflow's tasks write through: vmove changes and progress lines are published too. */
   const taskStore = events ? events.observedStore(store) : store;
   const active = new Map<string, Active>();
@@ -120,6 +129,9 @@ export function createEngine(deps: EngineDeps): Engine {
     if (mode === 'new' && (await settledAtOnce(uuid, accepted))) return 'done';
     let n = await store.claimNotification(uuid, ownerId, leaseMs, env.now(), mode !== 'resume');
     if (!n) return 'claimed-elsewhere';
+    metrics.leasesHeld.inc();
+    const a = active.get(uuid);
+    if (a) a.acceptedMs = n.createdAt.getTime();
     let key: string | undefined;
     let leaseLost = false;
     /** The final status write also dropped the claims (Store.finishNotification): nothing left for `finally`. */
@@ -182,10 +194,13 @@ export function createEngine(deps: EngineDeps): Engine {
       };
       scheduleRenewal();
 
-      if (n.status !== 'running') n = await status.start(n);
+      if (n.status !== 'running') {
+        n = await status.start(n);
+        if (mode === 'new') metrics.recoveryStartDelay.observe(secondsSince(n.createdAt.getTime(), env.nowMs()), { type: n.type });
+      }
       const running = n;
       const runner = await FlowRunner.open(
-        { notification: n, compute, store: taskStore, env, config, log, signal: ac.signal, fenceGate: fence },
+        { notification: n, compute, store: taskStore, env, config, log, signal: ac.signal, fenceGate: fence, metrics },
         n.attempts,
         (u, name, state) => {
           deps.observer?.task?.(u, name, state);
@@ -194,7 +209,7 @@ export function createEngine(deps: EngineDeps): Engine {
       );
       // guards/: mass-failure pause and host-return un-maintenance (null: dispatch as usual).
       const outcome =
-        (await hostGuards({ store, env, log, config }, n, ev, host, segment, runner)) ??
+        (await hostGuards({ store, env, log, config, metrics }, n, ev, host, segment, runner)) ??
         (await dispatch({ store, env, log, flows: flows! }, n, ev, host, segment, runner));
       if (ac.signal.aborted) throw new WorkflowAborted('aborted');
       // The expiry job may have failed it meanwhile: never overwrite a final status.
@@ -220,6 +235,7 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       return 'done';
     } finally {
+      metrics.leasesHeld.dec();
       renewing = false;
       renewal?.cancel();
       if (!leaseLost && !released) {
@@ -286,6 +302,7 @@ export function createEngine(deps: EngineDeps): Engine {
         },
         unlockAfterExpiry: (n) => unlockAfterExpiry({ store, compute, log }, n),
         timers: deps.periodic !== false,
+        metrics,
       });
       await jobs.kick();
     },
@@ -298,13 +315,21 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     notificationAccepted(n) {
       if (typeof n === 'string') void launch(n, 'new');
-      else void launch(n.uuid, 'new', n);
+      else {
+        metrics.notificationsAccepted.inc({ type: n.type });
+        void launch(n.uuid, 'new', n);
+      }
     },
     process(uuid, mode = 'new') {
       return launch(uuid, mode);
     },
     async runPeriodic() {
       await jobs?.runAll();
+    },
+    reportMetrics() {
+      let oldest: number | null = null;
+      for (const a of active.values()) if (a.acceptedMs !== undefined && (oldest === null || a.acceptedMs < oldest)) oldest = a.acceptedMs;
+      metrics.oldestRunningAge.set(oldest === null ? 0 : secondsSince(oldest, env.nowMs()));
     },
     async idle() {
       while (active.size) await Promise.all([...active.values()].map((a) => a.done));

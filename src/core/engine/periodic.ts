@@ -14,6 +14,7 @@ import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
 import type { ProcessMode, ProcessResult } from './engine.ts';
 import type { StatusMachine } from './status.ts';
+import { NO_CONTROLLER_METRICS, type EngineMetrics } from '../observe/metric-set.ts';
 
 export interface PeriodicDeps {
   store: Store;
@@ -29,6 +30,7 @@ export interface PeriodicDeps {
   /** Unlocks the servers a stopped workflow had locked (expiry-unlock.ts). */
   unlockAfterExpiry(n: Notification): Promise<unknown>;
   timers: boolean;
+  metrics?: EngineMetrics;
 }
 
 export interface PeriodicJobs {
@@ -48,6 +50,16 @@ interface Work {
 
 export function startPeriodicJobs(d: PeriodicDeps): PeriodicJobs {
   const { store, env, config } = d;
+  const metrics = d.metrics ?? NO_CONTROLLER_METRICS;
+  /** Taken up again by a periodic job: counted once it was really processed here (not claimed elsewhere, not busy). */
+  const counted = (kind: string, p: Promise<ProcessResult>, takeover = false) =>
+    p.then((r) => {
+      if (r !== 'claimed-elsewhere' && r !== 'busy' && r !== 'aborted') {
+        metrics.periodicRetries.inc({ kind });
+        if (takeover) metrics.leasesTakenOver.inc();
+      }
+      return r;
+    });
   /** The pending timer of each job (one at a time: a job is rescheduled only after it ran). */
   const timers = new Map<string, Timer>();
   let stopped = false;
@@ -56,7 +68,7 @@ export function startPeriodicJobs(d: PeriodicDeps): PeriodicJobs {
     n.claimedBy === null || n.claimedBy === d.ownerId || (n.claimExpiresAt !== null && n.claimExpiresAt.getTime() < env.nowMs());
 
   async function retryOnce(n: Notification): Promise<void> {
-    const r = await d.process(n.uuid, 'retry');
+    const r = await counted('error', d.process(n.uuid, 'retry'));
     if (r === 'claimed-elsewhere' || r === 'busy' || r === 'aborted' || r === 'waiting-for-host') return;
     const cur = await store.getNotification(n.uuid);
     if (cur?.status === 'error') await d.status.giveUp(cur, cur.lastError);
@@ -69,7 +81,7 @@ export function startPeriodicJobs(d: PeriodicDeps): PeriodicJobs {
     for (const n of await store.findNotificationsByStatus(['error', 'new'], BATCH)) {
       if (d.isActive(n.uuid) || !free(n)) continue;
       if (n.status === 'error') work.push(retryOnce(n));
-      else if (env.nowMs() - n.generatedTime.getTime() >= newAgeMs) work.push(d.process(n.uuid, 'new'));
+      else if (env.nowMs() - n.generatedTime.getTime() >= newAgeMs) work.push(counted('new', d.process(n.uuid, 'new')));
     }
     return { work: Promise.all(work) };
   }
@@ -79,7 +91,8 @@ export function startPeriodicJobs(d: PeriodicDeps): PeriodicJobs {
     for (const n of await store.findNotificationsByStatus(['running'], BATCH)) {
       if (d.isActive(n.uuid) || !free(n)) continue;
       d.log.warn({ notification: n.uuid, previousOwner: n.claimedBy }, 'resuming a notification whose controller stopped working on it');
-      work.push(d.process(n.uuid, 'resume'));
+      // Another owner's lease ran out: taken over. Our own (a previous life of this controller): resumed.
+      work.push(counted('resume', d.process(n.uuid, 'resume'), n.claimedBy !== null && n.claimedBy !== d.ownerId));
     }
     return { work: Promise.all(work) };
   }

@@ -7,6 +7,8 @@
 import type { TaskState, WorkflowTaskRecord } from '../domain/model.ts';
 import type { FlowValues, RecoveryTask, TaskContext } from './task.ts';
 import { MissingTaskInput, WorkflowAborted } from './errors.ts';
+import { NO_CONTROLLER_METRICS, type EngineMetrics } from '../observe/metric-set.ts';
+import { secondsSince } from '../observe/metrics.ts';
 
 interface StoredResult {
   run: number;
@@ -60,6 +62,16 @@ export class FlowRunner {
       if (m) r.meta = { ...m };
     }
     return r;
+  }
+
+  /** Where the workflows record what they measure (the no-op group when metrics are off). */
+  get metrics(): EngineMetrics {
+    return this.base.metrics ?? NO_CONTROLLER_METRICS;
+  }
+
+  /** The engine's clock in milliseconds (virtual in the simulator). */
+  nowMs(): number {
+    return this.base.env.nowMs();
   }
 
   /** True when this run already persisted something (we are resuming after a crash). */
@@ -157,16 +169,19 @@ export class FlowRunner {
       },
     };
     let output: FlowValues | void;
+    const startedMs = this.nowMs();
     try {
       checkInputs(task, values);
       output = await task.execute(ctx);
     } catch (e) {
       if (this.base.signal.aborted) throw new WorkflowAborted('aborted');
+      this.metrics.taskDuration.observe(secondsSince(startedMs, this.nowMs()), { task: task.displayName, result: 'failure' });
       await this.setState(seq, 'FAILURE', Math.max(lastProgress, 1.0));
       if (!revertible) this.touched.push(seq);
       this.observer(this.uuid, task.displayName, 'FAILURE');
       throw e;
     }
+    this.metrics.taskDuration.observe(secondsSince(startedMs, this.nowMs()), { task: task.displayName, result: 'success' });
     stored = { ...stored, output: output ?? {} };
     await this.base.store.updateTask(this.uuid, seq, { state: 'SUCCESS', progress: 1.0, result: stored }, this.now());
     const rec = this.records.find((t) => t.seq === seq)!;

@@ -9,6 +9,8 @@ import type { Env } from '../env.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
 import type { EngineEvents } from '../observe/engine-events.ts';
+import { NO_CONTROLLER_METRICS, type EngineMetrics } from '../observe/metric-set.ts';
+import { secondsSince } from '../observe/metrics.ts';
 
 export type StatusObserver = (uuid: string, status: NotificationStatus, reason: string | null) => void;
 
@@ -26,12 +28,22 @@ export class StatusMachine {
     private readonly observe: StatusObserver,
     /** The event bus side: Masakari's notification.process.* and every status change (observe/engine-events.ts). */
     private readonly events?: EngineEvents,
+    private readonly metrics: EngineMetrics = NO_CONTROLLER_METRICS,
   ) {}
+
+  /** A processing attempt ended: counted by type and status, timed from acceptance (createdAt). */
+  private ended(n: Notification, to: NotificationStatus): void {
+    if (to === 'new' || to === 'running') return;
+    const labels = { type: n.type, status: to };
+    this.metrics.notificationsFinished.inc(labels);
+    this.metrics.recoveryDuration.observe(secondsSince(n.createdAt.getTime(), this.env.nowMs()), labels);
+  }
 
   private async set(n: Notification, to: NotificationStatus, reason: string | null, release?: ClaimRelease): Promise<Notification> {
     const updated = release
       ? await this.store.finishNotification(n.uuid, to, this.env.now(), reason, release)
       : await this.store.setNotificationStatus(n.uuid, to, this.env.now(), reason);
+    this.ended(n, to);
     this.observe(n.uuid, to, reason);
     this.events?.status(n.uuid, to, reason);
     return updated;
@@ -45,6 +57,7 @@ export class StatusMachine {
     const updated = await this.store.settleNewNotification(n.uuid, to, this.env.now(), reason);
     if (!updated) return undefined;
     this.log.info({ notification: n.uuid, type: n.type, status: to, reason }, `Notification ${n.uuid} exits with status: ${to}.`);
+    this.ended(n, to);
     this.observe(n.uuid, to, reason);
     this.events?.settled(n, to, reason, disabledSegment);
     this.events?.status(n.uuid, to, reason);
@@ -77,6 +90,7 @@ export class StatusMachine {
   }
 
   expire(n: Notification): Promise<Notification> {
+    this.metrics.notificationsExpired.inc({ type: n.type });
     this.log.error({ notification: n.uuid }, `Periodic task 'check_expired_notifications': Notification ${n.uuid} is expired.`);
     return this.set(n, 'failed', `expired: not finished within notifications_expired_interval (status was ${n.status})`);
   }

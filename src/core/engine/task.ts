@@ -12,6 +12,7 @@ import type { Logger } from '../log.ts';
 import type { ComputeDriver } from '../ports/compute.ts';
 import type { FenceGate } from '../ports/fence.ts';
 import type { Store } from '../store/types.ts';
+import type { EngineMetrics } from '../observe/metric-set.ts';
 
 /** Values flowing between tasks (taskflow's "store"): host_name, notification_uuid, instance_list, reserved_host... */
 export type FlowValues = Record<string, unknown>;
@@ -33,6 +34,8 @@ export interface TaskContext {
   /** Aborted when the controller stops or loses its lease: pass it to every wait. */
   readonly signal: AbortSignal;
   readonly fenceGate: FenceGate | undefined;
+  /** Where built-in tasks record phase durations and fence attempts (absent: metrics off). */
+  readonly metrics?: EngineMetrics;
   /** Adds a progress detail (Masakari's update_details); persisted before it resolves. */
   update(message: string, progress?: number): Promise<void>;
   /** The checkpoint saved by an earlier, interrupted execution of this same task (undefined on a first run). */

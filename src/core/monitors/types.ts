@@ -8,4 +8,6 @@ export interface Monitor {
   start(): Promise<void>;
   /** Stops watching and releases every resource (connections, timers, child processes). Safe to call twice. */
   stop(): Promise<void>;
+  /** Sets the monitor's state gauges (connection, last sample age); run before each metrics scrape. */
+  reportMetrics?(): void;
 }

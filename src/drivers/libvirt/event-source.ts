@@ -60,6 +60,10 @@ export class LibvirtDomainEventSource implements DomainEventSource {
   private sweepTimer: NodeJS.Timeout | null = null;
   private deliver: ((ev: DomainEvent) => void) | null = null;
 
+  connected(): boolean {
+    return this.conn.connection !== null;
+  }
+
   constructor(o: LibvirtEventSourceOptions) {
     this.log = o.log;
     this.conn = new ResilientLibvirt({ uri: o.uri, readOnly: true, keepalive: o.keepalive ?? null, reconnectDelayMs: o.reconnectDelayMs, log: o.log });

@@ -49,6 +49,10 @@ export class LibvirtGuestAgentSource implements GuestAgentSource {
     this.conn = new ResilientLibvirt({ uri: o.uri, readOnly: false, keepalive: o.keepalive ?? null, reconnectDelayMs: o.reconnectDelayMs, log: o.log });
   }
 
+  connected(): boolean {
+    return this.conn.connection !== null;
+  }
+
   start(): Promise<void> {
     return this.conn.start();
   }

@@ -18,6 +18,7 @@ import { RecoveryFailure } from '../errors.ts';
 import { failureEvent, isHostDown } from '../event.ts';
 import type { FlowRunner } from '../runner.ts';
 import type { RecoveryTask } from '../task.ts';
+import type { EngineMetrics } from '../../observe/metric-set.ts';
 
 export interface MassFailureInput {
   segmentName: string;
@@ -99,6 +100,7 @@ export interface GuardDeps {
   env: Env;
   config: Config;
   log: Logger;
+  metrics?: EngineMetrics;
 }
 
 /**
@@ -126,6 +128,7 @@ export async function massFailureGuard(d: GuardDeps, runner: FlowRunner, n: Noti
     d.log.debug({ notification: n.uuid, host: host.name }, v.detail);
     return null;
   }
+  d.metrics?.massFailurePauses.inc();
   try {
     await runner.step('host.mass-failure-guard', pausedTask(v.reason), { notification_uuid: n.uuid, host_name: host.name }, { revertible: false });
   } catch (e) {

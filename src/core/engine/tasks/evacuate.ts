@@ -12,6 +12,8 @@ import type { RecoveryTask, TaskContext } from '../task.ts';
 import { listAllVMoves } from './host.ts';
 import { evacuationConcurrency, reservedHostUnusable } from '../rules.ts';
 import { waitFor } from './util.ts';
+import { NO_CONTROLLER_METRICS } from '../../observe/metric-set.ts';
+import { secondsSince } from '../../observe/metrics.ts';
 
 const SHUTDOWN = 4;
 
@@ -211,6 +213,10 @@ class InstanceEvacuation {
   async drive(): Promise<void> {
     const slotKey = this.run.reserved ?? '';
     await this.run.perTarget.take(slotKey);
+    // Measured from the slot on (waiting for the target's cap is not the evacuation's time); aborts are not results.
+    const metrics = this.ctx.metrics ?? NO_CONTROLLER_METRICS;
+    const startedMs = this.ctx.env.nowMs();
+    metrics.instancesInFlight.inc({ action: 'evacuation' });
     try {
       while (this.state !== 'succeeded' && this.state !== 'failed') {
         try {
@@ -221,6 +227,10 @@ class InstanceEvacuation {
       }
       if (this.state === 'failed') await this.recordFailure();
     } finally {
+      metrics.instancesInFlight.dec({ action: 'evacuation' });
+      if (this.state === 'succeeded' || this.state === 'failed') {
+        metrics.instanceEvacuationDuration.observe(secondsSince(startedMs, this.ctx.env.nowMs()), { result: this.state });
+      }
       this.run.perTarget.give(slotKey);
       await this.unlock();
     }

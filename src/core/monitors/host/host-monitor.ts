@@ -10,6 +10,7 @@ import type { Monitor } from '../types.ts';
 import { decide, initialHostMonitorState, type DecideOptions, type DecideResult, type HostMonitorState } from './decide.ts';
 import { loadHostMonitorState, saveHostMonitorState } from './state-file.ts';
 import { errorMessage } from '../../errors.ts';
+import { NO_COMPUTE_METRICS, type ComputeMetrics } from '../../observe/metric-set.ts';
 
 export interface HostMonitorOptions extends Omit<DecideOptions, 'localNode'> {
   driver: ClusterDriver;
@@ -21,6 +22,7 @@ export interface HostMonitorOptions extends Omit<DecideOptions, 'localNode'> {
   log: Logger;
   /** Where to keep what the monitor knows about its peers across restarts; null: memory only. */
   statePath?: string | null;
+  metrics?: ComputeMetrics;
 }
 
 export class HostMonitor implements Monitor {
@@ -32,6 +34,16 @@ export class HostMonitor implements Monitor {
   private lastSkip: string | null = null;
   private polls: Promise<unknown> = Promise.resolve();
   private savedText: string | null = null;
+  /** When the last cluster sample was read (env ms); null before the first. */
+  private lastSampleMs: number | null = null;
+
+  private get metrics(): ComputeMetrics {
+    return this.opts.metrics ?? NO_COMPUTE_METRICS;
+  }
+
+  reportMetrics(): void {
+    if (this.lastSampleMs !== null) this.metrics.hostMonitorLastSampleAge.set(Math.max(0, (this.opts.env.nowMs() - this.lastSampleMs) / 1000));
+  }
 
   constructor(private readonly opts: HostMonitorOptions) {
     this.log = opts.log.child({ component: 'host-monitor', driver: opts.driver.name });
@@ -110,6 +122,8 @@ export class HostMonitor implements Monitor {
 
   private async pollNow(signal?: AbortSignal): Promise<DecideResult> {
     const snap = await this.opts.driver.snapshot(signal);
+    this.lastSampleMs = this.opts.env.nowMs();
+    this.metrics.hostMonitorQuorate.set(snap.quorate ? 1 : 0);
     const result = decide(this.state, snap, this.decideOptions());
     if (result.skipped) {
       if (this.lastSkip !== result.skipped) this.log.warn({ reason: result.skipped }, 'not acting on the cluster state');
@@ -124,6 +138,7 @@ export class HostMonitor implements Monitor {
       // Every change of a peer's condition is worth a line (an UNCLEAN peer waiting for fencing above all);
       // the same condition again is only debug noise.
       if (before !== undefined && before !== r.condition) {
+        this.metrics.monitorEvents.inc({ monitor: this.name, kind: r.condition });
         this.log[r.condition === 'online' ? 'info' : 'warn']({ ...fields, was: before }, `${r.name}: ${r.reason}`);
       } else {
         this.log.debug(fields, r.reason);

@@ -9,6 +9,7 @@ import { monitorTimestamp, type NotificationDraft, type NotificationSink } from 
 import type { Monitor } from '../types.ts';
 import { describeEvent, vmEventNames } from './event-filter.ts';
 import type { DomainEvent, DomainEventSource } from './source.ts';
+import { NO_COMPUTE_METRICS, type ComputeMetrics } from '../../observe/metric-set.ts';
 
 export interface InstanceMonitorOptions {
   source: DomainEventSource;
@@ -17,6 +18,7 @@ export interface InstanceMonitorOptions {
   /** Reported as the notification's hostname; default os.hostname() (masakari: CONF.hostname or gethostname). */
   hostname?: string | null;
   env?: Env;
+  metrics?: ComputeMetrics;
 }
 
 export class InstanceMonitor implements Monitor {
@@ -48,7 +50,13 @@ export class InstanceMonitor implements Monitor {
   }
 
   /** Public for the simulator: what the monitor does with one event. */
+  reportMetrics(): void {
+    const up = this.o.source.connected?.();
+    if (up !== undefined) (this.o.metrics ?? NO_COMPUTE_METRICS).libvirtConnected.set(up ? 1 : 0, { monitor: this.name });
+  }
+
   onEvent(ev: DomainEvent): void {
+    (this.o.metrics ?? NO_COMPUTE_METRICS).monitorEvents.inc({ monitor: this.name, kind: ev.kind });
     const names = vmEventNames(ev);
     const fields = { instance_uuid: ev.domain.uuid, domain: ev.domain.name, libvirt_event: describeEvent(ev) };
     if (!names) {

@@ -26,4 +26,6 @@ export interface DomainEventSource {
    */
   start(onEvent: (ev: DomainEvent) => void): Promise<void>;
   stop(): Promise<void>;
+  /** Whether the hypervisor connection is up now (for the metrics); absent: the source cannot tell. */
+  connected?(): boolean;
 }

@@ -10,6 +10,7 @@ import type { Monitor } from '../types.ts';
 import { AgentJournal } from './journal.ts';
 import type { GuestAgentSource } from './source.ts';
 import { errorMessage } from '../../errors.ts';
+import { NO_COMPUTE_METRICS, type ComputeMetrics } from '../../observe/metric-set.ts';
 
 export interface IntrospectiveMonitorOptions {
   source: GuestAgentSource;
@@ -23,6 +24,7 @@ export interface IntrospectiveMonitorOptions {
   failureThreshold: number;
   hostname?: string | null;
   env?: Env;
+  metrics?: ComputeMetrics;
 }
 
 export class IntrospectiveMonitor implements Monitor {
@@ -112,7 +114,13 @@ export class IntrospectiveMonitor implements Monitor {
     for (const uuid of this.journals.keys()) if (!seen.has(uuid)) this.journals.delete(uuid);
   }
 
+  reportMetrics(): void {
+    const up = this.o.source.connected?.();
+    if (up !== undefined) (this.o.metrics ?? NO_COMPUTE_METRICS).libvirtConnected.set(up ? 1 : 0, { monitor: this.name });
+  }
+
   private notify(uuid: string, name: string, reason: string): void {
+    (this.o.metrics ?? NO_COMPUTE_METRICS).monitorEvents.inc({ monitor: this.name, kind: 'guest_agent_failure' });
     this.o.log.warn(
       { instance_uuid: uuid, domain: name, reason, threshold: this.o.failureThreshold },
       'guest agent stopped answering: sending QEMU_GUEST_AGENT_ERROR',

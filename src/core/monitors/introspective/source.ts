@@ -15,6 +15,8 @@ export interface AgentDomain {
 export type PingResult = { outcome: 'ok' } | { outcome: 'failed'; reason: string } | { outcome: 'unknown'; reason: string };
 
 export interface GuestAgentSource {
+  /** Whether the hypervisor connection is up now (for the metrics); absent: the source cannot tell. */
+  connected?(): boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Running domains with a QEMU guest-agent channel. Throws when the hypervisor cannot be asked right now. */

@@ -16,6 +16,7 @@ import { isRunning, scanProcesses, type RunningProcess } from './proc-scan.ts';
 import { loadProcessList, notifiedProcessName, type ProcessEntry } from './process-list.ts';
 import { runCommand, type CommandResult } from './run-command.ts';
 import { errorMessage } from '../../errors.ts';
+import { NO_COMPUTE_METRICS, type ComputeMetrics } from '../../observe/metric-set.ts';
 
 export interface ProcessMonitorOptions {
   processListPath: string;
@@ -32,6 +33,7 @@ export interface ProcessMonitorOptions {
   watchList?: boolean;
   /** For tests: where to read processes from. */
   scan?: () => Promise<RunningProcess[]>;
+  metrics?: ComputeMetrics;
 }
 
 export class ProcessMonitor implements Monitor {
@@ -175,7 +177,11 @@ export class ProcessMonitor implements Monitor {
         continue;
       }
       this.log.warn({ process: name }, 'process not found: restarting');
-      if (await this.restart(p, signal)) continue;
+      const m = this.opts.metrics ?? NO_COMPUTE_METRICS;
+      m.monitorEvents.inc({ monitor: this.name, kind: 'process_down' });
+      const restarted = await this.restart(p, signal);
+      if (!signal.aborted) m.processRestarts.inc({ process: name, result: restarted ? 'restarted' : 'failed' });
+      if (restarted) continue;
       if (signal.aborted) return;
       await this.report(p);
     }

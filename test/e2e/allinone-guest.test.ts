@@ -123,7 +123,11 @@ describe('masakari --role=all with real guests: guest agent, watchdog and I/O er
     // duplicate check looks only at new and running ones. Either way: only these three kinds, every one ignored.
     const mine = (await lab!.notifications()).filter((x) => x.payload.instance_uuid === IO_STOP.uuid);
     const kinds = new Set(mine.map((x) => `${x.payload.event}/${x.payload.vir_domain_event}`));
-    assert.deepEqual([...kinds].sort(), ['IO_ERROR/IO_ERROR_PAUSE', 'IO_ERROR_REASON/UNKNOWN', 'LIFECYCLE/SUSPENDED_IOERROR'], JSON.stringify(mine.map((x) => x.payload)));
+    assert.deepEqual(
+      [...kinds].sort(),
+      ['IO_ERROR/IO_ERROR_PAUSE', 'IO_ERROR_REASON/UNKNOWN', 'LIFECYCLE/SUSPENDED_IOERROR'],
+      JSON.stringify(mine.map((x) => x.payload)),
+    );
     for (const n of mine) {
       const final = await waitFor(
         async () => {

@@ -106,6 +106,7 @@ const STORE_WRITES: Record<StoreMethod, boolean> = {
   getVMove: false,
   listVMoves: false,
   purge: true,
+  importRecords: true,
   schemaVersion: false,
   migrate: true,
   close: false,

@@ -9,6 +9,7 @@ import type { Store } from '../types.ts';
 import { openPool, type Db } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { hostRepo } from './hosts.ts';
+import { importRepo } from './import.ts';
 import { migrate, schemaVersion } from './migrate.ts';
 import { backfillPayloadKeys, intakeRepo } from './intake.ts';
 import { notificationRepo } from './notifications.ts';
@@ -73,6 +74,7 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<Store> {
     ...engineRepo(db),
     ...vmoveRepo(db, uuid),
     ...purgeRepo(db),
+    ...importRepo(db),
     schemaVersion: () => schemaVersion(db),
     migrate: async () => {
       const result = await migrate(db, microsOf(now()));

@@ -7,6 +7,7 @@ import type { Store } from '../types.ts';
 import { openConnection } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { hostRepo } from './hosts.ts';
+import { importRepo } from './import.ts';
 import { migrate, schemaVersion } from './migrate.ts';
 import { backfillPayloadKeys, intakeRepo } from './intake.ts';
 import { notificationRepo } from './notifications.ts';
@@ -51,6 +52,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     ...engineRepo(conn),
     ...vmoveRepo(conn, uuid),
     ...purgeRepo(conn),
+    ...importRepo(conn),
     schemaVersion: async () => schemaVersion(conn.db),
     migrate: async () => {
       try {

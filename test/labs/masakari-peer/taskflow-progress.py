@@ -42,13 +42,15 @@ def main():
             for t in tasks:
                 atom = models.TaskDetail(t["name"], str(uuidlib.uuid4()))
                 atom.state = t["state"]
-                last = t["details"][-1]["progress"] if t["details"] else 0.0
-                for d in t["details"]:
-                    d["progress"] = float(d["progress"])
-                atom.meta = {
-                    "progress": last,
-                    "progress_details": {"at_progress": last, "details": {"progress": last, "progress_details": t["details"]}},
-                }
+                # An atom that never ran has no progress in its meta (Masakari then does not show it).
+                if t["details"]:
+                    for d in t["details"]:
+                        d["progress"] = float(d["progress"])
+                    last = t["details"][-1]["progress"]
+                    atom.meta = {
+                        "progress": last,
+                        "progress_details": {"at_progress": last, "details": {"progress": last, "progress_details": t["details"]}},
+                    }
                 flow.add(atom)
             conn.save_logbook(book)
         return

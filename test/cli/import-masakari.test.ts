@@ -346,3 +346,26 @@ test('import from Masakari 14.0.2 on MariaDB through mysql+pymysql://, into our 
     secret: mariadb.password,
   });
 });
+
+test("a source that is not Masakari's database is refused with the reason, its password masked", async () => {
+  const dir = mkdtempSync(join(root, 'bad-'));
+  const ours = join(dir, 'ours.sqlite');
+  const synced = await runCli(['db', 'sync', '--database', `sqlite:${ours}`]);
+  assert.equal(synced.code, 0, synced.stderr);
+  const notOurs = await runCli(['db', 'import-masakari', `sqlite:///${ours}`, '--database', `sqlite:${join(dir, 'target.sqlite')}`]);
+  assert.equal(notOurs.code, 1);
+  assert.match(notOurs.stderr, /is not OpenStack Masakari's database \(its notifications table has no notification_uuid column\)/);
+  const scheme = await runCli(['db', 'import-masakari', 'postgresql://masakari:hunter22@db/masakari', '--database', 'sqlite::memory:']);
+  assert.equal(scheme.code, 1);
+  assert.match(scheme.stderr, /"postgresql:\/\/masakari:\*\*\*@db\/masakari" is not one masakari.conf can hold/);
+  const unreachable = await runCli([
+    'db',
+    'import-masakari',
+    'mysql+pymysql://masakari:hunter22@127.0.0.1:1/masakari?charset=utf8',
+    '--database',
+    'sqlite::memory:',
+  ]);
+  assert.equal(unreachable.code, 1);
+  assert.match(unreachable.stderr, /cannot connect to Masakari's database mysql:\/\/masakari@127\.0\.0\.1:1\/masakari/);
+  for (const r of [scheme, unreachable]) assert.ok(!(r.stdout + r.stderr).includes('hunter22'));
+});

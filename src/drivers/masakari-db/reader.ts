@@ -41,6 +41,14 @@ async function requireTable(db: SourceDb, table: string): Promise<void> {
   }
 }
 
+/** Masakari's notifications carry `notification_uuid` (ours, for one, say `uuid`): a cheap check of whose schema it is. */
+async function requireMasakariSchema(db: SourceDb): Promise<void> {
+  for (const t of ['failover_segments', 'hosts', 'notifications']) await requireTable(db, t);
+  if (!(await db.columns('notifications')).has('notification_uuid')) {
+    throw new MasakariSourceError(`${db.display} is not OpenStack Masakari's database (its notifications table has no notification_uuid column)`);
+  }
+}
+
 export async function readSegments(db: SourceDb): Promise<SegmentColumns[]> {
   await requireTable(db, 'failover_segments');
   const cols = await db.columns('failover_segments');
@@ -241,6 +249,7 @@ export interface ReadOptions {
 /** Everything to import from Masakari's database, and what the reader noticed on the way. */
 export async function readMasakari(db: SourceDb, opts: ReadOptions): Promise<{ batch: ImportBatch; report: SourceReport }> {
   const report: SourceReport = { skipped: [], notes: [] };
+  await requireMasakariSchema(db);
   const segments = await readSegments(db);
   const hosts = await readHosts(db);
   if (!opts.includeHistory) return { batch: { segments, hosts, notifications: [], tasks: [], vmoves: [] }, report };

@@ -6,6 +6,10 @@
 #   docker run -d -p 15868:15868 -v masakari-data:/var/lib/masakari masakari            # controller, SQLite
 #   docker run ... -v ./masakari.yaml:/etc/masakari/masakari.yaml:ro -e MASAKARI_CONFIG=/etc/masakari/masakari.yaml masakari
 #
+# One image for every role: the command is the role (--role=controller by default; --role=compute, --role=all) or a
+# chore (db sync, db import-masakari ...). deploy/compose/compose.yaml runs a controller on MariaDB and, on a
+# hypervisor, the compute agent with the host's libvirt socket (docs/packaging.md, "Images per role").
+#
 # Fence tools are not in the image; add the ones your fencing configuration uses:
 #   docker build --build-arg EXTRA_PACKAGES="ipmitool fence-agents" -t masakari .
 

@@ -5,6 +5,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { configFromArgs, EXIT_BAD_CONFIG, runCommand, type GlobalArgs } from './common.ts';
 import { DatabaseUrlError, openStore, SchemaError } from '../core/store/open.ts';
 import type { Store } from '../core/store/types.ts';
+import { importMasakariCommand } from './import-masakari.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -117,12 +118,13 @@ const purge: CommandModule<GlobalArgs, PurgeArgs> = {
 
 export const dbCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'db <command>',
-  describe: 'database chores: sync (apply migrations), version, purge',
+  describe: 'database chores: sync (apply migrations), version, purge, import-masakari',
   builder: (y) =>
     y
       .command(sync)
       .command(version)
       .command(purge as CommandModule<GlobalArgs, never>)
+      .command(importMasakariCommand as CommandModule<GlobalArgs, never>)
       .demandCommand(1),
   handler: () => {},
 };

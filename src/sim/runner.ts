@@ -109,6 +109,7 @@ const STORE_WRITES: Record<StoreMethod, boolean> = {
   listEventsAfter: false,
   eventIdRange: false,
   purge: true,
+  importRecords: true,
   schemaVersion: false,
   migrate: true,
   close: false,

@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { ListQuery, NewHost, NewSegment, SortDir, Store } from '../../src/core/store/types.ts';
+import type { ImportBatch, ListQuery, NewHost, NewSegment, SortDir, Store } from '../../src/core/store/types.ts';
 import type { Host, Notification, NotificationType, Segment, VMove } from '../../src/core/domain/model.ts';
 import { MarkerNotFoundError, MasakariError } from '../../src/core/domain/errors.ts';
 import { dateFromMicros, microsOf } from '../../src/core/domain/time.ts';
@@ -1008,6 +1008,179 @@ export function runStoreContract(label: string, open: () => Promise<Store>) {
           assert.equal((await s.purge(at(1000), 2)).notifications, 2);
           assert.equal((await s.purge(at(1000), 2)).notifications, 1);
           assert.equal((await s.purge(at(1000), 2)).notifications, 0);
+        }),
+      );
+    });
+
+    describe('importRecords (db import-masakari)', () => {
+      const segUuid = 'aaaaaaaa-0000-4000-8000-000000000001';
+      const goneSegUuid = 'aaaaaaaa-0000-4000-8000-000000000002';
+      const hostUuid = 'bbbbbbbb-0000-4000-8000-000000000001';
+      const notifUuid = 'cccccccc-0000-4000-8000-000000000001';
+      const vmoveUuid = 'dddddddd-0000-4000-8000-000000000001';
+      const batch = (): ImportBatch => ({
+        segments: [
+          {
+            id: 7,
+            uuid: segUuid,
+            created_at: T0_US,
+            updated_at: T0_US + 5,
+            deleted_at: null,
+            deleted: 0,
+            name: 'imported',
+            description: 'kept',
+            recovery_method: 'rh_priority',
+            service_type: 'COMPUTE',
+            enabled: 0,
+          },
+          {
+            id: 8,
+            uuid: goneSegUuid,
+            created_at: T0_US,
+            updated_at: null,
+            deleted_at: T0_US + 9,
+            deleted: 1,
+            name: 'seg',
+            description: null,
+            recovery_method: 'auto',
+            service_type: 'COMPUTE',
+            enabled: 1,
+          },
+        ],
+        hosts: [
+          {
+            id: 3,
+            uuid: hostUuid,
+            created_at: T0_US + 1,
+            updated_at: null,
+            deleted_at: null,
+            deleted: 0,
+            name: 'imported-host',
+            type: 'COMPUTE',
+            control_attributes: 'SSH',
+            reserved: 1,
+            on_maintenance: 1,
+            failover_segment_id: segUuid,
+          },
+        ],
+        notifications: [
+          {
+            id: 11,
+            uuid: notifUuid,
+            created_at: T0_US + 2,
+            updated_at: T0_US + 3,
+            deleted_at: null,
+            deleted: 0,
+            type: 'VM',
+            generated_time: T0_US + 4,
+            source_host_uuid: hostUuid,
+            payload: '{"event":"LIFECYCLE"}',
+            status: 'running',
+            claimed_by: null,
+            claim_expires_at: null,
+            attempts: 0,
+            last_error: null,
+          },
+        ],
+        tasks: [
+          {
+            notification_uuid: notifUuid,
+            seq: 1,
+            name: 'StopInstanceTask',
+            state: 'SUCCESS',
+            progress: 1,
+            details: JSON.stringify([{ t: T0_US + 6, m: 'Stopped', p: 1 }]),
+            result: null,
+            updated_at: T0_US + 6,
+          },
+        ],
+        vmoves: [
+          {
+            id: 2,
+            uuid: vmoveUuid,
+            created_at: T0_US + 7,
+            updated_at: null,
+            deleted_at: null,
+            deleted: 0,
+            notification_uuid: notifUuid,
+            instance_uuid: 'eeeeeeee-0000-4000-8000-000000000001',
+            instance_name: 'vm',
+            source_host: 'imported-host',
+            dest_host: null,
+            start_time: T0_US + 8,
+            end_time: null,
+            status: 'ongoing',
+            type: 'evacuation',
+            message: null,
+          },
+        ],
+      });
+
+      test(
+        'keeps UUIDs, ids, times and flags; deleted rows stay invisible; a dry run writes nothing',
+        withStore(async (s) => {
+          const dry = await s.importRecords(batch(), { dryRun: true });
+          assert.deepEqual([dry.written, dry.conflicts.length], [false, 0]);
+          assert.equal(await s.getSegment(segUuid), undefined);
+          const r = await s.importRecords(batch(), { dryRun: false });
+          assert.deepEqual([r.written, r.conflicts], [true, []]);
+          assert.deepEqual(r.counts, { failover_segments: 2, hosts: 1, notifications: 1, workflow_tasks: 1, vmoves: 1 });
+          const sg = (await s.getSegment(segUuid))!;
+          assert.deepEqual(
+            [sg.id, sg.name, sg.description, sg.recoveryMethod, sg.enabled, microsOf(sg.updatedAt!)],
+            [7, 'imported', 'kept', 'rh_priority', false, T0_US + 5],
+          );
+          assert.equal(await s.getSegment(goneSegUuid), undefined, 'a deleted segment stays deleted');
+          const h = (await s.getHost(hostUuid))!;
+          assert.deepEqual([h.id, h.reserved, h.onMaintenance, h.segmentUuid], [3, true, true, segUuid]);
+          const n = (await s.getNotification(notifUuid))!;
+          assert.deepEqual([n.id, n.status, n.payload, microsOf(n.generatedTime), n.claimedBy], [11, 'running', { event: 'LIFECYCLE' }, T0_US + 4, null]);
+          const tasks = await s.listTasks(notifUuid);
+          assert.deepEqual(
+            tasks.map((t) => [t.name, t.state, t.details.map((d) => [d.message, microsOf(d.timestamp)])]),
+            [['StopInstanceTask', 'SUCCESS', [['Stopped', T0_US + 6]]]],
+          );
+          assert.equal((await s.getVMove(notifUuid, vmoveUuid))?.id, 2);
+          // A live segment may reuse the name of a deleted one, as through the API.
+          await s.createSegment(seg('seg'), at(1));
+        }),
+      );
+
+      test(
+        'a taken UUID (even of a deleted row) or live name refuses the whole batch; a taken id is renumbered',
+        withStore(async (s) => {
+          const clash = await s.createSegment(seg('imported-host-seg'), at(0));
+          await s.createHost(clash.uuid, hostInput('imported-host'), at(0));
+          const refused = await s.importRecords(batch(), { dryRun: false });
+          assert.equal(refused.written, false);
+          assert.deepEqual(
+            refused.conflicts.map((c) => [c.kind, c.uuid, c.name]),
+            [['host', hostUuid, 'imported-host']],
+          );
+          assert.match(refused.conflicts[0]!.reason, /live host named "imported-host"/);
+          assert.equal(await s.getSegment(segUuid), undefined, 'nothing was written');
+
+          const other = await open();
+          try {
+            // The target's own row has id 1 (first insert); an imported row with id 1 gets another id.
+            const own = await other.createSegment(seg('own'), at(0));
+            const b = batch();
+            b.segments[0]!.id = own.id;
+            const r = await other.importRecords(b, { dryRun: false });
+            assert.equal(r.written, true);
+            assert.equal(r.renumbered.failover_segments, 1);
+            const imported = (await other.getSegment(segUuid))!;
+            assert.notEqual(imported.id, own.id);
+            await other.deleteSegment(own.uuid, at(2));
+            b.segments = [{ ...b.segments[1]!, uuid: own.uuid, name: 'whatever' }];
+            const again = await other.importRecords({ ...b, hosts: [], notifications: [], tasks: [], vmoves: [] }, { dryRun: true });
+            assert.deepEqual(
+              again.conflicts.map((c) => c.reason),
+              [`the target already has a failover segment with UUID ${own.uuid} ("own", deleted)`],
+            );
+          } finally {
+            await other.close();
+          }
         }),
       );
     });

@@ -16,6 +16,7 @@ import type {
   VMoveType,
   WorkflowTaskRecord,
 } from '../domain/model.ts';
+import type { HostColumns, NotificationColumns, SegmentColumns, TaskColumns, VMoveColumns } from './sql/rows.ts';
 
 export type SortDir = 'asc' | 'desc';
 
@@ -90,6 +91,38 @@ export interface NewVMove {
   status: VMoveStatus;
 }
 export type VMovePatch = Partial<Pick<VMove, 'destHost' | 'startTime' | 'endTime' | 'status' | 'message'>>;
+
+/**
+ * Rows that already have their identity (ids, UUIDs, times in µs, soft-delete flags), in the target's column
+ * format: what `masakari db import-masakari` brings over from Masakari's database (src/core/store/sql/import.ts).
+ */
+export interface ImportBatch {
+  segments: SegmentColumns[];
+  hosts: HostColumns[];
+  /** claimed_by/claim_expires_at null and attempts 0 (nobody works on them yet); payload_key is computed on insert. */
+  notifications: NotificationColumns[];
+  tasks: TaskColumns[];
+  vmoves: VMoveColumns[];
+}
+
+/** Why an imported row cannot go in: its UUID, or (live segments and hosts) its name, is taken in the target. */
+export interface ImportConflict {
+  kind: 'segment' | 'host' | 'notification' | 'vmove';
+  /** The imported row's UUID. */
+  uuid: string;
+  name?: string;
+  reason: string;
+}
+
+export interface ImportResult {
+  /** Non-empty: nothing was written. */
+  conflicts: ImportConflict[];
+  /** True when the rows were committed (no conflict and not a dry run). */
+  written: boolean;
+  counts: Record<'failover_segments' | 'hosts' | 'notifications' | 'workflow_tasks' | 'vmoves', number>;
+  /** Rows per table whose id was already used in the target and that got a new one. */
+  renumbered: Record<string, number>;
+}
 
 export type CreateNotificationResult = { created: true; notification: Notification } | { created: false; reason: 'duplicate'; existing: Notification };
 
@@ -204,6 +237,11 @@ export interface Store {
   listEventsAfter(afterId: number, limit: number): Promise<StoredEvent[]>;
   /** The lowest and highest id kept (0 and 0 when there is none). */
   eventIdRange(): Promise<{ first: number; last: number }>;
+  /**
+   * Inserts the batch in ONE transaction, keeping UUIDs (and ids where free), unless a UUID or a live name is
+   * already taken: then it writes nothing and returns every conflict. `dryRun` checks and counts without writing.
+   */
+  importRecords(batch: ImportBatch, opts: { dryRun: boolean }): Promise<ImportResult>;
 
   // maintenance
   /** Hard-deletes soft-deleted rows and finished notifications older than the cutoff; returns rows removed per table. */
@@ -247,5 +285,6 @@ export interface NewStoredEvent {
 export interface StoredEvent extends NewStoredEvent {
   id: number;
 }
+export type ImportStore = Pick<Store, 'importRecords'>;
 
 export type { NotificationType };

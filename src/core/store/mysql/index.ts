@@ -10,6 +10,7 @@ import { openPool, type Db } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { eventRepo } from './events.ts';
 import { hostRepo } from './hosts.ts';
+import { importRepo } from './import.ts';
 import { migrate, schemaVersion } from './migrate.ts';
 import { backfillPayloadKeys, intakeRepo } from './intake.ts';
 import { notificationRepo } from './notifications.ts';
@@ -75,6 +76,7 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<Store> {
     ...vmoveRepo(db, uuid),
     ...purgeRepo(db),
     ...eventRepo(db),
+    ...importRepo(db),
     schemaVersion: () => schemaVersion(db),
     migrate: async () => {
       const result = await migrate(db, microsOf(now()));

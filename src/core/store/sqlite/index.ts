@@ -8,6 +8,7 @@ import { openConnection } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { eventRepo } from './events.ts';
 import { hostRepo } from './hosts.ts';
+import { importRepo } from './import.ts';
 import { migrate, schemaVersion } from './migrate.ts';
 import { backfillPayloadKeys, intakeRepo } from './intake.ts';
 import { notificationRepo } from './notifications.ts';
@@ -53,6 +54,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     ...vmoveRepo(conn, uuid),
     ...purgeRepo(conn),
     ...eventRepo(conn),
+    ...importRepo(conn),
     schemaVersion: async () => schemaVersion(conn.db),
     migrate: async () => {
       try {

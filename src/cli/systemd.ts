@@ -9,6 +9,7 @@
 // Without $NOTIFY_SOCKET (run by hand, in a container, by tests) all of this is a no-op.
 
 import type { Logger } from '../core/log.ts';
+import { errorMessage } from '../core/errors.ts';
 import { openNotifier, type Notifier } from '../drivers/systemd/notify.ts';
 
 export interface ServiceManager {
@@ -36,7 +37,7 @@ export async function connectServiceManager(log: Logger, env: NodeJS.ProcessEnv 
     notifier = await openNotifier(env);
   } catch (e) {
     // Readiness then never comes and systemd says why (start timeout); the log line says what went wrong.
-    log.error({ err: (e as Error).message }, 'cannot open the systemd notification socket');
+    log.error({ err: errorMessage(e) }, 'cannot open the systemd notification socket');
     return noop;
   }
   if (!notifier.enabled) return noop;

@@ -8,7 +8,12 @@
 // the reason returned; a lost WATCHDOG=1 is followed by the next one. Errors are returned, never thrown: a
 // notification problem must not stop a role.
 
-import { errorMessage } from '../../core/errors.ts';
+import { AppError, errorMessage } from '../../core/errors.ts';
+
+/** $NOTIFY_SOCKET is unusable (malformed, too long) or the socket cannot be created. */
+export class SystemdNotifyError extends AppError {
+  readonly code = 'SYSTEMD_NOTIFY_UNAVAILABLE';
+}
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
@@ -34,10 +39,11 @@ const disabled: Notifier = { enabled: false, send: () => null, close: () => unde
  */
 export function socketAddress(notifySocket: string): Buffer {
   const abstract = notifySocket.startsWith('@');
-  if (!abstract && !notifySocket.startsWith('/')) throw new Error(`NOTIFY_SOCKET=${notifySocket} is neither an absolute path nor an abstract name (@...)`);
+  if (!abstract && !notifySocket.startsWith('/'))
+    throw new SystemdNotifyError(`NOTIFY_SOCKET=${notifySocket} is neither an absolute path nor an abstract name (@...)`);
   const path = Buffer.from(abstract ? notifySocket.slice(1) : notifySocket, 'utf8');
   // A path needs room for its terminating NUL, an abstract name for its leading NUL.
-  if (path.length + 1 > SUN_PATH_MAX) throw new Error(`NOTIFY_SOCKET is longer than ${SUN_PATH_MAX - 1} bytes`);
+  if (path.length + 1 > SUN_PATH_MAX) throw new SystemdNotifyError(`NOTIFY_SOCKET is longer than ${SUN_PATH_MAX - 1} bytes`);
   const addr = Buffer.alloc(2 + (abstract ? 1 : 0) + path.length + (abstract ? 0 : 1));
   addr.writeUInt16LE(AF_UNIX, 0); // sa_family_t, host byte order (little-endian on every Linux target we build for)
   path.copy(addr, abstract ? 3 : 2); // abstract: sun_path[0] stays 0
@@ -69,7 +75,7 @@ export async function openNotifier(env: NodeJS.ProcessEnv = process.env): Promis
   const close = libc.func('int close(int fd)') as (fd: number) => number;
   const strerror = libc.func('const char *strerror(int errnum)') as (e: number) => string;
   const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw new Error(`cannot create the systemd notification socket: ${strerror(koffi.errno())}`);
+  if (fd < 0) throw new SystemdNotifyError(`cannot create the systemd notification socket: ${strerror(koffi.errno())}`);
   let open = true;
   return {
     enabled: true,

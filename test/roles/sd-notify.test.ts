@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCli, waitFor } from '../support/cli.ts';
 import { haveCommand, requireComponent } from '../support/components.ts';
+import { openNotifier } from '../../src/drivers/systemd/notify.ts';
 
 const BUSY_TASK = fileURLToPath(new URL('./fixtures/busy-loop-task.ts', import.meta.url));
 
@@ -21,7 +22,8 @@ const BUSY_TASK = fileURLToPath(new URL('./fixtures/busy-loop-task.ts', import.m
 const LISTENER = `
 import json, socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
+a = sys.argv[1]
+s.bind("\\0" + a[1:] if a.startswith("@") else a)  # @name: an abstract socket, as systemd writes it
 print(json.dumps({"t": 0, "msg": "LISTENING"}), flush=True)
 while True:
     data = s.recv(4096)
@@ -197,4 +199,26 @@ test('WATCHDOG=1 comes regularly, stops while a recovery task blocks the event l
   assert.match(child.output(), /event loop was blocked for \d+ ms: this watchdog ping is skipped/);
   child.kill('SIGTERM');
   assert.equal(await exited(child), 0);
+});
+
+test('abstract NOTIFY_SOCKET (@name) works; the variables are removed for child processes; no socket: no-op', async (t) => {
+  if (!requireComponent(t, 'python3', haveCommand('python3'))) return;
+  const name = `sdn-abstract-${process.pid}-${Date.now()}`;
+  const { proc, got } = await startListener(`@${name}`);
+  t.after(() => proc.kill());
+  const env: NodeJS.ProcessEnv = { NOTIFY_SOCKET: `@${name}` };
+  const notifier = await openNotifier(env);
+  t.after(() => notifier.close());
+  assert.equal(env.NOTIFY_SOCKET, undefined, 'NOTIFY_SOCKET is not passed on');
+  assert.equal(notifier.send('STATUS=hello'), null);
+  await waitFor(async () => (got.some((d) => d.msg === 'STATUS=hello') ? true : undefined), 5000, 'the datagram');
+
+  const none = await openNotifier({});
+  assert.equal(none.enabled, false);
+  assert.equal(none.send('READY=1'), null);
+  // A socket nobody listens on: the reason is returned, nothing is thrown.
+  const gone = await openNotifier({ NOTIFY_SOCKET: join(tmpdir(), `sdn-nobody-${process.pid}`) });
+  t.after(() => gone.close());
+  assert.match(gone.send('READY=1') ?? '', /No such file or directory|Connection refused/);
+  await assert.rejects(openNotifier({ NOTIFY_SOCKET: 'relative/path' }), /neither an absolute path nor an abstract name/);
 });

@@ -155,8 +155,9 @@ compute:
     };
     await waitFor(async () => (pending() > 0 ? true : undefined), 60_000, `an outbox entry\n${child.output()}`);
     await new Promise((r) => setTimeout(r, 500)); // the first delivery attempt is now waiting on the frozen controller
-    const { ms } = await sigtermWithinBound(child, 'compute, controller frozen');
-    t.diagnostic(`exited ${ms} ms after SIGTERM`);
+    const { code, ms } = await sigtermWithinBound(child, 'compute, controller frozen');
+    t.diagnostic(`exited ${ms} ms after SIGTERM with code ${code}`);
+    assert.equal(code, 0, `a clean stop: the delivery in flight is aborted after the outbox's grace\n${child.output()}`);
     assert.ok(pending() >= 1, 'the undelivered notification is still in the outbox');
   });
 
@@ -182,8 +183,8 @@ compute: { hostname: sdb-node2, controller: { endpoint: "http://127.0.0.1:9/v1" 
     await waitFor(async () => (child.output().includes('compute role running') ? true : undefined), 60_000, `the compute role\n${child.output()}`);
     process.kill(lab.libvirtdPid()!, 'SIGSTOP');
     await new Promise((r) => setTimeout(r, 1000));
-    const { ms } = await sigtermWithinBound(child, 'compute, libvirtd frozen');
-    t.diagnostic(`exited ${ms} ms after SIGTERM`);
+    const { code, ms } = await sigtermWithinBound(child, 'compute, libvirtd frozen');
+    t.diagnostic(`exited ${ms} ms after SIGTERM with code ${code}`);
   });
 
   it('controller, MariaDB frozen mid-workflow: exits in time; the restarted controller takes the notification back and leaves it unclaimed', async (t) => {

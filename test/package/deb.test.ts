@@ -43,7 +43,7 @@ function missing(): string | null {
   if (process.getuid?.() !== 0) return 'root (dpkg -i)';
   for (const cmd of ['dpkg-deb', 'lintian', 'systemd-analyze', 'python3', 'adduser', 'runuser']) if (!haveCommand(cmd)) return cmd;
   if (installed().status === 0 && /installed/.test(installed().stdout)) return 'a machine without a masakari package already installed';
-  if (fs.existsSync('/var/lib/masakari') || fs.existsSync('/etc/masakari')) return 'a machine without /var/lib/masakari or /etc/masakari';
+  if (run('getent', ['passwd', 'masakari']).status === 0) return 'a machine without a user named masakari (purge would delete it)';
   return null;
 }
 
@@ -56,7 +56,12 @@ describe('Debian package', { skip: skipWhy ? `real component missing: ${skipWhy}
   let oldDeb: string;
   let contents: string[];
 
+  // Other tests may have left a /var/lib/masakari (the default data_dir): set aside, put back afterwards.
+  const SET_ASIDE = ['/var/lib/masakari', '/etc/masakari'];
+  const aside = (p: string) => `${p}.pkg-deb-test-${process.pid}`;
+
   before(async () => {
+    for (const p of SET_ASIDE) if (fs.existsSync(p)) fs.renameSync(p, aside(p));
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pkg-deb-'));
     fs.chmodSync(tmp, 0o755);
     const buildDir = path.join(tmp, 'build');
@@ -70,6 +75,7 @@ describe('Debian package', { skip: skipWhy ? `real component missing: ${skipWhy}
     // Whatever happened, leave the machine as it was: no package, no user, no data directory of ours.
     run('dpkg', ['--purge', 'masakari']);
     fs.rmSync('/var/lib/masakari', { recursive: true, force: true });
+    for (const p of SET_ASIDE) if (fs.existsSync(aside(p))) fs.renameSync(aside(p), p);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 

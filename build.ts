@@ -41,11 +41,13 @@ export interface BuildOptions {
 export async function build(opts: BuildOptions): Promise<void> {
   const started = Date.now();
   const out = path.resolve(opts.outdir);
-  // The output directory is wiped; refuse one that holds anything a build does not write (a typo in --outdir).
+  // What an earlier build wrote is replaced; Debian packages (`npm run package`, scripts/package.ts) are left alone.
+  // Refuse a directory that holds anything else (a typo in --outdir).
   const ours = new Set(['masakari', 'masakari.mjs', 'native', 'sea']);
-  const foreign = fs.existsSync(out) ? fs.readdirSync(out).filter((n) => !ours.has(n)) : [];
+  const isPackage = (n: string) => /^masakari_.+\.deb$/.test(n);
+  const foreign = fs.existsSync(out) ? fs.readdirSync(out).filter((n) => !ours.has(n) && !isPackage(n)) : [];
   if (foreign.length) throw new Error(`build: ${out} holds files a build does not write (${foreign.join(', ')}); refusing to delete it`);
-  fs.rmSync(out, { recursive: true, force: true });
+  for (const n of ours) fs.rmSync(path.join(out, n), { recursive: true, force: true });
   fs.mkdirSync(path.join(out, 'native'), { recursive: true });
 
   const addons = locateAddons();

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { configFromArgs, runCommand, type GlobalArgs } from './common.ts';
 import { createLogger, tolerateBrokenStdio } from '../core/log.ts';
 import { runUntilSignal } from './shutdown.ts';
+import { connectServiceManager } from './systemd.ts';
 import * as controller from '../roles/controller.ts';
 import * as compute from '../roles/compute.ts';
 import * as all from '../roles/all.ts';
@@ -32,7 +33,14 @@ export const serveCommand: CommandModule<GlobalArgs, GlobalArgs & { role?: Role;
       // A terminal or pipe that went away must not end (or hang) a role in the middle of its work or its stop.
       tolerateBrokenStdio();
       const log = createLogger(config.log.level, config.log.format);
-      const running = await roles[args.role].start(config, log);
-      return runUntilSignal(running, log, config.shutdown_timeout * 1000);
+      // Before start: the watchdog also covers a start that hangs with a blocked event loop.
+      const systemd = await connectServiceManager(log);
+      try {
+        const running = await roles[args.role].start(config, log);
+        systemd.ready(`${args.role} role serving`);
+        return await runUntilSignal(running, log, config.shutdown_timeout * 1000, () => systemd.stopping());
+      } finally {
+        systemd.close();
+      }
     }),
 };

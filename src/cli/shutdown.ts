@@ -13,8 +13,8 @@ import type { Running } from '../roles/types.ts';
 export const EXIT_STOP_FAILED = 1;
 export const EXIT_INTERRUPTED = 130;
 
-/** Resolves with the exit code once the role stopped, or gave up stopping (see the header). */
-export function runUntilSignal(running: Running, log: Logger, timeoutMs: number): Promise<number> {
+/** Resolves with the exit code once the role stopped, or gave up stopping (see the header). `onStopping`: the stop began. */
+export function runUntilSignal(running: Running, log: Logger, timeoutMs: number, onStopping?: () => void): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     let done = false;
@@ -41,6 +41,7 @@ export function runUntilSignal(running: Running, log: Logger, timeoutMs: number)
         return;
       }
       stopping = true;
+      onStopping?.();
       log.info({ signal, shutdown_timeout: timeoutMs / 1000 }, 'stopping');
       const timer = setTimeout(() => {
         const p = notStopped();

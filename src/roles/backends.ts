@@ -19,6 +19,11 @@ export interface Backends {
   hostCatalog: HostCatalog;
   fence?: FenceGate;
   tokenValidator?: TokenValidator;
+  /**
+   * Ends the drivers' calls in flight (Nova, Keystone) so that workflows waiting on a frozen backend see an error
+   * and the engine's stop can finish (and release its claims) within shutdown_timeout. The role stops right after.
+   */
+  interrupt(): void;
   close(): Promise<void>;
 }
 
@@ -26,9 +31,12 @@ export interface Backends {
 export async function createBackends(config: Config, log: Logger, extraCompute?: ComputeDriver): Promise<Backends> {
   let compute: ComputeDriver = noComputeDriver;
   const closers: (() => Promise<void> | void)[] = [];
+  const interrupters: (() => void)[] = [];
   switch (config.controller.compute_driver) {
     case 'nova': {
-      const { driver } = createNovaDriver(config.openstack, { logger: log.child({ component: 'nova' }) });
+      const { driver, client } = createNovaDriver(config.openstack, { logger: log.child({ component: 'nova' }) });
+      interrupters.push(() => client.close());
+      closers.push(() => client.close());
       compute = driver;
       break;
     }
@@ -68,6 +76,9 @@ export async function createBackends(config: Config, log: Logger, extraCompute?:
     hostCatalog: { hostExists: (name) => compute.hostExists(name) },
     ...(fence ? { fence } : {}),
     ...(tokenValidator ? { tokenValidator } : {}),
+    interrupt: () => {
+      for (const i of interrupters) i();
+    },
     close: async () => {
       for (const c of closers) await c();
     },

@@ -207,7 +207,7 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
   const stops = stopSequence(
     [
       ...[...monitors].reverse().map((m) => ({ name: `${m.name} monitor`, stop: () => m.stop() })),
-      { name: 'outbox', stop: () => outbox.stop() },
+      { name: 'outbox', stop: () => outbox.stop(outboxGraceMs(config)) },
       ...(own && own.port !== null ? [{ name: 'metrics listener', stop: () => own.stop() }] : []),
     ],
     log,
@@ -222,6 +222,12 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
     pending: () => stops.pending(),
   };
 }
+
+/**
+ * How long the outbox's stop lets a delivery in flight finish before aborting it (the entry stays pending): 5 s,
+ * or less when shutdown_timeout is short, so that a frozen controller never holds the stop to the bound.
+ */
+export const outboxGraceMs = (config: Config): number => Math.min(5000, (config.shutdown_timeout * 1000) / 2);
 
 export async function start(config: Config, log: Logger): Promise<Running> {
   return startCompute(config, log);

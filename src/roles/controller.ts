@@ -136,7 +136,7 @@ export async function start(
   const stops = stopSequence(
     [
       { name: 'API server', stop: () => api.close() },
-      { name: 'engine', stop: () => engine.stop() },
+      { name: 'engine', stop: () => stopEngine(engine, backends, config.shutdown_timeout * 500) },
       // After the engine (its last events), before the store: the history writes what is queued.
       { name: 'versioned notifications', stop: () => notifier.stop() },
       { name: 'event history', stop: () => history.stop() },
@@ -156,4 +156,21 @@ export async function start(
     stop: () => stops.stop(),
     pending: () => stops.pending(),
   };
+}
+
+/**
+ * The engine's stop aborts its workflows and waits for them; a workflow waiting on a frozen Nova or Keystone would
+ * hold it until shutdown_timeout (and keep its claim until the lease runs out). After half the bound, the calls
+ * still in flight are ended, so the workflows end as aborted and their claims are released before the process exits.
+ */
+async function stopEngine(engine: Engine, backends: { interrupt(): void }, graceMs: number): Promise<void> {
+  const stopped = engine.stop();
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+  try {
+    if ((await Promise.race([stopped.then(() => 'done' as const), grace])) === 'late') backends.interrupt();
+    await stopped;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -11,6 +11,8 @@ import { OpenStackError } from './errors.ts';
 import { logInterceptor } from '../http/interceptors/log.ts';
 import { retryInterceptor } from '../http/interceptors/retry.ts';
 import { timeoutInterceptor } from '../http/interceptors/timeout.ts';
+import { closingInterceptor } from '../http/interceptors/closing.ts';
+import { HttpClientError } from '../http/errors.ts';
 import { compose, fetchHandler, type Handler, type OsRequest } from './http.ts';
 import { authInterceptor } from './interceptors/auth.ts';
 import { endpointInterceptor } from './interceptors/endpoint.ts';
@@ -25,6 +27,8 @@ export interface OpenStackClient {
   request: Handler;
   session: KeystoneSession;
   compute: MicroversionNegotiator;
+  /** Aborts every request in flight (Keystone's too) and refuses new ones: the controller is stopping. */
+  close(): void;
 }
 
 export interface ClientDeps {
@@ -76,9 +80,11 @@ export function createOpenStackClient(c: OpenstackConfig, deps: ClientDeps = {})
   });
   const timeout = timeoutInterceptor(c.timeout * 1000);
   const log = logInterceptor(logger, () => env.nowMs(), 'openstack call');
+  const closingCtl = new AbortController();
+  const closing = closingInterceptor(closingCtl.signal);
 
   // Keystone's own calls: no token, no endpoint lookup.
-  const keystoneHttp = compose<OsRequest>(base, retry, timeout, log);
+  const keystoneHttp = compose<OsRequest>(base, closing, retry, timeout, log);
   const session = new KeystoneSession({
     authUrl: c.auth_url,
     auth: keystoneAuth(c),
@@ -97,6 +103,7 @@ export function createOpenStackClient(c: OpenstackConfig, deps: ClientDeps = {})
   const overrides: Record<string, string> = c.compute_endpoint_override ? { compute: c.compute_endpoint_override } : {};
   const request = compose<OsRequest>(
     base,
+    closing,
     retry,
     endpointInterceptor(session, { interface: c.interface, region: c.region_name }, overrides),
     authInterceptor(session),
@@ -104,5 +111,8 @@ export function createOpenStackClient(c: OpenstackConfig, deps: ClientDeps = {})
     timeout,
     log,
   );
-  return { request, session, compute };
+  const close = () => {
+    if (!closingCtl.signal.aborted) closingCtl.abort(new HttpClientError('aborted', 'the OpenStack client was closed (masakari is stopping)'));
+  };
+  return { request, session, compute, close };
 }

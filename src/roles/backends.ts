@@ -6,19 +6,22 @@ import type { Logger } from '../core/log.ts';
 import type { ComputeDriver } from '../core/ports/compute.ts';
 import type { FenceGate } from '../core/ports/fence.ts';
 import type { HostCatalog } from '../core/ports/host-catalog.ts';
-import type { TokenValidator } from '../core/ports/identity.ts';
+import type { PasswordLogin, TokenValidator } from '../core/ports/identity.ts';
 import { fencerGate, firstEvidence } from '../core/engine/index.ts';
 import { pacemakerEvidenceGate } from '../drivers/cluster/pacemaker/evidence-gate.ts';
 import { createNovaDriver } from '../drivers/compute/nova/index.ts';
 import { noComputeDriver } from '../drivers/compute/none.ts';
 import { createFencer } from '../drivers/fence/index.ts';
 import { KeystoneTokenValidator } from '../drivers/identity/keystone.ts';
+import { KeystonePasswordLogin } from '../drivers/identity/keystone-login.ts';
 
 export interface Backends {
   compute: ComputeDriver;
   hostCatalog: HostCatalog;
   fence?: FenceGate;
   tokenValidator?: TokenValidator;
+  /** The dashboard's login form (keystone only). */
+  passwordLogin?: PasswordLogin;
   close(): Promise<void>;
 }
 
@@ -59,8 +62,10 @@ export async function createBackends(config: Config, log: Logger, extraCompute?:
   // The engine itself warns at start when fencing is off or missing (once, in one place).
 
   let tokenValidator: TokenValidator | undefined;
+  let passwordLogin: PasswordLogin | undefined;
   if (config.api.auth_strategy === 'keystone') {
     tokenValidator = new KeystoneTokenValidator(config.api.keystone, log.child({ component: 'keystone' }));
+    passwordLogin = new KeystonePasswordLogin(config.api.keystone, log.child({ component: 'dashboard-login' }));
   }
 
   return {
@@ -68,6 +73,7 @@ export async function createBackends(config: Config, log: Logger, extraCompute?:
     hostCatalog: { hostExists: (name) => compute.hostExists(name) },
     ...(fence ? { fence } : {}),
     ...(tokenValidator ? { tokenValidator } : {}),
+    ...(passwordLogin ? { passwordLogin } : {}),
     close: async () => {
       for (const c of closers) await c();
     },

@@ -68,6 +68,7 @@ export async function start(
     // Deferred so the 202 is written before the engine's first (synchronous SQLite) step runs.
     onNotificationAccepted: (n) => setImmediate(() => engine.notificationAccepted(n)),
     ...(backends.tokenValidator ? { tokenValidator: backends.tokenValidator } : {}),
+    ...(backends.passwordLogin ? { dashboard: { login: backends.passwordLogin } } : {}),
   });
   await engine.start();
   let api: RunningApi;

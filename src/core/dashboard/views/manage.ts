@@ -91,7 +91,9 @@ function createSegmentForm(ctx: ViewCtx): Html {
       </div>
       <div><label for="sc-desc">Description</label><input type="text" id="sc-desc" name="description" value="${value(ctx, F, 'description')}" /></div>
       <div>
-        <label class="check"><input type="checkbox" name="enabled" value="true" ${checked(ctx, F, 'enabled', true)} /> Enabled</label>
+        <label class="check" for="sc-enabled"
+          ><input type="checkbox" id="sc-enabled" name="enabled" value="true" ${checked(ctx, F, 'enabled', true)} /> Enabled</label
+        >
       </div>
       <div><button type="submit">Create segment</button></div>
     </form>
@@ -221,8 +223,12 @@ function createHostForm(d: SegmentData, ctx: ViewCtx): Html {
         ><input type="text" id="hc-ctl" name="control_attributes" value="${value(ctx, F, 'control_attributes', 'SSH')}" />
       </div>
       <div>
-        <label class="check"><input type="checkbox" name="reserved" value="true" ${checked(ctx, F, 'reserved', false)} /> Reserved</label>
-        <label class="check"><input type="checkbox" name="on_maintenance" value="true" ${checked(ctx, F, 'on_maintenance', false)} /> On maintenance</label>
+        <label class="check" for="hc-reserved"
+          ><input type="checkbox" id="hc-reserved" name="reserved" value="true" ${checked(ctx, F, 'reserved', false)} /> Reserved</label
+        >
+        <label class="check" for="hc-maint"
+          ><input type="checkbox" id="hc-maint" name="on_maintenance" value="true" ${checked(ctx, F, 'on_maintenance', false)} /> On maintenance</label
+        >
       </div>
       <div><button type="submit">Add host</button></div>
     </form>

@@ -2,11 +2,13 @@
 // or an absent extension becomes a value the page shows, never an exception: one part of a page that cannot be
 // shown does not hide the rest.
 
+import { AppError } from '../errors.ts';
 import type { ApiResult, DashboardApi, Optional } from './api-client.ts';
 import type { HostJson, NotificationJson, ProtectionReport, SegmentJson, VMoveJson, WhatIf } from './wire.ts';
 
 /** A page's main record could not be read: the page answers with the API's status and message. */
-export class PageFailure extends Error {
+export class PageFailure extends AppError {
+  readonly code = 'DASHBOARD_PAGE_REFUSED';
   constructor(
     readonly status: number,
     message: string,

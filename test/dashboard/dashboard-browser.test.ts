@@ -18,6 +18,7 @@ import { NO_WHATIF } from '../../src/core/dashboard/views/host.ts';
 import { requireComponent } from '../support/components.ts';
 import { LAPTOP, PHONE, accessibilityProblems, chromiumInstalled, js, launchBrowser, screenshot, textOf, waitJs } from './browser.ts';
 import { StandInEvents } from './event-stand-in.ts';
+import { StandInExtensions } from './extension-stand-in.ts';
 
 const XSS = '<script>alert(1)</script>';
 
@@ -41,13 +42,20 @@ describe('dashboard in a real browser (noauth2)', { timeout: 300_000 }, () => {
   let browser: Browser;
   let page: Page;
   const events = new StandInEvents();
+  const extensions = new StandInExtensions();
   const dialogs: string[] = [];
   const ids: { segment?: string; host1?: string; host2?: string; notification?: string } = {};
 
   before(async () => {
     if (!chromiumInstalled()) return;
     store = openSqliteStore({ path: ':memory:' });
-    app = createApiApp({ store, config: parseConfig({}, 'test'), log: silentLogger, hostCatalog: acceptAllHostCatalog, dashboard: { wrapApi: events.wrap } });
+    app = createApiApp({
+      store,
+      config: parseConfig({}, 'test'),
+      log: silentLogger,
+      hostCatalog: acceptAllHostCatalog,
+      dashboard: { wrapApi: (inner) => events.wrap(extensions.wrap(inner)) },
+    });
     server = await startApiServer(app, '127.0.0.1:0');
     port = server.port;
     base = `http://127.0.0.1:${port}/dashboard`;
@@ -191,6 +199,82 @@ describe('dashboard in a real browser (noauth2)', { timeout: 300_000 }, () => {
     assert.match((await textOf(page, '#h-plan'))!, new RegExp(NO_WHATIF.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
     assert.deepEqual(await accessibilityProblems(page), []);
     await screenshot(page, 'host');
+  });
+
+  test('with a protection report and a what-if plan (contract-shaped stand-ins): states, reasons, N+1, agent, fencer, VMs; live on protection.change', async (t) => {
+    if (!requireComponent(t, 'chromium (Debian package)', chromiumInstalled())) return;
+    const segment = (await store.getSegment(ids.segment!))!;
+    const at = new Date().toISOString();
+    const host = (name: string, uuid: string, prot: boolean, reasons: string[], fencing: string) => ({
+      name,
+      uuid,
+      segment: segment.name,
+      segment_uuid: segment.uuid,
+      protected: prot,
+      reasons,
+      warnings: [],
+      agent: { last_seen: at, silent: false, version: '0.1.0', monitors: {} },
+      fencing: { state: fencing, checked_at: at, detail: null },
+    });
+    extensions.protection = {
+      generated_at: at,
+      hosts: [host('compute-1', ids.host1!, true, [], 'ok'), host('compute-2', ids.host2!, false, ['no fencer configured for compute-2'], 'not_configured')],
+      segments: [
+        {
+          name: segment.name,
+          uuid: segment.uuid,
+          protected: false,
+          n_plus_one: false,
+          breaking_hosts: ['compute-1'],
+          reasons: ['losing compute-1 leaves 1 VM without room'],
+        },
+      ],
+    };
+    extensions.whatif.set('compute-1', {
+      host: 'compute-1',
+      segment: segment.name,
+      recovery_method: 'reserved_host',
+      instances: [
+        { id: '9d7d3a55-7b8e-4f53-9d0e-6a8c2b0f4e01', name: 'web-1', recovered: true, target: 'compute-2', candidates: ['compute-2'], reason: null },
+        { id: '1c2b7e0a-3f5d-4d8a-8b61-2f0e9c7d5a02', name: 'db-1', recovered: false, target: null, candidates: [], reason: 'no host has 8 vCPUs free' },
+      ],
+      capacity: [{ host: 'compute-2', before: { vcpus: 8, ram_mb: 16384, disk_gb: null }, after: { vcpus: 6, ram_mb: 12288, disk_gb: null } }],
+      shortfall: { vcpus: 8, ram_mb: 16384, disk_gb: 0 },
+      estimated_makespan_seconds: 42,
+    });
+    await page.goto(`${base}/`);
+    await waitJs(page, `document.body.getAttribute('data-live-state') === 'open'`);
+    const hostsText = (await textOf(page, '#ov-hosts'))!;
+    assert.doesNotMatch(hostsText, /not available/);
+    assert.match(hostsText, /compute-1 .* protected/);
+    assert.match(hostsText, /compute-2 .* unprotected no fencer configured for compute-2/);
+    assert.match((await textOf(page, '#ov-segments'))!, /N\+1 broken losing compute-1 leaves VMs without room/);
+    await screenshot(page, 'overview-protection');
+
+    // A protection change arrives: the hosts part is fetched again, nothing else, no reload.
+    await js(page, `window.marker = 'overview'`);
+    const before = extensions.calls;
+    extensions.protection.hosts[1] = host('compute-2', ids.host2!, true, [], 'ok');
+    events.publish('protection.change', { host: 'compute-2', segment: segment.name, protected: true, reasons: [] });
+    await waitJs(page, `!document.querySelector('#ov-hosts').textContent.includes('unprotected')`);
+    assert.equal(await js(page, 'window.marker'), 'overview');
+    assert.ok(
+      extensions.calls > before && extensions.calls <= before + 2,
+      `one or two re-fetches (segments and hosts parts), got ${extensions.calls - before}`,
+    );
+
+    await page.goto(`${base}/hosts/${ids.host1!}`);
+    const facts = (await textOf(page, '#h-facts'))!;
+    assert.match(facts, /Agent reporting last seen/);
+    assert.match(facts, /Fencer ok checked/);
+    const plan = (await textOf(page, '#h-plan'))!;
+    assert.match(plan, /1 of 2 VMs would be recovered, in about 42 s/);
+    assert.match(plan, /db-1 .* no — no host has 8 vCPUs free/);
+    assert.match(plan, /compute-2 8 → 6 16384 → 12288 unknown → unknown/);
+    assert.deepEqual(await accessibilityProblems(page), []);
+    await screenshot(page, 'host-whatif');
+    extensions.protection = null;
+    extensions.whatif.clear();
   });
 
   test('recovery page follows a recovery live (no reload), and reconnects after a controller restart', async (t) => {

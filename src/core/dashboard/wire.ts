@@ -79,10 +79,11 @@ export interface ProtectionReport {
   segments: ProtectionSegment[];
 }
 
+/** Free resources; null when the backend does not know (no capacity data, libvirt disk). */
 export interface Resources {
-  vcpus: number;
-  ram_mb: number;
-  disk_gb: number;
+  vcpus: number | null;
+  ram_mb: number | null;
+  disk_gb: number | null;
 }
 
 export interface WhatIf {
@@ -93,4 +94,6 @@ export interface WhatIf {
   capacity: { host: string; before: Resources; after: Resources }[];
   shortfall: Resources | null;
   estimated_makespan_seconds: number;
+  /** What the plan could not know and assumed instead (may be absent). */
+  warnings?: string[];
 }

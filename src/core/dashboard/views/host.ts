@@ -76,6 +76,9 @@ function facts(d: HostData): Html {
     <p><a href="${BASE}/segments/${d.segment.uuid}">Manage this host (maintenance, reserved, edit, delete)</a></p>`;
 }
 
+/** A resource figure; "unknown" when the backend does not say. */
+const n = (v: number | null) => (v === null ? 'unknown' : String(v));
+
 function plan(d: HostData): Html {
   if (!d.whatif.available) return note(NO_WHATIF);
   if (!d.whatif.result.ok) return note(`What-if plan: ${d.whatif.result.message}`);
@@ -84,8 +87,15 @@ function plan(d: HostData): Html {
   return html`<p>
       If ${w.host} failed now (${w.recovery_method}): ${w.instances.length - lost.length} of ${w.instances.length} VMs would be recovered, in about
       ${Math.round(w.estimated_makespan_seconds)} s.
-      ${w.shortfall ? html` ${badge('short of capacity', 'bad')} missing ${w.shortfall.vcpus} vCPUs, ${w.shortfall.ram_mb} MB RAM, ${w.shortfall.disk_gb} GB disk.` : ''}
+      ${w.shortfall ? html` ${badge('short of capacity', 'bad')} missing ${n(w.shortfall.vcpus)} vCPUs, ${n(w.shortfall.ram_mb)} MB RAM, ${n(w.shortfall.disk_gb)} GB disk.` : ''}
     </p>
+    ${
+      w.warnings?.length
+        ? html`<ul>
+            ${w.warnings.map((x) => html`<li>assumed: ${x}</li>`)}
+          </ul>`
+        : ''
+    }
     ${
       w.instances.length
         ? wrapTable(
@@ -138,9 +148,9 @@ function plan(d: HostData): Html {
                   (c) =>
                     html`<tr>
                       <th scope="row">${c.host}</th>
-                      <td>${c.before.vcpus} → ${c.after.vcpus}</td>
-                      <td>${c.before.ram_mb} → ${c.after.ram_mb}</td>
-                      <td>${c.before.disk_gb} → ${c.after.disk_gb}</td>
+                      <td>${n(c.before.vcpus)} → ${n(c.after.vcpus)}</td>
+                      <td>${n(c.before.ram_mb)} → ${n(c.after.ram_mb)}</td>
+                      <td>${n(c.before.disk_gb)} → ${n(c.after.disk_gb)}</td>
                     </tr>`,
                 )}
               </tbody>

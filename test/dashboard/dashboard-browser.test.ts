@@ -381,6 +381,25 @@ describe('dashboard in a real browser (noauth2)', { timeout: 300_000 }, () => {
     const ok = await post({ cookie }, form({ _csrf: token }));
     assert.equal(ok.status, 303);
     assert.equal(ok.headers.get('location'), '/dashboard/manage?done=segment-created');
+    // Oversized forms are refused before any field is looked at, with or without a declared length.
+    const big = `_csrf=${token}&name=${'x'.repeat(70_000)}`;
+    assert.equal(
+      (await fetch(`${base}/segments`, { method: 'POST', headers: { cookie, 'Content-Type': 'application/x-www-form-urlencoded' }, body: big })).status,
+      413,
+    );
+    const chunked = new ReadableStream<Uint8Array>({
+      start(ctl) {
+        ctl.enqueue(new TextEncoder().encode(big));
+        ctl.close();
+      },
+    });
+    const chunkedRes = await fetch(`${base}/segments`, {
+      method: 'POST',
+      headers: { cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: chunked,
+      duplex: 'half',
+    });
+    assert.equal(chunkedRes.status, 413);
     // Over https (here: a request the app sees as https) the cookie is Secure.
     const overHttps = await app.request('https://masakari.example/dashboard/manage');
     assert.match(overHttps.headers.get('set-cookie') ?? '', /; Secure/);

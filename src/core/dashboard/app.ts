@@ -294,19 +294,28 @@ export function dashboardApp(deps: DashboardDeps): Hono<DashEnv> {
   return app;
 }
 
-/** The form body as plain strings (last value wins), or null when it is over the limit. */
+/** The form body as plain strings (last value wins), or null when it is over the limit (declared or read). */
 async function formOf(c: Context): Promise<Record<string, string> | null> {
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > MAX_FORM_BYTES) return null;
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded' && type !== 'multipart/form-data') return {};
-  const text = type === 'application/x-www-form-urlencoded' ? await c.req.text() : null;
-  if (text !== null) {
-    if (text.length > MAX_FORM_BYTES) return null;
-    return Object.fromEntries(new URLSearchParams(text));
+  // The forms are url-encoded (no file fields); anything else carries no form fields, so the CSRF check fails.
+  if (type !== 'application/x-www-form-urlencoded' || !c.req.raw.body) return {};
+  // Read with a cap: a chunked body has no declared length.
+  const reader = (c.req.raw.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_FORM_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
   }
-  const body = await c.req.parseBody();
-  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
 }
 
 const bool = (v: string | undefined) => v === 'true' || v === 'on';

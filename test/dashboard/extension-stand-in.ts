@@ -1,7 +1,8 @@
 // Stand-ins for the protection report (GET /v1/x-masakari/protection) and the what-if plan (GET
 // /v1/x-masakari/whatif?lose=HOST), shaped like the shared contract, used only by the dashboard tests until the
-// real resources are built into the controller. Off until a body is set: then the dashboard sees "not available"
-// exactly as it would from a controller without them (the API's catch-all answer for an unknown path).
+// real resources are built into the controller. Without a body set, they answer like a controller that does not
+// have the resource (404 "The resource could not be found.", the API's answer for an unknown route), whether or not
+// this build has the real one: the "not available" pages stay testable after the real resources land.
 
 import type { ApiFetch } from '../../src/core/dashboard/api-client.ts';
 import type { ProtectionReport, WhatIf } from '../../src/core/dashboard/wire.ts';
@@ -23,6 +24,9 @@ export class StandInExtensions {
       if (url.pathname === '/v1/x-masakari/whatif' && lose && this.whatif.has(lose)) {
         this.calls++;
         return Response.json(this.whatif.get(lose));
+      }
+      if (url.pathname === '/v1/x-masakari/protection' || url.pathname === '/v1/x-masakari/whatif') {
+        return Response.json({ itemNotFound: { code: 404, message: 'The resource could not be found.' } }, { status: 404 });
       }
       return inner(req);
     };

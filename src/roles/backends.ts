@@ -6,13 +6,14 @@ import type { Logger } from '../core/log.ts';
 import type { ComputeDriver } from '../core/ports/compute.ts';
 import type { FenceGate } from '../core/ports/fence.ts';
 import type { HostCatalog } from '../core/ports/host-catalog.ts';
-import type { TokenValidator } from '../core/ports/identity.ts';
+import type { PasswordLogin, TokenValidator } from '../core/ports/identity.ts';
 import { fencerGate, firstEvidence } from '../core/engine/index.ts';
 import { pacemakerEvidenceGate } from '../drivers/cluster/pacemaker/evidence-gate.ts';
 import { createNovaDriver } from '../drivers/compute/nova/index.ts';
 import { noComputeDriver } from '../drivers/compute/none.ts';
 import { createFencer } from '../drivers/fence/index.ts';
 import { KeystoneTokenValidator } from '../drivers/identity/keystone.ts';
+import { KeystonePasswordLogin } from '../drivers/identity/keystone-login.ts';
 
 export interface Backends {
   compute: ComputeDriver;
@@ -24,6 +25,8 @@ export interface Backends {
    * and the engine's stop can finish (and release its claims) within shutdown_timeout. The role stops right after.
    */
   interrupt(): void;
+  /** The dashboard's login form (keystone only). */
+  passwordLogin?: PasswordLogin;
   close(): Promise<void>;
 }
 
@@ -67,8 +70,10 @@ export async function createBackends(config: Config, log: Logger, extraCompute?:
   // The engine itself warns at start when fencing is off or missing (once, in one place).
 
   let tokenValidator: TokenValidator | undefined;
+  let passwordLogin: PasswordLogin | undefined;
   if (config.api.auth_strategy === 'keystone') {
     tokenValidator = new KeystoneTokenValidator(config.api.keystone, log.child({ component: 'keystone' }));
+    passwordLogin = new KeystonePasswordLogin(config.api.keystone, log.child({ component: 'dashboard-login' }));
   }
 
   return {
@@ -79,6 +84,7 @@ export async function createBackends(config: Config, log: Logger, extraCompute?:
     interrupt: () => {
       for (const i of interrupters) i();
     },
+    ...(passwordLogin ? { passwordLogin } : {}),
     close: async () => {
       for (const c of closers) await c();
     },

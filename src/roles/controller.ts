@@ -113,6 +113,7 @@ export async function start(
         : { whatif: { store, compute: backends.compute, config, fencingConfigured: backends.fence !== undefined } },
     // Metrics off: no request middleware at all (the GET path's throughput matters).
     ...(registry !== noopRegistry ? { metrics } : {}),
+    ...(backends.passwordLogin ? { dashboard: { login: backends.passwordLogin } } : {}),
   });
   await engine.start();
   registry.onCollect(() => engine.reportMetrics());

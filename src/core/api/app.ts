@@ -11,7 +11,9 @@ import type { Notification } from '../domain/model.ts';
 import { realEnv, type Env } from '../env.ts';
 import type { Logger } from '../log.ts';
 import type { HostCatalog } from '../ports/host-catalog.ts';
-import type { TokenValidator } from '../ports/identity.ts';
+import type { PasswordLogin, TokenValidator } from '../ports/identity.ts';
+import type { ApiFetch } from '../dashboard/api-client.ts';
+import { dashboardApp } from '../dashboard/app.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiEnv } from './context.ts';
 import { accessLog } from './middleware/access-log.ts';
@@ -54,6 +56,13 @@ export interface ApiDeps {
   extensions?: ExtensionDeps;
   /** Request counts and latency by route (default: none, and no middleware at all). */
   metrics?: ApiMetrics;
+  /** The web dashboard at /dashboard (src/core/dashboard/, docs/dashboard.md). */
+  dashboard?: {
+    /** Keystone password login for the dashboard's form (keystone only). */
+    login?: PasswordLogin;
+    /** Tests only: wraps the dashboard's in-process API calls (a stand-in for an extension not built yet). */
+    wrapApi?: (inner: ApiFetch) => ApiFetch;
+  };
 }
 
 export type ApiApp = Hono<ApiEnv>;
@@ -105,6 +114,21 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   // '/v1/*' also matches '/v1' itself (registering both would run auth twice).
   app.use('/v1/*', declaredSizeLimit(api.max_request_body_size), auth, readBody(api.max_request_body_size));
   app.route('/v1', v1);
+  // The dashboard calls this very app in process (no socket), with the viewer's token, for every read and change.
+  const inProcess: ApiFetch = async (req) => app.fetch(req);
+  app.route(
+    '/dashboard',
+    dashboardApp({
+      api: deps.dashboard?.wrapApi ? deps.dashboard.wrapApi(inProcess) : inProcess,
+      strategy: api.auth_strategy,
+      policy,
+      validator: deps.tokenValidator,
+      login: deps.dashboard?.login,
+      log,
+      env,
+      trustProxy: api.enable_proxy_headers_parsing,
+    }),
+  );
   app.get('*', versions.multipleChoices);
   return app;
 }

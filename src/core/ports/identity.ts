@@ -32,3 +32,36 @@ export interface TokenValidator {
   /** Where clients authenticate (keystonemiddleware's www_authenticate_uri), for the WWW-Authenticate header. */
   readonly wwwAuthenticateUri: string;
 }
+
+/** What a person types into the dashboard's login form (Keystone v3 password authentication, project scope). */
+export interface PasswordCredentials {
+  user: string;
+  password: string;
+  project: string;
+  /** Domain of both the user and the project (the form has one field, like Horizon's). */
+  domain: string;
+}
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date | null;
+}
+
+/** Why a login did not give a token: `refused` (wrong credentials: 401), `unavailable` (Keystone not reachable: 503). */
+export class LoginError extends AppError {
+  readonly code: 'LOGIN_REFUSED' | 'LOGIN_UNAVAILABLE';
+
+  constructor(
+    readonly kind: 'refused' | 'unavailable',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.code = kind === 'refused' ? 'LOGIN_REFUSED' : 'LOGIN_UNAVAILABLE';
+  }
+}
+
+/** Obtains a project-scoped token for a person (the dashboard's login); src/drivers/identity/keystone-login.ts. */
+export interface PasswordLogin {
+  login(credentials: PasswordCredentials): Promise<IssuedToken>;
+}

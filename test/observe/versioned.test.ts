@@ -18,6 +18,7 @@ import * as controller from '../../src/roles/controller.ts';
 import { notificationDifferences, SAMPLE_FILE } from './samples.ts';
 import { readFileSync } from 'node:fs';
 import { EVENT_TYPES } from '../../src/core/observe/events.ts';
+import { checkedLogger } from '../support/checked-log.ts';
 
 async function startController(t: import('node:test').TestContext) {
   const dir = mkdtempSync(join(tmpdir(), 'obs-ver-'));
@@ -238,4 +239,38 @@ test('docs/observability.md describes every event type', () => {
     return !doc.includes(`\`${type}\``) && !doc.includes(`\`${a}.${b}.start\` / \`.end\``) && !doc.includes(`\`${a}.${b}.*\``);
   });
   assert.deepEqual(missing, []);
+});
+
+test('driver log: each notification is written to our log (component notifier), nothing else is needed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'obs-log-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const checked = checkedLogger('info');
+  const ctl = await controller.start(
+    loadConfig({
+      env: {},
+      overrides: {
+        data_dir: dir,
+        api: { listen: '127.0.0.1:0' },
+        database: { auto_migrate: true },
+        controller: { compute_driver: 'none' },
+        oslo_messaging_notifications: { driver: 'log' },
+      },
+    }),
+    checked.log,
+  );
+  t.after(() => ctl.stop());
+  const r = await fetch(`http://127.0.0.1:${ctl.port}/v1/segments`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ segment: { name: 'logged', recovery_method: 'auto', service_type: 'COMPUTE' } }),
+  });
+  assert.equal(r.status, 201);
+  const lines = checked.raw.map((l) => JSON.parse(l) as { component?: string; msg: string; notification?: VersionedNotification });
+  const logged = lines.filter((l) => l.component === 'notifier');
+  assert.deepEqual(
+    logged.map((l) => l.msg),
+    ['versioned notification segment.create.start', 'versioned notification segment.create.end'],
+  );
+  assert.equal(logged[1]!.notification!.payload['masakari_object.data'].name, 'logged');
+  assert.deepEqual(checked.problems, []);
 });

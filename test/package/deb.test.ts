@@ -33,7 +33,7 @@ function ok(r: SpawnSyncReturns<string>, what: string): string {
 
 /** The environment of an operator's shell: nothing from the test runner or this repository. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/root', ...extra };
+  return { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: os.homedir(), ...extra };
 }
 
 const installed = () => run('dpkg-query', ['-W', '-f=${Status} ${Version}', 'masakari']);

@@ -105,6 +105,8 @@ const STORE_WRITES: Record<StoreMethod, boolean> = {
   updateVMove: true,
   getVMove: false,
   listVMoves: false,
+  recordHeartbeat: true,
+  listHeartbeats: false,
   purge: true,
   schemaVersion: false,
   migrate: true,

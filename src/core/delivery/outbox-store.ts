@@ -133,6 +133,12 @@ export class OutboxStore {
     return out;
   }
 
+  /** When the oldest undelivered draft was queued (ms), or null when nothing is pending. */
+  oldestPendingMs(): number | null {
+    const r = this.db.prepare(`SELECT MIN(created_ms) AS m FROM outbox WHERE state = 'pending'`).get() as { m: number | null };
+    return r.m;
+  }
+
   list(state: OutboxState, limit = 100): OutboxRow[] {
     return (this.db.prepare(`SELECT * FROM outbox WHERE state = ? ORDER BY id LIMIT ?`).all(state, limit) as RawRow[]).map(toRow);
   }

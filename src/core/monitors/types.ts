@@ -8,4 +8,9 @@ export interface Monitor {
   start(): Promise<void>;
   /** Stops watching and releases every resource (connections, timers, child processes). Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * What the monitor can say about its own health right now, as plain JSON, for the agent's heartbeat to the controller
+   * (docs/protection.md lists the fields each monitor reports and which of them make a host unprotected).
+   */
+  health?(): Record<string, unknown>;
 }

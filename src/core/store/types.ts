@@ -16,6 +16,7 @@ import type {
   VMoveType,
   WorkflowTaskRecord,
 } from '../domain/model.ts';
+import type { AgentHeartbeat, StoredHeartbeat } from '../ports/heartbeat.ts';
 
 export type SortDir = 'asc' | 'desc';
 
@@ -194,6 +195,12 @@ export interface Store {
   getVMove(notificationUuid: string, uuid: string): Promise<VMove | undefined>;
   listVMoves(q: ListQuery<VMoveFilters>): Promise<VMove[]>;
 
+  // agent heartbeats (docs/protection.md): the latest per host, kept durably so a restarted controller still knows
+  /** Replaces the host's stored heartbeat. */
+  recordHeartbeat(hb: AgentHeartbeat, receivedAt: Date): Promise<void>;
+  /** The latest heartbeat of every host that ever sent one, by host name. */
+  listHeartbeats(): Promise<StoredHeartbeat[]>;
+
   // maintenance
   /** Hard-deletes soft-deleted rows and finished notifications older than the cutoff; returns rows removed per table. */
   purge(olderThan: Date, maxRows: number): Promise<Record<string, number>>;
@@ -226,5 +233,6 @@ export type IntakeStore = Pick<Store, 'createNotification'>;
 export type EngineStore = Pick<Store, 'claimHostRecovery' | 'releaseHostRecovery' | 'appendTask' | 'updateTask' | 'listTasks'>;
 export type VMoveStore = Pick<Store, 'createVMove' | 'updateVMove' | 'getVMove' | 'listVMoves'>;
 export type PurgeStore = Pick<Store, 'purge'>;
+export type HeartbeatStore = Pick<Store, 'recordHeartbeat' | 'listHeartbeats'>;
 
 export type { NotificationType };

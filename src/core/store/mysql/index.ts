@@ -8,6 +8,7 @@ import { microsOf } from '../../domain/time.ts';
 import type { Store } from '../types.ts';
 import { openPool, type Db } from './connection.ts';
 import { engineRepo } from './engine.ts';
+import { heartbeatRepo } from './heartbeats.ts';
 import { hostRepo } from './hosts.ts';
 import { migrate, schemaVersion } from './migrate.ts';
 import { backfillPayloadKeys, intakeRepo } from './intake.ts';
@@ -73,6 +74,7 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<Store> {
     ...engineRepo(db),
     ...vmoveRepo(db, uuid),
     ...purgeRepo(db),
+    ...heartbeatRepo(db),
     schemaVersion: () => schemaVersion(db),
     migrate: async () => {
       const result = await migrate(db, microsOf(now()));

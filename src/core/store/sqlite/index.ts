@@ -6,6 +6,7 @@ import { microsOf } from '../../domain/time.ts';
 import type { Store } from '../types.ts';
 import { openConnection } from './connection.ts';
 import { engineRepo } from './engine.ts';
+import { heartbeatRepo } from './heartbeats.ts';
 import { hostRepo } from './hosts.ts';
 import { migrate, schemaVersion } from './migrate.ts';
 import { backfillPayloadKeys, intakeRepo } from './intake.ts';
@@ -51,6 +52,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     ...engineRepo(conn),
     ...vmoveRepo(conn, uuid),
     ...purgeRepo(conn),
+    ...heartbeatRepo(conn),
     schemaVersion: async () => schemaVersion(conn.db),
     migrate: async () => {
       try {

@@ -146,6 +146,14 @@ export const hostRecoveryClaims = sqliteTable('host_recovery_claims', {
   expiresAt: integer('expires_at').notNull(),
 });
 
+/** The latest heartbeat of each host's compute agent (docs/protection.md): one row per host, replaced by the next. */
+export const agentHeartbeats = sqliteTable('agent_heartbeats', {
+  host: text('host').primaryKey(),
+  receivedAt: integer('received_at').notNull(),
+  /** The heartbeat as the agent sent it (JSON). */
+  body: text('body').notNull(),
+});
+
 /** Bookkeeping of applied migrations (our own migrator, not drizzle's). */
 export const schemaMigrations = sqliteTable('schema_migrations', {
   name: text('name').primaryKey(),
@@ -158,3 +166,4 @@ export type HostRow = RowOf<typeof hosts>;
 export type NotificationRow = RowOf<typeof notifications>;
 export type VMoveRow = RowOf<typeof vmoves>;
 export type TaskRow = RowOf<typeof workflowTasks>;
+export type HeartbeatRow = RowOf<typeof agentHeartbeats>;

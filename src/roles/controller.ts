@@ -12,6 +12,9 @@ import { ownerIdOf } from './backends.ts';
 import type { Running } from './types.ts';
 import { stopSequence } from './stop-steps.ts';
 import { AppError, errorCode, errorMessage } from '../core/errors.ts';
+import { EventBus } from '../core/observe/bus.ts';
+import { FencingReadiness } from '../core/protection/readiness.ts';
+import { ProtectionService } from '../core/protection/service.ts';
 
 /** The API could not listen where configured; the message says why and what to change. */
 export class ListenError extends AppError {
@@ -38,6 +41,8 @@ function listenFailure(e: unknown, listen: string): unknown {
 export interface RunningController extends Running {
   store: Store;
   engine: Engine;
+  protection: ProtectionService;
+  bus: EventBus;
   port: number;
   /** The API app itself: --role=all hands monitor notifications to it in-process (app.request), no socket. */
   app: ApiApp;
@@ -46,10 +51,16 @@ export interface RunningController extends Running {
 export async function start(
   config: Config,
   log: Logger,
-  opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver } = {},
+  opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver; bus?: EventBus } = {},
 ): Promise<RunningController> {
   const store = opts.store ?? (await openStore(config));
   const backends = await createBackends(config, log, opts.compute);
+  // One bus per process (the observability wiring may pass its own); protection publishes `protection.change` on it.
+  const bus = opts.bus ?? new EventBus(log);
+  const readiness = backends.fencer
+    ? new FencingReadiness({ fencer: backends.fencer, intervalMs: config.fencing.readiness_interval * 1000, env: realEnv, log })
+    : undefined;
+  const protection = new ProtectionService({ store, config, env: realEnv, log, ...(readiness ? { readiness } : {}), bus });
   const engine = createEngine({
     store,
     compute: backends.compute,
@@ -68,6 +79,7 @@ export async function start(
     // Deferred so the 202 is written before the engine's first (synchronous SQLite) step runs.
     onNotificationAccepted: (n) => setImmediate(() => engine.notificationAccepted(n)),
     ...(backends.tokenValidator ? { tokenValidator: backends.tokenValidator } : {}),
+    protection: { service: protection, ...(readiness ? { readiness } : {}) },
   });
   await engine.start();
   let api: RunningApi;
@@ -79,6 +91,8 @@ export async function start(
     if (!opts.store) await store.close().catch(() => undefined);
     throw listenFailure(e, config.api.listen);
   }
+  readiness?.start();
+  protection.start();
   log.info(
     { listen: config.api.listen, port: api.port, auth: config.api.auth_strategy, database: store.dialect, compute: backends.compute.name },
     'controller started',
@@ -87,6 +101,13 @@ export async function start(
   const stops = stopSequence(
     [
       { name: 'API server', stop: () => api.close() },
+      {
+        name: 'protection checks',
+        stop: async () => {
+          await protection.stop();
+          await readiness?.stop();
+        },
+      },
       { name: 'engine', stop: () => engine.stop() },
       { name: `${backends.compute.name} compute driver`, stop: () => backends.close() },
       ...(opts.store ? [] : [{ name: 'store', stop: () => store.close() }]),
@@ -96,6 +117,8 @@ export async function start(
   return {
     store,
     engine,
+    protection,
+    bus,
     port: api.port,
     app,
     stop: () => stops.stop(),

@@ -27,6 +27,8 @@ import { notificationRoutes } from './resources/notifications.ts';
 import { segmentRoutes } from './resources/segments.ts';
 import { versionDocuments } from './resources/versions.ts';
 import { vmoveRoutes } from './resources/vmoves.ts';
+import { protectionRoutes, type ProtectionApiDeps } from './resources/extensions/protection.ts';
+import { ProtectionService } from '../protection/service.ts';
 import { ResponseCache } from './response-cache.ts';
 import { routingPath } from './routing-path.ts';
 
@@ -40,6 +42,8 @@ export interface ApiDeps {
   onNotificationAccepted?: (n: Notification) => void;
   /** Required when config.api.auth_strategy is keystone (src/drivers/identity/keystone.ts). */
   tokenValidator?: TokenValidator;
+  /** The protection report and heartbeat intake (docs/protection.md); default: one without fencing readiness. */
+  protection?: ProtectionApiDeps;
 }
 
 export type ApiApp = Hono<ApiEnv>;
@@ -70,6 +74,8 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   hostRoutes(v1, d);
   notificationRoutes(v1, d);
   vmoveRoutes(v1, d);
+  // Extensions (not Masakari's API): /v1/x-masakari/...
+  protectionRoutes(v1, d, deps.protection ?? { service: new ProtectionService({ store: deps.store, config: deps.config, env, log: deps.log }) });
 
   const app = new Hono<ApiEnv>({ router: new RegExpRouter(), getPath: routingPath });
   app.use('*', requestId(env), accessLog(log, { parseProxyHeaders: api.enable_proxy_headers_parsing }));

@@ -14,6 +14,7 @@ import { simCommand } from './cli/sim.ts';
 import { monitorsCommand } from './cli/monitors.ts';
 import { fenceCommand } from './cli/fence.ts';
 import { selftestCommand } from './cli/selftest.ts';
+import { protectionCommand } from './cli/protection.ts';
 
 await globalOptions(yargs(hideBin(process.argv)))
   .scriptName('masakari')
@@ -26,6 +27,7 @@ await globalOptions(yargs(hideBin(process.argv)))
   .command(monitorsCommand)
   .command(fenceCommand)
   .command(selftestCommand)
+  .command(protectionCommand)
   .version(VERSION)
   .alias('h', 'help')
   .epilogue(

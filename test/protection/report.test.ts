@@ -73,7 +73,7 @@ function harness(config: ConfigInput): Harness {
     clock,
     logs,
     events,
-    call: call as Harness['call'],
+    call: call,
     report: async (segment) => {
       const r = await call('GET', `/v1/x-masakari/protection${segment ? `?segment=${encodeURIComponent(segment)}` : ''}`);
       assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -115,7 +115,7 @@ describe('protection report (API + SQLite, test clock)', () => {
     assert.equal(r.segments[0]!.protected, true);
     assert.equal(r.segments[0]!.n_plus_one, null, 'no capacity provider: not computed');
 
-    const lastSeen = c1.agent!.last_seen!;
+    const lastSeen = c1.agent.last_seen!;
     h.clock.advance(31_000);
     r = await h.report();
     assert.equal(h.host(r, 'c1').protected, false);

@@ -74,6 +74,9 @@ export interface TwoRolesOptions {
   logLevel?: 'debug' | 'info' | 'warn';
   /** Compute agent log level (at least info: the harness waits for its "connected to libvirt" line). */
   computeLogLevel?: 'debug' | 'info';
+  /** Extra MASAKARI_* variables for the controller and for the compute agent (e.g. short heartbeat timings). */
+  controllerEnv?: Record<string, string>;
+  computeEnv?: Record<string, string>;
 }
 
 export class TwoRolesLab {
@@ -85,6 +88,8 @@ export class TwoRolesLab {
   readonly outboxPath: string;
   private controller: Cli | null = null;
   private compute: Cli | null = null;
+  /** Output of compute agents that have already exited (killCompute). */
+  private computePast = '';
   /** Output of controller processes that have already exited (the current one's comes from the child). */
   private controllerPast = '';
 
@@ -149,7 +154,11 @@ libvirt:
   /** Starts `masakari --role=controller` (same port, same database every time); resolves once the API answers. */
   async startController(): Promise<void> {
     if (this.controller) throw new Error('controller already running');
-    const child = startCli(['--role=controller', '--config', this.controllerConfig], { ...CHILD_ENV, MASAKARI_DATABASE__AUTO_MIGRATE: 'true' });
+    const child = startCli(['--role=controller', '--config', this.controllerConfig], {
+      ...CHILD_ENV,
+      MASAKARI_DATABASE__AUTO_MIGRATE: 'true',
+      ...this.opts.controllerEnv,
+    });
     this.controller = child;
     await until(
       child,
@@ -239,10 +248,24 @@ libvirt:
   /** Starts `masakari --role=compute`; resolves once its instance monitor is connected to libvirtd. */
   async startCompute(): Promise<void> {
     if (this.compute) throw new Error('compute agent already running');
-    const child = startCli(['--role=compute', '--config', this.computeConfig], CHILD_ENV);
+    const child = startCli(['--role=compute', '--config', this.computeConfig], { ...CHILD_ENV, ...this.opts.computeEnv });
     this.compute = child;
-    await this.waitComputeLog(/"msg":"connected to libvirt"/, 1);
-    await this.waitComputeLog(/"msg":"compute role running"/, 1);
+    const seen = { connected: this.computeLogCount(/"msg":"connected to libvirt"/), running: this.computeLogCount(/"msg":"compute role running"/) };
+    await this.waitComputeLog(/"msg":"connected to libvirt"/, seen.connected + 1);
+    await this.waitComputeLog(/"msg":"compute role running"/, seen.running + 1);
+  }
+
+  /** kill -9 of the compute agent (no clean stop: no last heartbeat, no outbox flush); resolves once it is gone. */
+  async killCompute(): Promise<void> {
+    const child = this.compute;
+    if (!child) return;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    this.computePast += child.output();
+    this.compute = null;
   }
 
   async stopCompute(): Promise<number | null> {
@@ -255,7 +278,7 @@ libvirt:
   }
 
   computeOutput(): string {
-    return this.compute?.output() ?? '';
+    return this.computePast + (this.compute?.output() ?? '');
   }
 
   /** How many lines of the compute agent's log match. */

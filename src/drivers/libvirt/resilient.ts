@@ -152,6 +152,7 @@ export class ResilientLibvirt {
       for (const w of this.wanted) this.register(conn, w);
     } catch (err) {
       this.o.log.warn({ uri: this.o.uri, err: errorMessage(err) }, 'libvirt connection unusable; reconnecting');
+      this.lostWhy = `connection unusable: ${errorMessage(err)}`;
       for (const w of this.wanted) w.live = null;
       this.closeLater(conn);
       this.schedule();

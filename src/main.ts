@@ -15,6 +15,7 @@ import { monitorsCommand } from './cli/monitors.ts';
 import { fenceCommand } from './cli/fence.ts';
 import { selftestCommand } from './cli/selftest.ts';
 import { whatifCommand } from './cli/whatif.ts';
+import { protectionCommand } from './cli/protection.ts';
 
 await globalOptions(yargs(hideBin(process.argv)))
   .scriptName('masakari')
@@ -28,6 +29,7 @@ await globalOptions(yargs(hideBin(process.argv)))
   .command(fenceCommand)
   .command(selftestCommand)
   .command(whatifCommand)
+  .command(protectionCommand)
   .version(VERSION)
   .alias('h', 'help')
   .epilogue(

@@ -78,6 +78,9 @@ export interface TwoRolesOptions {
   recover?: boolean;
   /** Metrics listener ports of the two roles (default: the configuration's default, metrics.listen). */
   metricsPorts?: { controller: number; compute: number };
+  /** Extra MASAKARI_* variables for the controller and for the compute agent (e.g. short heartbeat timings). */
+  controllerEnv?: Record<string, string>;
+  computeEnv?: Record<string, string>;
 }
 
 export class TwoRolesLab {
@@ -89,6 +92,8 @@ export class TwoRolesLab {
   readonly outboxPath: string;
   private controller: Cli | null = null;
   private compute: Cli | null = null;
+  /** Output of compute agents that have already exited (killCompute). */
+  private computePast = '';
   /** Output of controller processes that have already exited (the current one's comes from the child). */
   private controllerPast = '';
 
@@ -156,7 +161,11 @@ ${opts.metricsPorts ? `metrics: { listen: "127.0.0.1:${opts.metricsPorts.compute
   /** Starts `masakari --role=controller` (same port, same database every time); resolves once the API answers. */
   async startController(): Promise<void> {
     if (this.controller) throw new Error('controller already running');
-    const child = startCli(['--role=controller', '--config', this.controllerConfig], { ...CHILD_ENV, MASAKARI_DATABASE__AUTO_MIGRATE: 'true' });
+    const child = startCli(['--role=controller', '--config', this.controllerConfig], {
+      ...CHILD_ENV,
+      MASAKARI_DATABASE__AUTO_MIGRATE: 'true',
+      ...this.opts.controllerEnv,
+    });
     this.controller = child;
     await until(
       child,
@@ -246,10 +255,24 @@ ${opts.metricsPorts ? `metrics: { listen: "127.0.0.1:${opts.metricsPorts.compute
   /** Starts `masakari --role=compute`; resolves once its instance monitor is connected to libvirtd. */
   async startCompute(): Promise<void> {
     if (this.compute) throw new Error('compute agent already running');
-    const child = startCli(['--role=compute', '--config', this.computeConfig], CHILD_ENV);
+    const child = startCli(['--role=compute', '--config', this.computeConfig], { ...CHILD_ENV, ...this.opts.computeEnv });
     this.compute = child;
-    await this.waitComputeLog(/"msg":"connected to libvirt"/, 1);
-    await this.waitComputeLog(/"msg":"compute role running"/, 1);
+    const seen = { connected: this.computeLogCount(/"msg":"connected to libvirt"/), running: this.computeLogCount(/"msg":"compute role running"/) };
+    await this.waitComputeLog(/"msg":"connected to libvirt"/, seen.connected + 1);
+    await this.waitComputeLog(/"msg":"compute role running"/, seen.running + 1);
+  }
+
+  /** kill -9 of the compute agent (no clean stop: no last heartbeat, no outbox flush); resolves once it is gone. */
+  async killCompute(): Promise<void> {
+    const child = this.compute;
+    if (!child) return;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    this.computePast += child.output();
+    this.compute = null;
   }
 
   async stopCompute(): Promise<number | null> {
@@ -262,7 +285,7 @@ ${opts.metricsPorts ? `metrics: { listen: "127.0.0.1:${opts.metricsPorts.compute
   }
 
   computeOutput(): string {
-    return this.compute?.output() ?? '';
+    return this.computePast + (this.compute?.output() ?? '');
   }
 
   /** How many lines of the compute agent's log match. */

@@ -19,6 +19,7 @@ import { MasakariError, type FaultKey } from '../core/domain/errors.ts';
 import type { EngineObserver } from '../core/engine/index.ts';
 import type { ApiApp } from '../core/api/app.ts';
 import type { NotificationDraft } from '../core/ports/notify.ts';
+import type { AgentHeartbeat } from '../core/ports/heartbeat.ts';
 // The libvirt driver loads koffi (a native addon): imported only when this role starts, so --help and the other
 // commands never need the addon unpacked.
 import type { LibvirtComputeDriver } from '../drivers/compute/libvirt/index.ts';
@@ -71,6 +72,21 @@ function inProcessIntake(app: ApiApp, auth: ControllerAuth) {
   };
 }
 
+/** Hands the agent's heartbeat to the API app in-process, like inProcessIntake. */
+function inProcessHeartbeat(app: ApiApp, auth: ControllerAuth) {
+  return async (hb: AgentHeartbeat): Promise<void> => {
+    const token = await auth.getToken();
+    const res = await app.request('/v1/x-masakari/heartbeats', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': token.id },
+      body: JSON.stringify({ heartbeat: hb }),
+    });
+    if (res.status >= 200 && res.status < 300) return;
+    if (res.status === 401) auth.invalidate(token.id);
+    throw new MasakariError(res.status, res.status === 409 ? 'conflictingRequest' : 'badRequest', faultMessage(await res.text()));
+  };
+}
+
 /** Prints each recovery as it happens (the lab's console). */
 function recoveryReporter(log: Logger): EngineObserver {
   const rlog = log.child({ component: 'recovery' });
@@ -104,8 +120,9 @@ export async function start(operatorConfig: Config, log: Logger): Promise<Runnin
       driver.start();
       protection = await lab!.reportProtected(driver, config.instance_failure.ha_enabled_instance_metadata_key, log);
     }
+    const auth = controllerAuth(config);
     const compute = await startCompute(config, log, {
-      transport: new LocalTransport(inProcessIntake(ctl.app, controllerAuth(config))),
+      transport: new LocalTransport(inProcessIntake(ctl.app, auth), inProcessHeartbeat(ctl.app, auth)),
       bus,
       metrics: metrics.registry,
     });

@@ -11,7 +11,7 @@ import { fencerGate, firstEvidence } from '../core/engine/index.ts';
 import { pacemakerEvidenceGate } from '../drivers/cluster/pacemaker/evidence-gate.ts';
 import { createNovaDriver } from '../drivers/compute/nova/index.ts';
 import { noComputeDriver } from '../drivers/compute/none.ts';
-import { createFencer } from '../drivers/fence/index.ts';
+import { createFencer, type ConfiguredFencer } from '../drivers/fence/index.ts';
 import { KeystoneTokenValidator } from '../drivers/identity/keystone.ts';
 import { KeystonePasswordLogin } from '../drivers/identity/keystone-login.ts';
 
@@ -27,6 +27,8 @@ export interface Backends {
   interrupt(): void;
   /** The dashboard's login form (keystone only). */
   passwordLogin?: PasswordLogin;
+  /** The fencers of fencing.hosts (also checked for readiness by the protection report), when any is configured. */
+  fencer?: ConfiguredFencer;
   close(): Promise<void>;
 }
 
@@ -62,7 +64,8 @@ export async function createBackends(config: Config, log: Logger, extraCompute?:
   }
 
   const hosts = Object.keys(config.fencing.hosts);
-  const ownFencer = hosts.length > 0 ? fencerGate(createFencer(config.fencing, { logger: log.child({ component: 'fence' }) })) : undefined;
+  const fencer = hosts.length > 0 ? createFencer(config.fencing, { logger: log.child({ component: 'fence' }) }) : undefined;
+  const ownFencer = fencer ? fencerGate(fencer) : undefined;
   // The cluster's own fence history first (cluster_safety.pacemaker_evidence), then our fencer (docs/pacemaker.md).
   const clusterGate = pacemakerEvidenceGate(config, log);
   const gates = [clusterGate, ownFencer].filter((g) => g !== undefined);
@@ -85,6 +88,7 @@ export async function createBackends(config: Config, log: Logger, extraCompute?:
       for (const i of interrupters) i();
     },
     ...(passwordLogin ? { passwordLogin } : {}),
+    ...(fencer ? { fencer } : {}),
     close: async () => {
       for (const c of closers) await c();
     },

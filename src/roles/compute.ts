@@ -17,6 +17,7 @@ import { HostMonitor } from '../core/monitors/host/host-monitor.ts';
 import { PacemakerDriver } from '../drivers/cluster/pacemaker/pacemaker-driver.ts';
 import { FixedToken, KeystonePasswordAuth, type ControllerAuth } from '../drivers/delivery/auth.ts';
 import { HttpTransport } from '../drivers/delivery/http-transport.ts';
+import { HeartbeatSender } from '../core/protection/agent-heartbeat.ts';
 import { VERSION } from '../version.ts';
 import type { Running } from './types.ts';
 import { stopSequence } from './stop-steps.ts';
@@ -44,6 +45,7 @@ export interface RunningCompute extends Running {
   monitors: Monitor[];
   /** The metrics listener's port (null: metrics off, or served by the caller's registry under --role=all). */
   metricsPort: number | null;
+  heartbeat: HeartbeatSender;
 }
 
 export const outboxPath = (config: Config): string =>
@@ -204,8 +206,22 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
     );
   }
 
+  // The controller judges this host's protection from these (docs/protection.md).
+  const heartbeat = new HeartbeatSender({
+    host: config.compute.hostname ?? osHostname(),
+    version: VERSION,
+    intervalMs: config.compute.heartbeat_interval * 1000,
+    transport,
+    monitors: () => monitors,
+    outbox,
+    env,
+    log,
+  });
+  heartbeat.start();
+
   const stops = stopSequence(
     [
+      { name: 'heartbeat', stop: () => heartbeat.stop() },
       ...[...monitors].reverse().map((m) => ({ name: `${m.name} monitor`, stop: () => m.stop() })),
       { name: 'outbox', stop: () => outbox.stop(outboxGraceMs(config)) },
       ...(own && own.port !== null ? [{ name: 'metrics listener', stop: () => own.stop() }] : []),
@@ -218,6 +234,7 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
     outbox,
     monitors,
     metricsPort: own?.port ?? null,
+    heartbeat,
     stop: () => (stopped ??= stops.stop().finally(() => log.info('compute role stopped'))),
     pending: () => stops.pending(),
   };

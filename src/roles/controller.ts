@@ -18,8 +18,12 @@ import { startNotifier, type NotificationSink } from '../core/observe/notifier.t
 import { parseTransportUrl } from '../core/observe/transport-url.ts';
 import { AmqpNotificationSink } from '../drivers/notify/amqp.ts';
 import { noopRegistry, type MetricsRegistry } from '../core/observe/metrics.ts';
-import { controllerMetrics } from '../core/observe/metric-set.ts';
+import { controllerMetrics, protectionMetrics } from '../core/observe/metric-set.ts';
 import { startRoleMetrics, type RoleMetrics } from './metrics.ts';
+import { FencingReadiness } from '../core/protection/readiness.ts';
+import { ProtectionService, type ProtectionReport } from '../core/protection/service.ts';
+import { setProtectionGauges } from '../core/protection/metrics.ts';
+import { WhatIfCapacityVerdict } from '../core/protection/whatif/verdict.ts';
 
 /** The API could not listen where configured; the message says why and what to change. */
 export class ListenError extends AppError {
@@ -62,6 +66,7 @@ export interface RunningController extends Running {
   /** The process's event bus (docs/observability.md): metrics and other consumers subscribe here. */
   bus: EventBus;
   engine: Engine;
+  protection: ProtectionService;
   port: number;
   /** The API app itself: --role=all hands monitor notifications to it in-process (app.request), no socket. */
   app: ApiApp;
@@ -79,12 +84,24 @@ export async function start(
   const backends = await createBackends(config, log, opts.compute);
   const own: RoleMetrics | null = opts.metrics ? null : await startRoleMetrics(config, log);
   const registry = opts.metrics ?? own!.registry;
-  // Hook for the protection report: protectionMetrics(registry) (core/observe/metric-set.ts) gives its gauges.
   const metrics = controllerMetrics(registry);
   // One bus per process: --role=all hands in the one it shares with the compute side.
   const bus = opts.bus ?? new EventBus(log.child({ component: 'event-bus' }));
   const history = startEventHistory(bus, store, log, { keep: config.events.history_size });
   const notifier = startNotifier(bus, config, log, notificationSink(config, log));
+  const readiness = backends.fencer
+    ? new FencingReadiness({ fencer: backends.fencer, intervalMs: config.fencing.readiness_interval * 1000, env: realEnv, log })
+    : undefined;
+  // The what-if planner needs a compute backend; without one there is no capacity verdict (n_plus_one: null).
+  const whatif =
+    config.controller.compute_driver === 'none' && !opts.compute
+      ? undefined
+      : { store, compute: backends.compute, config, fencingConfigured: backends.fence !== undefined };
+  const capacity = whatif ? new WhatIfCapacityVerdict(whatif, realEnv) : undefined;
+  // The protection gauges (masakari_host_protected, ...) exist only when metrics are on.
+  const gauges = registry !== noopRegistry ? protectionMetrics(registry) : undefined;
+  // protection.change is published on the bus (docs/protection.md).
+  const protection = new ProtectionService({ store, config, env: realEnv, log, ...(readiness ? { readiness } : {}), ...(capacity ? { capacity } : {}), bus, ...(gauges ? { onReport: (r: ProtectionReport) => setProtectionGauges(gauges, r) } : {}) });
   const engine = createEngine({
     store,
     compute: backends.compute,
@@ -107,13 +124,11 @@ export async function start(
     // Deferred so the 202 is written before the engine's first (synchronous SQLite) step runs.
     onNotificationAccepted: (n) => setImmediate(() => engine.notificationAccepted(n)),
     ...(backends.tokenValidator ? { tokenValidator: backends.tokenValidator } : {}),
-    extensions:
-      config.controller.compute_driver === 'none' && !opts.compute
-        ? {}
-        : { whatif: { store, compute: backends.compute, config, fencingConfigured: backends.fence !== undefined } },
+    extensions: whatif ? { whatif } : {},
     // Metrics off: no request middleware at all (the GET path's throughput matters).
     ...(registry !== noopRegistry ? { metrics } : {}),
     ...(backends.passwordLogin ? { dashboard: { login: backends.passwordLogin } } : {}),
+    protection: { service: protection, ...(readiness ? { readiness } : {}) },
   });
   await engine.start();
   registry.onCollect(() => engine.reportMetrics());
@@ -129,6 +144,8 @@ export async function start(
     await own?.stop();
     throw listenFailure(e, config.api.listen);
   }
+  readiness?.start();
+  protection.start();
   log.info(
     { listen: config.api.listen, port: api.port, auth: config.api.auth_strategy, database: store.dialect, compute: backends.compute.name },
     'controller started',
@@ -137,6 +154,13 @@ export async function start(
   const stops = stopSequence(
     [
       { name: 'API server', stop: () => api.close() },
+      {
+        name: 'protection checks',
+        stop: async () => {
+          await protection.stop();
+          await readiness?.stop();
+        },
+      },
       { name: 'engine', stop: () => stopEngine(engine, backends, config.shutdown_timeout * 500) },
       // After the engine (its last events), before the store: the history writes what is queued.
       { name: 'versioned notifications', stop: () => notifier.stop() },
@@ -151,6 +175,7 @@ export async function start(
     store,
     bus,
     engine,
+    protection,
     port: api.port,
     app,
     metricsPort: own?.port ?? null,

@@ -108,6 +108,8 @@ const STORE_WRITES: Record<StoreMethod, boolean> = {
   appendEvents: true,
   listEventsAfter: false,
   eventIdRange: false,
+  recordHeartbeat: true,
+  listHeartbeats: false,
   purge: true,
   importRecords: true,
   schemaVersion: false,

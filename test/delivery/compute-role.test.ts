@@ -37,6 +37,7 @@ test('process and host failures reach the controller over HTTP; stop() stops eve
       data_dir: join(dir, 'data'),
       compute: {
         hostname: 'node1',
+        heartbeat_interval: 0.05,
         controller: { endpoint: c.endpoint },
         delivery: { retry_initial_seconds: 0.02, retry_max_seconds: 0.1 },
         process_monitor: { enabled: true, process_list_path: list, check_interval: 0.1, restart_retries: 1, restart_interval: 0.01 },
@@ -56,7 +57,17 @@ test('process and host failures reach the controller over HTTP; stop() stops eve
   await pause50();
   copyFileSync(crmMonFile('03-node3-offline-after-fencing.xml'), crm);
   await waitFor('host notification', () => c.received.some((r) => notificationOf(r).type === 'COMPUTE_HOST'));
+  // Heartbeats go to the same controller, same auth header, with each monitor's health.
+  type Hb = { heartbeat: { host: string; monitors: Record<string, { watched?: { given_up: boolean }[] } & Record<string, unknown>> } };
+  const lastHb = () => (c.heartbeats.at(-1)?.json as Hb | undefined)?.heartbeat;
+  await waitFor('a heartbeat showing the process given up', () => lastHb()?.monitors.process?.watched?.[0]?.given_up === true);
   await role.stop();
+  const hb = lastHb()!;
+  assert.equal(hb.host, 'node1');
+  assert.deepEqual(Object.keys(hb.monitors).sort(), ['host', 'process']);
+  assert.deepEqual(hb.monitors.process!.watched, [{ name: '/nonexistent/masakari-never-running-daemon', given_up: true }]);
+  assert.equal((hb.monitors.host!.last_sample as { quorate: boolean }).quorate, true);
+  assert.equal(c.heartbeats[0]!.headers['x-auth-token'], 'notused');
 
   const bodies = c.received.map((r) => notificationOf(r));
   assert.deepEqual(

@@ -14,7 +14,10 @@ export interface Received {
 export type Answer = { status: number; body?: unknown } | 'hang';
 
 export class FakeController {
+  /** Notification requests (what the test scripts answers for). */
   readonly received: Received[] = [];
+  /** The agent's heartbeats (POST .../x-masakari/heartbeats), kept apart and always answered 204. */
+  readonly heartbeats: Received[] = [];
   private server: Server | null = null;
   private readonly hanging = new Set<ServerResponse>();
   port = 0;
@@ -38,6 +41,11 @@ export class FakeController {
           json = null;
         }
         const r: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json };
+        if (r.url.endsWith('/x-masakari/heartbeats')) {
+          this.heartbeats.push(r);
+          res.writeHead(204).end();
+          return;
+        }
         this.received.push(r);
         const a = this.answer(r, this.received.length - 1);
         if (a === 'hang') {

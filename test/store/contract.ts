@@ -927,6 +927,35 @@ export function runStoreContract(label: string, open: () => Promise<Store>) {
       );
     });
 
+    describe('agent heartbeats', () => {
+      test(
+        'the latest heartbeat per host, replaced by the next, with its receive time',
+        withStore(async (s) => {
+          const hb = (host: string, version: string) => ({
+            host,
+            version,
+            interval_seconds: 10,
+            sent_at: '2026-01-01T00:00:00.000Z',
+            monitors: { instance: { libvirt: { connected: true, since: '2026-01-01T00:00:00.000Z', reason: null } } },
+            outbox: { pending: 1, rejected: 0, oldest_pending_age_seconds: 2.5 },
+          });
+          assert.deepEqual(await s.listHeartbeats(), []);
+          await s.recordHeartbeat(hb('n2', '1'), at(1));
+          await s.recordHeartbeat(hb('n1', '1'), at(2));
+          await s.recordHeartbeat(hb('n2', '2'), at(3));
+          const list = await s.listHeartbeats();
+          assert.deepEqual(
+            list.map((x) => [x.host, x.heartbeat.version, x.receivedAt.getTime()]),
+            [
+              ['n1', '1', at(2).getTime()],
+              ['n2', '2', at(3).getTime()],
+            ],
+          );
+          assert.deepEqual(list[1]!.heartbeat, hb('n2', '2'));
+        }),
+      );
+    });
+
     describe('purge', () => {
       test(
         'removes old soft-deleted rows and old finished notifications with their tasks and vmoves',

@@ -35,6 +35,8 @@ import { extensionRoutes, type ExtensionDeps } from './resources/extensions/inde
 import type { EventBus } from '../observe/bus.ts';
 import { publisherOf } from '../observe/events.ts';
 import type { EventFeed } from '../observe/history.ts';
+import { protectionRoutes, type ProtectionApiDeps } from './resources/extensions/protection.ts';
+import { ProtectionService } from '../protection/service.ts';
 import { ResponseCache } from './response-cache.ts';
 import { routingPath } from './routing-path.ts';
 
@@ -63,6 +65,8 @@ export interface ApiDeps {
     /** Tests only: wraps the dashboard's in-process API calls (a stand-in for an extension not built yet). */
     wrapApi?: (inner: ApiFetch) => ApiFetch;
   };
+  /** The protection report and heartbeat intake (docs/protection.md); default: one without fencing readiness. */
+  protection?: ProtectionApiDeps;
 }
 
 export type ApiApp = Hono<ApiEnv>;
@@ -103,6 +107,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
       pollMs: deps.config.events.poll_seconds * 1000,
     },
   });
+  protectionRoutes(v1, d, deps.protection ?? { service: new ProtectionService({ store: deps.store, config: deps.config, env, log: deps.log }) });
 
   const app = new Hono<ApiEnv>({ router: new RegExpRouter(), getPath: routingPath });
   app.use('*', requestId(env), accessLog(log, { parseProxyHeaders: api.enable_proxy_headers_parsing }));

@@ -113,6 +113,18 @@ export class Outbox implements NotificationSink {
     this.store.close();
   }
 
+  /** The backlog for the heartbeat: drafts not delivered yet, parked ones, and how long the oldest has waited. */
+  backlog(): { pending: number; rejected: number; oldest_pending_age_seconds: number | null } {
+    if (this.closed) return { pending: 0, rejected: 0, oldest_pending_age_seconds: null };
+    const c = this.store.counts();
+    const oldest = this.store.oldestPendingMs();
+    return {
+      pending: c.pending,
+      rejected: c.rejected,
+      oldest_pending_age_seconds: oldest === null ? null : Math.max(0, (this.opts.env.nowMs() - oldest) / 1000),
+    };
+  }
+
   status(limit = 100): OutboxStatus {
     return statusOf(this.store, limit);
   }

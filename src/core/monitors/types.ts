@@ -10,4 +10,9 @@ export interface Monitor {
   stop(): Promise<void>;
   /** Sets the monitor's state gauges (connection, last sample age); run before each metrics scrape. */
   reportMetrics?(): void;
+  /**
+   * What the monitor can say about its own health right now, as plain JSON, for the agent's heartbeat to the controller
+   * (docs/protection.md lists the fields each monitor reports and which of them make a host unprotected).
+   */
+  health?(): Record<string, unknown>;
 }

@@ -4,6 +4,7 @@
 // The outbox only sees the outcome. The wire format of POST /v1/notifications is here too: every transport maps
 // the controller's answer the same way.
 
+import type { AgentHeartbeat } from './heartbeat.ts';
 import type { NotificationDraft } from './notify.ts';
 
 export type SendOutcome =
@@ -21,6 +22,11 @@ export interface NotificationTransport {
   readonly name: string;
   /** One attempt; never throws for a failed delivery (that is a 'retry' outcome), only when `signal` aborted it. */
   send(draft: NotificationDraft, signal?: AbortSignal): Promise<SendOutcome>;
+  /**
+   * One heartbeat (POST /v1/x-masakari/heartbeats), same auth as send(); never throws for a failed delivery. Optional:
+   * a transport without it (a test double) sends none. Heartbeats are not queued: a lost one is replaced by the next.
+   */
+  heartbeat?(hb: AgentHeartbeat, signal?: AbortSignal): Promise<SendOutcome>;
 }
 
 /** Masakari's request body for POST /v1/notifications. */

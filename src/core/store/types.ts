@@ -17,6 +17,7 @@ import type {
   WorkflowTaskRecord,
 } from '../domain/model.ts';
 import type { HostColumns, NotificationColumns, SegmentColumns, TaskColumns, VMoveColumns } from './sql/rows.ts';
+import type { AgentHeartbeat, StoredHeartbeat } from '../ports/heartbeat.ts';
 
 export type SortDir = 'asc' | 'desc';
 
@@ -242,6 +243,11 @@ export interface Store {
    * already taken: then it writes nothing and returns every conflict. `dryRun` checks and counts without writing.
    */
   importRecords(batch: ImportBatch, opts: { dryRun: boolean }): Promise<ImportResult>;
+  // agent heartbeats (docs/protection.md): the latest per host, kept durably so a restarted controller still knows
+  /** Replaces the host's stored heartbeat. */
+  recordHeartbeat(hb: AgentHeartbeat, receivedAt: Date): Promise<void>;
+  /** The latest heartbeat of every host that ever sent one, by host name. */
+  listHeartbeats(): Promise<StoredHeartbeat[]>;
 
   // maintenance
   /** Hard-deletes soft-deleted rows and finished notifications older than the cutoff; returns rows removed per table. */
@@ -286,5 +292,6 @@ export interface StoredEvent extends NewStoredEvent {
   id: number;
 }
 export type ImportStore = Pick<Store, 'importRecords'>;
+export type HeartbeatStore = Pick<Store, 'recordHeartbeat' | 'listHeartbeats'>;
 
 export type { NotificationType };

@@ -4,6 +4,7 @@
 // and it is the one that logs each outcome.
 
 import { errorMessage } from '../../core/errors.ts';
+import type { AgentHeartbeat } from '../../core/ports/heartbeat.ts';
 import type { NotificationDraft } from '../../core/ports/notify.ts';
 import { faultMessage, notificationBody, outcomeOfStatus, type NotificationTransport, type SendOutcome } from '../../core/ports/notification-transport.ts';
 import { timeoutInterceptor } from '../http/interceptors/timeout.ts';
@@ -45,6 +46,24 @@ export class HttpTransport implements NotificationTransport {
         url: `${endpoint}/notifications`,
         headers: { 'User-Agent': this.opts.userAgent ?? 'masakari-compute' },
         body: notificationBody(draft),
+        ...(signal ? { signal } : {}),
+      });
+      return outcomeOfStatus(res.status, faultMessage(res.text ?? ''));
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      return { kind: 'retry', message: errorMessage(e) };
+    }
+  }
+
+  /** POST {endpoint}/x-masakari/heartbeats (our extension; a Masakari controller answers 404: logged by the sender). */
+  async heartbeat(hb: AgentHeartbeat, signal?: AbortSignal): Promise<SendOutcome> {
+    try {
+      const endpoint = await this.resolveEndpoint(signal);
+      const res = await this.http({
+        method: 'POST',
+        url: `${endpoint}/x-masakari/heartbeats`,
+        headers: { 'User-Agent': this.opts.userAgent ?? 'masakari-compute' },
+        body: { heartbeat: hb },
         ...(signal ? { signal } : {}),
       });
       return outcomeOfStatus(res.status, faultMessage(res.text ?? ''));

@@ -15,7 +15,7 @@
 // One sweep a second lists the active domains (one call, whatever the number watched) and looks only at those
 // no longer active; a watch ends at a STOPPED event, a clean shutdown, or after SILENT_DEATH_WATCH_MS.
 
-import type { DomainEvent, DomainEventSource, DomainRef } from '../../core/monitors/instance/source.ts';
+import type { DomainEvent, DomainEventSource, DomainRef, SourceConnectionState } from '../../core/monitors/instance/source.ts';
 import type { Logger } from '../../core/log.ts';
 import type { LibvirtConnection, Subscription } from './connection.ts';
 import { DomainState, LifecycleEvent, StoppedDetail } from './constants.ts';
@@ -92,6 +92,11 @@ export class LibvirtDomainEventSource implements DomainEventSource {
     for (const s of this.subs) s.cancel();
     this.subs = [];
     this.running.clear();
+  }
+
+  /** The link to libvirtd (the instance monitor's health in the agent's heartbeat). */
+  connectionState(): SourceConnectionState {
+    return this.conn.state();
   }
 
   /** UUIDs of the domains this source believes are running (status output, tests). */

@@ -36,6 +36,9 @@ export class ResilientLibvirt {
   private readonly connectedListeners = new Set<(conn: LibvirtConnection, reconnect: boolean) => void>();
   /** How many times a connection was (re)established; tests and status read it. */
   connects = 0;
+  /** Since when the link is in its present state (connected or not), and why it was lost (the heartbeat shows it). */
+  private stateSince = new Date();
+  private lostWhy: string | null = 'not connected yet';
 
   constructor(private readonly o: ResilientOptions) {}
 
@@ -70,6 +73,11 @@ export class ResilientLibvirt {
   /** The current connection, or null while disconnected. Do not keep it: it is replaced after a reconnect. */
   get connection(): LibvirtConnection | null {
     return this.conn;
+  }
+
+  /** Connected or not, since when, and why not. */
+  state(): { connected: boolean; since: Date; reason: string | null } {
+    return { connected: this.conn !== null, since: this.stateSince, reason: this.conn ? null : this.lostWhy };
   }
 
   /** Resolves when connected (at once if connected now). */
@@ -131,6 +139,7 @@ export class ResilientLibvirt {
       // First failure and then every 20th at warn level: a long outage should not flood the log.
       const level = this.attempts === 1 || this.attempts % 20 === 0 ? 'warn' : 'debug';
       this.o.log[level]({ uri: this.o.uri, attempt: this.attempts, err: errorMessage(err) }, 'cannot connect to libvirt; retrying');
+      this.lostWhy = `cannot connect: ${errorMessage(err)}`;
       this.schedule();
       return;
     }
@@ -143,6 +152,7 @@ export class ResilientLibvirt {
       for (const w of this.wanted) this.register(conn, w);
     } catch (err) {
       this.o.log.warn({ uri: this.o.uri, err: errorMessage(err) }, 'libvirt connection unusable; reconnecting');
+      this.lostWhy = `connection unusable: ${errorMessage(err)}`;
       for (const w of this.wanted) w.live = null;
       this.closeLater(conn);
       this.schedule();
@@ -150,6 +160,8 @@ export class ResilientLibvirt {
     }
     conn.onClose((reason) => this.lost(conn, reason));
     this.conn = conn;
+    this.stateSince = new Date();
+    this.lostWhy = null;
     this.connects++;
     // The daemon may have gone between the open and the listener above: then no close callback will come again.
     if (conn.lost) {
@@ -177,6 +189,8 @@ export class ResilientLibvirt {
     if (this.conn !== conn) return;
     this.o.log.warn({ uri: this.o.uri, reason }, 'libvirt connection lost; events are not seen until it is back');
     this.conn = null;
+    this.stateSince = new Date();
+    this.lostWhy = `connection lost: ${reason}`;
     for (const w of this.wanted) w.live = null;
     // Closing inside libvirt's close callback is allowed, but doing it on the next turn keeps the callback short.
     this.closeLater(conn, true);

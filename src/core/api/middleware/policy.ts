@@ -30,6 +30,11 @@ export const DEFAULT_RULES: Readonly<Record<string, string>> = {
       ] as const
     ).flatMap(([res, actions]) => actions.map((a) => [`os_masakari_api:${res}:${a}`, ADMIN_API])),
   ),
+  // Our extensions (/v1/x-masakari/..., docs/api.md): admin only unless the operator says otherwise.
+  'masakari_ext:heartbeats:create': ADMIN_API,
+  'masakari_ext:heartbeats:index': ADMIN_API,
+  'masakari_ext:protection:get': ADMIN_API,
+  'masakari_ext:fencing_readiness:check': ADMIN_API,
 };
 
 export interface Credentials {

@@ -79,6 +79,11 @@ const hostMonitorSection = z.strictObject({
 export const computeSection = z.strictObject({
   /** The name this hypervisor reports in notifications; default: the OS hostname. */
   hostname: z.string().nullable().default(null),
+  /**
+   * Seconds between two heartbeats of this agent to its controller (version + health of each monitor + outbox
+   * backlog; docs/protection.md). The controller calls the host unprotected after controller.agent_timeout of silence.
+   */
+  heartbeat_interval: z.number().positive().default(10),
   controller: controllerSection.prefault({}),
   delivery: deliverySection.prefault({}),
   process_monitor: processMonitorSection.prefault({}),

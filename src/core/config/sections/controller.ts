@@ -13,4 +13,10 @@ export const controllerSection = z.strictObject({
    * own workflows at once instead of waiting for their leases to expire. Default: the OS hostname.
    */
   owner_id: z.string().min(1).nullable().default(null),
+  /**
+   * A host whose compute agent sent no heartbeat for this many seconds is unprotected (never a recovery: a silent agent
+   * is not a failed host). null: 3 x the heartbeat interval the agent announces in its heartbeats (compute.heartbeat_interval
+   * of the agent, 10 s by default), so 30 s.
+   */
+  agent_timeout: z.number().positive().nullable().default(null),
 });

@@ -132,6 +132,12 @@ export const fencingSection = z.strictObject({
   defaults: timingDefaults.prefault({}),
   /** Host name (as in notifications and the hosts API) -> its fencer. */
   hosts: z.record(z.string().min(1), fenceHost).default({}),
+  /**
+   * Seconds between two readiness checks of every host's fencer: one power STATUS query (never a power action) that
+   * shows the BMC answers and the credentials work (docs/protection.md). 0: only on demand
+   * (POST /v1/x-masakari/fencing-readiness/check).
+   */
+  readiness_interval: z.number().min(0).default(300),
 });
 
 export type FencingConfig = z.infer<typeof fencingSection>;

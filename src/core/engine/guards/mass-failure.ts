@@ -63,7 +63,7 @@ export function massFailureVerdict(i: MassFailureInput): MassFailureVerdict {
  * The segment's hosts with a STOPPED/NORMAL host failure generated within the last `windowMs` before `now`. Anchored on
  * the time of judgement, not on the notification: a retry long after the burst is judged on what fails then.
  */
-async function failedHostsSince(store: Store, hostsByUuid: Map<string, string>, now: Date, windowMs: number): Promise<string[]> {
+export async function failedHostsSince(store: Store, hostsByUuid: Map<string, string>, now: Date, windowMs: number): Promise<string[]> {
   const out = new Set<string>();
   let marker: number | undefined;
   for (;;) {

@@ -44,6 +44,9 @@ export class HostMonitor implements Monitor {
   reportMetrics(): void {
     if (this.lastSampleMs !== null) this.metrics.hostMonitorLastSampleAge.set(Math.max(0, (this.opts.env.nowMs() - this.lastSampleMs) / 1000));
   }
+  /** The last cluster sample (for the heartbeat): quorate, this node seen online in it, when. */
+  private lastSample: { quorate: boolean; node_seen: boolean; at: string } | null = null;
+  private lastError: { reason: string; at: string } | null = null;
 
   constructor(private readonly opts: HostMonitorOptions) {
     this.log = opts.log.child({ component: 'host-monitor', driver: opts.driver.name });
@@ -85,6 +88,11 @@ export class HostMonitor implements Monitor {
     await this.loop;
   }
 
+  /** last_sample: {quorate, node_seen, at} of the last cluster snapshot; last_error when the last poll failed. */
+  health(): Record<string, unknown> {
+    return { last_sample: this.lastSample, last_error: this.lastError };
+  }
+
   private decideOptions(): DecideOptions {
     return {
       localNode: this.opts.localNode || osHostname(),
@@ -121,9 +129,19 @@ export class HostMonitor implements Monitor {
   }
 
   private async pollNow(signal?: AbortSignal): Promise<DecideResult> {
-    const snap = await this.opts.driver.snapshot(signal);
+    let snap;
+    try {
+      snap = await this.opts.driver.snapshot(signal);
+    } catch (e) {
+      this.lastError = { reason: errorMessage(e), at: this.opts.env.now().toISOString() };
+      throw e;
+    }
     this.lastSampleMs = this.opts.env.nowMs();
     this.metrics.hostMonitorQuorate.set(snap.quorate ? 1 : 0);
+    const local = this.decideOptions().localNode;
+    const self = snap.nodes.find((n) => n.name === local);
+    this.lastSample = { quorate: snap.quorate, node_seen: self !== undefined && self.online, at: snap.takenAt.toISOString() };
+    this.lastError = null;
     const result = decide(this.state, snap, this.decideOptions());
     if (result.skipped) {
       if (this.lastSkip !== result.skipped) this.log.warn({ reason: result.skipped }, 'not acting on the cluster state');

@@ -49,6 +49,14 @@ export class InstanceMonitor implements Monitor {
     this.o.log.info('instance monitor stopped');
   }
 
+  /** libvirt: {connected, since, reason} (the heartbeat shows it; a lost link makes the host unprotected). */
+  health(): Record<string, unknown> {
+    const c = this.o.source.connectionState?.();
+    return {
+      libvirt: c ? { connected: c.connected && this.running, since: c.since.toISOString(), reason: c.reason } : null,
+    };
+  }
+
   /** Public for the simulator: what the monitor does with one event. */
   reportMetrics(): void {
     const up = this.o.source.connected?.();

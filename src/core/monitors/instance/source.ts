@@ -19,7 +19,17 @@ export type DomainEvent =
 
 export type DomainEventKind = DomainEvent['kind'];
 
+/** The source's link to the hypervisor, for the agent's heartbeat: connected or not, and since when. */
+export interface SourceConnectionState {
+  connected: boolean;
+  since: Date;
+  /** Why the link was lost (libvirt's close reason, the last connect error); null while connected. */
+  reason: string | null;
+}
+
 export interface DomainEventSource {
+  /** The link to the hypervisor right now (optional: sources without a connection, e.g. the simulator's, omit it). */
+  connectionState?(): SourceConnectionState;
   /**
    * Delivers every domain event of the host to `onEvent` until stop(). Keeps doing so across hypervisor
    * restarts (reconnecting by itself). Resolves once the first connection attempt was made, even if it failed.

@@ -61,6 +61,14 @@ export class IntrospectiveMonitor implements Monitor {
     this.o.log.info('introspective monitor stopped');
   }
 
+  /** The guests the monitor pings: phase (discovery, healthy, failing, reported) and consecutive failures. */
+  health(): Record<string, unknown> {
+    return {
+      rounds: this.rounds,
+      guests: [...this.journals.entries()].map(([uuid, j]) => ({ instance_uuid: uuid, phase: j.phase, failures: j.failures })),
+    };
+  }
+
   /** The journal of a domain (tests, status). */
   journal(uuid: string): AgentJournal | undefined {
     return this.journals.get(uuid);

@@ -66,6 +66,12 @@ export class ProcessMonitor implements Monitor {
     return [...this.givenUpNames];
   }
 
+  /** The watched processes, and those given up on (reported failed, not restarted until they come back). */
+  health(): Record<string, unknown> {
+    const givenUp = new Set(this.givenUpNames);
+    return { watched: this.list.map((p) => ({ name: p.process_name, given_up: givenUp.has(p.process_name) })) };
+  }
+
   async start(): Promise<void> {
     if (this.loop) return;
     await this.reload('start');

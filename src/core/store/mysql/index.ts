@@ -9,6 +9,7 @@ import type { Store } from '../types.ts';
 import { openPool, type Db } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { eventRepo } from './events.ts';
+import { heartbeatRepo } from './heartbeats.ts';
 import { hostRepo } from './hosts.ts';
 import { importRepo } from './import.ts';
 import { migrate, schemaVersion } from './migrate.ts';
@@ -77,6 +78,7 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<Store> {
     ...purgeRepo(db),
     ...eventRepo(db),
     ...importRepo(db),
+    ...heartbeatRepo(db),
     schemaVersion: () => schemaVersion(db),
     migrate: async () => {
       const result = await migrate(db, microsOf(now()));

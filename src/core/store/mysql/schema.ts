@@ -158,6 +158,14 @@ export const notificationIntakeLocks = mysqlTable(
   (t) => [primaryKey({ columns: [t.sourceHostUuid, t.type] })],
 );
 
+/** The latest heartbeat of each host's compute agent (docs/protection.md): one row per host, replaced by the next. */
+export const agentHeartbeats = mysqlTable('agent_heartbeats', {
+  host: varchar('host', { length: 255 }).primaryKey(),
+  receivedAt: bigint('received_at', { mode: 'number' }).notNull(),
+  /** The heartbeat as the agent sent it (JSON). */
+  body: mediumtext('body').notNull(),
+});
+
 /** The event stream's history (see ../sqlite/schema.ts): the AUTO_INCREMENT id is the stream's event id. */
 export const events = mysqlTable('events', {
   id: bigint('id', { mode: 'number' }).autoincrement().primaryKey(),
@@ -178,4 +186,5 @@ export type HostRow = RowOf<typeof hosts>;
 export type NotificationRow = RowOf<typeof notifications>;
 export type VMoveRow = RowOf<typeof vmoves>;
 export type TaskRow = RowOf<typeof workflowTasks>;
+export type HeartbeatRow = RowOf<typeof agentHeartbeats>;
 export type EventRow = RowOf<typeof events>;

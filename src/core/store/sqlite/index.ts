@@ -7,6 +7,7 @@ import type { Store } from '../types.ts';
 import { openConnection } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { eventRepo } from './events.ts';
+import { heartbeatRepo } from './heartbeats.ts';
 import { hostRepo } from './hosts.ts';
 import { importRepo } from './import.ts';
 import { migrate, schemaVersion } from './migrate.ts';
@@ -55,6 +56,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     ...purgeRepo(conn),
     ...eventRepo(conn),
     ...importRepo(conn),
+    ...heartbeatRepo(conn),
     schemaVersion: async () => schemaVersion(conn.db),
     migrate: async () => {
       try {

@@ -146,6 +146,14 @@ export const hostRecoveryClaims = sqliteTable('host_recovery_claims', {
   expiresAt: integer('expires_at').notNull(),
 });
 
+/** The latest heartbeat of each host's compute agent (docs/protection.md): one row per host, replaced by the next. */
+export const agentHeartbeats = sqliteTable('agent_heartbeats', {
+  host: text('host').primaryKey(),
+  receivedAt: integer('received_at').notNull(),
+  /** The heartbeat as the agent sent it (JSON). */
+  body: text('body').notNull(),
+});
+
 /**
  * The event stream's history (GET /v1/x-masakari/events, src/core/observe/history.ts): the newest events.history_size
  * bus events. The AUTOINCREMENT id is the stream's event id: never reused, increasing across controllers sharing the
@@ -170,4 +178,5 @@ export type HostRow = RowOf<typeof hosts>;
 export type NotificationRow = RowOf<typeof notifications>;
 export type VMoveRow = RowOf<typeof vmoves>;
 export type TaskRow = RowOf<typeof workflowTasks>;
+export type HeartbeatRow = RowOf<typeof agentHeartbeats>;
 export type EventRow = RowOf<typeof events>;

@@ -48,7 +48,7 @@ export async function start(
   log: Logger,
   opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver } = {},
 ): Promise<RunningController> {
-  const store = opts.store ?? (await openStore(config));
+  const store = opts.store ?? (await openStore(config, { log }));
   const backends = await createBackends(config, log, opts.compute);
   const engine = createEngine({
     store,

@@ -6,6 +6,7 @@ import { errorMessage } from '../errors.ts';
 import { ConfigError } from './load.ts';
 import { didYouMean } from './nearest.ts';
 import type { Config } from './schema.ts';
+import { isMysqlUrl, MysqlUrlError, parseMysqlUrl } from '../store/mysql/url.ts';
 
 type Problem = { path: string; message: string };
 
@@ -50,6 +51,16 @@ export function checkSemantics(config: Config, source: string): Config {
       new PolicyEnforcer({ [name]: rule });
     } catch (e) {
       problems.push({ path: `api.policy.${name}`, message: errorMessage(e).replace(/^api\.policy: /, '') });
+    }
+  }
+  // A MySQL URL (one host or several) is parsed here, so a malformed host list stops startup with its key path; the
+  // messages never contain the password.
+  if (isMysqlUrl(config.database.url)) {
+    try {
+      parseMysqlUrl(config.database.url);
+    } catch (e) {
+      if (!(e instanceof MysqlUrlError)) throw e;
+      problems.push({ path: 'database.url', message: e.message });
     }
   }
   if (problems.length) throw new ConfigError(source, problems);

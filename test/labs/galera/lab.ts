@@ -167,7 +167,14 @@ export class GaleraLab {
     chmodSync(this.dir, 0o755);
     await run(
       'mariadb-install-db',
-      ['--no-defaults', `--datadir=${this.datadir(1)}`, '--auth-root-authentication-method=normal', '--skip-test-db', `--user=${DB_USER}`],
+      [
+        '--no-defaults',
+        `--datadir=${this.datadir(1)}`,
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+        `--user=${DB_USER}`,
+        `--tmpdir=${join(this.dir, 'n1')}`,
+      ],
       {
         timeout: 120_000,
       },
@@ -259,6 +266,8 @@ export class GaleraLab {
       '--port=3306',
       `--bind-address=${addr(n)}`,
       '--skip-name-resolve',
+      // Its own temporary directory: two labs (or a lab and another MariaDB) never share temporary table names.
+      `--tmpdir=${join(this.dir, `n${n}`)}`,
       `--user=${DB_USER}`,
       '--innodb-buffer-pool-size=32M',
       '--innodb-log-file-size=16M',

@@ -165,6 +165,7 @@ export class GaleraLab {
     // The nodes run as the mysql user, as in production: the rsync state transfer starts an rsync daemon from the
     // joining mariadbd, and as root that daemon would drop to nobody and could not write the datadir.
     chmodSync(this.dir, 0o755);
+    await run('chown', ['-R', `${DB_USER}:`, ...NODES.map((n) => join(this.dir, `n${n}`))]);
     await run(
       'mariadb-install-db',
       [

@@ -72,4 +72,3 @@ export function makeBodies(rand: () => number, COUNT: number, HOSTS: number): { 
   }
   return { bodies, duplicateOf };
 }
-

@@ -15,7 +15,7 @@ export const databaseSection = z.strictObject({
   auto_migrate: z.boolean().default(false),
   /** MySQL: runs in all of a transaction that lost a deadlock or a Galera certification conflict. */
   retry_attempts: z.number().int().min(1).max(100).default(8),
-  /** MySQL: how long an operation keeps trying the nodes of database.url in turn while none can serve. */
+  /** MySQL with several hosts in database.url: how long an operation keeps trying them in turn while none can serve. */
   failover_timeout_ms: z.number().int().min(0).default(15000),
   /** Galera: wsrep_sync_wait of the store's sessions (1: reads and transaction starts see every earlier commit). */
   wsrep_sync_wait: z.number().int().min(0).max(15).default(1),

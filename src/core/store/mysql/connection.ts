@@ -270,7 +270,9 @@ class Nodes {
 export function openPool(target: MysqlTarget, opts: PoolOptions = {}): Db {
   const nodes = new Nodes(target, opts);
   const maxAttempts = Math.max(1, opts.retryAttempts ?? 8);
-  const failoverMs = opts.failoverTimeoutMs ?? 15_000;
+  // With one host there is nothing to fail over to: an operation fails at once (after one reconnect, for a pooled
+  // connection that died), as it always did; the engine's own retries and leases take over from there.
+  const failoverMs = target.endpoints.length > 1 ? (opts.failoverTimeoutMs ?? 15_000) : 0;
 
   const unavailable = (what: string, e: unknown, node: number) =>
     new DatabaseUnavailableError(`MySQL/MariaDB ${target.display}: ${what} (last node tried: ${nodes.describe(node)}: ${errorMessage(e)})`, { cause: e });
@@ -324,7 +326,7 @@ export function openPool(target: MysqlTarget, opts: PoolOptions = {}): Db {
           retry = true;
         }
         nodeFailures++;
-        if (Date.now() >= deadline) throw unavailable(`no node could serve for ${failoverMs} ms`, e, node);
+        if (Date.now() >= deadline && nodeFailures > target.endpoints.length) throw unavailable(`no node could serve for ${failoverMs} ms`, e, node);
         // Every node tried once: pause before the next round (a Galera view change takes a few seconds).
         if (nodeFailures % target.endpoints.length === 0) await sleep(Math.min(1000, 100 * nodeFailures));
       }

@@ -80,7 +80,7 @@ export async function start(
   /** metrics: a registry another role part owns (--role=all); without it the controller starts its own listener. */
   opts: { compute?: ComputeDriver; store?: Store; observer?: EngineObserver; bus?: EventBus; metrics?: MetricsRegistry } = {},
 ): Promise<RunningController> {
-  const store = opts.store ?? (await openStore(config));
+  const store = opts.store ?? (await openStore(config, { log }));
   const backends = await createBackends(config, log, opts.compute);
   const own: RoleMetrics | null = opts.metrics ? null : await startRoleMetrics(config, log);
   const registry = opts.metrics ?? own!.registry;

@@ -8,11 +8,11 @@
 // at once. Size: CHAOS_FLOOD_COUNT (default 10000, the issue's figure), CHAOS_FLOOD_CONCURRENCY (default 32). docs/ha.md ("Chaos").
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { openMysqlStore } from '../../src/core/store/mysql/index.ts';
 import type { Store } from '../../src/core/store/types.ts';
 import { MariaDbLab, mariadbAvailable, MARIADB_COMPONENT } from '../labs/mariadb/lab.ts';
 import { requireComponent } from '../support/components.ts';
+import { makeBodies } from './flood-bodies.ts';
 import { envInt, FINAL, killAll, postNotification, seededRandom, sleep, startCliController, type ControllerProc } from './helpers.ts';
 
 // 10000 take about 85 s on the 2-core CI machine since duplicate detection is one index probe (migration 0001).
@@ -33,77 +33,6 @@ after(async () => {
 before(async () => {
   if (available) lab = await MariaDbLab.start();
 });
-
-type Body = { type: string; hostname: string; generated_time: string; payload: Record<string, string> };
-
-function makeBodies(rand: () => number): { bodies: Body[]; duplicateOf: (number | null)[] } {
-  const uniques = Math.round(COUNT / 1.1);
-  const base = Date.now();
-  const uniqueBodies: Body[] = [];
-  const chCount = new Map<string, number>();
-  for (let i = 0; i < uniques; i++) {
-    const hostname = `flood-${String(i % HOSTS).padStart(2, '0')}`;
-    const generated_time = new Date(base + i).toISOString();
-    const r = rand();
-    if (r < 0.45)
-      uniqueBodies.push({
-        type: 'VM',
-        hostname,
-        generated_time,
-        payload: { instance_uuid: randomUUID(), vir_domain_event: 'STOPPED_FAILED', event: 'LIFECYCLE' },
-      });
-    else if (r < 0.8)
-      uniqueBodies.push({
-        type: 'VM',
-        hostname,
-        generated_time,
-        payload: { instance_uuid: randomUUID(), vir_domain_event: 'STARTED_BOOTED', event: 'LIFECYCLE' },
-      });
-    else if (r < 0.9) uniqueBodies.push({ type: 'PROCESS', hostname, generated_time, payload: { process_name: `proc-${i}`, event: 'STARTED' } });
-    else {
-      // COMPUTE_HOST payloads have few variants, so identical ones on one host are kept apart by generated_time:
-      // 400 s (> 2 x the 180 s duplicate window) between the k-th and (k+1)-th of a host, going back in time.
-      const k = (chCount.get(hostname) ?? 0) + 1;
-      chCount.set(hostname, k);
-      uniqueBodies.push({
-        type: 'COMPUTE_HOST',
-        hostname,
-        generated_time: new Date(base - k * 400_000).toISOString(),
-        payload: { event: 'STOPPED', host_status: 'UNKNOWN', cluster_status: 'OFFLINE' },
-      });
-    }
-  }
-  // Sequence: uniques in order; each duplicate goes 1..40 positions after its original.
-  const bodies: Body[] = [];
-  const duplicateOf: (number | null)[] = [];
-  const pending: { at: number; of: number }[] = [];
-  let dups = COUNT - uniques;
-  for (let i = 0; i < uniques; i++) {
-    bodies.push(uniqueBodies[i]!);
-    duplicateOf.push(null);
-    const idx = bodies.length - 1;
-    if (dups > 0 && uniqueBodies[i]!.type === 'VM' && rand() < 0.15) {
-      pending.push({ at: idx + 1 + Math.floor(rand() * 40), of: idx });
-      dups--;
-    }
-    for (let k = pending.length - 1; k >= 0; k--) {
-      if (pending[k]!.at <= bodies.length) {
-        bodies.push({ ...bodies[pending[k]!.of]! });
-        duplicateOf.push(pending[k]!.of);
-        pending.splice(k, 1);
-      }
-    }
-  }
-  for (const p of pending) (bodies.push({ ...bodies[p.of]! }), duplicateOf.push(p.of));
-  // Top up to COUNT with duplicates of random earlier VM bodies (when the 15% draw fell short).
-  while (bodies.length < COUNT) {
-    const of = Math.floor(rand() * bodies.length);
-    if (duplicateOf[of] !== null || bodies[of]!.type !== 'VM') continue;
-    bodies.push({ ...bodies[of]! });
-    duplicateOf.push(of);
-  }
-  return { bodies, duplicateOf };
-}
 
 test(`flood: ${COUNT} notifications (~10% duplicates) through two controllers on MariaDB, none lost, all final`, { timeout: 600_000 }, async (t) => {
   if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
@@ -132,7 +61,7 @@ test(`flood: ${COUNT} notifications (~10% duplicates) through two controllers on
     startCliController({ ...env, MASAKARI_CONTROLLER__OWNER_ID: 'flood-b' }),
   ]);
 
-  const { bodies, duplicateOf } = makeBodies(rand);
+  const { bodies, duplicateOf } = makeBodies(rand, COUNT, HOSTS);
   assert.equal(bodies.length, COUNT);
   const statuses = new Array<number>(COUNT).fill(0);
   const uuids = new Array<string | null>(COUNT).fill(null);

@@ -77,6 +77,7 @@ test("database.url: our spelling, SQLAlchemy's, sockets; malformed URLs are conf
     user: 'masakari',
     password: 'p@ss/word',
     database: 'masakari',
+    endpoints: [{ host: 'db.example', port: 3307 }],
     display: 'db.example:3307/masakari',
   });
   const py = parseMysqlUrl('mysql+pymysql://m:pw@10.0.0.5/masakari?charset=utf8');

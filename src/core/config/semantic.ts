@@ -6,6 +6,7 @@ import { errorMessage } from '../errors.ts';
 import { ConfigError } from './load.ts';
 import { didYouMean } from './nearest.ts';
 import type { Config } from './schema.ts';
+import { isMysqlUrl, MysqlUrlError, parseMysqlUrl } from '../store/mysql/url.ts';
 
 type Problem = { path: string; message: string };
 
@@ -58,6 +59,16 @@ export function checkSemantics(config: Config, source: string): Config {
       path: 'oslo_messaging_notifications.transport_url',
       message: 'driver messagingv2 needs a transport_url (rabbit://USER:PASS@HOST:PORT/VHOST)',
     });
+  }
+  // A MySQL URL (one host or several) is parsed here, so a malformed host list stops startup with its key path; the
+  // messages never contain the password.
+  if (isMysqlUrl(config.database.url)) {
+    try {
+      parseMysqlUrl(config.database.url);
+    } catch (e) {
+      if (!(e instanceof MysqlUrlError)) throw e;
+      problems.push({ path: 'database.url', message: e.message });
+    }
   }
   if (problems.length) throw new ConfigError(source, problems);
   return config;

@@ -5,6 +5,8 @@
 //                         opened or reached (wraps MYSQL_URL_INVALID and MYSQL_CONNECT for the configuration check)
 //   MYSQL_URL_INVALID     MysqlUrlError (mysql/url.ts): a mysql:// URL that cannot be parsed
 //   MYSQL_CONNECT         MysqlConnectError (mysql/index.ts): the MySQL/MariaDB server refused or could not be reached
+//   DATABASE_UNAVAILABLE  DatabaseUnavailableError (mysql/connection.ts): no node of database.url could serve, or a
+//                         commit's outcome is unknown for an operation that is not safe to repeat
 //   STORE_WAL_SYNC        WalSyncError (sqlite/wal-sync.ts): the SQLite WAL could not be made durable; writes are
 //                         refused until restart
 // Not-found and conflict answers (404/409) are domain errors (../domain/errors.ts), see sql/errors.ts.

@@ -9,6 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { AppError, errorMessage } from '../errors.ts';
 import type { Store } from './types.ts';
+import type { Logger } from '../log.ts';
 import { maskUrlCredentials } from '../mask.ts';
 import { SchemaError } from './errors.ts';
 import { openSqliteStore } from './sqlite/index.ts';
@@ -27,6 +28,8 @@ export interface OpenStoreOptions {
   /** Refuse a database whose schema is behind this code (default true; `masakari db` turns it off). */
   requireCurrentSchema?: boolean;
   uuid?: () => string;
+  /** Where the MySQL store says that it left a node of database.url for the next one. */
+  log?: Pick<Logger, 'warn'>;
 }
 
 export type DatabaseTarget = { dialect: 'sqlite'; path: string } | { dialect: 'mysql'; url: string };
@@ -90,6 +93,15 @@ async function openMysql(url: string, config: Config, opts: OpenStoreOptions): P
       url,
       migrate: opts.migrate ?? config.database.auto_migrate,
       lockWaitTimeoutMs: config.database.busy_timeout_ms,
+      retryAttempts: config.database.retry_attempts,
+      failoverTimeoutMs: config.database.failover_timeout_ms,
+      wsrepSyncWait: config.database.wsrep_sync_wait,
+      ...(opts.log
+        ? {
+            onFailover: ({ from, to, reason }: { from: string; to: string; reason: string }) =>
+              opts.log!.warn({ from, to, reason }, `database node ${from} cannot serve (${reason}); switching to ${to}`),
+          }
+        : {}),
       ...(opts.uuid ? { uuid: opts.uuid } : {}),
     });
   } catch (e) {

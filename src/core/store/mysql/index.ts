@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, errorMessage } from '../../errors.ts';
 import { microsOf } from '../../domain/time.ts';
 import type { Store } from '../types.ts';
-import { openPool, type Db } from './connection.ts';
+import { openPool, type Db, type PoolOptions } from './connection.ts';
 import { engineRepo } from './engine.ts';
 import { eventRepo } from './events.ts';
 import { heartbeatRepo } from './heartbeats.ts';
@@ -21,6 +21,7 @@ import { parseMysqlUrl, type MysqlTarget } from './url.ts';
 import { vmoveRepo } from './vmoves.ts';
 
 export { MysqlUrlError, parseMysqlUrl, isMysqlUrl } from './url.ts';
+export { DatabaseUnavailableError } from './connection.ts';
 
 export interface MysqlStoreOptions {
   /** mysql://user:pass@host:port/db (also mysql+pymysql://, mariadb://; ?unix_socket=PATH). */
@@ -31,6 +32,14 @@ export interface MysqlStoreOptions {
   connectionLimit?: number;
   /** How long to wait for another controller's row lock (innodb_lock_wait_timeout, whole seconds; default 5000). */
   lockWaitTimeoutMs?: number;
+  /** Runs of a transaction after deadlocks / certification conflicts (default 8). */
+  retryAttempts?: number;
+  /** How long to keep trying the nodes in turn while none can serve (default 15000). */
+  failoverTimeoutMs?: number;
+  /** wsrep_sync_wait on Galera nodes (default 1). */
+  wsrepSyncWait?: number;
+  /** Told when the store leaves a node for the next one of database.url. */
+  onFailover?: PoolOptions['onFailover'];
   uuid?: () => string;
   now?: () => Date;
 }
@@ -48,6 +57,10 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<Store> {
   const db: Db = openPool(target, {
     ...(opts.connectionLimit !== undefined ? { connectionLimit: opts.connectionLimit } : {}),
     ...(opts.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: opts.lockWaitTimeoutMs } : {}),
+    ...(opts.retryAttempts !== undefined ? { retryAttempts: opts.retryAttempts } : {}),
+    ...(opts.failoverTimeoutMs !== undefined ? { failoverTimeoutMs: opts.failoverTimeoutMs } : {}),
+    ...(opts.wsrepSyncWait !== undefined ? { wsrepSyncWait: opts.wsrepSyncWait } : {}),
+    ...(opts.onFailover ? { onFailover: opts.onFailover } : {}),
   });
   const now = opts.now ?? (() => new Date());
   const uuid = opts.uuid ?? randomUUID;

@@ -13,41 +13,50 @@ export function intakeRepo(db: Db): IntakeStore {
     createNotification: (input, duplicateWindowMs, now) => {
       const windowUs = Math.max(0, Math.round(duplicateWindowMs * 1000));
       const t = us(input.generatedTime);
-      return db.tx(async (c): Promise<CreateNotificationResult> => {
-        // Serialise intakes of the same (source host, type) across all controllers: this upsert takes the row's
-        // exclusive lock (creating the row the first time) until commit, so the duplicate check and the insert below
-        // are atomic together. It WRITES the row on purpose: with Galera, where row locks are not cluster-wide, two
-        // nodes writing the same row conflict at commit and one is retried (as a deadlock), which then sees the
-        // other's notification.
-        await c.run(
-          `INSERT INTO notification_intake_locks (source_host_uuid, type, bumps) VALUES (?, ?, 1)
+      return db.tx(
+        async (c, { retry }): Promise<CreateNotificationResult> => {
+          // Serialise intakes of the same (source host, type) across all controllers: this upsert takes the row's
+          // exclusive lock (creating the row the first time) until commit, so the duplicate check and the insert below
+          // are atomic together. It WRITES the row on purpose: with Galera, where row locks are not cluster-wide, two
+          // nodes writing the same row conflict at commit and one is retried (as a deadlock), which then sees the
+          // other's notification.
+          await c.run(
+            `INSERT INTO notification_intake_locks (source_host_uuid, type, bumps) VALUES (?, ?, 1)
            ON DUPLICATE KEY UPDATE bumps = bumps + 1`,
-          [input.sourceHostUuid, input.type],
-        );
-        // READ COMMITTED: this read sees everything the previous lock holder committed. Looked up by payload key
-        // (migration 0001); equal keys are confirmed on the canonical JSON (payload-key.ts).
-        const key = payloadKey(input.payload);
-        const candidates = await c.rows<NotificationRow>(
-          `SELECT * FROM notifications
+            [input.sourceHostUuid, input.type],
+          );
+          // An earlier attempt whose COMMIT had an unknown outcome (its Galera node failed during it) may have stored
+          // this very notification: then that is the answer, not a duplicate of itself.
+          if (retry) {
+            const [mine] = await c.rows<NotificationRow>('SELECT * FROM notifications WHERE uuid = ?', [input.uuid]);
+            if (mine) return { created: true, notification: toNotification(mine) };
+          }
+          // READ COMMITTED: this read sees everything the previous lock holder committed. Looked up by payload key
+          // (migration 0001); equal keys are confirmed on the canonical JSON (payload-key.ts).
+          const key = payloadKey(input.payload);
+          const candidates = await c.rows<NotificationRow>(
+            `SELECT * FROM notifications
            WHERE source_host_uuid = ? AND type = ? AND payload_key = ? AND deleted = 0 AND generated_time BETWEEN ? AND ?
              AND status IN ${DUPLICATE_OF_STATUSES}
            ORDER BY id`,
-          [input.sourceHostUuid, input.type, key, t - windowUs, t + windowUs],
-        );
-        const dup = samePayload(candidates, input.payload);
-        if (dup) return { created: false, reason: 'duplicate', existing: toNotification(dup) };
-        try {
-          const { insertId } = await c.run(
-            `INSERT INTO notifications (uuid, created_at, type, generated_time, source_host_uuid, payload, payload_key, status)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'new')`,
-            [input.uuid, us(now), input.type, t, input.sourceHostUuid, JSON.stringify(input.payload), key],
+            [input.sourceHostUuid, input.type, key, t - windowUs, t + windowUs],
           );
-          return { created: true, notification: toNotification((await c.rows<NotificationRow>('SELECT * FROM notifications WHERE id = ?', [insertId]))[0]!) };
-        } catch (e) {
-          if (isDuplicateKey(e, 'notifications_uuid')) throw duplicateNotification(input.uuid);
-          throw e;
-        }
-      });
+          const dup = samePayload(candidates, input.payload);
+          if (dup) return { created: false, reason: 'duplicate', existing: toNotification(dup) };
+          try {
+            const { insertId } = await c.run(
+              `INSERT INTO notifications (uuid, created_at, type, generated_time, source_host_uuid, payload, payload_key, status)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'new')`,
+              [input.uuid, us(now), input.type, t, input.sourceHostUuid, JSON.stringify(input.payload), key],
+            );
+            return { created: true, notification: toNotification((await c.rows<NotificationRow>('SELECT * FROM notifications WHERE id = ?', [insertId]))[0]!) };
+          } catch (e) {
+            if (isDuplicateKey(e, 'notifications_uuid')) throw duplicateNotification(input.uuid);
+            throw e;
+          }
+        },
+        { idempotent: true },
+      );
       // Durable on resolve: COMMIT returned, and with innodb_flush_log_at_trx_commit=1 (the default) the redo log
       // is fsynced before the server acknowledges it.
     },

@@ -35,64 +35,82 @@ export function notificationRepo(db: Db): NotificationStore {
     },
 
     setNotificationStatus: (uuid, status, now, lastError) =>
-      db.tx(async (c) => {
-        await writeStatus(c, uuid, status, now, lastError);
-        return toNotification((await byUuid(c, uuid))!);
-      }),
+      db.tx(
+        async (c) => {
+          await writeStatus(c, uuid, status, now, lastError);
+          return toNotification((await byUuid(c, uuid))!);
+        },
+        { idempotent: true },
+      ),
 
     /** Store.finishNotification: the status and both releases in one transaction. */
     finishNotification: (uuid, status, now, lastError, release) =>
-      db.tx(async (c) => {
-        await writeStatus(c, uuid, status, now, lastError);
-        if (release.hostKey !== undefined) {
-          await c.run('DELETE FROM host_recovery_claims WHERE recovery_key = ? AND notification_uuid = ?', [release.hostKey, uuid]);
-        }
-        await c.run('UPDATE notifications SET claimed_by = NULL, claim_expires_at = NULL WHERE uuid = ? AND claimed_by = ?', [uuid, release.owner]);
-        return toNotification((await byUuid(c, uuid))!);
-      }),
+      db.tx(
+        async (c) => {
+          await writeStatus(c, uuid, status, now, lastError);
+          if (release.hostKey !== undefined) {
+            await c.run('DELETE FROM host_recovery_claims WHERE recovery_key = ? AND notification_uuid = ?', [release.hostKey, uuid]);
+          }
+          await c.run('UPDATE notifications SET claimed_by = NULL, claim_expires_at = NULL WHERE uuid = ? AND claimed_by = ?', [uuid, release.owner]);
+          return toNotification((await byUuid(c, uuid))!);
+        },
+        { idempotent: true },
+      ),
 
     settleNewNotification: (uuid, status, now, lastError) => {
       const t = us(now);
-      return db.tx(async (c) => {
-        // As claimNotification: InnoDB locks the row and re-evaluates the WHERE against a racing controller's commit.
-        const { affectedRows } = await c.run(
-          `UPDATE notifications SET status = ?, updated_at = ?, last_error = ?, attempts = attempts + 1
+      return db.tx(
+        async (c, { retry }) => {
+          // As claimNotification: InnoDB locks the row and re-evaluates the WHERE against a racing controller's commit.
+          const { affectedRows } = await c.run(
+            `UPDATE notifications SET status = ?, updated_at = ?, last_error = ?, attempts = attempts + 1
            WHERE uuid = ? AND deleted = 0 AND status = 'new' AND (claimed_by IS NULL OR claim_expires_at < ?)`,
-          [status, t, lastError, uuid, t],
-        );
-        if (affectedRows !== 1) return undefined;
-        return toNotification((await byUuid(c, uuid))!);
-      });
+            [status, t, lastError, uuid, t],
+          );
+          if (affectedRows !== 1) {
+            // After an unknown commit, our own earlier settle (same status and timestamp) is the answer.
+            const mine = retry ? await byUuid(c, uuid) : undefined;
+            return mine && mine.status === status && Number(mine.updated_at) === t ? toNotification(mine) : undefined;
+          }
+          return toNotification((await byUuid(c, uuid))!);
+        },
+        { idempotent: true },
+      );
     },
 
     claimNotification: (uuid, owner, leaseMs, now, countAttempt) => {
       const t = us(now);
-      return db.tx(async (c) => {
-        // One UPDATE decides: free, expired, or already ours. Two controllers racing: InnoDB locks the row, and the
-        // second UPDATE re-evaluates its WHERE against the first one's committed claim, which no longer matches.
-        // affectedRows counts matched rows (CLIENT_FOUND_ROWS), so re-claiming with identical values still counts.
-        const { affectedRows } = await c.run(
-          `UPDATE notifications SET claimed_by = ?, claim_expires_at = ?, attempts = attempts + ?
+      return db.tx(
+        async (c) => {
+          // One UPDATE decides: free, expired, or already ours. Two controllers racing: InnoDB locks the row, and the
+          // second UPDATE re-evaluates its WHERE against the first one's committed claim, which no longer matches.
+          // affectedRows counts matched rows (CLIENT_FOUND_ROWS), so re-claiming with identical values still counts.
+          const { affectedRows } = await c.run(
+            `UPDATE notifications SET claimed_by = ?, claim_expires_at = ?, attempts = attempts + ?
            WHERE uuid = ? AND deleted = 0 AND (claimed_by IS NULL OR claim_expires_at < ? OR claimed_by = ?)`,
-          [owner, t + Math.round(leaseMs * 1000), countAttempt ? 1 : 0, uuid, t, owner],
-        );
-        if (affectedRows !== 1) return undefined;
-        // Still inside the transaction, the row is locked: this is exactly the row we claimed.
-        return toNotification((await byUuid(c, uuid))!);
-      });
+            [owner, t + Math.round(leaseMs * 1000), countAttempt ? 1 : 0, uuid, t, owner],
+          );
+          if (affectedRows !== 1) return undefined;
+          // Still inside the transaction, the row is locked: this is exactly the row we claimed.
+          return toNotification((await byUuid(c, uuid))!);
+        },
+        { idempotent: true },
+      );
     },
 
     renewNotificationClaim: async (uuid, owner, leaseMs, now) => {
-      const { affectedRows } = await db.run('UPDATE notifications SET claim_expires_at = ? WHERE uuid = ? AND deleted = 0 AND claimed_by = ?', [
-        us(now) + Math.round(leaseMs * 1000),
-        uuid,
-        owner,
-      ]);
+      const { affectedRows } = await db.run(
+        'UPDATE notifications SET claim_expires_at = ? WHERE uuid = ? AND deleted = 0 AND claimed_by = ?',
+        [us(now) + Math.round(leaseMs * 1000), uuid, owner],
+        { idempotent: true },
+      );
       return affectedRows === 1;
     },
 
     releaseNotificationClaim: async (uuid, owner) => {
-      await db.run('UPDATE notifications SET claimed_by = NULL, claim_expires_at = NULL WHERE uuid = ? AND claimed_by = ?', [uuid, owner]);
+      await db.run('UPDATE notifications SET claimed_by = NULL, claim_expires_at = NULL WHERE uuid = ? AND claimed_by = ?', [uuid, owner], {
+        idempotent: true,
+      });
     },
 
     findNotificationsByStatus: async (statuses, limit) => {

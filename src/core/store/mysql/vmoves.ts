@@ -11,27 +11,40 @@ import type { VMoveRow } from './schema.ts';
 
 export function vmoveRepo(db: Db, newUuid: () => string): VMoveStore {
   return {
-    createVMove: (input, now) =>
-      db.tx(async (c) => {
-        // A shared lock on the live notification: purge cannot remove it between this check and the insert.
-        if (!(await c.rows('SELECT 1 FROM notifications WHERE uuid = ? AND deleted = 0 LOCK IN SHARE MODE', [input.notificationUuid])).length) {
-          throw notificationNotFound(input.notificationUuid);
-        }
-        const { insertId } = await c.run(
-          `INSERT INTO vmoves (uuid, created_at, notification_uuid, instance_uuid, instance_name, source_host, dest_host, status, type)
+    createVMove: (input, now) => {
+      // The uuid is chosen once, so a run after an unknown commit recognises the row it may have inserted.
+      const uuid = newUuid();
+      return db.tx(
+        async (c, { retry }) => {
+          if (retry) {
+            const [mine] = await c.rows<VMoveRow>('SELECT * FROM vmoves WHERE uuid = ?', [uuid]);
+            if (mine) return toVMove(mine);
+          }
+          // A shared lock on the live notification: purge cannot remove it between this check and the insert.
+          if (!(await c.rows('SELECT 1 FROM notifications WHERE uuid = ? AND deleted = 0 LOCK IN SHARE MODE', [input.notificationUuid])).length) {
+            throw notificationNotFound(input.notificationUuid);
+          }
+          const { insertId } = await c.run(
+            `INSERT INTO vmoves (uuid, created_at, notification_uuid, instance_uuid, instance_name, source_host, dest_host, status, type)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [newUuid(), us(now), input.notificationUuid, input.instanceUuid, input.instanceName, input.sourceHost, input.destHost, input.status, input.type],
-        );
-        return toVMove((await c.rows<VMoveRow>('SELECT * FROM vmoves WHERE id = ?', [insertId]))[0]!);
-      }),
+            [uuid, us(now), input.notificationUuid, input.instanceUuid, input.instanceName, input.sourceHost, input.destHost, input.status, input.type],
+          );
+          return toVMove((await c.rows<VMoveRow>('SELECT * FROM vmoves WHERE id = ?', [insertId]))[0]!);
+        },
+        { idempotent: true },
+      );
+    },
 
     updateVMove: (uuid, patch, now) => {
       const { set, params } = setClause(vmovePatchable, patch, now);
-      return db.tx(async (c) => {
-        const { affectedRows } = await c.run(`UPDATE vmoves SET ${set} WHERE uuid = ? AND deleted = 0`, [...params, uuid]);
-        if (affectedRows === 0) throw vmoveNotFound(uuid);
-        return toVMove((await c.rows<VMoveRow>('SELECT * FROM vmoves WHERE uuid = ? AND deleted = 0', [uuid]))[0]!);
-      });
+      return db.tx(
+        async (c) => {
+          const { affectedRows } = await c.run(`UPDATE vmoves SET ${set} WHERE uuid = ? AND deleted = 0`, [...params, uuid]);
+          if (affectedRows === 0) throw vmoveNotFound(uuid);
+          return toVMove((await c.rows<VMoveRow>('SELECT * FROM vmoves WHERE uuid = ? AND deleted = 0', [uuid]))[0]!);
+        },
+        { idempotent: true },
+      );
     },
 
     getVMove: async (notificationUuid, uuid) => {

@@ -101,7 +101,16 @@ export async function start(
   // The protection gauges (masakari_host_protected, ...) exist only when metrics are on.
   const gauges = registry !== noopRegistry ? protectionMetrics(registry) : undefined;
   // protection.change is published on the bus (docs/protection.md).
-  const protection = new ProtectionService({ store, config, env: realEnv, log, ...(readiness ? { readiness } : {}), ...(capacity ? { capacity } : {}), bus, ...(gauges ? { onReport: (r: ProtectionReport) => setProtectionGauges(gauges, r) } : {}) });
+  const protection = new ProtectionService({
+    store,
+    config,
+    env: realEnv,
+    log,
+    ...(readiness ? { readiness } : {}),
+    ...(capacity ? { capacity } : {}),
+    bus,
+    ...(gauges ? { onReport: (r: ProtectionReport) => setProtectionGauges(gauges, r) } : {}),
+  });
   const engine = createEngine({
     store,
     compute: backends.compute,

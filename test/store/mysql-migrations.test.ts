@@ -119,6 +119,7 @@ test('the schema: InnoDB, utf8mb4_bin, live-name uniqueness through the generate
        WHERE table_schema = DATABASE() ORDER BY table_name`,
     );
     assert.deepEqual(tables.map((r) => String(r.t)).sort(), [
+      'agent_heartbeats',
       'events',
       'failover_segments',
       'host_recovery_claims',

@@ -12,6 +12,7 @@ import type { RecoveryTask, TaskContext } from '../task.ts';
 import { listAllVMoves } from './host.ts';
 import { evacuationConcurrency, reservedHostUnusable } from '../rules.ts';
 import { waitFor } from './util.ts';
+import { EvacuationWatch } from './evacuation-watch.ts';
 
 const SHUTDOWN = 4;
 
@@ -106,16 +107,26 @@ async function prepareState(ctx: TaskContext, s: ServerInfo, lockedByUs: boolean
   return { vmState: s.vmState, lockedByUs, stopAfter, expectState };
 }
 
-/** Evacuated = on another host, idle, and in the state it had (or active, when it had been in error). */
-async function confirmEvacuated(ctx: TaskContext, id: string, source: string, orig: Original): Promise<void> {
-  const ok = await waitFor(ctx, ctx.config.engine.wait_period_after_evacuation, async () => {
-    const s = await ctx.compute.getServer(id);
+/**
+ * Evacuated = on another host, idle, and in the state it had (or active, when it had been in error). With a `watch`
+ * (drivers with a batched observeServers) the server is confirmed with the others of its host, else polled alone.
+ * Returns the server as confirmed when batched.
+ */
+async function confirmEvacuated(ctx: TaskContext, id: string, source: string, orig: Original, watch?: EvacuationWatch): Promise<ServerInfo | undefined> {
+  const evacuated = (s: ServerInfo) => {
     if (s.vmState === 'error' && s.vmState !== orig.expectState) {
       throw new EvacuationFailed(`Failed to evacuate instance ${id}`);
     }
     return s.host !== source && s.taskState === null && (s.vmState === orig.expectState || (orig.expectState === 'error' && s.vmState === 'active'));
-  });
+  };
+  if (watch) {
+    const s = await watch.until(id, evacuated, ctx.config.engine.wait_period_after_evacuation);
+    if (!s) throw new EvacuationFailed('Failed reason: timeout.');
+    return s;
+  }
+  const ok = await waitFor(ctx, ctx.config.engine.wait_period_after_evacuation, async () => evacuated(await ctx.compute.getServer(id)));
   if (!ok) throw new EvacuationFailed('Failed reason: timeout.');
+  return undefined;
 }
 
 async function stopAfterEvacuation(ctx: TaskContext, id: string, orig: Original): Promise<void> {
@@ -170,6 +181,8 @@ interface EvacuationRun {
   /** The latest vmove per instance. */
   readonly latest: Map<string, VMove>;
   readonly perTarget: Slots;
+  /** Batched confirmation, when the driver observes many servers at once (Nova); undefined: poll each server. */
+  readonly watch: EvacuationWatch | undefined;
 }
 
 /**
@@ -191,6 +204,8 @@ class InstanceEvacuation {
   private server: ServerInfo | undefined;
   private failure = '';
   private unlocked = false;
+  /** The server as the batched confirmation last saw it (its destination), so record need not ask again. */
+  private confirmed: ServerInfo | undefined;
 
   constructor(
     private readonly run: EvacuationRun,
@@ -305,7 +320,7 @@ class InstanceEvacuation {
   }
 
   private async confirm(): Promise<EvacuationState> {
-    await confirmEvacuated(this.ctx, this.id, this.run.failedHost, this.orig!);
+    this.confirmed = await confirmEvacuated(this.ctx, this.id, this.run.failedHost, this.orig!, this.run.watch);
     return 'restore';
   }
 
@@ -316,7 +331,7 @@ class InstanceEvacuation {
   }
 
   private async record(): Promise<EvacuationState> {
-    const dest = (await this.ctx.compute.getServer(this.id)).host;
+    const dest = this.confirmed?.host ?? (await this.ctx.compute.getServer(this.id)).host;
     // Unlock before recording success: a crash in between repeats the (harmless) unlock, never skips it.
     await this.unlock();
     this.vmove = await this.ctx.store.updateVMove(this.vmove.uuid, { status: 'succeeded', destHost: dest, endTime: this.now() }, this.now());
@@ -424,7 +439,8 @@ export const evacuateInstancesTask: RecoveryTask = {
     // Worker count and per-target cap come from rules.ts (the what-if planner estimates its makespan with them).
     const concurrency = evacuationConcurrency(ctx.config, wanted.length, reserved);
     const perTarget = new Slots(concurrency.perTarget);
-    const run: EvacuationRun = { ctx, failedHost, reserved, checkpoint, latest, perTarget };
+    const watch = ctx.compute.observeServers ? new EvacuationWatch(ctx, failedHost) : undefined;
+    const run: EvacuationRun = { ctx, failedHost, reserved, checkpoint, latest, perTarget, watch };
 
     // A fixed pool of workers pulling from the ordered list keeps HA-enabled and high-priority instances first.
     let next = 0;

@@ -441,14 +441,14 @@ const median = (xs: number[]) => (xs.length ? xs[Math.floor((xs.length - 1) / 2)
 
 function table(results: RunResult[]): string {
   const rows = [
-    '| servers | profile | failed host | makespan | final status | ACTIVE on another host | disable step | first / last evacuate issued | per server: evacuate → confirmed (median / max) | Nova rebuilds started (servers twice) | load avg (1 min) at start |',
-    '|---:|---|---|---:|---|---:|---:|---:|---:|---:|---:|',
+    '| servers | profile | failed host | makespan | final status | ACTIVE on another host | disable step | first / last evacuate issued | per server: evacuate → confirmed (median / max) | Nova rebuilds started (servers twice) | engine Nova API calls (per server) | load avg (1 min) at start |',
+    '|---:|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     const perServer = r.perServerS.length ? `${fmtS(median(r.perServerS))} / ${fmtS(r.perServerS.at(-1)!)}` : '—';
     rows.push(
       `| ${r.servers} | ${r.label} | ${r.failedHost} | ${fmtS(r.makespanS)}${r.makespanS !== null ? ` (${(r.makespanS / 60).toFixed(1)} min)` : ''} | ${r.finalStatus} | ` +
-        `${r.activeElsewhere}/${r.servers} | ${fmtS(r.taskS.DisableComputeServiceTask ?? null)} | ${fmtS(r.firstEvacuateS)} / ${fmtS(r.lastEvacuateS)} | ${perServer} | ${r.novaRebuilds} (${r.evacuatedTwice}) | ${r.loadavgAtStart.split(' ')[0]} |`,
+        `${r.activeElsewhere}/${r.servers} | ${fmtS(r.taskS.DisableComputeServiceTask ?? null)} | ${fmtS(r.firstEvacuateS)} / ${fmtS(r.lastEvacuateS)} | ${perServer} | ${r.novaRebuilds} (${r.evacuatedTwice}) | ${r.engineNovaCalls} (${(r.engineNovaCalls / r.servers).toFixed(1)}) | ${r.loadavgAtStart.split(' ')[0]} |`,
     );
   }
   return rows.join('\n');

@@ -5,7 +5,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ComputeDriverError, type ComputeDriver, type ServerInfo } from '../../src/core/ports/compute.ts';
+import { ComputeDriverError, observeServersOf, type ComputeDriver, type ServerInfo } from '../../src/core/ports/compute.ts';
 
 export interface ContractFixture {
   driver: ComputeDriver;
@@ -90,6 +90,22 @@ export function computeDriverContract(name: string, setup: () => Promise<Contrac
       assert.equal(s.id, f.serverId);
       assert.equal(s.vmState, 'active');
       await rejectsWithCode(f.driver.getServer('00000000-0000-0000-0000-00000000dead'), ['not_found']);
+    });
+
+    it('observes several servers at once (batched or one by one): the view getServer gives, null for an unknown one', async () => {
+      const unknown = '00000000-0000-0000-0000-00000000beef';
+      const one = await server();
+      // Near the server's own host (it is listed there) and near another host (it must still be found).
+      for (const near of [f.hostA, f.hostB]) {
+        const seen = await observeServersOf(f.driver, [f.serverId, unknown], { host: near });
+        assert.equal(seen.size, 2, `near ${near}`);
+        const s = seen.get(f.serverId);
+        assert.ok(s, `near ${near}: ${f.serverId} not observed`);
+        assertServerShape(s);
+        assert.deepEqual([s.id, s.host, s.vmState, s.taskState, s.locked], [one.id, one.host, one.vmState, one.taskState, one.locked], `near ${near}`);
+        assert.equal(seen.get(unknown), null, `near ${near}: an unknown server is null`);
+      }
+      assert.equal((await observeServersOf(f.driver, [], { host: f.hostA })).size, 0);
     });
 
     it('locks and unlocks a server', async () => {

@@ -13,24 +13,26 @@ import { computeDriverContract } from './compute-contract.ts';
 
 const fastLatencies = { apiMs: 1, evacuateCallMs: 1, rebuildMinMs: 5, rebuildMaxMs: 15, stopMs: 5, startMs: 5, serviceDownMs: 20 };
 
-computeDriverContract('sim', async () => {
-  const cloud = new SimCloud(realEnv, fastLatencies);
-  cloud.addHost('hv-a');
-  cloud.addHost('hv-b');
-  cloud.addAggregate('az1', ['hv-a']);
-  cloud.addServer({ id: '11111111-2222-3333-4444-555555555555', name: 'web', host: 'hv-a', metadata: { HA_Enabled: 'True' } });
-  cloud.addServer({ id: 'other', host: 'hv-a' });
-  return {
-    driver: new SimComputeDriver(cloud),
-    hostA: 'hv-a',
-    hostB: 'hv-b',
-    serverId: '11111111-2222-3333-4444-555555555555',
-    failHost: async (h) => cloud.powerOff(h),
-    aggregates: true,
-    settleMs: 2_000,
-    cleanup: async () => {},
-  };
-});
+for (const batchObserve of [false, true]) {
+  computeDriverContract(batchObserve ? 'sim (batched observeServers)' : 'sim', async () => {
+    const cloud = new SimCloud(realEnv, fastLatencies);
+    cloud.addHost('hv-a');
+    cloud.addHost('hv-b');
+    cloud.addAggregate('az1', ['hv-a']);
+    cloud.addServer({ id: '11111111-2222-3333-4444-555555555555', name: 'web', host: 'hv-a', metadata: { HA_Enabled: 'True' } });
+    cloud.addServer({ id: 'other', host: 'hv-a' });
+    return {
+      driver: new SimComputeDriver(cloud, { batchObserve }),
+      hostA: 'hv-a',
+      hostB: 'hv-b',
+      serverId: '11111111-2222-3333-4444-555555555555',
+      failHost: async (h) => cloud.powerOff(h),
+      aggregates: true,
+      settleMs: 2_000,
+      cleanup: async () => {},
+    };
+  });
+}
 
 test('injected faults fail the matching call the given number of times', async () => {
   const env = new VirtualEnv();

@@ -30,7 +30,15 @@ export interface World {
 }
 
 export async function world(
-  opts: { config?: Record<string, unknown>; method?: RecoveryMethod; hosts?: string[]; reserved?: string[]; segmentEnabled?: boolean } = {},
+  opts: {
+    config?: Record<string, unknown>;
+    method?: RecoveryMethod;
+    hosts?: string[];
+    reserved?: string[];
+    segmentEnabled?: boolean;
+    /** The sim driver offers the batched observeServers (as Nova's does): evacuations are confirmed in batches. */
+    batchObserve?: boolean;
+  } = {},
 ): Promise<World> {
   const env = new VirtualEnv();
   const store = openSqliteStore({ path: ':memory:', uuid: () => env.uuid(), now: () => env.now() });
@@ -38,7 +46,7 @@ export async function world(
   const cloud = new SimCloud(env, { apiMs: 10, evacuateCallMs: 100, rebuildMinMs: 5_000, rebuildMaxMs: 5_000, stopMs: 1_000, startMs: 1_000 }, (l) =>
     events.push(l),
   );
-  const driver = new SimComputeDriver(cloud);
+  const driver = new SimComputeDriver(cloud, { batchObserve: opts.batchObserve ?? false });
   const fencer = new SimFencer(cloud, 100);
   const config = parseConfig(opts.config ?? {}, 'test');
   const segment = await store.createSegment(

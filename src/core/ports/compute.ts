@@ -111,4 +111,44 @@ export interface ComputeDriver {
   addHostToAggregate(aggregateId: string, host: string): Promise<void>;
   /** The host's capacity and current usage (the what-if planner, src/core/protection/whatif/). */
   hostCapacity(host: string): Promise<HostCapacity>;
+  /**
+   * Optional: the current view of many servers at once, for backends that charge per request (Nova: one listing of
+   * `near.host` instead of one GET per server). Each id maps to its ServerInfo, or to null when the server does not
+   * exist. The engine confirms evacuations in batches through it when a driver has it, and otherwise polls getServer
+   * per server (sim, libvirt: cheap calls, and the simulator's golden timings stay those of per-server polling).
+   * observeServersOf() below is the same thing for any driver.
+   */
+  observeServers?(ids: string[], near: ObserveHint): Promise<Map<string, ServerInfo | null>>;
+}
+
+/** Where the servers to observe probably are: the host they are being evacuated from. */
+export interface ObserveHint {
+  host: string;
+}
+
+/** The driver's batched observeServers, or one getServer per server for drivers without it. */
+export async function observeServersOf(driver: ComputeDriver, ids: string[], near: ObserveHint): Promise<Map<string, ServerInfo | null>> {
+  if (driver.observeServers) return driver.observeServers(ids, near);
+  return observeOneByOne(driver, ids);
+}
+
+/**
+ * One getServer per server, `parallel` at a time; not_found -> null, any other failure fails the whole observation.
+ */
+export async function observeOneByOne(driver: Pick<ComputeDriver, 'getServer'>, ids: string[], parallel = 1): Promise<Map<string, ServerInfo | null>> {
+  const out = new Map<string, ServerInfo | null>();
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      try {
+        out.set(id, await driver.getServer(id));
+      } catch (e) {
+        if (!(e instanceof ComputeDriverError && e.code === 'not_found')) throw e;
+        out.set(id, null);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, ids.length)) }, worker));
+  return out;
 }

@@ -14,6 +14,7 @@ import { evacuationConcurrency, reservedHostUnusable } from '../rules.ts';
 import { waitFor } from './util.ts';
 import { NO_CONTROLLER_METRICS } from '../../observe/metric-set.ts';
 import { secondsSince } from '../../observe/metrics.ts';
+import { EvacuationWatch } from './evacuation-watch.ts';
 
 const SHUTDOWN = 4;
 
@@ -108,16 +109,26 @@ async function prepareState(ctx: TaskContext, s: ServerInfo, lockedByUs: boolean
   return { vmState: s.vmState, lockedByUs, stopAfter, expectState };
 }
 
-/** Evacuated = on another host, idle, and in the state it had (or active, when it had been in error). */
-async function confirmEvacuated(ctx: TaskContext, id: string, source: string, orig: Original): Promise<void> {
-  const ok = await waitFor(ctx, ctx.config.engine.wait_period_after_evacuation, async () => {
-    const s = await ctx.compute.getServer(id);
+/**
+ * Evacuated = on another host, idle, and in the state it had (or active, when it had been in error). With a `watch`
+ * (drivers with a batched observeServers) the server is confirmed with the others of its host, else polled alone.
+ * Returns the server as confirmed when batched.
+ */
+async function confirmEvacuated(ctx: TaskContext, id: string, source: string, orig: Original, watch?: EvacuationWatch): Promise<ServerInfo | undefined> {
+  const evacuated = (s: ServerInfo) => {
     if (s.vmState === 'error' && s.vmState !== orig.expectState) {
       throw new EvacuationFailed(`Failed to evacuate instance ${id}`);
     }
     return s.host !== source && s.taskState === null && (s.vmState === orig.expectState || (orig.expectState === 'error' && s.vmState === 'active'));
-  });
+  };
+  if (watch) {
+    const s = await watch.until(id, evacuated, ctx.config.engine.wait_period_after_evacuation);
+    if (!s) throw new EvacuationFailed('Failed reason: timeout.');
+    return s;
+  }
+  const ok = await waitFor(ctx, ctx.config.engine.wait_period_after_evacuation, async () => evacuated(await ctx.compute.getServer(id)));
   if (!ok) throw new EvacuationFailed('Failed reason: timeout.');
+  return undefined;
 }
 
 async function stopAfterEvacuation(ctx: TaskContext, id: string, orig: Original): Promise<void> {
@@ -172,6 +183,8 @@ interface EvacuationRun {
   /** The latest vmove per instance. */
   readonly latest: Map<string, VMove>;
   readonly perTarget: Slots;
+  /** Batched confirmation, when the driver observes many servers at once (Nova); undefined: poll each server. */
+  readonly watch: EvacuationWatch | undefined;
 }
 
 /**
@@ -193,6 +206,8 @@ class InstanceEvacuation {
   private server: ServerInfo | undefined;
   private failure = '';
   private unlocked = false;
+  /** The server as the batched confirmation last saw it (its destination), so record need not ask again. */
+  private confirmed: ServerInfo | undefined;
 
   constructor(
     private readonly run: EvacuationRun,
@@ -315,7 +330,7 @@ class InstanceEvacuation {
   }
 
   private async confirm(): Promise<EvacuationState> {
-    await confirmEvacuated(this.ctx, this.id, this.run.failedHost, this.orig!);
+    this.confirmed = await confirmEvacuated(this.ctx, this.id, this.run.failedHost, this.orig!, this.run.watch);
     return 'restore';
   }
 
@@ -326,7 +341,7 @@ class InstanceEvacuation {
   }
 
   private async record(): Promise<EvacuationState> {
-    const dest = (await this.ctx.compute.getServer(this.id)).host;
+    const dest = this.confirmed?.host ?? (await this.ctx.compute.getServer(this.id)).host;
     // Unlock before recording success: a crash in between repeats the (harmless) unlock, never skips it.
     await this.unlock();
     this.vmove = await this.ctx.store.updateVMove(this.vmove.uuid, { status: 'succeeded', destHost: dest, endTime: this.now() }, this.now());
@@ -434,7 +449,8 @@ export const evacuateInstancesTask: RecoveryTask = {
     // Worker count and per-target cap come from rules.ts (the what-if planner estimates its makespan with them).
     const concurrency = evacuationConcurrency(ctx.config, wanted.length, reserved);
     const perTarget = new Slots(concurrency.perTarget);
-    const run: EvacuationRun = { ctx, failedHost, reserved, checkpoint, latest, perTarget };
+    const watch = ctx.compute.observeServers ? new EvacuationWatch(ctx, failedHost) : undefined;
+    const run: EvacuationRun = { ctx, failedHost, reserved, checkpoint, latest, perTarget, watch };
 
     // A fixed pool of workers pulling from the ordered list keeps HA-enabled and high-priority instances first.
     let next = 0;

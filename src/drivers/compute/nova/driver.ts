@@ -9,6 +9,8 @@ import {
   type ComputeService,
   type EvacuationRecord,
   type HostCapacity,
+  observeOneByOne,
+  type ObserveHint,
   type Resources,
   type ServerInfo,
 } from '../../../core/ports/compute.ts';
@@ -34,6 +36,8 @@ export interface NovaDriverOptions {
 }
 
 const COMPUTE = 'nova-compute';
+/** GETs at once for the servers a batched observation finds off the listed host (a burst of moves in one cycle). */
+const MOVED_GETS_IN_PARALLEL = 4;
 
 export class NovaComputeDriver implements ComputeDriver {
   readonly name = 'nova';
@@ -97,6 +101,21 @@ export class NovaComputeDriver implements ComputeDriver {
   async getServer(id: string): Promise<ServerInfo> {
     const res = await this.call(`get server ${id}`, 'GET', `/servers/${encodeURIComponent(id)}`);
     return toServerInfo((res.body as { server?: unknown } | null)?.server);
+  }
+
+  /**
+   * Many servers for the price of one listing: GET /servers/detail?all_tenants&host=<near.host> (paged) answers for
+   * every server still on that host (the failed host, during an evacuation), and only the servers no longer there
+   * cost a GET each: usually once, when their move has been recorded. So confirming N evacuations costs one listing
+   * per polling cycle plus about one GET per server, whatever N.
+   */
+  async observeServers(ids: string[], near: ObserveHint): Promise<Map<string, ServerInfo | null>> {
+    const wanted = new Set(ids);
+    const out = new Map<string, ServerInfo | null>();
+    for (const s of await this.listServersOnHost(near.host)) if (wanted.has(s.id)) out.set(s.id, s);
+    const elsewhere = ids.filter((id) => !out.has(id));
+    for (const [id, s] of await observeOneByOne(this, elsewhere, MOVED_GETS_IN_PARALLEL)) out.set(id, s);
+    return out;
   }
 
   async stopServer(id: string): Promise<void> {

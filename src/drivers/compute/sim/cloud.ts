@@ -63,6 +63,7 @@ export type SimOp =
   | 'hostExists'
   | 'listServersOnHost'
   | 'getServer'
+  | 'observeServers'
   | 'stopServer'
   | 'startServer'
   | 'resetServerState'

@@ -8,6 +8,7 @@ import {
   type ComputeService,
   type EvacuationRecord,
   type HostCapacity,
+  type ObserveHint,
   type ServerInfo,
 } from '../../../core/ports/compute.ts';
 import type { SimCloud, SimOp, SimServer } from './cloud.ts';
@@ -24,12 +25,39 @@ const info = (s: SimServer): ServerInfo => ({
   ...(s.resources ? { resources: { ...s.resources } } : {}),
 });
 
+export interface SimDriverOptions {
+  /**
+   * Offer the batched observeServers (one API call for any number of servers, like Nova's listing of a host), so the
+   * engine confirms evacuations in batches. Off by default: the simulator's golden logs time per-server polling.
+   */
+  batchObserve?: boolean;
+}
+
 export class SimComputeDriver implements ComputeDriver {
   readonly name = 'sim';
+  /** API calls made, per operation (the load a recovery puts on the cloud's API). */
+  readonly calls = new Map<SimOp, number>();
+  observeServers?: (ids: string[], near: ObserveHint) => Promise<Map<string, ServerInfo | null>>;
 
-  constructor(private readonly cloud: SimCloud) {}
+  constructor(
+    private readonly cloud: SimCloud,
+    opts: SimDriverOptions = {},
+  ) {
+    if (opts.batchObserve) this.observeServers = (ids, near) => this.observeBatch(ids, near);
+  }
+
+  private async observeBatch(ids: string[], near: ObserveHint): Promise<Map<string, ServerInfo | null>> {
+    await this.call('observeServers', near.host);
+    const out = new Map<string, ServerInfo | null>();
+    for (const id of ids) {
+      const s = this.cloud.servers.get(id);
+      out.set(id, s ? info(s) : null);
+    }
+    return out;
+  }
 
   private async call(op: SimOp, target: string | undefined, extraMs = 0): Promise<void> {
+    this.calls.set(op, (this.calls.get(op) ?? 0) + 1);
     await this.cloud.env.sleep(this.cloud.latencies.apiMs + extraMs);
     if (!this.cloud.apiUp) throw new ComputeDriverError('unavailable', 'compute API unreachable (simulated outage)');
     const f = this.cloud.checkFault(op, target);

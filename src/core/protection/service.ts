@@ -70,7 +70,6 @@ export class ProtectionService {
   private readonly known = new Map<string, { protected: boolean; key: string }>();
   private timer: Timer | null = null;
   private running = false;
-  private round: Promise<unknown> | null = null;
 
   constructor(private readonly d: ProtectionServiceDeps) {
     this.log = d.log.child({ component: 'protection' });
@@ -97,22 +96,26 @@ export class ProtectionService {
     this.schedule(0);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the periodic evaluation. A round in flight is not waited for: it only reads (the store, and through the
+   * capacity verdict the compute backend, which may be the very thing that froze and made the operator stop us), and
+   * its result is dropped. Waiting for it held the whole stop sequence past shutdown_timeout with Nova frozen.
+   */
+  stop(): Promise<void> {
     this.running = false;
     this.timer?.cancel();
     this.timer = null;
-    await this.round;
+    return Promise.resolve();
   }
 
   private schedule(ms: number): void {
     if (!this.running) return;
     this.timer = this.d.env.setTimer(() => {
-      this.round = this.report()
-        .catch((e: unknown) => this.log.warn({ err: errorMessage(e) }, 'cannot evaluate protection; trying again'))
-        .finally(() => {
-          this.round = null;
-          this.schedule(this.evaluationIntervalMs());
-        });
+      void this.report()
+        .catch((e: unknown) => {
+          if (this.running) this.log.warn({ err: errorMessage(e) }, 'cannot evaluate protection; trying again');
+        })
+        .finally(() => this.schedule(this.evaluationIntervalMs()));
     }, ms);
   }
 

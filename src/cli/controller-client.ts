@@ -1,4 +1,4 @@
-// Commands that ask a running controller (masakari protection; the what-if command can share it): where the
+// Commands that ask a running controller (masakari protection, masakari whatif): where the
 // controller is and how to authenticate, from the same configuration as the compute agent (compute.controller),
 // overridden by OS_* variables like the openstack CLI, overridden by flags. So they work from any machine.
 
@@ -27,7 +27,7 @@ export interface ControllerClientArgs {
 export function controllerClientOptions<T>(y: Argv<T>) {
   return y
     .option('endpoint', { type: 'string', describe: "controller API root ending in /v1 (default: compute.controller.endpoint, or Keystone's catalog)" })
-    .option('os-token', { type: 'string', describe: 'X-Auth-Token to send (OS_TOKEN); noauth2 controllers take any' })
+    .option('os-token', { type: 'string', alias: 'token', describe: 'X-Auth-Token to send (OS_TOKEN); noauth2 controllers take any' })
     .option('os-auth-url', { type: 'string', describe: 'Keystone v3 URL (OS_AUTH_URL): get a token with the password options' })
     .option('os-username', { type: 'string', describe: 'OS_USERNAME' })
     .option('os-password', { type: 'string', describe: 'OS_PASSWORD' })
@@ -69,11 +69,17 @@ export function clientConfig(config: Config, args: ControllerClientArgs, env: No
   return { ...config, compute: { ...config.compute, controller: { ...c, endpoint, auth } } };
 }
 
+export interface ControllerRequestOptions {
+  /** At least this long for the answer, whatever compute.controller.timeout_seconds says (slow reports). */
+  minTimeoutMs?: number;
+}
+
 /** One request to the controller's API; the parsed JSON body of a 2xx, else ControllerRequestError. */
-export async function controllerRequest(config: Config, method: 'GET' | 'POST', path: string): Promise<unknown> {
+export async function controllerRequest(config: Config, method: 'GET' | 'POST', path: string, opts: ControllerRequestOptions = {}): Promise<unknown> {
   const c = config.compute.controller;
   const auth = controllerAuth(config);
-  const http = compose<OsRequest>(fetchHandler, authInterceptor(auth), timeoutInterceptor(c.timeout_seconds * 1000));
+  const timeoutMs = Math.max(c.timeout_seconds * 1000, opts.minTimeoutMs ?? 0);
+  const http = compose<OsRequest>(fetchHandler, authInterceptor(auth), timeoutInterceptor(timeoutMs));
   let endpoint = c.endpoint;
   if (endpoint === null) {
     if (!auth.endpointFromCatalog) throw new ControllerRequestError('no controller endpoint: give --endpoint or set compute.controller.endpoint');
@@ -84,7 +90,7 @@ export async function controllerRequest(config: Config, method: 'GET' | 'POST', 
   try {
     res = await http({ method, url, headers: { 'User-Agent': 'masakari-cli' } });
   } catch (e) {
-    throw new ControllerRequestError(`${method} ${url}: ${errorMessage(e)}`, { cause: e });
+    throw new ControllerRequestError(`${method} ${url}: cannot reach the controller: ${errorMessage(e)}`, { cause: e });
   }
   if (res.status < 200 || res.status >= 300) throw new ControllerRequestError(`${method} ${url}: HTTP ${res.status}: ${faultMessage(res.text ?? '')}`);
   return res.body;

@@ -6,9 +6,9 @@
 import type { CommandModule } from 'yargs';
 import type { WhatIfPlan, ResourceView } from '../core/protection/whatif/types.ts';
 import { configFromArgs, runCommand, type GlobalArgs } from './common.ts';
-import { controllerGet, controllerOptions, type ControllerArgs } from './controller-api.ts';
+import { clientConfig, controllerClientOptions, controllerRequest, type ControllerClientArgs } from './controller-client.ts';
 
-interface Args extends GlobalArgs, ControllerArgs {
+interface Args extends GlobalArgs, ControllerClientArgs {
   lose: string;
   json?: boolean;
 }
@@ -64,13 +64,15 @@ export const whatifCommand: CommandModule<GlobalArgs, Args> = {
   command: 'whatif',
   describe: 'what the controller would do if a host failed now (GET /v1/x-masakari/whatif)',
   builder: (y) =>
-    controllerOptions(y)
+    controllerClientOptions(y)
       .option('lose', { type: 'string', demandOption: true, describe: 'the host (as registered in Masakari) to imagine failed' })
       .option('json', { type: 'boolean', default: false, describe: "print the API's JSON instead of a table" }),
   handler: (args) =>
     runCommand(async () => {
-      const config = configFromArgs(args);
-      const plan = (await controllerGet(config, args, `/x-masakari/whatif?lose=${encodeURIComponent(args.lose)}`)) as WhatIfPlan;
+      const config = clientConfig(configFromArgs(args), args);
+      // A plan asks Nova for every instance and hypervisor: allow it a minute whatever the agent's own timeout.
+      const path = `/x-masakari/whatif?lose=${encodeURIComponent(args.lose)}`;
+      const plan = (await controllerRequest(config, 'GET', path, { minTimeoutMs: 60_000 })) as WhatIfPlan;
       process.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
       return wouldLoseInstances(plan) ? 2 : 0;
     }),

@@ -90,5 +90,5 @@ test('whatif without a compute driver: 400 saying why', async () => {
 test('masakari whatif: an unreachable controller is exit 1 with the reason', async () => {
   const r = await runCli(['whatif', '--lose', 'h1', '--endpoint', 'http://127.0.0.1:9/v1'], { env: { MASAKARI_CONFIG: '' } });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /cannot reach the controller at http:\/\/127\.0\.0\.1:9\/v1\/x-masakari\/whatif\?lose=h1/);
+  assert.match(r.stderr, /GET http:\/\/127\.0\.0\.1:9\/v1\/x-masakari\/whatif\?lose=h1: cannot reach the controller/);
 });

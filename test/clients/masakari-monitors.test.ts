@@ -64,6 +64,11 @@ describe('Debian masakari-monitors against our controller through the Keystone c
   const children: ChildProcess[] = [];
   const daemons: ChildProcess[] = [];
   const started = Date.now();
+  // The monitors and daemons run detached (own process groups): if this process dies without after(), end them too.
+  const killAll = () => {
+    for (const c of [...children, ...daemons]) killGroup(c);
+  };
+  process.on('exit', killAll);
 
   before(async () => {
     if (!ok) return;
@@ -90,7 +95,8 @@ describe('Debian masakari-monitors against our controller through the Keystone c
   });
 
   after(async () => {
-    for (const c of [...children, ...daemons]) killGroup(c);
+    killAll();
+    process.removeListener('exit', killAll);
     for (const c of Object.values(ctls)) await c?.ctl.stop();
     await lv?.stop();
     os?.stop();

@@ -219,6 +219,8 @@ project_domain_name = Default
   test('masakari-processmonitor: a killed nova-compute is stored and its Nova service disabled, with both endpoint forms', async (t) => {
     if (!requireComponent(t, COMPONENT, ok)) return;
     const c = ctls.nova!;
+    // Keystone auth is in force: what the monitors post below is accepted only with their token.
+    assert.equal((await fetch(`${c.base}/notifications`)).status, 401);
     const [h1, h2] = os!.hosts as [string, string];
     const seg = await segmentWithHosts(c, 'pymon-process', [h1, h2]);
     await rememberHosts(c, seg);

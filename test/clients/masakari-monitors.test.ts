@@ -73,21 +73,28 @@ describe('Debian masakari-monitors against our controller through the Keystone c
   before(async () => {
     if (!ok) return;
     dir = mkdtempSync(join(tmpdir(), 'pymon-'));
-    [os, lv] = await Promise.all([startLab({ computes: 2 }), LibvirtLab.start()]);
-    token = await keystoneToken(os);
-    projectId = (await ks(os, token, 'GET', `/projects?name=${os.env.OS_PROJECT_NAME}`)).projects[0].id;
-    ctls.nova = await startCtl(os, 'nova', { controller: { compute_driver: 'nova' }, openstack: os.config() });
-    ctls.libvirt = await startCtl(os, 'libvirt', {
+    // Both labs at once; if one fails, the other is still kept for after() to stop.
+    const [o, l] = await Promise.allSettled([startLab({ computes: 2 }), LibvirtLab.start()]);
+    if (o.status === 'fulfilled') os = o.value;
+    if (l.status === 'fulfilled') lv = l.value;
+    if (o.status === 'rejected') throw o.reason;
+    if (l.status === 'rejected') throw l.reason;
+    const lab = o.value;
+    const libvirtLab = l.value;
+    token = await keystoneToken(lab);
+    projectId = (await ks(lab, token, 'GET', `/projects?name=${lab.env.OS_PROJECT_NAME}`)).projects[0].id;
+    ctls.nova = await startCtl(lab, 'nova', { controller: { compute_driver: 'nova' }, openstack: lab.config() });
+    ctls.libvirt = await startCtl(lab, 'libvirt', {
       controller: { compute_driver: 'libvirt' },
-      libvirt_compute: { hosts: { [KVM_HOST]: { uri: lv.uri } }, ha_enabled_default: true, inventory_interval: 0 },
+      libvirt_compute: { hosts: { [KVM_HOST]: { uri: libvirtLab.uri } }, ha_enabled_default: true, inventory_interval: 0 },
     });
     // The catalog: one instance-ha service, one region per (controller, form).
-    const svc = (await ks(os, token, 'POST', '/services', { service: { type: 'instance-ha', name: 'masakari' } })).service;
+    const svc = (await ks(lab, token, 'POST', '/services', { service: { type: 'instance-ha', name: 'masakari' } })).service;
     for (const [kind, c] of Object.entries(ctls)) {
       for (const f of FORMS) {
         const region = `pymon-${kind}-${f.name}`;
-        await ks(os, token, 'POST', '/regions', { region: { id: region } });
-        await ks(os, token, 'POST', '/endpoints', {
+        await ks(lab, token, 'POST', '/regions', { region: { id: region } });
+        await ks(lab, token, 'POST', '/endpoints', {
           endpoint: { service_id: svc.id, interface: 'public', region_id: region, url: `http://127.0.0.1:${c!.ctl.port}${f.suffix}` },
         });
       }

@@ -27,6 +27,14 @@ export function logRequest(log: Logger, fields: AccessFields): void {
   if (log.isLevelEnabled('info')) log.info(fields, 'request');
 }
 
+/** The path of an absolute request URL, undecoded and without the query. */
+export function rawPath(url: string): string {
+  const start = url.indexOf('/', url.indexOf('://') + 3);
+  if (start < 0) return '/';
+  const end = url.indexOf('?', start);
+  return end < 0 ? url.slice(start) : url.slice(start, end);
+}
+
 export function accessLog(log: Logger, opts: { parseProxyHeaders: boolean }): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const start = performance.now();
@@ -36,7 +44,9 @@ export function accessLog(log: Logger, opts: { parseProxyHeaders: boolean }): Mi
     const fields: AccessFields = {
       requestId: c.get('requestId'),
       method: c.req.method,
-      path: c.req.path,
+      // The path as the client sent it: c.req.path is the routing path, with a /v1/{project_id} prefix cut to /v1
+      // (routing-path.ts), and the log must show which endpoint form (…/v1 or …/v1/{project_id}) the client used.
+      path: rawPath(c.req.url),
       status: c.res.status,
       ms: Math.round((performance.now() - start) * 10) / 10,
       client,

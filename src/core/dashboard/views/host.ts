@@ -5,9 +5,10 @@ import { html } from 'hono/html';
 import type { ApiResult, DashboardApi, Optional } from '../api-client.ts';
 import { PageFailure, inventory, protection, recentNotifications, whatIf } from '../data.ts';
 import type { HostJson, NotificationJson, ProtectionReport, SegmentJson, WhatIf } from '../wire.ts';
-import { protectionNote } from './overview.ts';
+import { notificationTable } from './notification-table.ts';
+import { hostInReport, protectionNote, reportOf } from './overview.ts';
 import type { Page } from './page.ts';
-import { BASE, badge, liveSection, note, statusBadge, time, wrapTable, type Html } from './parts.ts';
+import { BASE, badge, liveSection, note, time, wrapTable, type Html } from './parts.ts';
 
 interface HostData {
   host: HostJson;
@@ -30,7 +31,7 @@ const FENCING_TONE: Record<string, 'ok' | 'bad' | 'warn' | 'muted'> = {
 
 function facts(d: HostData): Html {
   const h = d.host;
-  const p = d.protection.available && d.protection.result.ok ? d.protection.result.body.hosts.find((x) => x.uuid === h.uuid || x.name === h.name) : undefined;
+  const p = hostInReport(reportOf(d.protection), h);
   const agent = p?.agent;
   return html`${protectionNote(d.protection)}
     <dl class="facts">
@@ -164,29 +165,7 @@ function notifications(d: HostData): Html {
   if (!d.notifications.ok) return note(d.notifications.message);
   const list = d.notifications.body.notifications.slice(0, 10);
   if (list.length === 0) return html`<p>No notification about this host.</p>`;
-  return wrapTable(
-    html`<table>
-      <thead>
-        <tr>
-          <th scope="col">Notification</th>
-          <th scope="col">Type</th>
-          <th scope="col">Status</th>
-          <th scope="col">Generated</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${list.map(
-          (n) =>
-            html`<tr>
-              <th scope="row"><a href="${BASE}/recoveries/${n.notification_uuid}">${n.notification_uuid.slice(0, 8)}</a></th>
-              <td>${n.type}</td>
-              <td>${statusBadge(n.status)}</td>
-              <td>${time(n.generated_time)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`,
-  );
+  return notificationTable(list, { timeHeading: 'Generated' });
 }
 
 export const hostPage: Page<HostData> = {

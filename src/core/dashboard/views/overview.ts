@@ -3,10 +3,11 @@
 
 import { html } from 'hono/html';
 import type { ApiResult, DashboardApi, Optional } from '../api-client.ts';
-import { FAILED, IN_PROGRESS, inventory, notificationDetail, protection, recentNotifications, recoveryProgress, type Inventory } from '../data.ts';
-import type { NotificationJson, ProtectionReport } from '../wire.ts';
+import { FAILED, IN_PROGRESS, inventory, notificationDetail, protection, recentNotifications, type Inventory } from '../data.ts';
+import type { HostJson, NotificationJson, ProtectionHost, ProtectionReport } from '../wire.ts';
+import { notificationTable } from './notification-table.ts';
 import type { Page } from './page.ts';
-import { BASE, badge, liveSection, note, statusBadge, time, wrapTable, type Html } from './parts.ts';
+import { BASE, badge, liveSection, note, wrapTable, type Html } from './parts.ts';
 
 interface OverviewData {
   inv: Inventory;
@@ -22,6 +23,13 @@ export function protectionNote(p: Optional<ProtectionReport>): Html | null {
   if (!p.result.ok) return note(`Protection report: ${p.result.message}`);
   return null;
 }
+
+/** The report, when the controller has one and answered. */
+export const reportOf = (p: Optional<ProtectionReport>): ProtectionReport | null => (p.available && p.result.ok ? p.result.body : null);
+
+/** A host's entry in the report, matched by uuid or by name (as both pages have always matched it). */
+export const hostInReport = (report: ProtectionReport | null, h: HostJson): ProtectionHost | undefined =>
+  report?.hosts.find((x) => x.uuid === h.uuid || x.name === h.name);
 
 const hostName = (inv: Inventory, uuid: string) => inv.hostByUuid.get(uuid)?.name ?? uuid;
 
@@ -66,7 +74,7 @@ function segmentsTable(d: OverviewData): Html {
 }
 
 function hostsTable(d: OverviewData): Html {
-  const report = d.protection.available && d.protection.result.ok ? d.protection.result.body : null;
+  const report = reportOf(d.protection);
   const rows = d.inv.segments.flatMap((s) => {
     const hosts = d.inv.hostsBySegment.get(s.uuid);
     if (!hosts?.ok)
@@ -76,7 +84,7 @@ function hostsTable(d: OverviewData): Html {
         </tr>`,
       ];
     return hosts.body.hosts.map((h) => {
-      const p = report?.hosts.find((x) => x.uuid === h.uuid || x.name === h.name);
+      const p = hostInReport(report, h);
       const state = !report
         ? html`<span class="muted">unknown</span>`
         : !p
@@ -122,74 +130,17 @@ function hostsTable(d: OverviewData): Html {
   )}`;
 }
 
-export function progressCell(n: NotificationJson): Html {
-  const p = recoveryProgress(n);
-  const pct = Math.round(p.fraction * 100);
-  return html`<progress max="100" value="${pct}" aria-label="Recovery progress">${pct}%</progress>
-    <span>${pct}%${p.total ? ` · ${p.done}/${p.total} tasks done` : ''}${p.current ? ` · now: ${p.current}` : ''}</span>`;
-}
-
 function recoveries(d: OverviewData): Html {
   if (!d.notifications.ok) return note(d.notifications.message);
   if (d.running.length === 0) return html`<p>No recovery in progress.</p>`;
-  return wrapTable(
-    html`<table>
-      <thead>
-        <tr>
-          <th scope="col">Notification</th>
-          <th scope="col">Type</th>
-          <th scope="col">Host</th>
-          <th scope="col">Status</th>
-          <th scope="col">Progress</th>
-          <th scope="col">Since</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${d.running.map(
-          (n) =>
-            html`<tr>
-              <th scope="row"><a href="${BASE}/recoveries/${n.notification_uuid}">${n.notification_uuid.slice(0, 8)}</a></th>
-              <td>${n.type}</td>
-              <td>${hostName(d.inv, n.source_host_uuid)}</td>
-              <td>${statusBadge(n.status)}</td>
-              <td>${progressCell(n)}</td>
-              <td>${time(n.generated_time)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`,
-  );
+  return notificationTable(d.running, { hostName: (uuid) => hostName(d.inv, uuid), progress: true, timeHeading: 'Since' });
 }
 
 function failures(d: OverviewData): Html {
   if (!d.notifications.ok) return note(d.notifications.message);
   const failed = d.notifications.body.notifications.filter((n) => FAILED.has(n.status)).slice(0, 10);
   if (failed.length === 0) return html`<p>No failed recovery among the last 50 notifications.</p>`;
-  return wrapTable(
-    html`<table>
-      <thead>
-        <tr>
-          <th scope="col">Notification</th>
-          <th scope="col">Type</th>
-          <th scope="col">Host</th>
-          <th scope="col">Status</th>
-          <th scope="col">Generated</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${failed.map(
-          (n) =>
-            html`<tr>
-              <th scope="row"><a href="${BASE}/recoveries/${n.notification_uuid}">${n.notification_uuid.slice(0, 8)}</a></th>
-              <td>${n.type}</td>
-              <td>${hostName(d.inv, n.source_host_uuid)}</td>
-              <td>${statusBadge(n.status)}</td>
-              <td>${time(n.generated_time)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`,
-  );
+  return notificationTable(failed, { hostName: (uuid) => hostName(d.inv, uuid), timeHeading: 'Generated' });
 }
 
 export const overviewPage: Page<OverviewData> = {

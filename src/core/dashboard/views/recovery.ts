@@ -6,7 +6,7 @@ import { html } from 'hono/html';
 import type { ApiResult, DashboardApi } from '../api-client.ts';
 import { inventory, need, notificationDetail, vmoves, type Inventory } from '../data.ts';
 import type { NotificationJson, TaskJson, VMoveJson } from '../wire.ts';
-import { progressCell } from './overview.ts';
+import { progressCell } from './notification-table.ts';
 import type { Page } from './page.ts';
 import { BASE, duration, liveSection, note, parseApiTime, statusBadge, time, wrapTable, type Html } from './parts.ts';
 

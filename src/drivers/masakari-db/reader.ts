@@ -35,6 +35,21 @@ export function micros(v: SourceValue | undefined): number | null {
 const flag = (v: SourceValue | undefined, dflt: number): number => (v === null || v === undefined ? dflt : Number(v) ? 1 : 0);
 const text = (v: SourceValue | undefined): string | null => (v === null || v === undefined ? null : String(v));
 
+/**
+ * The columns every Masakari table has from oslo.db's models (id, created/updated/deleted times, soft delete), and
+ * the row's UUID (`uuid`, or `notification_uuid` in notifications), in our column format.
+ */
+function rowBase(r: SourceRow, uuid: SourceValue | undefined) {
+  return {
+    id: Number(r.id),
+    uuid: String(uuid),
+    created_at: micros(r.created_at) ?? 0,
+    updated_at: micros(r.updated_at),
+    deleted_at: micros(r.deleted_at),
+    deleted: flag(r.deleted, 0),
+  };
+}
+
 async function requireTable(db: SourceDb, table: string): Promise<void> {
   if (!(await db.hasTable(table))) {
     throw new MasakariSourceError(`${db.display} has no table ${table}: is it Masakari's database (run masakari-manage db sync there first)?`);
@@ -54,12 +69,7 @@ export async function readSegments(db: SourceDb): Promise<SegmentColumns[]> {
   const cols = await db.columns('failover_segments');
   const rows = await db.rows('SELECT * FROM failover_segments ORDER BY id');
   return rows.map((r) => ({
-    id: Number(r.id),
-    uuid: String(r.uuid),
-    created_at: micros(r.created_at) ?? 0,
-    updated_at: micros(r.updated_at),
-    deleted_at: micros(r.deleted_at),
-    deleted: flag(r.deleted, 0),
+    ...rowBase(r, r.uuid),
     name: String(r.name),
     description: text(r.description),
     recovery_method: String(r.recovery_method),
@@ -73,12 +83,7 @@ export async function readHosts(db: SourceDb): Promise<HostColumns[]> {
   await requireTable(db, 'hosts');
   const rows = await db.rows('SELECT * FROM hosts ORDER BY id');
   return rows.map((r) => ({
-    id: Number(r.id),
-    uuid: String(r.uuid),
-    created_at: micros(r.created_at) ?? 0,
-    updated_at: micros(r.updated_at),
-    deleted_at: micros(r.deleted_at),
-    deleted: flag(r.deleted, 0),
+    ...rowBase(r, r.uuid),
     name: String(r.name),
     type: String(r.type),
     control_attributes: String(r.control_attributes ?? ''),
@@ -102,12 +107,7 @@ export async function readNotifications(db: SourceDb, report: SourceReport): Pro
       report.skipped.push(`notification ${String(r.notification_uuid)}: no payload in Masakari's row, imported with an empty one`);
     }
     return {
-      id: Number(r.id),
-      uuid: String(r.notification_uuid),
-      created_at: micros(r.created_at) ?? 0,
-      updated_at: micros(r.updated_at),
-      deleted_at: micros(r.deleted_at),
-      deleted: flag(r.deleted, 0),
+      ...rowBase(r, r.notification_uuid),
       type: String(r.type),
       generated_time: micros(r.generated_time) ?? 0,
       source_host_uuid: String(r.source_host_uuid),
@@ -128,12 +128,7 @@ export async function readVMoves(db: SourceDb, report: SourceReport): Promise<VM
   }
   const rows = await db.rows('SELECT * FROM vmoves ORDER BY id');
   return rows.map((r) => ({
-    id: Number(r.id),
-    uuid: String(r.uuid),
-    created_at: micros(r.created_at) ?? 0,
-    updated_at: micros(r.updated_at),
-    deleted_at: micros(r.deleted_at),
-    deleted: flag(r.deleted, 0),
+    ...rowBase(r, r.uuid),
     notification_uuid: String(r.notification_uuid),
     instance_uuid: String(r.instance_uuid),
     instance_name: text(r.instance_name),
@@ -147,10 +142,24 @@ export async function readVMoves(db: SourceDb, report: SourceReport): Promise<VM
   }));
 }
 
+/** One progress detail as Masakari keeps it (taskflow's atom meta, or a notifications_progress_details row). */
+interface MasakariDetail {
+  timestamp?: string;
+  message?: string;
+  progress?: number | string;
+}
+
 interface AtomMeta {
   progress?: number;
-  progress_details?: { details?: { progress_details?: { timestamp?: string; message?: string; progress?: number | string }[] } };
+  progress_details?: { details?: { progress_details?: MasakariDetail[] } };
 }
+
+/** A task's progress details in our format (TaskColumns.details: JSON of {t, m, p}). */
+const detailsJson = (details: MasakariDetail[]): string =>
+  JSON.stringify(details.map((d) => ({ t: micros(d.timestamp) ?? 0, m: String(d.message ?? ''), p: Number(d.progress ?? 0) })));
+
+/** When a task last changed: its row's updated_at, else created_at. */
+const lastChange = (r: SourceRow): number => micros(r.updated_at) ?? micros(r.created_at) ?? 0;
 
 function parseJson<T>(v: SourceValue | undefined): T | undefined {
   if (v === null || v === undefined) return undefined;
@@ -205,9 +214,9 @@ export async function readProgressDetails(db: SourceDb, notificationUuids: Set<s
         name: String(a.row.name),
         state: String(a.row.state ?? 'PENDING'),
         progress: Number(a.meta.progress ?? 0),
-        details: JSON.stringify(details.map((d) => ({ t: micros(d.timestamp) ?? 0, m: String(d.message ?? ''), p: Number(d.progress ?? 0) }))),
+        details: detailsJson(details),
         result: IMPORTED_TASK_RESULT,
-        updated_at: micros(a.row.updated_at) ?? micros(a.row.created_at) ?? 0,
+        updated_at: lastChange(a.row),
       });
     });
   }
@@ -225,16 +234,16 @@ async function readProgressTable(db: SourceDb, notificationUuids: Set<string>, r
     if (!notificationUuids.has(uuid) || flag(r.deleted, 0)) continue;
     const n = (seq.get(uuid) ?? 0) + 1;
     seq.set(uuid, n);
-    const details = parseJson<{ timestamp?: string; message?: string; progress?: number | string }[]>(r.progress_details) ?? [];
+    const details = parseJson<MasakariDetail[]>(r.progress_details) ?? [];
     tasks.push({
       notification_uuid: uuid,
       seq: n,
       name: String(r.name),
       state: String(r.state ?? 'PENDING'),
       progress: Number(r.progress ?? 0),
-      details: JSON.stringify(details.map((d) => ({ t: micros(d.timestamp) ?? 0, m: String(d.message ?? ''), p: Number(d.progress ?? 0) }))),
+      details: detailsJson(details),
       result: IMPORTED_TASK_RESULT,
-      updated_at: micros(r.updated_at) ?? micros(r.created_at) ?? 0,
+      updated_at: lastChange(r),
     });
   }
   return tasks;

@@ -3,28 +3,16 @@
 // engine goes nowhere). Hosts are written straight into its database, because creating them through the API would
 // ask Nova whether they exist. The whole peer (engine, RabbitMQ, stand-in Nova) is start.sh's job.
 
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-
-const PYTHON = '/usr/bin/python3';
-// The same WSGI pipeline and launcher (with its in-memory fix for 14.0.2) as start.sh.
-const API_PASTE = join(import.meta.dirname, 'api-paste.ini');
-const LAUNCHER = join(import.meta.dirname, 'run-masakari.py');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { PEER_DIR, dbSync, freePort, python, spawnGroup, waitHttp, writeApiConf } from './api-process.ts';
 
 /** True when Debian's masakari Python package can be imported (the API's own code). */
 export function masakariApiAvailable(): Promise<boolean> {
-  return new Promise((resolve) => execFile(PYTHON, ['-c', 'import masakari.cmd.api, masakari.cmd.manage'], { timeout: 60_000 }, (err) => resolve(!err)));
+  return python(['-c', 'import masakari.cmd.api, masakari.cmd.manage'], 60_000).then(
+    () => true,
+    () => false,
+  );
 }
 
 export interface MasakariPeer {
@@ -33,45 +21,10 @@ export interface MasakariPeer {
   stop(): Promise<void>;
 }
 
-function run(args: string[], timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) =>
-    execFile(PYTHON, args, { timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, _out, stderr) =>
-      err ? reject(new Error(`${args.join(' ')}: ${err.message}\n${stderr.slice(-2000)}`)) : resolve(),
-    ),
-  );
-}
-
 export async function startMasakariPeer(dir: string): Promise<MasakariPeer> {
-  mkdirSync(join(dir, 'lock'), { recursive: true });
   const port = await freePort();
-  const conf = join(dir, 'masakari.conf');
-  writeFileSync(
-    conf,
-    [
-      '[DEFAULT]',
-      'auth_strategy = noauth2',
-      'masakari_api_listen = 127.0.0.1',
-      `masakari_api_listen_port = ${port}`,
-      'masakari_api_workers = 1',
-      `api_paste_config = ${API_PASTE}`,
-      'transport_url = fake://',
-      `log_file = ${join(dir, 'api.log')}`,
-      // Masakari logs in to Nova with this plugin even under noauth2 (not reached here: hosts go into the database).
-      '[keystone_authtoken]',
-      'auth_type = password',
-      '[database]',
-      `connection = sqlite:///${join(dir, 'masakari.db')}`,
-      '[taskflow]',
-      `connection = sqlite:///${join(dir, 'taskflow.db')}`,
-      '[oslo_concurrency]',
-      `lock_path = ${join(dir, 'lock')}`,
-      '',
-    ].join('\n'),
-  );
-  await run(
-    ['-c', `import sys; from masakari.cmd.manage import main; sys.argv = ['masakari-manage', '--config-file', '${conf}', 'db', 'sync']; main()`],
-    120_000,
-  );
+  const conf = writeApiConf(dir, { port, database: `sqlite:///${join(dir, 'masakari.db')}`, taskflow: `sqlite:///${join(dir, 'taskflow.db')}` });
+  await dbSync(conf);
 
   const db = new Database(join(dir, 'masakari.db'));
   const segment = '5e1e7a0c-7d0a-4f55-9a55-1c4b1c6a0001';
@@ -88,43 +41,17 @@ export async function startMasakariPeer(dir: string): Promise<MasakariPeer> {
     ).run(uuid, name, segment);
   };
 
-  // Its own process group, so that stop() ends the API and the worker it forks together.
-  const child: ChildProcess = spawn(PYTHON, [LAUNCHER, 'api', '--config-file', conf], { detached: true, stdio: 'ignore' });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // The same launcher (with its in-memory fix for 14.0.2) and WSGI pipeline as start.sh.
+  const api = spawnGroup([join(PEER_DIR, 'run-masakari.py'), 'api', '--config-file', conf]);
   const stop = async () => {
     db.close();
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }, 5000);
-    await exited;
-    clearTimeout(timer);
+    await api.stop();
   };
-  const endpoint = `http://127.0.0.1:${port}/v1`;
   try {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`masakari-api exited with ${child.exitCode}: see ${join(dir, 'api.log')}`);
-      const up = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) }).then(
-        () => true,
-        () => false,
-      );
-      if (up) break;
-      if (Date.now() > deadline) throw new Error(`masakari-api did not answer within 120 s: see ${join(dir, 'api.log')}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitHttp(`http://127.0.0.1:${port}/`, api.child, `masakari-api (see ${join(dir, 'api.log')})`, 120_000);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { endpoint, addHost, stop };
+  return { endpoint: `http://127.0.0.1:${port}/v1`, addHost, stop };
 }

@@ -5,15 +5,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '../../src/core/config/load.ts';
 import { silentLogger } from '../../src/core/log.ts';
-import * as controller from '../../src/roles/controller.ts';
 import { libvirtAvailable } from '../../src/drivers/libvirt/index.ts';
 import { requireComponent } from '../support/components.ts';
-import { testDomainXml, twoTestHosts } from '../drivers/libvirt-compute/fixtures.ts';
+import { failHostOnLibvirt, waitForEnd } from '../support/libvirt-host-failure.ts';
+import { testDomainXml } from '../drivers/libvirt-compute/fixtures.ts';
 import { promtoolAvailable, promtoolCheck, samples, scrape, value } from './scrape.ts';
 
 const U1 = '55555555-5555-4555-8555-555555555501';
@@ -22,55 +18,17 @@ const U2 = '55555555-5555-4555-8555-555555555502';
 test('a host failure recovery shows in the controller metrics; promtool accepts them', async (t) => {
   if (!requireComponent(t, 'libvirt client library (libvirt0)', libvirtAvailable())) return;
   if (!requireComponent(t, 'promtool (Debian prometheus)', promtoolAvailable())) return;
-  const h = twoTestHosts([testDomainXml('vm1', U1, true), testDomainXml('vm2', U2, true)]);
-  t.after(() => h.cleanup());
-  const dir = mkdtempSync(join(tmpdir(), 'met-ctl-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      data_dir: dir,
-      api: { listen: '127.0.0.1:0' },
-      metrics: { listen: '127.0.0.1:0' },
-      database: { auto_migrate: true },
-      controller: { compute_driver: 'libvirt' },
-      engine: { verify_interval: 0.05, wait_period_after_service_update: 1, wait_period_after_evacuation: 10 },
-      host_failure: { fencing_required: false },
-    },
+  const f = await failHostOnLibvirt(t, [testDomainXml('vm1', U1, true), testDomainXml('vm2', U2, true)], {
+    dirPrefix: 'met-ctl-',
+    fencingRequired: false,
+    log: silentLogger,
+    overrides: { metrics: { listen: '127.0.0.1:0' } },
   });
-  const ctl = await controller.start(config, silentLogger, { compute: h.driver });
-  t.after(() => ctl.stop());
+  const { ctl, base } = f;
   assert.ok(ctl.metricsPort !== null && ctl.metricsPort !== ctl.port, 'a listener of its own, not the API port');
-  await h.driver.refreshInventory();
-  const seg = await ctl.store.createSegment({ name: 's', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date());
-  for (const name of ['node-a', 'node-b']) {
-    await ctl.store.createHost(seg.uuid, { name, type: 'COMPUTE', controlAttributes: 'libvirt', reserved: false, onMaintenance: false }, new Date());
-  }
-  h.kill('node-a');
-  const base = `http://127.0.0.1:${ctl.port}/v1`;
-  const r = await fetch(`${base}/notifications`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      notification: {
-        type: 'COMPUTE_HOST',
-        hostname: 'node-a',
-        generated_time: new Date().toISOString(),
-        payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' },
-      },
-    }),
-  });
-  assert.equal(r.status, 202);
-  const uuid = ((await r.json()) as { notification: { notification_uuid: string } }).notification.notification_uuid;
-  const until = Date.now() + 60_000;
-  let status = '';
-  while (!['finished', 'error', 'failed', 'ignored'].includes(status)) {
-    if (Date.now() > until) assert.fail(`notification stuck in ${status}`);
-    await new Promise((res) => setTimeout(res, 100));
-    status = ((await (await fetch(`${base}/notifications/${uuid}`)).json()) as { notification: { status: string } }).notification.status;
-  }
+  const { status } = await waitForEnd(f, 60_000);
   assert.equal(status, 'finished');
-  await fetch(`${base}/segments/${seg.uuid}/hosts`);
+  await fetch(`${base}/segments/${f.segment}/hosts`);
   await fetch(`${base}/segments/not-a-segment`);
 
   const text = await scrape(ctl.metricsPort);

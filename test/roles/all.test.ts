@@ -10,12 +10,12 @@ import { loadConfig } from '../../src/core/config/load.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { openStore } from '../../src/core/store/open.ts';
 import { allRoleConfig } from '../../src/roles/all.ts';
-import * as controller from '../../src/roles/controller.ts';
 import { bootstrapLabSegment, LAB_SEGMENT } from '../../src/drivers/compute/libvirt/lab.ts';
 import { libvirtAvailable } from '../../src/drivers/libvirt/index.ts';
 import { requireComponent } from '../support/components.ts';
 import { checkedLogger } from '../support/checked-log.ts';
-import { testDomainXml, twoTestHosts } from '../drivers/libvirt-compute/fixtures.ts';
+import { failHostOnLibvirt, waitForEnd } from '../support/libvirt-host-failure.ts';
+import { testDomainXml } from '../drivers/libvirt-compute/fixtures.ts';
 
 const U1 = '44444444-4444-4444-8444-444444444444';
 
@@ -52,59 +52,13 @@ test('first start creates the lab segment with the libvirt hosts; later starts l
 });
 
 async function hostFailure(t: import('node:test').TestContext, fencingRequired: boolean) {
-  const h = twoTestHosts([testDomainXml('vm', U1, true)]);
-  t.after(() => h.cleanup());
-  const dir = mkdtempSync(join(tmpdir(), 'masakari-all-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      data_dir: dir,
-      api: { listen: '127.0.0.1:0' },
-      database: { auto_migrate: true },
-      controller: { compute_driver: 'libvirt' },
-      engine: { verify_interval: 0.05, wait_period_after_service_update: 1, wait_period_after_evacuation: 10 },
-      host_failure: { fencing_required: fencingRequired },
-    },
-  });
   // Every JSON line the role logs is checked for repeated keys (test/support/checked-log.ts).
   const checked = checkedLogger('debug');
-  const ctl = await controller.start(config, checked.log, { compute: h.driver });
-  t.after(() => ctl.stop());
-  await h.driver.refreshInventory(); // the controller has seen node-a's domains before it dies
-  const seg = await ctl.store.createSegment({ name: 's', description: null, recoveryMethod: 'auto', serviceType: 'COMPUTE', enabled: true }, new Date());
-  for (const name of ['node-a', 'node-b']) {
-    await ctl.store.createHost(seg.uuid, { name, type: 'COMPUTE', controlAttributes: 'libvirt', reserved: false, onMaintenance: false }, new Date());
-  }
-  h.kill('node-a');
-  const base = `http://127.0.0.1:${ctl.port}/v1`;
-  const r = await fetch(`${base}/notifications`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      notification: {
-        type: 'COMPUTE_HOST',
-        hostname: 'node-a',
-        generated_time: new Date().toISOString(),
-        payload: { event: 'STOPPED', host_status: 'NORMAL', cluster_status: 'OFFLINE' },
-      },
-    }),
-  });
-  assert.equal(r.status, 202);
-  const uuid = ((await r.json()) as { notification: { notification_uuid: string } }).notification.notification_uuid;
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const n = (await (await fetch(`${base}/notifications/${uuid}`, { headers: { 'OpenStack-API-Version': 'instance-ha 1.1' } })).json()) as {
-      notification: { status: string; recovery_workflow_details: { name: string; progress_details: { message: string }[] }[] };
-    };
-    if (['finished', 'error', 'failed', 'ignored'].includes(n.notification.status)) {
-      assert.ok(checked.raw.length > 0, 'the role logged');
-      assert.deepEqual(checked.problems, []);
-      return { n: n.notification, driver: h.driver };
-    }
-    if (Date.now() > until) assert.fail(`notification stuck in ${n.notification.status}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
+  const f = await failHostOnLibvirt(t, [testDomainXml('vm', U1, true)], { dirPrefix: 'masakari-all-', fencingRequired, log: checked.log });
+  const n = await waitForEnd(f, 30_000);
+  assert.ok(checked.raw.length > 0, 'the role logged');
+  assert.deepEqual(checked.problems, []);
+  return { n, driver: f.hosts.driver };
 }
 
 test('host failure without fencing: refused with a clear reason, notification error, VM not moved', async (t) => {

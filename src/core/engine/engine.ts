@@ -9,7 +9,8 @@ import type { Env, Timer } from '../env.ts';
 import type { Logger } from '../log.ts';
 import type { ComputeDriver } from '../ports/compute.ts';
 import type { FenceGate } from '../ports/fence.ts';
-import type { Store } from '../store/types.ts';
+import type { LeaseFence, Store } from '../store/types.ts';
+import { LeaseLostError } from '../store/errors.ts';
 import { DISABLED_SEGMENT_OUTCOME, decideAtOnce, dispatch } from './dispatch.ts';
 import { WorkflowAborted, isAbort } from './errors.ts';
 import { failureEvent, type FailureEvent } from './event.ts';
@@ -193,6 +194,25 @@ export function createEngine(deps: EngineDeps): Engine {
         }, leaseMs / 3);
       };
       scheduleRenewal();
+      // Every write of the workflow (tasks, checkpoints, vmoves) commits only while we still hold the claim (Store
+      // LeaseFence). A refused one means another controller took the workflow over: stop at once, write nothing more.
+      const leaseFence: LeaseFence = { notificationUuid: uuid, owner: ownerId };
+      const refused = (e: unknown): never => {
+        if (!(e instanceof LeaseLostError)) throw e;
+        if (!leaseLost) {
+          leaseLost = true;
+          log.error({ notification: uuid }, 'a write of the workflow was refused: the claim on the notification is lost; stopping its workflow');
+          ac.abort();
+        }
+        throw new WorkflowAborted(e.message);
+      };
+      const workflowStore: Store = {
+        ...taskStore,
+        appendTask: (u, name, state, now) => taskStore.appendTask(u, name, state, now, leaseFence).catch(refused),
+        updateTask: (u, seq, patch, now) => taskStore.updateTask(u, seq, patch, now, leaseFence).catch(refused),
+        createVMove: (input, now) => taskStore.createVMove(input, now, leaseFence).catch(refused),
+        updateVMove: (u, patch, now) => taskStore.updateVMove(u, patch, now, leaseFence).catch(refused),
+      };
 
       if (n.status !== 'running') {
         n = await status.start(n);
@@ -200,7 +220,7 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       const running = n;
       const runner = await FlowRunner.open(
-        { notification: n, compute, store: taskStore, env, config, log, signal: ac.signal, fenceGate: fence, metrics },
+        { notification: n, compute, store: workflowStore, env, config, log, signal: ac.signal, fenceGate: fence, metrics },
         n.attempts,
         (u, name, state) => {
           deps.observer?.task?.(u, name, state);

@@ -192,6 +192,12 @@ test(`Galera: node cut off, node killed, controller killed during a ${INSTANCES}
   t.diagnostic(events.join('; '));
   t.diagnostic(`POST answers: ${JSON.stringify(Object.fromEntries(answers))}`);
   assert.equal(final.status, 'finished');
+  // A controller whose database cannot serve answers 503 (DATABASE_UNAVAILABLE), never 500.
+  assert.deepEqual(
+    [...answers.keys()].filter((k) => k.endsWith(' 500')),
+    [],
+    'answered 500',
+  );
 
   // ctl-2 stopped claiming while its node was out of the Primary component.
   assert.deepEqual(leasesOfCtl2, [], 'ctl-2 held a live lease while its node was cut off');

@@ -128,6 +128,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   async function run(uuid: string, mode: ProcessMode, ac: AbortController, accepted?: Notification): Promise<ProcessResult> {
     if (mode === 'new' && (await settledAtOnce(uuid, accepted))) return 'done';
+    const claimedAtMs = env.nowMs();
     let n = await store.claimNotification(uuid, ownerId, leaseMs, env.now(), mode !== 'resume');
     if (!n) return 'claimed-elsewhere';
     metrics.leasesHeld.inc();
@@ -138,6 +139,7 @@ export function createEngine(deps: EngineDeps): Engine {
     /** The final status write also dropped the claims (Store.finishNotification): nothing left for `finally`. */
     let released = false;
     let renewal: Timer | undefined;
+    let leaseDeadline: Timer | undefined;
     /** Set once the workflow is writing its end: an in-flight renewal must neither reschedule nor cry "lost". */
     let renewing = true;
     try {
@@ -173,11 +175,28 @@ export function createEngine(deps: EngineDeps): Engine {
         return 'waiting-for-host';
       }
       const heldKey = key;
+      // The lease by our own clock: when no renewal succeeded before it ran out (the database stalled or is out of
+      // reach), another controller may take the workflow over; stop at once rather than keep calling the cloud.
+      const armDeadline = (fromMs: number) => {
+        leaseDeadline?.cancel();
+        leaseDeadline = env.setTimer(
+          () => {
+            if (!renewing || ac.signal.aborted) return;
+            leaseLost = true;
+            log.error({ notification: uuid }, 'the claim on the notification ran out before it could be renewed; stopping its workflow');
+            ac.abort();
+          },
+          Math.max(0, fromMs + leaseMs - env.nowMs()),
+        );
+      };
+      armDeadline(claimedAtMs);
       const renew = async () => {
+        const startedMs = env.nowMs();
         try {
           const ok =
             (await store.renewNotificationClaim(uuid, ownerId, leaseMs, env.now())) &&
             (await store.claimHostRecovery(heldKey, uuid, ownerId, leaseMs, env.now()));
+          if (ok && renewing) armDeadline(startedMs);
           if (!ok && renewing) {
             leaseLost = true;
             log.error({ notification: uuid }, 'lost the claim on the notification; stopping its workflow');
@@ -258,6 +277,7 @@ export function createEngine(deps: EngineDeps): Engine {
       metrics.leasesHeld.dec();
       renewing = false;
       renewal?.cancel();
+      leaseDeadline?.cancel();
       if (!leaseLost && !released) {
         if (key) await store.releaseHostRecovery(key, uuid).catch(() => {});
         await store.releaseNotificationClaim(uuid, ownerId).catch(() => {});

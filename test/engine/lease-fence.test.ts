@@ -40,10 +40,10 @@ function stallingStore(w: World) {
       c.renewalsRefused++;
       return Promise.reject(new Error('database stalled'));
     },
-    appendTask: counted(w.store.appendTask),
-    updateTask: counted(w.store.updateTask),
-    createVMove: counted(w.store.createVMove),
-    updateVMove: counted(w.store.updateVMove),
+    appendTask: counted((...a) => w.store.appendTask(...a)),
+    updateTask: counted((...a) => w.store.updateTask(...a)),
+    createVMove: counted((...a) => w.store.createVMove(...a)),
+    updateVMove: counted((...a) => w.store.updateVMove(...a)),
   };
   return { store, c };
 }

@@ -193,10 +193,17 @@ test(`Galera: node cut off, node killed, controller killed during a ${INSTANCES}
   t.diagnostic(`POST answers: ${JSON.stringify(Object.fromEntries(answers))}`);
   assert.equal(final.status, 'finished');
   // A controller whose database cannot serve answers 503 (DATABASE_UNAVAILABLE), never 500.
+  const faults = [...ctl.values()].flatMap((c) =>
+    c
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('unexpected API error'))
+      .map((l) => `${c.owner}: ${l.slice(0, 1500)}`),
+  );
   assert.deepEqual(
     [...answers.keys()].filter((k) => k.endsWith(' 500')),
     [],
-    'answered 500',
+    `answered 500: ${faults.slice(0, 3).join('\n')}`,
   );
 
   // ctl-2 stopped claiming while its node was out of the Primary component.

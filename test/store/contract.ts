@@ -837,6 +837,54 @@ export function runStoreContract(label: string, open: () => Promise<Store>) {
           await rejectsWith(s.appendTask(randomUUID(), 'x', 'PENDING', at(7)), 404);
         }),
       );
+      test(
+        "a workflow's writes fenced by its lease commit only while its owner holds the claim, unexpired",
+        withStore(async (s) => {
+          const { h } = await segmentWithHost(s);
+          const r = await s.createNotification(notif(h.uuid, { type: 'COMPUTE_HOST', payload: { event: 'STOPPED' } }), 0, at(0));
+          assert.ok(r.created);
+          const n = r.notification.uuid;
+          const a = { notificationUuid: n, owner: 'ctl-a' };
+          const b = { notificationUuid: n, owner: 'ctl-b' };
+          const lost = (p: Promise<unknown>) => assert.rejects(p, (e: any) => e.code === 'LEASE_LOST' && e.message.includes('ctl-a'));
+          const move = { notificationUuid: n, instanceName: null, sourceHost: 'node1', destHost: null, type: 'evacuation', status: 'pending' } as const;
+          // unclaimed: refused
+          await lost(s.appendTask(n, 'EvacuateInstancesTask', 'RUNNING', at(1), a));
+          assert.ok(await s.claimNotification(n, 'ctl-a', 10_000, at(1), true));
+          const seq = await s.appendTask(n, 'EvacuateInstancesTask', 'RUNNING', at(2), a);
+          await s.updateTask(n, seq, { result: { checkpoint: 1 } }, at(3), a);
+          const v = await s.createVMove({ ...move, instanceUuid: 'inst-1' }, at(3), a);
+          await s.updateVMove(v.uuid, { status: 'ongoing' }, at(4), a);
+          // the lease ran out (at 10_001 ms), nobody took it yet: refused all the same
+          await lost(s.updateTask(n, seq, { result: { checkpoint: 2 } }, at(12_000), a));
+          // ctl-b takes the workflow over: every write of ctl-a is refused and changes nothing
+          assert.ok(await s.claimNotification(n, 'ctl-b', 10_000, at(12_000), false));
+          await lost(s.updateTask(n, seq, { result: { checkpoint: 3 }, state: 'FAILURE' }, at(13_000), a));
+          await lost(s.appendTask(n, 'EvacuateInstancesTask', 'RUNNING', at(13_000), a));
+          await lost(s.createVMove({ ...move, instanceUuid: 'inst-2' }, at(13_000), a));
+          await lost(s.updateVMove(v.uuid, { status: 'succeeded' }, at(13_000), a));
+          let tasks = await s.listTasks(n);
+          assert.deepEqual(
+            tasks.map((t) => [t.seq, t.state, t.result]),
+            [[seq, 'RUNNING', { checkpoint: 1 }]],
+          );
+          const moves = await s.listVMoves({ filters: { notificationUuid: n }, sort: [], limit: 10 });
+          assert.deepEqual(
+            moves.map((m) => [m.instanceUuid, m.status]),
+            [['inst-1', 'ongoing']],
+          );
+          // the holder's writes pass; the claim stays as it was (owner, and a lease not shortened)
+          await s.updateTask(n, seq, { result: { checkpoint: 4 } }, at(14_000), b);
+          await s.updateVMove(v.uuid, { status: 'succeeded' }, at(14_000), b);
+          tasks = await s.listTasks(n);
+          assert.deepEqual(tasks[0]!.result, { checkpoint: 4 });
+          const held = (await s.getNotification(n))!;
+          assert.equal(held.claimedBy, 'ctl-b');
+          assert.ok(microsOf(held.claimExpiresAt!) >= microsOf(at(22_000)));
+          // writes without a fence (the API, the engine's own bookkeeping) are not conditioned
+          await s.updateTask(n, seq, { progress: 0.5 }, at(15_000));
+        }),
+      );
     });
 
     describe('vmoves', () => {

@@ -110,6 +110,43 @@ test("duplicate-key errors are recognised in MariaDB's and MySQL 8's wording, fo
   assert.equal(isDuplicateKey(undefined, 'PRIMARY'), false);
 });
 
+test('a lock wait timeout is run again like a deadlock; still timing out after retry_attempts: DATABASE_UNAVAILABLE', { timeout: 60_000 }, async (t) => {
+  if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
+  const url = await lab!.createDatabase('lockwait');
+  const holder = openPool(parseMysqlUrl(url));
+  const db = openPool(parseMysqlUrl(url), { lockWaitTimeoutMs: 1000, retryAttempts: 2 });
+  let release: (() => void) | undefined;
+  try {
+    await holder.run('CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB');
+    await holder.run('INSERT INTO t VALUES (1, 0)');
+    // Another session holds the row lock for longer than two lock waits: two runs, then a clear error.
+    const held = holder.tx(async (c) => {
+      await c.rows('SELECT v FROM t WHERE id = 1 FOR UPDATE');
+      await new Promise<void>((r) => (release = r));
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    await assert.rejects(
+      db.tx(async (c) => c.run('UPDATE t SET v = v + 1 WHERE id = 1')),
+      (e: Error & { code?: string }) =>
+        e.code === 'DATABASE_UNAVAILABLE' && /still in conflict after 2 runs/.test(e.message) && /Lock wait timeout/.test(e.message),
+    );
+    assert.ok(Date.now() - started >= 1900, 'two lock waits of 1 s');
+    // Released after the first wait timed out: the second run goes through, exactly once.
+    const t2 = Date.now();
+    const second = db.tx(async (c) => c.run('UPDATE t SET v = v + 1 WHERE id = 1'));
+    setTimeout(() => release!(), 1300);
+    await held;
+    await second;
+    assert.ok(Date.now() - t2 >= 1200, 'the first run timed out, the second went through');
+    assert.deepEqual(await holder.rows('SELECT v FROM t WHERE id = 1'), [{ v: 1 }]);
+  } finally {
+    release?.();
+    await db.close();
+    await holder.close();
+  }
+});
+
 test('the schema: InnoDB, utf8mb4_bin, live-name uniqueness through the generated column', async (t) => {
   if (!requireComponent(t, MARIADB_COMPONENT, available)) return;
   await withPool(async (db, url) => {

@@ -9,7 +9,8 @@ import type { Env, Timer } from '../env.ts';
 import type { Logger } from '../log.ts';
 import type { ComputeDriver } from '../ports/compute.ts';
 import type { FenceGate } from '../ports/fence.ts';
-import type { Store } from '../store/types.ts';
+import type { LeaseFence, Store } from '../store/types.ts';
+import { LeaseLostError } from '../store/errors.ts';
 import { DISABLED_SEGMENT_OUTCOME, decideAtOnce, dispatch } from './dispatch.ts';
 import { WorkflowAborted, isAbort } from './errors.ts';
 import { failureEvent, type FailureEvent } from './event.ts';
@@ -127,6 +128,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   async function run(uuid: string, mode: ProcessMode, ac: AbortController, accepted?: Notification): Promise<ProcessResult> {
     if (mode === 'new' && (await settledAtOnce(uuid, accepted))) return 'done';
+    const claimedAtMs = env.nowMs();
     let n = await store.claimNotification(uuid, ownerId, leaseMs, env.now(), mode !== 'resume');
     if (!n) return 'claimed-elsewhere';
     metrics.leasesHeld.inc();
@@ -137,6 +139,7 @@ export function createEngine(deps: EngineDeps): Engine {
     /** The final status write also dropped the claims (Store.finishNotification): nothing left for `finally`. */
     let released = false;
     let renewal: Timer | undefined;
+    let leaseDeadline: Timer | undefined;
     /** Set once the workflow is writing its end: an in-flight renewal must neither reschedule nor cry "lost". */
     let renewing = true;
     try {
@@ -172,11 +175,28 @@ export function createEngine(deps: EngineDeps): Engine {
         return 'waiting-for-host';
       }
       const heldKey = key;
+      // The lease by our own clock: when no renewal succeeded before it ran out (the database stalled or is out of
+      // reach), another controller may take the workflow over; stop at once rather than keep calling the cloud.
+      const armDeadline = (fromMs: number) => {
+        leaseDeadline?.cancel();
+        leaseDeadline = env.setTimer(
+          () => {
+            if (!renewing || ac.signal.aborted) return;
+            leaseLost = true;
+            log.error({ notification: uuid }, 'the claim on the notification ran out before it could be renewed; stopping its workflow');
+            ac.abort();
+          },
+          Math.max(0, fromMs + leaseMs - env.nowMs()),
+        );
+      };
+      armDeadline(claimedAtMs);
       const renew = async () => {
+        const startedMs = env.nowMs();
         try {
           const ok =
             (await store.renewNotificationClaim(uuid, ownerId, leaseMs, env.now())) &&
             (await store.claimHostRecovery(heldKey, uuid, ownerId, leaseMs, env.now()));
+          if (ok && renewing) armDeadline(startedMs);
           if (!ok && renewing) {
             leaseLost = true;
             log.error({ notification: uuid }, 'lost the claim on the notification; stopping its workflow');
@@ -193,6 +213,25 @@ export function createEngine(deps: EngineDeps): Engine {
         }, leaseMs / 3);
       };
       scheduleRenewal();
+      // Every write of the workflow (tasks, checkpoints, vmoves) commits only while we still hold the claim (Store
+      // LeaseFence). A refused one means another controller took the workflow over: stop at once, write nothing more.
+      const leaseFence: LeaseFence = { notificationUuid: uuid, owner: ownerId };
+      const refused = (e: unknown): never => {
+        if (!(e instanceof LeaseLostError)) throw e;
+        if (!leaseLost) {
+          leaseLost = true;
+          log.error({ notification: uuid }, 'a write of the workflow was refused: the claim on the notification is lost; stopping its workflow');
+          ac.abort();
+        }
+        throw new WorkflowAborted(e.message);
+      };
+      const workflowStore: Store = {
+        ...taskStore,
+        appendTask: (u, name, state, now) => taskStore.appendTask(u, name, state, now, leaseFence).catch(refused),
+        updateTask: (u, seq, patch, now) => taskStore.updateTask(u, seq, patch, now, leaseFence).catch(refused),
+        createVMove: (input, now) => taskStore.createVMove(input, now, leaseFence).catch(refused),
+        updateVMove: (u, patch, now) => taskStore.updateVMove(u, patch, now, leaseFence).catch(refused),
+      };
 
       if (n.status !== 'running') {
         n = await status.start(n);
@@ -200,7 +239,7 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       const running = n;
       const runner = await FlowRunner.open(
-        { notification: n, compute, store: taskStore, env, config, log, signal: ac.signal, fenceGate: fence, metrics },
+        { notification: n, compute, store: workflowStore, env, config, log, signal: ac.signal, fenceGate: fence, metrics },
         n.attempts,
         (u, name, state) => {
           deps.observer?.task?.(u, name, state);
@@ -238,6 +277,7 @@ export function createEngine(deps: EngineDeps): Engine {
       metrics.leasesHeld.dec();
       renewing = false;
       renewal?.cancel();
+      leaseDeadline?.cancel();
       if (!leaseLost && !released) {
         if (key) await store.releaseHostRecovery(key, uuid).catch(() => {});
         await store.releaseNotificationClaim(uuid, ownerId).catch(() => {});

@@ -116,18 +116,18 @@ export class EngineEvents {
   observedStore(store: Store): Store {
     return {
       ...store,
-      createVMove: async (input, now) => {
-        const v = await store.createVMove(input, now);
+      createVMove: async (input, now, fence) => {
+        const v = await store.createVMove(input, now, fence);
         this.vmove(v);
         return v;
       },
-      updateVMove: async (uuid, patch, now) => {
-        const v = await store.updateVMove(uuid, patch, now);
+      updateVMove: async (uuid, patch, now, fence) => {
+        const v = await store.updateVMove(uuid, patch, now, fence);
         if (patch.status !== undefined) this.vmove(v);
         return v;
       },
-      updateTask: async (notificationUuid, seq, patch, now) => {
-        await store.updateTask(notificationUuid, seq, patch, now);
+      updateTask: async (notificationUuid, seq, patch, now, fence) => {
+        await store.updateTask(notificationUuid, seq, patch, now, fence);
         if (patch.addDetail) this.progress(notificationUuid, patch.addDetail.message, patch.addDetail.progress);
       },
     };

@@ -91,6 +91,12 @@ export interface NewVMove {
   type: VMoveType;
   status: VMoveStatus;
 }
+/** A workflow's lease: its writes commit only while `owner` holds the claim on notification `notificationUuid`. */
+export interface LeaseFence {
+  notificationUuid: string;
+  owner: string;
+}
+
 export type VMovePatch = Partial<Pick<VMove, 'destHost' | 'startTime' | 'endTime' | 'status' | 'message'>>;
 
 /**
@@ -212,19 +218,24 @@ export interface Store {
   releaseHostRecovery(recoveryKey: string, notificationUuid: string): Promise<void>;
 
   // workflow progress (API 1.1 recovery_workflow_details)
+  // The workflow's writes (tasks, checkpoints, vmoves) take a LeaseFence: they commit only while its owner still holds
+  // the notification's claim, unexpired at `now`, in the same transaction; otherwise they throw LeaseLostError and
+  // change nothing. A controller that lost its lease (a stalled commit, a paused process) therefore never writes over
+  // the checkpoints of the controller that took the workflow over.
   /** Adds a task record at the end of the notification's task list and returns its seq. */
-  appendTask(notificationUuid: string, name: string, state: TaskState, now: Date): Promise<number>;
+  appendTask(notificationUuid: string, name: string, state: TaskState, now: Date, fence?: LeaseFence): Promise<number>;
   updateTask(
     notificationUuid: string,
     seq: number,
     patch: { state?: TaskState; progress?: number; addDetail?: ProgressDetail; result?: unknown },
     now: Date,
+    fence?: LeaseFence,
   ): Promise<void>;
   listTasks(notificationUuid: string): Promise<WorkflowTaskRecord[]>;
 
   // vmoves (API 1.3)
-  createVMove(input: NewVMove, now: Date): Promise<VMove>;
-  updateVMove(uuid: string, patch: VMovePatch, now: Date): Promise<VMove>;
+  createVMove(input: NewVMove, now: Date, fence?: LeaseFence): Promise<VMove>;
+  updateVMove(uuid: string, patch: VMovePatch, now: Date, fence?: LeaseFence): Promise<VMove>;
   getVMove(notificationUuid: string, uuid: string): Promise<VMove | undefined>;
   listVMoves(q: ListQuery<VMoveFilters>): Promise<VMove[]>;
 

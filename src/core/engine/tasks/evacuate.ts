@@ -7,7 +7,7 @@
 import type { VMove, WorkflowTaskRecord } from '../../domain/model.ts';
 import { AppError, errorMessage } from '../../errors.ts';
 import { ComputeDriverError, type ServerInfo } from '../../ports/compute.ts';
-import { MissingTaskInput, RecoveryFailure, isAbort } from '../errors.ts';
+import { MissingTaskInput, RecoveryFailure, WorkflowAborted, isAbort } from '../errors.ts';
 import type { RecoveryTask, TaskContext } from '../task.ts';
 import { listAllVMoves } from './host.ts';
 import { evacuationConcurrency, reservedHostUnusable } from '../rules.ts';
@@ -234,6 +234,8 @@ class InstanceEvacuation {
     metrics.instancesInFlight.inc({ action: 'evacuation' });
     try {
       while (this.state !== 'succeeded' && this.state !== 'failed') {
+        // Stopped (this controller is stopping, or lost its lease): no further call to the cloud for this instance.
+        if (this.ctx.signal.aborted) throw new WorkflowAborted('aborted');
         try {
           this.state = await this.next(this.state);
         } catch (e) {

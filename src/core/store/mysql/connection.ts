@@ -95,6 +95,12 @@ const SQL_MODE = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVIS
 
 const ER_DUP_ENTRY = 'ER_DUP_ENTRY';
 const ER_LOCK_DEADLOCK = 1213;
+/**
+ * ER_LOCK_WAIT_TIMEOUT: a row lock not granted in time, or on Galera a causal read (wsrep_sync_wait) that timed out
+ * waiting for the node to apply the cluster's writes (a node that just rejoined). The statement did nothing: run it
+ * (its transaction) again, as after a deadlock.
+ */
+const ER_LOCK_WAIT_TIMEOUT = 1205;
 /** ER_UNKNOWN_COM_ERROR: what a Galera node outside the Primary component answers to every query. */
 export const ER_WSREP_NOT_READY = 1047;
 /** The server is going down, killed our connection, or has no room for it: another node may serve. */
@@ -126,7 +132,7 @@ type Failure = 'conflict' | 'node' | 'other';
 /** conflict: rolled back, run it again; node: this node cannot serve, try the next; other: the caller's problem. */
 export function classify(e: unknown): Failure {
   const err = e as { code?: string; errno?: number; message?: string };
-  if (err?.errno === ER_LOCK_DEADLOCK) return 'conflict';
+  if (err?.errno === ER_LOCK_DEADLOCK || err?.errno === ER_LOCK_WAIT_TIMEOUT) return 'conflict';
   if (err?.errno !== undefined && NODE_ERRNOS.has(err.errno)) return 'node';
   if (err?.errno === ER_ERROR_DURING_COMMIT) return 'node';
   if (err?.code && NODE_CODES.has(err.code)) return 'node';
@@ -209,9 +215,21 @@ class Nodes {
 
   /** A connection to the current node, set up and (on Galera) checked to be ready, with that node's index. */
   async acquire(): Promise<{ conn: PoolConnection; node: number }> {
-    const node = this.index;
-    this.pool ??= this.open();
-    const conn = await this.pool.getConnection();
+    let node = this.index;
+    let pool = (this.pool ??= this.open());
+    let conn: PoolConnection;
+    for (let tries = 1; ; tries++) {
+      try {
+        conn = await pool.getConnection();
+        break;
+      } catch (e) {
+        // Another operation's node failure retired this pool while we waited for one of its connections (mysql2:
+        // "Pool is closed."): nothing ran yet, so take one from the current pool (a fresh one after a reconnect).
+        if (pool === this.pool || !/^Pool is closed/.test(errorMessage(e)) || tries >= 5) throw e;
+        node = this.index;
+        pool = this.pool ??= this.open();
+      }
+    }
     if (!this.ready.has(conn.connection)) {
       try {
         await this.setUp(conn);
@@ -309,7 +327,8 @@ export function openPool(target: MysqlTarget, opts: PoolOptions = {}): Db {
       } catch (e) {
         const failure = classify(e);
         if (failure === 'conflict') {
-          if (attempt >= maxAttempts) throw e;
+          // Rolled back every time: the database is too busy to serve it now (the API answers 503, never 500).
+          if (attempt >= maxAttempts) throw unavailable(`still in conflict after ${attempt} runs (each rolled back)`, e, node);
           await jitter(attempt);
           continue;
         }

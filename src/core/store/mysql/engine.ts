@@ -2,9 +2,15 @@
 
 import { notificationNotFound, taskNotFound } from '../sql/errors.ts';
 import { patchedTask, toTask, us } from '../sql/rows.ts';
-import type { EngineStore } from '../types.ts';
-import { isDuplicateKey, type Db } from './connection.ts';
+import { FENCE_SQL, checkFence, fenceParams } from '../sql/fence.ts';
+import type { EngineStore, LeaseFence } from '../types.ts';
+import { isDuplicateKey, type Db, type Executor } from './connection.ts';
 import type { TaskRow } from './schema.ts';
+
+/** Inside a write's transaction: refuses it (LeaseLostError) unless the fence's owner still holds the claim. */
+export async function fenced(c: Executor, fence: LeaseFence | undefined, now: Date): Promise<void> {
+  if (fence) checkFence(fence, (await c.run(FENCE_SQL, fenceParams(fence, now))).affectedRows);
+}
 
 export function engineRepo(db: Db): EngineStore {
   return {
@@ -46,9 +52,10 @@ export function engineRepo(db: Db): EngineStore {
       await db.run('DELETE FROM host_recovery_claims WHERE recovery_key = ? AND notification_uuid = ?', [hostName, notificationUuid], { idempotent: true });
     },
 
-    appendTask: (notificationUuid, name, state, now) =>
+    appendTask: (notificationUuid, name, state, now, fence) =>
       db.tx(
         async (c, { retry }) => {
+          await fenced(c, fence, now);
           // Locking the notification row serialises appends to its task list (and proves it exists); after the lock,
           // READ COMMITTED makes MAX(seq) see every task committed before.
           if (!(await c.rows('SELECT id FROM notifications WHERE uuid = ? FOR UPDATE', [notificationUuid])).length) {
@@ -76,9 +83,10 @@ export function engineRepo(db: Db): EngineStore {
         { idempotent: true },
       ),
 
-    updateTask: (notificationUuid, seq, patch, now) =>
+    updateTask: (notificationUuid, seq, patch, now, fence) =>
       db.tx(
         async (c) => {
+          await fenced(c, fence, now);
           const [row] = await c.rows<Pick<TaskRow, 'state' | 'progress' | 'details' | 'result'>>(
             'SELECT state, progress, details, result FROM workflow_tasks WHERE notification_uuid = ? AND seq = ? FOR UPDATE',
             [notificationUuid, seq],

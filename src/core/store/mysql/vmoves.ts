@@ -6,16 +6,18 @@ import { setClause, vmovePatchable } from '../sql/patch.ts';
 import { toVMove, us } from '../sql/rows.ts';
 import type { VMoveFilters, VMoveStore } from '../types.ts';
 import type { Db } from './connection.ts';
+import { fenced } from './engine.ts';
 import { listRows } from './listing.ts';
 import type { VMoveRow } from './schema.ts';
 
 export function vmoveRepo(db: Db, newUuid: () => string): VMoveStore {
   return {
-    createVMove: (input, now) => {
+    createVMove: (input, now, fence) => {
       // The uuid is chosen once, so a run after an unknown commit recognises the row it may have inserted.
       const uuid = newUuid();
       return db.tx(
         async (c, { retry }) => {
+          await fenced(c, fence, now);
           if (retry) {
             const [mine] = await c.rows<VMoveRow>('SELECT * FROM vmoves WHERE uuid = ?', [uuid]);
             if (mine) return toVMove(mine);
@@ -35,10 +37,11 @@ export function vmoveRepo(db: Db, newUuid: () => string): VMoveStore {
       );
     },
 
-    updateVMove: (uuid, patch, now) => {
+    updateVMove: (uuid, patch, now, fence) => {
       const { set, params } = setClause(vmovePatchable, patch, now);
       return db.tx(
         async (c) => {
+          await fenced(c, fence, now);
           const { affectedRows } = await c.run(`UPDATE vmoves SET ${set} WHERE uuid = ? AND deleted = 0`, [...params, uuid]);
           if (affectedRows === 0) throw vmoveNotFound(uuid);
           return toVMove((await c.rows<VMoveRow>('SELECT * FROM vmoves WHERE uuid = ? AND deleted = 0', [uuid]))[0]!);

@@ -2,11 +2,16 @@
 
 import { notificationNotFound, taskNotFound } from '../sql/errors.ts';
 import { patchedTask, toTask, us } from '../sql/rows.ts';
-import type { EngineStore } from '../types.ts';
+import { FENCE_SQL, checkFence, fenceParams } from '../sql/fence.ts';
+import type { EngineStore, LeaseFence } from '../types.ts';
 import type { Connection } from './connection.ts';
 import type { TaskRow } from './schema.ts';
 
 export function engineRepo(conn: Connection): EngineStore {
+  /** Inside a write's transaction: refuses it (LeaseLostError) unless the fence's owner still holds the claim. */
+  const fenced = (fence: LeaseFence | undefined, now: Date) => {
+    if (fence) checkFence(fence, conn.stmt(FENCE_SQL).run(...fenceParams(fence, now)).changes);
+  };
   return {
     // One statement each: no savepoint needed (group-commit.ts run).
     claimHostRecovery: (hostName, notificationUuid, owner, leaseMs, now) =>
@@ -30,10 +35,11 @@ export function engineRepo(conn: Connection): EngineStore {
         conn.stmt('DELETE FROM host_recovery_claims WHERE recovery_key = ? AND notification_uuid = ?').run(hostName, notificationUuid);
       }, false),
 
-    appendTask: (notificationUuid, name, state, now) =>
+    appendTask: (notificationUuid, name, state, now, fence) =>
       conn.write(() =>
         conn.db
           .transaction(() => {
+            fenced(fence, now);
             if (!conn.stmt('SELECT 1 FROM notifications WHERE uuid = ?').get(notificationUuid)) throw notificationNotFound(notificationUuid);
             const seq = conn.stmt<number>('SELECT COALESCE(MAX(seq), 0) + 1 FROM workflow_tasks WHERE notification_uuid = ?').pluck().get(notificationUuid)!;
             conn
@@ -47,10 +53,11 @@ export function engineRepo(conn: Connection): EngineStore {
           .immediate(),
       ),
 
-    updateTask: (notificationUuid, seq, patch, now) =>
+    updateTask: (notificationUuid, seq, patch, now, fence) =>
       conn.write(() =>
         conn.db
           .transaction(() => {
+            fenced(fence, now);
             const row = conn
               .stmt<Pick<TaskRow, 'state' | 'progress' | 'details' | 'result'>>(
                 'SELECT state, progress, details, result FROM workflow_tasks WHERE notification_uuid = ? AND seq = ?',

@@ -4,6 +4,7 @@ import { notificationNotFound, vmoveNotFound } from '../sql/errors.ts';
 import { vmoveList } from '../sql/lists.ts';
 import { setClause, vmovePatchable } from '../sql/patch.ts';
 import { toVMove, us } from '../sql/rows.ts';
+import { FENCE_SQL, checkFence, fenceParams } from '../sql/fence.ts';
 import type { VMoveFilters, VMoveStore } from '../types.ts';
 import type { Connection } from './connection.ts';
 import { listRows } from './listing.ts';
@@ -11,10 +12,11 @@ import type { VMoveRow } from './schema.ts';
 
 export function vmoveRepo(conn: Connection, newUuid: () => string): VMoveStore {
   return {
-    createVMove: (input, now) =>
+    createVMove: (input, now, fence) =>
       conn.write(() =>
         conn.db
           .transaction(() => {
+            if (fence) checkFence(fence, conn.stmt(FENCE_SQL).run(...fenceParams(fence, now)).changes);
             if (!conn.stmt('SELECT 1 FROM notifications WHERE uuid = ? AND deleted = 0').get(input.notificationUuid)) {
               throw notificationNotFound(input.notificationUuid);
             }
@@ -39,13 +41,18 @@ export function vmoveRepo(conn: Connection, newUuid: () => string): VMoveStore {
           .immediate(),
       ),
 
-    updateVMove: (uuid, patch, now) =>
-      conn.write(() => {
-        const { set, params } = setClause(vmovePatchable, patch, now);
-        const r = conn.stmt<VMoveRow>(`UPDATE vmoves SET ${set} WHERE uuid = ? AND deleted = 0 RETURNING *`).get(...params, uuid);
-        if (!r) throw vmoveNotFound(uuid);
-        return toVMove(r);
-      }),
+    updateVMove: (uuid, patch, now, fence) =>
+      conn.write(() =>
+        conn.db
+          .transaction(() => {
+            if (fence) checkFence(fence, conn.stmt(FENCE_SQL).run(...fenceParams(fence, now)).changes);
+            const { set, params } = setClause(vmovePatchable, patch, now);
+            const r = conn.stmt<VMoveRow>(`UPDATE vmoves SET ${set} WHERE uuid = ? AND deleted = 0 RETURNING *`).get(...params, uuid);
+            if (!r) throw vmoveNotFound(uuid);
+            return toVMove(r);
+          })
+          .immediate(),
+      ),
 
     getVMove: async (notificationUuid, uuid) => {
       const r = conn.stmt<VMoveRow>('SELECT * FROM vmoves WHERE uuid = ? AND notification_uuid = ? AND deleted = 0').get(uuid, notificationUuid);

@@ -51,7 +51,8 @@ export interface RunningCompute extends Running {
 export const outboxPath = (config: Config): string =>
   isAbsolute(config.compute.delivery.outbox_path) ? config.compute.delivery.outbox_path : join(config.data_dir, config.compute.delivery.outbox_path);
 
-export function controllerAuth(config: Config): ControllerAuth {
+/** `log`: where token issuance and renewal failures go (a long-running agent renews its token many times). */
+export function controllerAuth(config: Config, log?: Logger): ControllerAuth {
   const a = config.compute.controller.auth;
   if (a.type === 'none') return new FixedToken(a.token);
   return new KeystonePasswordAuth({
@@ -64,13 +65,14 @@ export function controllerAuth(config: Config): ControllerAuth {
     regionName: a.region_name,
     interface: a.interface,
     timeoutMs: config.compute.controller.timeout_seconds * 1000,
+    ...(log ? { logger: log } : {}),
   });
 }
 
-export function httpTransport(config: Config): HttpTransport {
+export function httpTransport(config: Config, log?: Logger): HttpTransport {
   return new HttpTransport({
     endpoint: config.compute.controller.endpoint,
-    auth: controllerAuth(config),
+    auth: controllerAuth(config, log),
     timeoutMs: config.compute.controller.timeout_seconds * 1000,
     userAgent: `masakari-compute/${VERSION}`,
   });
@@ -155,7 +157,7 @@ export async function startCompute(config: Config, log: Logger, opts: ComputeRol
   const bus = opts.bus ?? new EventBus(log.child({ component: 'event-bus' }));
   const path = outboxPath(config);
   mkdirSync(dirname(path), { recursive: true });
-  const transport = opts.transport ?? httpTransport(config);
+  const transport = opts.transport ?? httpTransport(config, log.child({ component: 'delivery-auth' }));
   const own: RoleMetrics | null = opts.metrics ? null : await startRoleMetrics(config, log);
   const registry = opts.metrics ?? own!.registry;
   const metrics = computeMetrics(registry);

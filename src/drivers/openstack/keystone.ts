@@ -79,6 +79,8 @@ export function authRequestBody(a: KeystoneAuth): unknown {
 export class KeystoneSession {
   readonly authUrl: string;
   private token: Token | null = null;
+  /** When the current token is renewed (see requestToken). */
+  private renewAtMs = 0;
   /** The token request under way, shared by every caller that needs a token meanwhile. */
   private pending: { token: Promise<Token>; ctl: AbortController; waiters: number } | null = null;
 
@@ -94,7 +96,7 @@ export class KeystoneSession {
   async getToken(signal?: AbortSignal): Promise<Token> {
     const t = this.token;
     const now = this.o.env.nowMs();
-    if (t && t.expiresAtMs - this.o.refreshMarginMs > now) return t;
+    if (t && this.renewAtMs > now) return t;
     if (!this.pending) {
       const ctl = new AbortController();
       const pending = { ctl, waiters: 0, token: this.issue(ctl.signal) };
@@ -157,6 +159,7 @@ export class KeystoneSession {
     const id = res.headers.get('x-subject-token');
     const body = res.body as { token?: { expires_at?: string; catalog?: Catalog; user?: { id?: string }; project?: { id?: string } } } | null;
     const expires = Date.parse(body?.token?.expires_at ?? '');
+    const issued = Date.parse((body?.token as { issued_at?: string } | undefined)?.issued_at ?? '');
     if (!id || !body?.token || Number.isNaN(expires)) {
       throw new OpenStackError('bad_response', `Keystone answered ${req.url} without X-Subject-Token or token.expires_at`, { requestId: res.requestId });
     }
@@ -168,6 +171,11 @@ export class KeystoneSession {
       projectId: body.token.project?.id ?? null,
     };
     this.o.logger?.info({ user: token.userId, project: token.projectId, expiresAt: body.token.expires_at, requestId: res.requestId }, 'keystone token issued');
+    // Renew refreshMarginMs before expiry, but never earlier than half-way through the token's life: with a margin
+    // longer than the lifetime (Keystone's [token] expiration set short) every call would otherwise ask Keystone for
+    // a new token. The lifetime is Keystone's own (issued_at -> expires_at), so clock skew does not shorten it.
+    const lifetimeMs = expires - (Number.isNaN(issued) ? this.o.env.nowMs() : issued);
+    this.renewAtMs = expires - Math.min(this.o.refreshMarginMs, Math.max(0, lifetimeMs) / 2);
     this.token = token;
     return token;
   }

@@ -441,6 +441,7 @@ describe('Keystone session timing (a stand-in Keystone on loopback; the real one
   // Token lifetimes are controlled by the stand-in and the session's clock, which the real Keystone cannot offer.
   let n = 0;
   let status = 201;
+  let lifetimeMs = 3600_000;
   let srv: Awaited<ReturnType<typeof serve>>;
   let clockMs = Date.UTC(2030, 0, 1);
   const env: Env = { ...realEnv, nowMs: () => clockMs, now: () => new Date(clockMs) };
@@ -460,7 +461,15 @@ describe('Keystone session timing (a stand-in Keystone on loopback; the real one
       json(
         res,
         201,
-        { token: { expires_at: new Date(clockMs + 3600_000).toISOString(), catalog: [], user: { id: 'u1' }, project: { id: 'p1' } } },
+        {
+          token: {
+            issued_at: new Date(clockMs).toISOString(),
+            expires_at: new Date(clockMs + lifetimeMs).toISOString(),
+            catalog: [],
+            user: { id: 'u1' },
+            project: { id: 'p1' },
+          },
+        },
         { 'X-Subject-Token': `tok-${n}` },
       );
     });
@@ -481,6 +490,26 @@ describe('Keystone session timing (a stand-in Keystone on loopback; the real one
     clockMs += 2_000;
     assert.notEqual((await s.getToken()).id, a.id);
     assert.equal(n, before + 1);
+  });
+
+  test('a lifetime shorter than the margin: renewed half-way through, not at every call', async () => {
+    status = 201;
+    lifetimeMs = 60_000; // Keystone's [token] expiration = 60, the margin is 120 s
+    try {
+      const s = session();
+      const first = n;
+      const t = await s.getToken();
+      clockMs += 29_000;
+      assert.equal((await s.getToken()).id, t.id, 'reused during the first half of its life');
+      assert.equal((await s.getToken()).id, t.id);
+      assert.equal(n, first + 1, 'one token request so far');
+      clockMs += 2_000;
+      const t2 = await s.getToken();
+      assert.notEqual(t2.id, t.id, 'renewed after half its life');
+      assert.equal(n, first + 2);
+    } finally {
+      lifetimeMs = 3600_000;
+    }
   });
 
   test('Keystone down while renewing early: the current token is used until it expires', async () => {

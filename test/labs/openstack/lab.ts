@@ -98,7 +98,16 @@ function runStart(dir: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promi
 }
 
 /** Starts a fresh lab in a new temporary directory. Throws with the script's output when it does not come up. */
-export async function startLab(opts: { computes?: number; readyTimeoutS?: number } = {}): Promise<OpenStackLab> {
+export async function startLab(
+  opts: {
+    computes?: number;
+    readyTimeoutS?: number;
+    /** LAB_IP: where the APIs and RabbitMQ listen (default 127.0.0.1); test/labs/cloud uses a bridge address. */
+    ip?: string;
+    /** LAB_TOKEN_EXPIRATION: Keystone token lifetime in seconds (default Keystone's 3600). */
+    tokenExpirationS?: number;
+  } = {},
+): Promise<OpenStackLab> {
   const dir = mkdtempSync(join(tmpdir(), 'masakari-oslab-'));
   const base = await pickPortBase();
   const readyTimeoutS = opts.readyTimeoutS ?? 300;
@@ -122,6 +131,8 @@ export async function startLab(opts: { computes?: number; readyTimeoutS?: number
     LAB_PORT_BASE: String(base),
     LAB_COMPUTES: String(opts.computes ?? 3),
     LAB_READY_TIMEOUT: String(readyTimeoutS),
+    ...(opts.ip ? { LAB_IP: opts.ip } : {}),
+    ...(opts.tokenExpirationS ? { LAB_TOKEN_EXPIRATION: String(opts.tokenExpirationS) } : {}),
   };
   try {
     await runStart(dir, env, (readyTimeoutS + 120) * 1000);

@@ -8,8 +8,11 @@
 # Usage:  test/labs/openstack/start.sh DIR      start a fresh lab in DIR (created; must be empty or an old lab)
 #         test/labs/openstack/stop.sh DIR       stop it (only the processes recorded in DIR/pids)
 #         test/labs/openstack/compute.sh DIR N kill|start   fail or repair fake compute host N
-# Settings (environment): LAB_PORT_BASE (47000; every port is BASE+offset), LAB_COMPUTES (3),
-#         LAB_PASSWORD (labpass), LAB_READY_TIMEOUT (300 s).
+# Settings (environment): LAB_PORT_BASE (47000; every port is BASE+offset), LAB_COMPUTES (3; 0: no fake host, the
+#         caller runs its own nova-compute processes, e.g. test/labs/cloud), LAB_PASSWORD (labpass),
+#         LAB_READY_TIMEOUT (300 s), LAB_IP (127.0.0.1: the address the APIs and RabbitMQ listen on; another address
+#         lets network namespaces reach them, PostgreSQL and epmd stay on loopback), LAB_TOKEN_EXPIRATION (Keystone's
+#         [token] expiration in seconds; default Keystone's, 3600).
 # Output: DIR/lab.env (KEY=VALUE: OS_* and LAB_* variables), DIR/clouds.yaml (cloud "masakari-lab"),
 #         DIR/openrc, DIR/masakari.yaml (an openstack: config section for Masakari), logs in DIR/logs.
 # Packages: .ci/install.d/openstack.packages. Needs root (PostgreSQL runs as user postgres).
@@ -18,7 +21,9 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 LAB=${1:?usage: start.sh DIR}
 PY=/usr/bin/python3          # Debian's interpreter: a python3 earlier on PATH may lack the OpenStack libraries
-IP=127.0.0.1
+IP=${LAB_IP:-127.0.0.1}
+LO=127.0.0.1                 # PostgreSQL and epmd: only this machine's services use them
+TOKEN_EXPIRATION=${LAB_TOKEN_EXPIRATION:-}
 BASE=${LAB_PORT_BASE:-47000}
 N_COMPUTE=${LAB_COMPUTES:-3}
 PASS=${LAB_PASSWORD:-labpass}
@@ -79,7 +84,7 @@ wait_http() {  # url [seconds]
     sleep 0.3
   done
 }
-dburl() { echo "postgresql+psycopg2://postgres@$IP:$PG_PORT/$1"; }
+dburl() { echo "postgresql+psycopg2://postgres@$LO:$PG_PORT/$1"; }
 uwsgi_start() {  # name port wsgi-file processes env...
   local name=$1 port=$2 file=$3 procs=$4; shift 4
   local envs=(); for e in "$@"; do envs+=(--env "$e"); done
@@ -126,15 +131,15 @@ write_wrappers() {
 start_postgres() {
   runuser -u postgres -- $PGBIN/initdb -D "$LAB/pg/data" -A trust -U postgres -E UTF8 --no-sync >"$LAB/logs/initdb.out" 2>&1
   start_bg postgres setpriv --reuid postgres --regid postgres --init-groups $PGBIN/postgres -D "$LAB/pg/data" \
-    -h $IP -p $PG_PORT -k "$LAB/pg" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    -h $LO -p $PG_PORT -k "$LAB/pg" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
     -c max_connections=200 -c shared_buffers=64MB
   local deadline=$(( $(date +%s) + 60 ))
-  until $PGBIN/pg_isready -q -h $IP -p $PG_PORT; do
+  until $PGBIN/pg_isready -q -h $LO -p $PG_PORT; do
     [ "$(date +%s)" -lt "$deadline" ] || die "PostgreSQL did not start (see $LAB/logs/postgres.out)"
     sleep 0.2
   done
   for d in keystone placement glance nova_api nova_cell0 nova_cell1; do
-    $PGBIN/psql -q -h $IP -p $PG_PORT -U postgres -c "CREATE DATABASE $d" >/dev/null
+    $PGBIN/psql -q -h $LO -p $PG_PORT -U postgres -c "CREATE DATABASE $d" >/dev/null
   done
   say "postgresql up on $PG_PORT"
 }
@@ -146,16 +151,18 @@ rabbit_env() {
     RABBITMQ_NODENAME=masakarilab$BASE@localhost RABBITMQ_CONFIG_FILE=$LAB/rabbit/rabbitmq.conf \
     RABBITMQ_MNESIA_BASE=$LAB/rabbit/mnesia RABBITMQ_LOG_BASE=$LAB/logs \
     RABBITMQ_ENABLED_PLUGINS_FILE=$LAB/rabbit/enabled_plugins \
-    RABBITMQ_DIST_PORT=$RABBIT_DIST_PORT ERL_EPMD_PORT=$EPMD_PORT ERL_EPMD_ADDRESS=$IP \
+    RABBITMQ_DIST_PORT=$RABBIT_DIST_PORT ERL_EPMD_PORT=$EPMD_PORT ERL_EPMD_ADDRESS=$LO \
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }
 start_rabbitmq() {
-  printf 'listeners.tcp.default = %s:%s\nloopback_users.guest = true\nlog.file.level = warning\n' \
-    "$IP" "$RABBIT_PORT" >"$LAB/rabbit/rabbitmq.conf"
+  # guest may log in from loopback only; on another LAB_IP the clients (nova-compute in namespaces) come from afar.
+  local loopback='loopback_users.guest = true'; [ "$IP" = "$LO" ] || loopback='loopback_users = none'
+  printf 'listeners.tcp.default = %s:%s\n%s\nlog.file.level = warning\n' \
+    "$IP" "$RABBIT_PORT" "$loopback" >"$LAB/rabbit/rabbitmq.conf"
   : >"$LAB/rabbit/rabbitmq-env.conf"
   echo '[].' >"$LAB/rabbit/enabled_plugins"
   ( rabbit_env
-    start_bg epmd /usr/bin/epmd -address $IP -port $EPMD_PORT
+    start_bg epmd /usr/bin/epmd -address $LO -port $EPMD_PORT
     sleep 0.3
     start_bg rabbitmq /usr/lib/rabbitmq/bin/rabbitmq-server )
 }
@@ -177,6 +184,7 @@ log_file = $LAB/logs/keystone.log
 connection = $(dburl keystone)
 [token]
 provider = fernet
+${TOKEN_EXPIRATION:+expiration = $TOKEN_EXPIRATION}
 [fernet_tokens]
 key_repository = $LAB/etc/keystone/fernet-keys
 [fernet_receipts]

@@ -94,12 +94,17 @@ export class PacemakerLab {
     return { LAB: this.dir, NS: this.ns };
   }
 
-  private run(file: string, args: string[] = [], timeoutMs = 60_000): Promise<string> {
+  private run(file: string, args: string[] = [], timeoutMs = 60_000, extraEnv: Record<string, string> = {}): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile('bash', [script(file), ...args], { env: { ...process.env, ...this.env }, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-        if (err) return reject(new Error(`${file} ${args.join(' ')} failed: ${stderr.trim() || err.message}`));
-        resolve(stdout);
-      });
+      execFile(
+        'bash',
+        [script(file), ...args],
+        { env: { ...process.env, ...this.env, ...extraEnv }, timeout: timeoutMs, killSignal: 'SIGKILL' },
+        (err, stdout, stderr) => {
+          if (err) return reject(new Error(`${file} ${args.join(' ')} failed: ${stderr.trim() || err.message}`));
+          resolve(stdout);
+        },
+      );
     });
   }
 
@@ -107,8 +112,18 @@ export class PacemakerLab {
    * Network, BMCs and nodes up, cluster quorate with 3 members, fencing configured and its devices started; with
    * `remote`, also the pacemaker-remote node remote1 (online in the cluster) with its own BMC and fence device.
    */
-  async start(opts: { remote?: boolean; timeoutMs?: number } = {}): Promise<void> {
-    const timeoutMs = opts.timeoutMs ?? 120_000;
+  async start(opts: { remote?: boolean; timeoutMs?: number; hostAddresses?: string[] } = {}): Promise<void> {
+    if (!this.networkUp) await this.startNetwork(opts.hostAddresses);
+    await this.startCluster(opts);
+  }
+
+  private networkUp = false;
+
+  /**
+   * The network alone (bridge, node namespaces), so a composing lab can start services on `hostAddresses` (root
+   * namespace addresses on the bridge, e.g. 10.99.0.100) before the nodes. start() calls it when it was not called.
+   */
+  async startNetwork(hostAddresses: string[] = []): Promise<void> {
     sweepStaleLabs();
     live.add(this);
     const d = this.dir;
@@ -128,7 +143,13 @@ export class PacemakerLab {
     chmodSync(join(d, 'etc-pacemaker'), 0o750);
     chmodSync(d, 0o755); // the daemons (user hacluster) reach their bind-mounted directories through it
 
-    await this.run('netns-up.sh');
+    await this.run('netns-up.sh', [], 60_000, { HOST_ADDRS: hostAddresses.join(' ') });
+    this.networkUp = true;
+  }
+
+  /** BMCs and nodes (after startNetwork), until quorate with fencing configured: see start(). */
+  async startCluster(opts: { remote?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = opts.timeoutMs ?? 120_000;
     for (const n of [1, 2, 3]) await this.run('bmc-start.sh', [String(n)]);
     for (const n of [1, 2, 3]) await this.run('node-start.sh', [String(n)]);
     if (opts.remote) {

@@ -2,6 +2,8 @@
 # Creates the lab's network: namespace $NS-sw holds bridge br0 (and the BMC address 10.99.0.254), namespaces
 # $NS-n1..n3 hold one cluster node each (10.99.0.N), $NS-r1 the pacemaker-remote node (10.99.0.11).
 # Addresses exist only inside these namespaces, so several labs (unique $NS) never clash with each other or the host.
+# HOST_ADDRS="10.99.0.100 10.99.0.101": also these addresses for the root namespace, on a veth into br0, so the nodes
+# reach services of this machine (test/labs/cloud: OpenStack, the controllers); the veth goes with $NS-sw.
 # Usage: NS=mkpab12 netns-up.sh            (root; netns-down.sh undoes it)
 set -euo pipefail
 : "${NS:?set NS to a short unique prefix (<= 9 characters)}"
@@ -26,3 +28,11 @@ attach() { # attach NAME ADDR: namespace $NS-NAME with eth0 = ADDR on the bridge
 }
 for i in 1 2 3; do attach "n$i" "10.99.0.$i"; done
 attach r1 10.99.0.11
+if [ -n "${HOST_ADDRS:-}" ]; then
+  ip link add "${NS}vh" type veth peer name "${NS}ph"
+  ip link set "${NS}ph" netns "$NS-sw"
+  ip -n "$NS-sw" link set "${NS}ph" master br0
+  ip -n "$NS-sw" link set "${NS}ph" up
+  for a in $HOST_ADDRS; do ip addr add "$a/24" dev "${NS}vh"; done
+  ip link set "${NS}vh" up
+fi

@@ -22,6 +22,11 @@ export interface OsRequest extends HttpRequest {
   endpoint?: string;
   /** False for requests that must not carry a token (Keystone's own /auth/tokens). */
   auth?: boolean;
+  /**
+   * Send at most this microversion for this one request (never below the negotiated minimum): for a call whose
+   * response grows costly on the service's side at newer versions.
+   */
+  maxMicroversion?: string;
 }
 
 export type OsResponse = HttpResponse;

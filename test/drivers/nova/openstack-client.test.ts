@@ -256,6 +256,25 @@ describe('microversion negotiation', () => {
     assert.equal((await negotiate('2.60', { min: '2.53', max: '2.93' })).version, '2.60');
   });
 
+  test('a request may cap its own microversion, never below the minimum; other requests keep the negotiated one', async () => {
+    const srv = await serve((q, res) => (q.url === '/v2.1' ? json(res, 200, versionDoc('2.93')) : json(res, 200, {})));
+    const mv = new MicroversionNegotiator({ service: 'compute', headerName: 'compute', min: '2.53', max: '2.93' });
+    const h = compose(fetchHandler, mv.interceptor);
+    const req: OsRequest = { method: 'GET', service: 'compute', endpoint: `${srv.url}/v2.1`, url: `${srv.url}/v2.1/os-hypervisors/detail` };
+    try {
+      await h({ ...req, maxMicroversion: '2.87' });
+      await h({ ...req, maxMicroversion: '2.40' });
+      await h({ ...req, maxMicroversion: '2.95' });
+      await h(req);
+      assert.deepEqual(
+        srv.hits.slice(1).map((x) => x.headers['openstack-api-version']),
+        ['compute 2.87', 'compute 2.53', 'compute 2.93', 'compute 2.93'],
+      );
+    } finally {
+      await close(srv.server);
+    }
+  });
+
   test('a Nova older than the minimum is refused with a clear error', async () => {
     await assert.rejects(negotiate('2.38', { min: '2.53', max: '2.93' }), (e: unknown) => {
       assert.ok(e instanceof OpenStackError);

@@ -20,6 +20,7 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { join } from 'node:path';
 import { PacemakerLab, pacemakerLabMissing } from '../pacemaker/lab.ts';
 import { labUnavailableReason, startLab, type OpenStackLab } from '../openstack/lab.ts';
@@ -111,6 +112,29 @@ export interface CloudLabOptions {
   tokenExpirationS?: number;
   /** engine.claim_lease_seconds of both controllers. */
   leaseSeconds?: number;
+}
+
+/** Settings deep-merged into the rendered configuration files (bench/cloud's profiles). */
+export interface ConfigOverrides {
+  controller?: Record<string, unknown>;
+  agent?: Record<string, unknown>;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `over` merged into `base`, recursively for mappings; anything else in `over` replaces. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k], v) : v;
+  return out;
+}
+
+/** The rendered YAML with overrides applied (comments are lost then; without overrides the file is the template's). */
+function withOverrides(rendered: string, over: Record<string, unknown> | undefined): string {
+  if (!over || Object.keys(over).length === 0) return rendered;
+  return stringifyYaml(deepMerge(parseYaml(rendered) as Record<string, unknown>, over));
 }
 
 /**
@@ -292,6 +316,29 @@ export class CloudLab {
     return join(this.nodeDir(n), 'outbox.sqlite');
   }
 
+  private overrides: ConfigOverrides = {};
+
+  /**
+   * Rewrites every controller's and agent's configuration with `overrides` (replacing earlier ones) and restarts them
+   * all: a different profile on the same lab (bench/cloud). Waits for every agent's next heartbeat.
+   */
+  async reconfigure(overrides: ConfigOverrides): Promise<void> {
+    this.overrides = overrides;
+    this.writeConfigs();
+    await Promise.all([this.stopController(0), this.stopController(1)]);
+    for (const n of NODES) await this.stopAgent(n);
+    const before = await Promise.all(NODES.map((n) => this.heartbeatReceivedAt(n)));
+    await this.startController(0);
+    await this.startController(1);
+    for (const n of NODES) this.startAgent(n);
+    await waitUntil(
+      'a heartbeat from every restarted agent',
+      async () => (await Promise.all(NODES.map((n) => this.heartbeatReceivedAt(n)))).every((t, i) => t !== null && t > (before[i] ?? -1)),
+      120_000,
+      1000,
+    );
+  }
+
   private writeConfigs(): void {
     const crmMon = join(this.dir, 'crm-mon-any-node');
     writeFileSync(crmMon, `#!/bin/bash\nLAB=${this.pcmk.dir} exec ${join(HERE, 'crm-mon-any-node.sh')} "$@"\n`);
@@ -302,17 +349,20 @@ export class CloudLab {
       mkdirSync(join(this.dir, `controller-${'ab'[i]}`), { recursive: true });
       writeFileSync(
         this.controllerConfigPath(i),
-        render('controller.yaml.tmpl', {
-          DATA_DIR: join(this.dir, `controller-${'ab'[i]}`),
-          LISTEN: `${CONTROLLER_IPS[i]}:${this.controllerPort}`,
-          KEYSTONE_URL: this.keystoneUrl,
-          SERVICE_PASSWORD: this.servicePassword,
-          DATABASE_URL: this.databaseUrl,
-          OWNER_ID: `controller-${'ab'[i]}`,
-          LEASE_SECONDS: this.opts.leaseSeconds ?? 30,
-          BMC_PASSWORD_FILE: bmcPw,
-          CRM_MON_ANY_NODE: crmMon,
-        }),
+        withOverrides(
+          render('controller.yaml.tmpl', {
+            DATA_DIR: join(this.dir, `controller-${'ab'[i]}`),
+            LISTEN: `${CONTROLLER_IPS[i]}:${this.controllerPort}`,
+            KEYSTONE_URL: this.keystoneUrl,
+            SERVICE_PASSWORD: this.servicePassword,
+            DATABASE_URL: this.databaseUrl,
+            OWNER_ID: `controller-${'ab'[i]}`,
+            LEASE_SECONDS: this.opts.leaseSeconds ?? 30,
+            BMC_PASSWORD_FILE: bmcPw,
+            CRM_MON_ANY_NODE: crmMon,
+          }),
+          this.overrides.controller,
+        ),
       );
     }
     for (const n of NODES) {
@@ -340,13 +390,16 @@ export class CloudLab {
       );
       writeFileSync(
         this.computeConfigPath(n),
-        render('compute.yaml.tmpl', {
-          DATA_DIR: d,
-          HOSTNAME: `node${n}`,
-          KEYSTONE_URL: this.keystoneUrl,
-          SERVICE_PASSWORD: this.servicePassword,
-          PROCESS_LIST: join(d, 'process_list.yaml'),
-        }),
+        withOverrides(
+          render('compute.yaml.tmpl', {
+            DATA_DIR: d,
+            HOSTNAME: `node${n}`,
+            KEYSTONE_URL: this.keystoneUrl,
+            SERVICE_PASSWORD: this.servicePassword,
+            PROCESS_LIST: join(d, 'process_list.yaml'),
+          }),
+          this.overrides.agent,
+        ),
       );
     }
   }
@@ -486,6 +539,32 @@ export class CloudLab {
     this.agents.set(n, child);
   }
 
+  /** Stops node N's agent (SIGTERM to the agent inside the node, as its service manager would) and waits for it. */
+  async stopAgent(n: NodeN): Promise<void> {
+    const child = this.agents.get(n);
+    if (!alive(child)) return;
+    const exited = new Promise((r) => child!.once('exit', r));
+    const init = this.pcmk.initPid(n);
+    let pids: number[] = [];
+    if (init !== null) {
+      try {
+        pids = execFileSync('pgrep', ['--ns', String(init), '--nslist', 'pid', '-f', '--', `--config ${this.computeConfigPath(n)}`])
+          .toString()
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map(Number);
+      } catch {
+        pids = []; // pgrep exits 1 when nothing matches
+      }
+    }
+    for (const p of pids) process.kill(p, 'SIGTERM');
+    if (pids.length === 0) child!.kill('SIGTERM');
+    const t = setTimeout(() => child!.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(t);
+  }
+
   agentRunning(n: NodeN): boolean {
     return alive(this.agents.get(n));
   }
@@ -587,6 +666,27 @@ export class CloudLab {
   async server(id: string): Promise<{ id: string; status: string; host: string; task_state: string | null }> {
     const s = (await this.nova<{ server: Record<string, unknown> }>('GET', `/servers/${id}`)).server;
     return { id, status: s.status as string, host: s['OS-EXT-SRV-ATTR:host'] as string, task_state: (s['OS-EXT-STS:task_state'] as string | null) ?? null };
+  }
+
+  /** Deletes servers and waits until Nova no longer lists them. */
+  async deleteServers(ids: string[]): Promise<void> {
+    for (const id of ids) await this.nova('DELETE', `/servers/${id}`);
+    await waitUntil(
+      `${ids.length} servers deleted`,
+      async () => {
+        const left = await Promise.all(
+          ids.map((id) =>
+            this.nova<{ server: unknown }>('GET', `/servers/${id}`).then(
+              () => id,
+              () => null,
+            ),
+          ),
+        );
+        return left.every((x) => x === null);
+      },
+      120_000,
+      1000,
+    );
   }
 
   /** Evacuations Nova recorded for a server (instance actions named evacuate). */

@@ -198,7 +198,9 @@ export class NovaComputeDriver implements ComputeDriver {
    * host's nodes (one for libvirt; several for ironic).
    */
   async hostCapacity(host: string): Promise<HostCapacity> {
-    const res = await this.call(`list hypervisors of ${host}`, 'GET', '/os-hypervisors/detail');
+    // At 2.88+ the detailed listing carries each hypervisor's uptime, which nova-api asks every compute host for over
+    // RPC: a cost that grows with the cloud, for a field we never read. 2.87 has everything we need (id, service).
+    const res = await this.call(`list hypervisors of ${host}`, 'GET', '/os-hypervisors/detail', { maxMicroversion: '2.87' });
     const list = (res.body as { hypervisors?: unknown } | null)?.hypervisors;
     if (!Array.isArray(list)) throw new ComputeDriverError('unknown', 'Nova answered GET /os-hypervisors/detail without a hypervisors list');
     type Hyp = { id?: unknown; service?: { host?: unknown } };

@@ -51,11 +51,19 @@ export class MicroversionNegotiator {
     }
     this.interceptor = (next) => async (req) => {
       if (req.service !== this.o.service) return next(req);
-      const v = await this.negotiate(next, req);
+      const v = this.capped(await this.negotiate(next, req), req.maxMicroversion);
       const headers: Record<string, string> = { ...req.headers, 'OpenStack-API-Version': `${this.o.headerName} ${v}` };
       if (this.o.legacyHeader) headers[this.o.legacyHeader] = v;
       return next({ ...req, headers });
     };
+  }
+
+  /** `v`, or the request's cap when that is lower (but never below our minimum). */
+  private capped(v: string, cap: string | undefined): string {
+    if (cap === undefined) return v;
+    const c = parseMicroversion(cap);
+    if (compareMicroversion(c, parseMicroversion(v)) >= 0) return v;
+    return compareMicroversion(c, parseMicroversion(this.o.min)) < 0 ? this.o.min : formatMicroversion(c);
   }
 
   /** The negotiated version, once a request has been made. */

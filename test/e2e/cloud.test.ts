@@ -94,6 +94,15 @@ describe('the whole cloud on one machine', { timeout: 900_000 }, () => {
       `a successful fencing of node3 in crm_mon's history: ${JSON.stringify(s.fenceHistory)}`,
     );
     assert.equal(l.pcmk.nodeIsOn(victim), false, 'node3 is powered off');
+    // The controller that ran the recovery had the evidence before evacuating: Pacemaker's record of that fencing.
+    type Details = { notification: { recovery_workflow_details: { name: string; progress_details: { message: string }[] }[] } };
+    const details = (await l.api<Details>('GET', `/notifications/${run.notification.notification_uuid}`)).notification.recovery_workflow_details;
+    const fenceTask = details.find((d) => d.name === 'FenceHostTask');
+    assert.match(
+      fenceTask?.progress_details.map((p) => p.message).join('\n') ?? '',
+      /Host 'node3' is fenced: Pacemaker fenced 'node3'/,
+      JSON.stringify(details),
+    );
 
     for (const id of ids) {
       const srv = await l.server(id);

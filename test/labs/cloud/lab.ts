@@ -654,7 +654,14 @@ export class CloudLab {
       `${count} servers ACTIVE on node${n}`,
       async () => {
         const all = await Promise.all(ids.map((id) => this.server(id)));
-        if (all.some((s) => s.status === 'ERROR')) throw new Error(`a server went ERROR: ${JSON.stringify(all.filter((s) => s.status === 'ERROR'))}`);
+        const failed = all.filter((s) => s.status === 'ERROR');
+        if (failed.length) {
+          // Nova's fault says why (no valid host, a compute error...): worth more than the state alone.
+          const faults = await Promise.all(
+            failed.map(async (s) => ({ ...s, fault: (await this.nova<{ server: { fault?: unknown } }>('GET', `/servers/${s.id}`)).server.fault })),
+          );
+          throw new Error(`a server went ERROR: ${JSON.stringify(faults)}; compute services: ${JSON.stringify(await this.computeServices())}`);
+        }
         return all.every((s) => s.status === 'ACTIVE' && s.host === `node${n}`);
       },
       240_000,

@@ -799,6 +799,7 @@ export class CloudLab {
     );
     await this.api('PUT', `/segments/${this.segmentUuid}/hosts/${this.hostUuids.get(n)}`, { host: { on_maintenance: false } });
     await this.waitComputeServices('up', [n], 120_000);
+    await this.waitSchedulable(n);
   }
 
   /**
@@ -806,11 +807,40 @@ export class CloudLab {
    * take the host off maintenance (the engine puts a host on maintenance for a process failure, as Masakari does).
    */
   async repairNovaCompute(n: NodeN): Promise<void> {
-    if (this.novaComputePids(n).length === 0) await this.startNovaCompute(n);
+    // Enabled first: the starting nova-compute then syncs its provider's status trait from an enabled service.
     const svc = (await this.computeServices()).find((s) => s.host === `node${n}`)!;
     await this.nova('PUT', `/os-services/${svc.id}`, { status: 'enabled' });
+    if (this.novaComputePids(n).length === 0) await this.startNovaCompute(n);
     await this.api('PUT', `/segments/${this.segmentUuid}/hosts/${this.hostUuids.get(n)}`, { host: { on_maintenance: false } });
     await this.waitComputeServices('up', [n], 120_000);
+    await this.waitSchedulable(n);
+  }
+
+  /**
+   * Waits until Nova's scheduler may place servers on node N again. Enabling a service whose nova-compute is down (or
+   * still starting) does not reach the compute host, so its resource provider may keep the COMPUTE_STATUS_DISABLED
+   * trait (excluded by the scheduler's pre-filter: "No valid host") until nova-compute syncs it from the service's
+   * status. Seen in CI: a boot on a node repaired just before failed at once.
+   */
+  async waitSchedulable(n: NodeN): Promise<void> {
+    const hyps = await this.nova<{ hypervisors: { id: string; service: { host: string } }[] }>('GET', '/os-hypervisors/detail');
+    const rp = hyps.hypervisors.find((h) => h.service.host === `node${n}`)?.id;
+    if (!rp) throw new Error(`no hypervisor of node${n} in Nova`);
+    // Placement listens at the OpenStack lab's port base + 778, Nova's API at + 774 (test/labs/openstack/start.sh).
+    const nova = new URL(this.os.novaUrl);
+    const placement = `${nova.protocol}//${nova.hostname}:${Number(nova.port) + 4}`;
+    await waitUntil(
+      `node${n}'s resource provider without the COMPUTE_STATUS_DISABLED trait`,
+      async () => {
+        const r = await fetch(`${placement}/resource_providers/${rp}/traits`, {
+          headers: { 'x-auth-token': await this.serviceToken(), 'OpenStack-API-Version': 'placement 1.6' },
+        });
+        if (!r.ok) throw new Error(`placement GET traits of node${n}: HTTP ${r.status} ${await r.text()}`);
+        return !((await r.json()) as { traits: string[] }).traits.includes('COMPUTE_STATUS_DISABLED');
+      },
+      150_000,
+      1000,
+    );
   }
 
   async stop(): Promise<void> {

@@ -9,8 +9,9 @@
 // with Keystone auth, the Nova driver and Pacemaker's fence evidence. One lab serves every profile: between profiles
 // the controllers and agents are reconfigured and restarted. Method and results: bench/cloud/README.md.
 
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { log, machineLine, median } from '../support.ts';
 import { CloudLab, cloudLabMissing, type HostFailureRun, type NodeN } from '../../test/labs/cloud/lab.ts';
 
 interface Profile {
@@ -51,11 +52,6 @@ interface Row {
   load: number;
 }
 
-const log = (m: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const sec = (v: number | null) => (v === null ? '-' : v.toFixed(1));
 
 function rowOf(profile: string, run: number, node: NodeN, servers: number, r: HostFailureRun, load: number): Row {
@@ -113,11 +109,7 @@ async function main(): Promise<void> {
   for (const p of profiles) if (!PROFILES[p]) throw new Error(`unknown profile ${p} (known: ${Object.keys(PROFILES).join(', ')})`);
   const missing = cloudLabMissing();
   if (missing) throw new Error(`the cloud lab cannot run here: ${missing}`);
-  log(
-    `machine: ${cpus().length} x ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, load ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}`,
-  );
+  log(machineLine());
 
   const lab = new CloudLab();
   const rows: Row[] = [];

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { loadConfig } from '../../src/core/config/load.ts';
+import { deepMerge, loadConfig } from '../../src/core/config/load.ts';
 import type { NotificationStatus, TaskState } from '../../src/core/domain/model.ts';
 import type { ServerInfo } from '../../src/core/ports/compute.ts';
 import type { NovaComputeDriver } from '../../src/drivers/compute/nova/driver.ts';
@@ -211,16 +211,6 @@ function controllerConfig(l: Lab, profile: Profile, dataDir: string) {
       profile.config,
     ),
   });
-}
-
-type Tree = Record<string, unknown>;
-function deepMerge(a: Tree, b: Tree): Tree {
-  const out: Tree = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const isTree = (x: unknown): x is Tree => typeof x === 'object' && x !== null && !Array.isArray(x);
-    out[k] = isTree(v) && isTree(out[k]) ? deepMerge(out[k], v) : v;
-  }
-  return out;
 }
 
 async function api<T>(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {

@@ -8,7 +8,6 @@
 // Method and results: bench/pacemaker/README.md.
 
 import { randomUUID } from 'node:crypto';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { parseConfig } from '../../src/core/config/load.ts';
 import { createEngine } from '../../src/core/engine/index.ts';
 import { realEnv } from '../../src/core/env.ts';
@@ -17,6 +16,7 @@ import type { NotificationDraft } from '../../src/core/ports/notify.ts';
 import { openSqliteStore } from '../../src/core/store/sqlite/index.ts';
 import { SimCloud, SimComputeDriver } from '../../src/drivers/compute/sim/index.ts';
 import { pacemakerFenceGate, parseFenceTime } from '../../src/drivers/cluster/pacemaker/fence-evidence.ts';
+import { log, machineLine, median } from '../support.ts';
 import { labHostMonitor, PacemakerLab, pacemakerLabMissing } from '../../test/labs/pacemaker/lab.ts';
 
 const RUNS = Number(process.argv[2] ?? 5);
@@ -33,21 +33,12 @@ interface Run {
   status: string;
 }
 
-const log = (m: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const sec = (ms: number | null) => (ms === null ? '-' : (ms / 1000).toFixed(1));
 
 async function main(): Promise<void> {
   const missing = pacemakerLabMissing();
   if (missing) throw new Error(`the Pacemaker lab cannot run here: ${missing}`);
-  log(
-    `machine: ${cpus().length} x ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, load ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}`,
-  );
+  log(machineLine());
   const lab = new PacemakerLab();
   const t0 = Date.now();
   await lab.start({ remote: false });

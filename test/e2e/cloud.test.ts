@@ -5,20 +5,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireComponent } from '../support/components.ts';
-import { CLOUD_LAB_COMPONENT, CloudLab, cloudLabMissing, NODES, waitUntil, type NodeN } from '../labs/cloud/lab.ts';
+import { CLOUD_LAB_COMPONENT, CloudLab, cloudLabMissing, NODES, waitUntil, type ApiNotification, type NodeN } from '../labs/cloud/lab.ts';
 
 const missing = cloudLabMissing();
 const TOKEN_LIFETIME_S = 150;
 
-interface Notification {
-  notification_uuid: string;
-  type: string;
-  status: string;
-  source_host_uuid: string;
-  created_at: string;
-  generated_time: string;
-  payload: Record<string, unknown>;
-}
+type Notification = ApiNotification;
 
 describe('the whole cloud on one machine', { timeout: 900_000 }, () => {
   let lab: CloudLab | null = null;

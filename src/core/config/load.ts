@@ -32,7 +32,8 @@ export interface ConfigSources {
 type Tree = Record<string, unknown>;
 const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function deepMerge(base: Tree, over: Tree): Tree {
+/** `over` merged into `base`, recursively for mappings; anything else in `over` (lists included) replaces. */
+export function deepMerge(base: Tree, over: Tree): Tree {
   const out: Tree = { ...base };
   for (const [k, v] of Object.entries(over)) {
     out[k] = isTree(v) && isTree(out[k]) ? deepMerge(out[k], v) : v;

@@ -28,6 +28,7 @@ import { MariaDbLab, mariadbAvailable } from '../mariadb/lab.ts';
 import { freePort } from '../../e2e/allinone-lab.ts';
 import { repoRoot } from '../../support/cli.ts';
 import { OutboxStore, type OutboxRow } from '../../../src/core/delivery/outbox-store.ts';
+import { deepMerge } from '../../../src/core/config/load.ts';
 
 const HERE = new URL('.', import.meta.url).pathname;
 
@@ -118,17 +119,6 @@ export interface CloudLabOptions {
 export interface ConfigOverrides {
   controller?: Record<string, unknown>;
   agent?: Record<string, unknown>;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** `over` merged into `base`, recursively for mappings; anything else in `over` replaces. */
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k], v) : v;
-  return out;
 }
 
 /** The rendered YAML with overrides applied (comments are lost then; without overrides the file is the template's). */
@@ -442,15 +432,19 @@ export class CloudLab {
   }
 
   /** Masakari API as the masakari service user (Keystone token), on controller `i`. */
-  async api<T>(method: string, path: string, body?: unknown, i: 0 | 1 = 0): Promise<T> {
-    const token = await this.serviceToken();
-    const r = await fetch(`${this.controllerUrl(i)}${path}`, {
+  api<T>(method: string, path: string, body?: unknown, i: 0 | 1 = 0): Promise<T> {
+    return this.serviceCall<T>('masakari', `${this.controllerUrl(i)}${path}`, 'instance-ha 1.1', method, body);
+  }
+
+  /** One JSON request as the masakari service user; the parsed body of a 2xx, else an error naming the call. */
+  private async serviceCall<T>(service: string, url: string, version: string, method: string, body?: unknown): Promise<T> {
+    const r = await fetch(url, {
       method,
-      headers: { 'x-auth-token': token, 'content-type': 'application/json', 'OpenStack-API-Version': 'instance-ha 1.1' },
+      headers: { 'x-auth-token': await this.serviceToken(), 'content-type': 'application/json', 'OpenStack-API-Version': version },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await r.text();
-    if (!r.ok) throw new Error(`masakari ${method} ${path}: HTTP ${r.status} ${text}`);
+    if (!r.ok) throw new Error(`${service} ${method} ${new URL(url).pathname}: HTTP ${r.status} ${text}`);
     return (text ? JSON.parse(text) : {}) as T;
   }
 
@@ -487,10 +481,15 @@ export class CloudLab {
 
   /** PIDs (as this machine sees them) of node N's nova-compute, counting only processes in the node's PID namespace. */
   novaComputePids(n: NodeN): number[] {
+    return this.pidsInNode(n, `--config-file ${this.nodeDir(n)}/nova-compute.conf`);
+  }
+
+  /** PIDs (as this machine sees them) of node N's processes whose command line contains `pattern`. */
+  private pidsInNode(n: NodeN, pattern: string): number[] {
     const init = this.pcmk.initPid(n);
     if (init === null) return [];
     try {
-      return execFileSync('pgrep', ['--ns', String(init), '--nslist', 'pid', '-f', '--', `--config-file ${this.nodeDir(n)}/nova-compute.conf`])
+      return execFileSync('pgrep', ['--ns', String(init), '--nslist', 'pid', '-f', '--', pattern])
         .toString()
         .trim()
         .split('\n')
@@ -544,20 +543,7 @@ export class CloudLab {
     const child = this.agents.get(n);
     if (!alive(child)) return;
     const exited = new Promise((r) => child!.once('exit', r));
-    const init = this.pcmk.initPid(n);
-    let pids: number[] = [];
-    if (init !== null) {
-      try {
-        pids = execFileSync('pgrep', ['--ns', String(init), '--nslist', 'pid', '-f', '--', `--config ${this.computeConfigPath(n)}`])
-          .toString()
-          .trim()
-          .split('\n')
-          .filter(Boolean)
-          .map(Number);
-      } catch {
-        pids = []; // pgrep exits 1 when nothing matches
-      }
-    }
+    const pids = this.pidsInNode(n, `--config ${this.computeConfigPath(n)}`);
     for (const p of pids) process.kill(p, 'SIGTERM');
     if (pids.length === 0) child!.kill('SIGTERM');
     const t = setTimeout(() => child!.kill('SIGKILL'), 20_000);
@@ -606,16 +592,8 @@ export class CloudLab {
 
   // ------------------------------------------------------------------------------------------------ Nova
 
-  async nova<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const token = await this.serviceToken();
-    const r = await fetch(`${this.os.novaUrl}${path}`, {
-      method,
-      headers: { 'x-auth-token': token, 'content-type': 'application/json', 'OpenStack-API-Version': 'compute 2.74' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await r.text();
-    if (!r.ok) throw new Error(`nova ${method} ${path}: HTTP ${r.status} ${text}`);
-    return (text ? JSON.parse(text) : {}) as T;
+  nova<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.serviceCall<T>('nova', `${this.os.novaUrl}${path}`, 'compute 2.74', method, body);
   }
 
   async computeServices(): Promise<{ id: string; host: string; state: string; status: string; forced_down: boolean }[]> {
@@ -832,11 +810,8 @@ export class CloudLab {
     await waitUntil(
       `node${n}'s resource provider without the COMPUTE_STATUS_DISABLED trait`,
       async () => {
-        const r = await fetch(`${placement}/resource_providers/${rp}/traits`, {
-          headers: { 'x-auth-token': await this.serviceToken(), 'OpenStack-API-Version': 'placement 1.6' },
-        });
-        if (!r.ok) throw new Error(`placement GET traits of node${n}: HTTP ${r.status} ${await r.text()}`);
-        return !((await r.json()) as { traits: string[] }).traits.includes('COMPUTE_STATUS_DISABLED');
+        const r = await this.serviceCall<{ traits: string[] }>('placement', `${placement}/resource_providers/${rp}/traits`, 'placement 1.6', 'GET');
+        return !r.traits.includes('COMPUTE_STATUS_DISABLED');
       },
       150_000,
       1000,
